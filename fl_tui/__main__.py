@@ -1,0 +1,3 @@
+from fl_tui.cli.main import main
+
+raise SystemExit(main())

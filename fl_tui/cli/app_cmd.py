@@ -1,0 +1,11 @@
+"""No command: open the app."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from fl_tui.app import run
+
+    return run(args)

@@ -1,0 +1,196 @@
+"""`fl-tui models …`: list, download, load, unload, remove and register models headless."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from dataclasses import asdict
+from pathlib import Path
+
+from fl_tui.cli.context import backend_for
+from fl_tui.cli.progress import PercentBar
+from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, BackendError, CatalogState, ModelEntry
+from fl_tui.errors import UserError
+from fl_tui.models_file import default_models_file, load_models_file
+from fl_tui.textsafe import plain
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("models", help="list and manage models")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    ls = msub.add_parser("list", help="catalog, cached, local and loaded models")
+    which = ls.add_mutually_exclusive_group()
+    which.add_argument("--cached", action="store_true", help="only models in the cache")
+    which.add_argument("--loaded", action="store_true", help="only loaded models")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.add_argument("--models-file", help="models.json whose capabilities to show (default: the shipped one)")
+    ls.set_defaults(handler=run_list)
+    for name, helptext, handler in (
+        ("download", "download a model into the cache (Ctrl-C cancels)", run_download),
+        ("load", "load a model into memory", run_load),
+        ("unload", "unload a model", run_unload),
+        ("remove", "delete a model from the cache, or unregister a local folder", run_remove),
+    ):
+        cmd = msub.add_parser(name, help=helptext)
+        cmd.add_argument("name", help="alias or full variant id")
+        if name == "load":
+            cmd.add_argument("--ttl", type=int, help="seconds before the service unloads it (where supported)")
+        if name == "remove":
+            cmd.add_argument("--yes", "-y", action="store_true", help="do not ask")
+        cmd.set_defaults(handler=handler)
+    reg = msub.add_parser("register", help="register a local ONNX Runtime GenAI model folder")
+    reg.add_argument("folder")
+    reg.add_argument("--id", dest="model_id", help="<name>:<version> (default: <folder name>:1)")
+    reg.add_argument("--alias", help="default: the folder name")
+    reg.set_defaults(handler=run_register)
+    msub.add_parser("unload-all", help="unload every loaded model").set_defaults(handler=run_unload_all)
+
+
+def _size(entry: ModelEntry) -> str:
+    if entry.disk_bytes is not None:
+        return f"{entry.disk_bytes / 2**20:.1f} MB"
+    return f"{entry.size_mb:g} MB" if entry.size_mb is not None else "-"
+
+
+def capabilities_of(entry: ModelEntry, specs: dict) -> list[str]:
+    spec = specs.get(entry.id) or specs.get(entry.alias)
+    return list(spec.capabilities) if spec else []
+
+
+def _specs(path: str | None) -> dict:
+    file = Path(path) if path else default_models_file()
+    if path is None and not file.exists():
+        return {}
+    return load_models_file(file)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    specs = _specs(args.models_file)
+    with backend_for(args, web=False) as (backend, _choice):
+        if args.loaded:
+            models = backend.list_loaded()
+        elif args.cached:
+            models = backend.list_cached()
+        else:
+            models = backend.list_models()
+        status = backend.status()
+    if args.json:
+        print(json.dumps([{**asdict(m), "capabilities": capabilities_of(m, specs)} for m in models], indent=2))
+        return 0
+    if status.catalog is CatalogState.UNREACHABLE and not (args.loaded or args.cached):
+        print(f"({CATALOG_UNREACHABLE_MESSAGE})", file=sys.stderr)
+    header = ("ALIAS", "ID", "DEVICE", "SIZE", "CACHED", "LOADED", "SOURCE", "CAPABILITIES")
+    rows = [
+        (
+            m.alias, m.id, m.device or "-", _size(m), "✓" if m.cached else "", "●" if m.loaded else "",
+            m.source, ",".join(capabilities_of(m, specs)),
+        )
+        for m in sorted(models, key=lambda m: (m.alias, m.id))
+    ]
+    rows = [tuple(plain(c, keep_newlines=False) for c in row) for row in rows]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    if not rows:
+        print("(no models)")
+    return 0
+
+
+def download_with_progress(backend: Backend, entry: ModelEntry) -> None:
+    """Runs the download in a thread so Ctrl-C can cancel it cleanly (the runtime checks the cancel flag)."""
+    bar = PercentBar(plain(entry.id), entry.size_mb)
+    cancel = threading.Event()
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            backend.download(entry.id, bar.update, cancel)
+        except BaseException as exc:  # handed to the main thread, which reports it
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, name="download", daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(0.2)
+    except KeyboardInterrupt:
+        cancel.set()
+        thread.join(30)
+        bar.close()
+        raise UserError(f"download of {entry.id} cancelled; nothing was marked as cached") from None
+    bar.close()
+    if failure:
+        raise failure[0]
+
+
+def run_download(args: argparse.Namespace) -> int:
+    with backend_for(args, web=False) as (backend, _):
+        entry = backend.resolve(args.name)
+        if entry.cached:
+            print(f"{plain(entry.id)} is already in the cache")
+            return 0
+        download_with_progress(backend, entry)
+        print(f"downloaded {plain(entry.id)}")
+    return 0
+
+
+def run_load(args: argparse.Namespace) -> int:
+    with backend_for(args, web=False) as (backend, _):
+        entry = backend.resolve(args.name)
+        backend.load(entry.id, args.ttl)
+        print(f"loaded {plain(entry.id)}")
+        if backend.kind == "embedded":
+            print("note: the embedded runtime ends with this command; run `fl-tui serve` to keep models loaded",
+                  file=sys.stderr)
+    return 0
+
+
+def run_unload(args: argparse.Namespace) -> int:
+    with backend_for(args, web=False) as (backend, _):
+        entry = backend.resolve(args.name)
+        backend.unload(entry.id)
+        print(f"unloaded {plain(entry.id)}")
+    return 0
+
+
+def run_unload_all(args: argparse.Namespace) -> int:
+    with backend_for(args, web=False) as (backend, _):
+        ids = backend.unload_all()
+    print(f"unloaded {', '.join(plain(i) for i in ids)}" if ids else "nothing was loaded")
+    return 0
+
+
+def removal_summary(entry: ModelEntry) -> str:
+    if entry.source == "local":
+        return f"unregister {entry.id} (its folder {entry.path or '?'} is kept)"
+    size = f", {entry.disk_bytes / 2**20:.1f} MB" if entry.disk_bytes else ""
+    return f"delete {entry.id} from the cache ({entry.path or '?'}{size})"
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    with backend_for(args, web=False) as (backend, _):
+        entry = backend.resolve(args.name)
+        what = plain(removal_summary(entry))
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError(f"would {what}; pass --yes to confirm when not at a terminal")
+            answer = input(f"{what}{' (it is loaded and will be unloaded)' if entry.loaded else ''}? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("kept")
+                return 0
+        backend.remove(entry.id)
+        print(f"done: {what}")
+    return 0
+
+
+def run_register(args: argparse.Namespace) -> int:
+    with backend_for(args, web=False) as (backend, _):
+        try:
+            entry = backend.register(Path(args.folder), args.model_id, args.alias)
+        except BackendError as exc:
+            raise UserError(str(exc)) from exc
+        note = "" if entry.extra.get("served_over_http") else " (served over HTTP from the next start)"
+        print(f"registered {plain(entry.id)} as {plain(entry.alias)}{note}")
+    return 0

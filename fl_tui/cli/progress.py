@@ -1,0 +1,46 @@
+"""A terminal progress bar for percent-based progress: percent, speed and ETA; plain lines when not a TTY."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class PercentBar:
+    """Speed is in MB/s when the total size is known, else in %/s; ETA from the average rate so far."""
+
+    def __init__(self, label: str, total_mb: float | None = None, stream: TextIO | None = None, width: int = 24):
+        self.label, self.total_mb, self.width = label, total_mb, width
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.start = time.monotonic()
+        self.last_line_pct = -10.0
+        self.pct = 0.0
+
+    def line(self, pct: float, now: float) -> str:
+        elapsed = max(now - self.start, 1e-9)
+        rate = pct / elapsed  # %/s
+        speed = f"{rate * self.total_mb / 100:.1f} MB/s" if self.total_mb else f"{rate:.1f} %/s"
+        eta = _duration((100 - pct) / rate) if rate > 0 else "--:--"
+        filled = int(self.width * pct / 100)
+        return f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {pct:5.1f}%  {speed}  ETA {eta}"
+
+    def update(self, pct: float) -> None:
+        self.pct = max(0.0, min(100.0, pct))
+        if self.tty:
+            self.stream.write("\r" + self.line(self.pct, time.monotonic()))
+            self.stream.flush()
+        elif self.pct - self.last_line_pct >= 10 or self.pct >= 100 > self.last_line_pct:
+            self.last_line_pct = self.pct
+            print(self.line(self.pct, time.monotonic()), file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()

@@ -1,0 +1,41 @@
+"""`fl-tui status`: which endpoint, backend and generation, the cache, what is loaded."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from fl_tui.cli.context import backend_for
+from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, CatalogState
+from fl_tui.textsafe import plain
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("status", help="show the endpoint, backend, cache and loaded models (exit 2: unreachable)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    with backend_for(args, web=False) as (backend, choice):
+        status = backend.status()
+    if args.json:
+        print(json.dumps({**asdict(status), "source": choice.source}, indent=2))
+        return 0
+    catalog = {
+        CatalogState.OK: "reachable",
+        CatalogState.UNREACHABLE: CATALOG_UNREACHABLE_MESSAGE,
+        CatalogState.UNKNOWN: "still fetching",
+        CatalogState.NONE: "none (this backend has no catalog)",
+    }[status.catalog]
+    rows = [
+        ("endpoint", f"{status.endpoint}  ({choice.source})"),
+        ("backend", f"{status.backend} {status.generation or ''}".strip()),
+        ("cache", status.cache_path or "-"),
+        ("catalog", catalog + (f" ({status.detail})" if status.detail else "")),
+        ("loaded", ", ".join(status.loaded) or "(none)"),
+    ]
+    for key, value in rows:
+        print(f"{key:<9}{plain(value, keep_newlines=False)}")
+    return 0

@@ -1,0 +1,159 @@
+"""The one interface every backend implements, and the plain data it returns.
+
+Backends differ a lot (an in-process runtime, two generations of the Foundry Local service, any
+OpenAI-compatible server), so each says which capabilities it has and why it lacks the others; the UI
+greys out what is missing instead of failing late. Methods block: the UI calls them from thread workers.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Capability(StrEnum):
+    STATUS = "status"
+    CATALOG = "catalog"
+    CACHED = "cached"
+    LOADED = "loaded"
+    DOWNLOAD = "download"
+    LOAD = "load"
+    LOAD_TTL = "load_ttl"
+    UNLOAD = "unload"
+    REMOVE = "remove"
+    REGISTER = "register"
+    CHAT = "chat"
+
+
+class CatalogState(StrEnum):
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    UNKNOWN = "unknown"
+    NONE = "none"  # the backend has no catalog at all
+
+
+CATALOG_UNREACHABLE_MESSAGE = "catalog unreachable: showing cached and local models"
+
+
+class BackendError(Exception):
+    """A failure the user can act on (unreachable endpoint, unknown model, refused operation)."""
+
+
+class Unsupported(BackendError):
+    """The backend cannot do this; the message says why."""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One model variant as the UI and the reports see it, whatever backend it came from."""
+
+    id: str
+    alias: str
+    device: str | None = None
+    execution_provider: str | None = None
+    task: str | None = None
+    size_mb: float | None = None
+    license: str | None = None
+    tool_calling: bool | None = None
+    cached: bool = False
+    loaded: bool = False
+    source: str = "catalog"  # "catalog" (public), "local" (a registered folder), "server" (listed by an endpoint)
+    display_name: str | None = None
+    publisher: str | None = None
+    path: str | None = None
+    disk_bytes: int | None = None
+    ttl_s: int | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Status:
+    endpoint: str | None
+    backend: str  # "embedded", "foundry-service", "openai"
+    generation: str | None  # "sdk-2.x", "current", "legacy", None
+    cache_path: str | None
+    loaded: list[str]
+    catalog: CatalogState
+    detail: str = ""
+
+
+ProgressCallback = Callable[[float], None]  # percent 0..100
+
+
+class Backend(ABC):
+    """A connection to something that runs models. Unsupported operations raise `Unsupported`."""
+
+    kind: str = "?"
+
+    @property
+    @abstractmethod
+    def capabilities(self) -> dict[Capability, str | None]:
+        """Every capability mapped to None when available, or to the reason it is not."""
+
+    def supports(self, cap: Capability) -> bool:
+        return self.capabilities.get(cap, "not supported") is None
+
+    def require(self, cap: Capability) -> None:
+        reason = self.capabilities.get(cap, "not supported")
+        if reason is not None:
+            raise Unsupported(f"{self.kind}: cannot {cap.value}: {reason}")
+
+    @property
+    @abstractmethod
+    def inference_url(self) -> str:
+        """Base URL of the OpenAI-compatible API, ending in /v1."""
+
+    @abstractmethod
+    def status(self) -> Status: ...
+
+    @abstractmethod
+    def list_models(self) -> list[ModelEntry]:
+        """Everything known: catalog variants (when reachable), cached, local and loaded models, merged by id."""
+
+    def list_cached(self) -> list[ModelEntry]:
+        self.require(Capability.CACHED)
+        return [m for m in self.list_models() if m.cached]
+
+    def list_loaded(self) -> list[ModelEntry]:
+        self.require(Capability.LOADED)
+        return [m for m in self.list_models() if m.loaded]
+
+    def download(self, name: str, progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> None:
+        self.require(Capability.DOWNLOAD)
+        raise NotImplementedError
+
+    def load(self, name: str, ttl_s: int | None = None) -> None:
+        self.require(Capability.LOAD)
+        raise NotImplementedError
+
+    def unload(self, name: str) -> None:
+        self.require(Capability.UNLOAD)
+        raise NotImplementedError
+
+    def unload_all(self) -> list[str]:
+        """Unload every loaded model; returns their ids."""
+        ids = [m.id for m in self.list_loaded()]
+        for model_id in ids:
+            self.unload(model_id)
+        return ids
+
+    def remove(self, name: str) -> None:
+        self.require(Capability.REMOVE)
+        raise NotImplementedError
+
+    def register(self, folder: Path, model_id: str | None = None, alias: str | None = None) -> ModelEntry:
+        self.require(Capability.REGISTER)
+        raise NotImplementedError
+
+    def resolve(self, name: str) -> ModelEntry:
+        """An alias or a full id to one known variant; unknown names raise with the closest names."""
+        from fl_tui.connection.names import resolve_name
+
+        return resolve_name(name, self.list_models())
+
+    def close(self) -> None:
+        """Release connections and stop anything this backend started."""

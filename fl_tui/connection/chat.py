@@ -1,0 +1,118 @@
+"""Stream one chat completion over the OpenAI-compatible API and keep every byte's arrival time.
+
+Every backend serves inference this way (the embedded runtime through its own loopback web service), so a
+measurement takes the same path on a laptop as on a remote box. Nothing here parses JSON while the stream is
+open: events are stamped and stored, and `fl_tui.bench` interprets them afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from fl_tui.connection.sse import SSEEvent, SSEParser
+
+
+def chat_body(
+    model: str,
+    prompt: str,
+    *,
+    max_tokens: int = 128,
+    temperature: float | None = 0.0,
+    seed: int | None = None,
+    system: str | None = None,
+) -> dict:
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    body: dict = {
+        "model": model,
+        "messages": messages,
+        "stream": True,
+        "max_tokens": max_tokens,
+        "stream_options": {"include_usage": True},
+    }
+    if temperature is not None:
+        body["temperature"] = temperature
+    if seed is not None:
+        body["seed"] = seed
+    return body
+
+
+@dataclass
+class StreamRecord:
+    """What one streamed request looked like on the wire, with monotonic nanosecond stamps."""
+
+    scheduled_ns: int  # when the caller asked for the request (before any connection work)
+    t0_ns: int | None = None  # request fully written to the socket
+    headers_ns: int | None = None  # response headers received
+    end_ns: int | None = None  # stream closed (or cut)
+    status_code: int | None = None
+    events: list[SSEEvent] = field(default_factory=list)
+    error_body: str | None = None  # the body of a non-2xx answer
+    transport_error: str | None = None  # connection dropped, timeout, ...
+    timed_out: bool = False
+
+
+EventSink = Callable[[SSEEvent], None]
+
+
+async def stream_chat(
+    client: httpx.AsyncClient,
+    inference_url: str,
+    body: dict,
+    *,
+    timeout_s: float | None = None,
+    on_event: EventSink | None = None,
+) -> StreamRecord:
+    """POST `body` to `{inference_url}/chat/completions` and record the stream. Never raises for server or
+    transport failures: they land in the record so the caller can score the request, not lose the run.
+
+    `timeout_s` bounds the whole request (a stalled stream is cut there). `on_event` is called with each
+    stamped event as it arrives, for live views; it must be cheap (append to a buffer).
+    """
+    rec = StreamRecord(scheduled_ns=time.perf_counter_ns())
+    perf = time.perf_counter_ns
+
+    async def trace(name: str, info: dict) -> None:
+        if name == "http11.send_request_body.complete":
+            rec.t0_ns = perf()
+        elif name == "http11.receive_response_headers.complete":
+            rec.headers_ns = perf()
+
+    parser = SSEParser()
+    request = client.build_request(
+        "POST", f"{inference_url.rstrip('/')}/chat/completions", json=body,
+        headers={"Accept": "text/event-stream", "Accept-Encoding": "identity"},  # raw bytes are the payload
+        extensions={"trace": trace},
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            response = await client.send(request, stream=True)
+            try:
+                rec.status_code = response.status_code
+                if response.status_code >= 400:
+                    rec.error_body = (await response.aread()).decode("utf-8", "replace")[:2000]
+                    return rec
+                async for chunk in response.aiter_raw():
+                    stamp = perf()
+                    for ev in parser.feed(chunk, stamp):
+                        rec.events.append(ev)
+                        if on_event is not None:
+                            on_event(ev)
+                for ev in parser.finish(perf()):
+                    rec.events.append(ev)
+                    if on_event is not None:
+                        on_event(ev)
+            finally:
+                await response.aclose()
+    except TimeoutError:
+        rec.timed_out = True
+        rec.transport_error = f"timed out after {timeout_s:g} s"
+    except httpx.TransportError as exc:
+        rec.transport_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    finally:
+        rec.end_ns = perf()
+    return rec

@@ -1,0 +1,137 @@
+"""Any OpenAI-compatible server (llama.cpp, Ollama, vLLM, ...), and the HTTP plumbing the Foundry backends share.
+
+An OpenAI-compatible server lists models and chats; it cannot download, load or unload anything, so every
+model-management capability is reported missing with the reason.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from fl_tui.connection.base import Backend, BackendError, Capability, CatalogState, ModelEntry, Status
+from fl_tui.connection.probe import normalize_endpoint, unreachable
+
+NO_MANAGEMENT = "an OpenAI-compatible server has no model management"
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return ""
+
+
+def error_message(resp: httpx.Response) -> str:
+    """The server's own words for a failed request: `{"error":{"message"}}`, `{"error": "..."}` or the text."""
+    try:
+        body = resp.json()
+    except ValueError:  # plain text, e.g. 404 "No mapping for HTTP-method..."
+        body = None
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict) and isinstance(err.get("message"), str):
+            return first_line(err["message"]) or resp.reason_phrase
+        for value in (err, body.get("message"), body.get("errorMessage"), body.get("detail")):
+            if isinstance(value, str) and value.strip():
+                return first_line(value)
+    return first_line(resp.text) or resp.reason_phrase or f"HTTP {resp.status_code}"
+
+
+def id_list(body: object, what: str) -> list[str]:
+    """Model ids from a bare list of strings, a list of `{"id"}` objects, or an envelope holding either."""
+    if isinstance(body, dict):
+        for key in ("data", "models", "value"):
+            if isinstance(body.get(key), list):
+                body = body[key]
+                break
+    if not isinstance(body, list):
+        raise BackendError(f"{what}: expected a list of models, got {type(body).__name__}")
+    ids: list[str] = []
+    for item in body:
+        value = (item.get("id") or item.get("name")) if isinstance(item, dict) else item
+        if isinstance(value, str) and value:
+            ids.append(value)
+    return ids
+
+
+class HttpBackend(Backend):
+    """A backend reached over HTTP with a sync client; tests inject an `httpx.Client` on a `MockTransport`."""
+
+    kind = "http"
+
+    def __init__(self, base_url: str, client: httpx.Client | None = None, timeout: float = 10.0):
+        self.base_url = normalize_endpoint(base_url)
+        self.timeout = timeout
+        self._own_client = client is None
+        # trust_env=False: both Foundry generations bind loopback only, and a proxy from the environment must
+        # not swallow requests to 127.0.0.1 (a remote box is reached through an ssh tunnel, also loopback).
+        self._client = client if client is not None else httpx.Client(timeout=timeout, trust_env=False)
+
+    @property
+    def inference_url(self) -> str:
+        return self.base_url + "/v1"
+
+    @property
+    def endpoint(self) -> str:
+        return self.base_url
+
+    def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            return self._client.request(method, self.base_url + path, **kwargs)
+        except httpx.TransportError as exc:
+            raise unreachable(self.base_url, exc, self.timeout) from exc
+
+    @staticmethod
+    def _check(resp: httpx.Response, what: str) -> httpx.Response:
+        if resp.is_error:
+            raise BackendError(f"{what}: HTTP {resp.status_code}: {error_message(resp)}")
+        return resp
+
+    @staticmethod
+    def _json(resp: httpx.Response, what: str) -> object:
+        try:
+            return resp.json()
+        except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors
+            raise BackendError(f"{what}: the answer is not JSON: {first_line(resp.text, 80)!r}") from exc
+
+    def _get_json(self, path: str) -> object:
+        what = f"GET {path}"
+        return self._json(self._check(self._request("GET", path), what), what)
+
+    def _server_model_ids(self) -> list[str]:
+        return id_list(self._get_json("/v1/models"), "GET /v1/models")
+
+    def close(self) -> None:
+        if self._own_client:
+            self._client.close()
+
+
+class OpenAICompatBackend(HttpBackend):
+    """Inference only: lists what `/v1/models` lists and chats."""
+
+    kind = "openai"
+
+    @property
+    def capabilities(self) -> dict[Capability, str | None]:
+        caps: dict[Capability, str | None] = {c: NO_MANAGEMENT for c in Capability}
+        caps[Capability.STATUS] = None
+        caps[Capability.CHAT] = None
+        return caps
+
+    def status(self) -> Status:
+        ids = self._server_model_ids()
+        return Status(
+            endpoint=self.base_url,
+            backend=self.kind,
+            generation=None,
+            cache_path=None,
+            loaded=[],
+            catalog=CatalogState.NONE,
+            detail=f"{len(ids)} model(s) listed by /v1/models",
+        )
+
+    def list_models(self) -> list[ModelEntry]:
+        # Whether a model is loaded is not known here: `loaded` stays False rather than guessing.
+        return [ModelEntry(id=mid, alias=mid, source="server") for mid in dict.fromkeys(self._server_model_ids())]

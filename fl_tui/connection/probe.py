@@ -1,0 +1,109 @@
+"""Find out what answers at an endpoint, and connect the matching backend.
+
+Three kinds of server speak HTTP here (see notes/foundry-local.md section 1): the legacy Foundry Local service
+(`GET /openai/status`), the current web service (`GET /status` with `modelCachePath`), and any other
+OpenAI-compatible server (`GET /v1/models` only). Probing uses short timeouts and stops at the first transport
+error, so a dead or black-holed host costs at most one timeout.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import httpx
+
+from fl_tui.connection.base import Backend, BackendError
+from fl_tui.errors import TUNNEL_HINT
+
+LEGACY, CURRENT, OPENAI = "legacy", "current", "openai"
+
+_EXPECTED = "expected an endpoint like http://127.0.0.1:5273 (optionally ending in /v1)"
+_HOST = re.compile(r"^[A-Za-z0-9._~-]+$")
+
+
+def normalize_endpoint(url: str) -> str:
+    """The service root for what a person typed: scheme added, trailing slash and trailing /v1 removed."""
+    text = (url or "").strip()
+    if not text or any(ch.isspace() for ch in text):
+        raise ValueError(f"{_EXPECTED}, got {url!r}")
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"{_EXPECTED}: the scheme must be http or https, got {url!r}")
+    host = parts.hostname or ""
+    if not host or not (_HOST.match(host) or ":" in host):  # ":" in host: a bracketed IPv6 address
+        raise ValueError(f"{_EXPECTED}: no host name in {url!r}")
+    try:
+        _ = parts.port  # raises ValueError on a port that is not a number in range
+    except ValueError as exc:
+        raise ValueError(f"{_EXPECTED}: bad port in {url!r}") from exc
+    if parts.query or parts.fragment:
+        raise ValueError(f"{_EXPECTED}: no query or fragment, got {url!r}")
+    path = parts.path.rstrip("/")
+    if path.lower().endswith("/v1"):
+        path = path[:-3].rstrip("/")
+    return f"{parts.scheme.lower()}://{parts.netloc}{path}"
+
+
+def transport_reason(exc: httpx.TransportError, timeout: float | None = None) -> str:
+    """One short phrase for a connection-level failure."""
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer within {timeout:g} s" if timeout else "timed out"
+    text = str(exc).strip()
+    if "refused" in text.lower():
+        return "connection refused"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def unreachable(url: str, exc: httpx.TransportError, timeout: float | None = None) -> BackendError:
+    return BackendError(f"cannot reach {url}: {transport_reason(exc, timeout)}; {TUNNEL_HINT}")
+
+
+def detect(base_url: str, client: httpx.Client | None = None, timeout: float = 2.0) -> str:
+    """"legacy", "current" or "openai" for the server at `base_url`; BackendError when none of them answers."""
+    base = normalize_endpoint(base_url)
+    own = client is None
+    http = client if client is not None else httpx.Client(timeout=timeout, trust_env=False)
+    try:
+        def get(path: str) -> httpx.Response:
+            try:
+                return http.get(base + path, timeout=timeout)
+            except httpx.TransportError as exc:
+                raise unreachable(base, exc, timeout) from exc
+
+        if get("/openai/status").status_code == 200:
+            return LEGACY
+        status = get("/status")
+        if status.status_code == 200 and _has_cache_path(status):
+            return CURRENT
+        models = get("/v1/models")
+        if models.status_code == 200:
+            return OPENAI
+        raise BackendError(
+            f"{base} answers HTTP but is not an OpenAI-compatible server "
+            f"(GET /v1/models gave HTTP {models.status_code})"
+        )
+    finally:
+        if own:
+            http.close()
+
+
+def _has_cache_path(resp: httpx.Response) -> bool:
+    try:
+        body = resp.json()
+    except ValueError:  # not JSON (or not UTF-8): some other server's /status page
+        return False
+    return isinstance(body, dict) and "modelCachePath" in body
+
+
+def connect(base_url: str, client: httpx.Client | None = None, timeout: float = 10.0) -> Backend:
+    """Detect the server generation and return the backend for it."""
+    from fl_tui.connection.legacy import LegacyServiceBackend
+    from fl_tui.connection.openai_compat import OpenAICompatBackend
+    from fl_tui.connection.service import FoundryServiceBackend
+
+    kind = detect(base_url, client)
+    classes = {LEGACY: LegacyServiceBackend, CURRENT: FoundryServiceBackend, OPENAI: OpenAICompatBackend}
+    return classes[kind](base_url, client=client, timeout=timeout)

@@ -1,0 +1,63 @@
+"""Which backend to talk to. First hit wins: --endpoint, FOUNDRY_LOCAL_ENDPOINT, the config file, a service
+already listening on 127.0.0.1:5273, else the embedded runtime."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+from fl_tui import locations
+from fl_tui.config import Settings
+from fl_tui.connection.base import Backend
+
+DEFAULT_SERVICE = ("127.0.0.1", 5273)
+
+
+@dataclass(frozen=True)
+class Choice:
+    endpoint: str | None  # None: the embedded runtime
+    source: str  # where the choice came from, for `fl-tui status`
+
+
+def listening(host: str, port: int, timeout_s: float = 0.3) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def choose_endpoint(cli_endpoint: str | None, settings: Settings, env: dict[str, str] | None = None) -> Choice:
+    env = os.environ if env is None else env
+    if cli_endpoint:
+        return Choice(cli_endpoint, "--endpoint")
+    if env.get("FOUNDRY_LOCAL_ENDPOINT"):
+        return Choice(env["FOUNDRY_LOCAL_ENDPOINT"], "FOUNDRY_LOCAL_ENDPOINT")
+    if settings.endpoint:
+        return Choice(settings.endpoint, "config file")
+    if listening(*DEFAULT_SERVICE):
+        return Choice("http://%s:%d" % DEFAULT_SERVICE, "service on the default port")
+    return Choice(None, "embedded runtime (default)")
+
+
+def open_backend(choice: Choice, settings: Settings, *, debug: bool = False, host: str = "127.0.0.1",
+                 port: int | None = None, web: bool = True) -> Backend:
+    """Connect to the chosen endpoint, or start the embedded runtime (host, port and web only apply to it)."""
+    if choice.endpoint is not None:
+        from fl_tui.connection.probe import connect, normalize_endpoint
+
+        return connect(normalize_endpoint(choice.endpoint))
+    from fl_tui.connection.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(
+        cache_dir=settings.model_cache_dir or locations.default_model_cache(),
+        runtime_dir=locations.runtime_dir(),
+        catalog=settings.catalog,
+        catalog_url=settings.catalog_url,
+        host=host,
+        port=port,
+        demo_models_dir=locations.demo_models_dir() if settings.demo_models else None,
+        debug=debug,
+        web=web,
+    )

@@ -1,0 +1,118 @@
+"""Make a model folder servable by the embedded runtime's web service.
+
+The SDK's built-in web service only sees the PUBLIC catalog, and LOCAL-catalog registrations are invisible to
+it. Undocumented but working on foundry-local-sdk 2.2: when the public catalog cannot be fetched, the runtime
+falls back to a cache file, so a model is servable when the cache holds `<cache>/<name>-<version>/` (the model
+files, here as links, plus `inference_model.json` = {"Name": "<name>:<version>"}) and an entry in
+`<cache>/foundry.modelinfo.json` (format version 1). The runtime reads that file once, on its first catalog
+access, so publish before starting it. This may change between SDK versions: it stays in this one module,
+and tests/test_servable.py checks it against the real runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from fl_tui.fileio import atomic_write_text
+
+INDEX = "foundry.modelinfo.json"
+INDEX_VERSION = 1
+MARKER = ".fl-tui-published"  # only folders carrying this are ours to replace or delete
+
+
+def _split(model_id: str) -> tuple[str, int]:
+    name, _, version = model_id.rpartition(":")
+    if not name or not version.isdigit():
+        raise ValueError(f"model id must look like <name>:<version>, got {model_id!r}")
+    return name, int(version)
+
+
+def _read_index(cache: Path) -> dict:
+    path = cache / INDEX
+    if not path.exists():
+        return {"catalog_name": "fl-tui", "version": INDEX_VERSION, "models": []}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("version") != INDEX_VERSION or not isinstance(data.get("models"), list):
+        raise ValueError(f"{path}: unexpected cache index format (version {data.get('version')!r})")
+    return data
+
+
+def device_of(folder: Path) -> tuple[str, str]:
+    """(device, execution provider) from the folder's genai_config.json provider options; CPU when none."""
+    try:
+        config = json.loads((Path(folder) / "genai_config.json").read_text(encoding="utf-8"))
+        options = config["model"]["decoder"]["session_options"].get("provider_options") or []
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return "CPU", "CPUExecutionProvider"
+    names = {name.lower() for opt in options if isinstance(opt, dict) for name in opt}
+    for key, device, provider in (
+        ("cuda", "GPU", "CUDAExecutionProvider"),
+        ("dml", "GPU", "DmlExecutionProvider"),
+        ("webgpu", "GPU", "WebGpuExecutionProvider"),
+        ("openvino", "GPU", "OpenVINOExecutionProvider"),
+        ("qnn", "NPU", "QNNExecutionProvider"),
+        ("vitisai", "NPU", "VitisAIExecutionProvider"),
+    ):
+        if key in names:
+            return device, provider
+    return "CPU", "CPUExecutionProvider"
+
+
+def publish(
+    cache: Path, folder: Path, model_id: str, alias: str, task: str = "chat-completion", metadata: dict | None = None
+) -> Path:
+    """Link `folder`'s files into the cache and list the model in the fallback index. Idempotent.
+
+    `metadata` holds extra catalog fields in the index's camelCase (displayName, publisher, license,
+    fileSizeMb, ...); the device comes from the folder itself.
+    """
+    name, version = _split(model_id)
+    target = cache / f"{name}-{version}"
+    if target.exists() and not (target / MARKER).exists():
+        raise ValueError(f"{target} exists and was not published by fl-tui; refusing to replace it")
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for item in Path(folder).iterdir():
+        os.symlink(item.resolve(), target / item.name)
+    (target / "inference_model.json").write_text(json.dumps({"Name": model_id}), encoding="utf-8")
+    (target / MARKER).write_text(str(Path(folder).resolve()), encoding="utf-8")
+    index = _read_index(cache)
+    device, provider = device_of(folder)
+    entry = {
+        **(metadata or {}),
+        "id": model_id,
+        "name": name,
+        "version": version,
+        "alias": alias,
+        "task": task,
+        "runtime": {"deviceType": device, "executionProvider": provider},
+    }
+    index["models"] = [m for m in index["models"] if m.get("id") != model_id] + [entry]
+    atomic_write_text(cache / INDEX, json.dumps(index, indent=1))
+    return target
+
+
+def unpublish(cache: Path, model_id: str) -> bool:
+    """Remove what `publish` made (never the linked model files). Returns whether anything was there."""
+    name, version = _split(model_id)
+    target = cache / f"{name}-{version}"
+    found = False
+    if (target / MARKER).exists():
+        shutil.rmtree(target)
+        found = True
+    if (cache / INDEX).exists():
+        index = _read_index(cache)
+        kept = [m for m in index["models"] if m.get("id") != model_id]
+        if len(kept) != len(index["models"]):
+            index["models"] = kept
+            atomic_write_text(cache / INDEX, json.dumps(index, indent=1))
+            found = True
+    return found
+
+
+def published_ids(cache: Path) -> set[str]:
+    return {m["id"] for m in _read_index(cache)["models"] if "id" in m} if (cache / INDEX).exists() else set()

@@ -1,0 +1,56 @@
+"""An incremental Server-Sent Events splitter that stamps each event with the arrival time of its bytes.
+
+It is fed raw network reads and the `perf_counter_ns` taken right after each read, so no parsing or UI work
+ever sits between the bytes arriving and their timestamp (see notes/metrics.md, "Clock and timestamps").
+Lines end in LF or CRLF; comments and unknown fields are skipped; data lines of one event are joined by LF.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SSEEvent:
+    t_ns: int  # arrival of the read that completed the event
+    data: bytes
+    event: str | None = None  # the `event:` field, e.g. "error"
+
+
+class SSEParser:
+    __slots__ = ("_buf", "_data", "_event")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._data: list[bytes] = []
+        self._event: str | None = None
+
+    def feed(self, chunk: bytes, t_ns: int) -> list[SSEEvent]:
+        self._buf += chunk
+        if b"\n" not in chunk:
+            return []
+        *lines, self._buf = self._buf.split(b"\n")
+        out: list[SSEEvent] = []
+        for line in lines:
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            if not line:
+                if self._data or self._event is not None:
+                    out.append(SSEEvent(t_ns, b"\n".join(self._data), self._event))
+                self._data = []
+                self._event = None
+            elif line[:1] != b":":
+                name, _, value = line.partition(b":")
+                if value[:1] == b" ":
+                    value = value[1:]
+                if name == b"data":
+                    self._data.append(value)
+                elif name == b"event":
+                    self._event = value.decode("utf-8", "replace")
+        return out
+
+    def finish(self, t_ns: int) -> list[SSEEvent]:
+        """Flush an event the server did not terminate with a blank line (lenient: some servers close early)."""
+        tail = self.feed(b"\n\n", t_ns) if (self._buf or self._data or self._event is not None) else []
+        self._buf = b""
+        return tail

@@ -1,0 +1,165 @@
+"""Load a JSON file and validate it with pydantic, so every problem reads `path:line:col: what was expected`.
+
+The json module gives positions only for syntax errors and pydantic gives schema errors as key paths; `locate` maps
+such a path back to an offset in the text, so schema errors get a line and column too.
+
+Validation runs in pydantic's Python mode on what `json.loads` returned: adapters that must not coerce (say "3" into
+3.0) should be strict.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import pydantic
+
+from fl_tui.errors import FileProblem
+
+T = TypeVar("T")
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")  # exactly what JSON (and the json module) allow between tokens
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_SCALAR = re.compile(r'[^ \t\n\r,:\[\]{}"]+')  # a number, true/false/null, or NaN/Infinity (json.loads accepts them)
+_BARE_KEY = re.compile(r"[\w-]+")
+_KEY_TAG = "[key]"  # pydantic's loc step for "the key just before me, not its value"
+
+
+class ProblemAt(ValueError):
+    """Raised by a validator to blame a part of its value (the second of two equal ids), not the whole value."""
+
+    def __init__(self, message: str, *path: str | int):
+        super().__init__(message)
+        self.path = path
+
+
+def load_validated(path: Path, adapter: pydantic.TypeAdapter[T]) -> T:
+    text, data = read_json(path)
+    return validate(path, text, data, adapter)
+
+
+def read_json(path: Path) -> tuple[str, object]:
+    """The text is returned with the value so that later schema errors can be placed in it."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise FileProblem(path, f"cannot read: {exc.strerror or exc}") from exc
+    text = _decode(path, raw)
+    try:
+        return text, json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileProblem(path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from exc
+    except RecursionError as exc:
+        raise FileProblem(path, "not valid JSON: nested too deeply") from exc
+    except ValueError as exc:  # an integer longer than Python's digit limit
+        raise FileProblem(path, f"not valid JSON: {exc}") from exc
+
+
+def validate(path: Path, text: str, data: object, adapter: pydantic.TypeAdapter[T]) -> T:
+    """Only the first error is reported: the one line an editor can jump to."""
+    try:
+        return adapter.validate_python(data)
+    except pydantic.ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        loc, message = tuple(error["loc"]), error["msg"]
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, ValueError):  # our own validators' words, without pydantic's "Value error, " prefix
+            message = str(cause)
+        if isinstance(cause, ProblemAt):
+            loc += cause.path
+        line, col = _line_col(text, locate(text, loc))
+        raise FileProblem(path, f"{_dotted(loc)}: {message}", line, col) from exc
+
+
+def _dotted(loc: Sequence[str | int]) -> str:
+    """`prompts.2.max_tokens`; odd keys are quoted, which also keeps control characters out of the message."""
+    steps = [str(s) if isinstance(s, int) or _BARE_KEY.fullmatch(s) else json.dumps(s) for s in loc if s != _KEY_TAG]
+    return ".".join(steps) or "top level"
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based, counted in characters like json.JSONDecodeError, so both kinds of error agree."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
+def locate(text: str, loc: Sequence[str | int]) -> int:
+    """Offset of the value at `loc` in valid JSON `text`.
+
+    A step that matches nothing (a missing key, a pydantic union tag) stops the walk: the deepest enclosing value is
+    the best place to point at. For duplicate keys the last one counts, as in json.loads.
+    """
+    pos = _skip_whitespace(text, 0)
+    for i, step in enumerate(loc):
+        found = _member(text, pos, step)
+        if found is None:
+            break
+        key_pos, pos = found
+        if i + 1 < len(loc) and loc[i + 1] == _KEY_TAG:
+            return key_pos
+    return pos
+
+
+def _member(text: str, pos: int, step: str | int) -> tuple[int, int] | None:
+    """(key offset, value offset) of `step` in the object or array starting at `pos`."""
+    opener = text[pos : pos + 1]
+    if not ((opener == "{" and isinstance(step, str)) or (opener == "[" and isinstance(step, int))):
+        return None
+    found = None
+    pos = _skip_whitespace(text, pos + 1)
+    index = 0
+    while text[pos] not in "]}":
+        key_pos = pos
+        if opener == "{":
+            key_end = _STRING.match(text, pos).end()
+            key = json.loads(text[pos:key_end])
+            pos = _skip_whitespace(text, _skip_whitespace(text, key_end) + 1)  # past the colon
+            if key == step:
+                found = key_pos, pos
+        elif index == step:
+            return pos, pos
+        pos = _skip_whitespace(text, _skip_value(text, pos))
+        if text[pos] == ",":
+            pos = _skip_whitespace(text, pos + 1)
+        index += 1
+    return found
+
+
+def _skip_value(text: str, pos: int) -> int:
+    depth = 0
+    while True:
+        char = text[pos]
+        if char == '"':
+            pos = _STRING.match(text, pos).end()
+        elif char in "[{":
+            depth += 1
+            pos += 1
+        elif char in "]}":
+            depth -= 1
+            pos += 1
+        elif char in ",: \t\n\r":  # only ever inside a container, never a value by itself
+            pos += 1
+            continue
+        else:
+            pos = _SCALAR.match(text, pos).end()
+        if depth == 0:
+            return pos
+
+
+def _skip_whitespace(text: str, pos: int) -> int:
+    return _WHITESPACE.match(text, pos).end()
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    raw = raw.removeprefix(codecs.BOM_UTF8)  # Windows editors like to write one; it is not content
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = len(raw[line_start : exc.start].decode("utf-8")) + 1
+        message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        raise FileProblem(path, message, line, col) from exc

@@ -1,0 +1,53 @@
+"""Where fl-tui keeps its files: platformdirs locations, or everything under FL_TUI_HOME when it is set.
+
+FL_TUI_HOME exists so tests, demos and portable installs can keep every byte in one folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "fl-tui"
+
+
+def _home() -> Path | None:
+    home = os.environ.get("FL_TUI_HOME")
+    return Path(home).expanduser() if home else None
+
+
+def config_dir() -> Path:
+    home = _home()
+    return home / "config" if home else platformdirs.user_config_path(APP, appauthor=False)
+
+
+def data_dir() -> Path:
+    home = _home()
+    return home / "data" if home else platformdirs.user_data_path(APP, appauthor=False)
+
+
+def config_file() -> Path:
+    return config_dir() / "config.toml"
+
+
+def runtime_dir() -> Path:
+    """The embedded runtime's own app-data and log folders live here, never in ~/.<app_name>."""
+    return data_dir() / "runtime"
+
+
+def default_model_cache() -> Path:
+    return data_dir() / "models"
+
+
+def demo_models_dir() -> Path:
+    return data_dir() / "demo-models"
+
+
+def runs_dir() -> Path:
+    return data_dir() / "runs"
+
+
+def user_themes_dir() -> Path:
+    return config_dir() / "themes"

@@ -26,7 +26,7 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")  # exactly what JSON (and the json modul
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _SCALAR = re.compile(r'[^ \t\n\r,:\[\]{}"]+')  # a number, true/false/null, or NaN/Infinity (json.loads accepts them)
 _BARE_KEY = re.compile(r"[\w-]+")
-_KEY_TAG = "[key]"  # pydantic's loc step for "the key just before me, not its value"
+_KEY_TAG = "[key]"  # pydantic ends a loc with this when a dict key, not its value, is wrong
 
 
 class ProblemAt(ValueError):
@@ -71,7 +71,8 @@ def validate(path: Path, text: str, data: object, adapter: pydantic.TypeAdapter[
             message = str(cause)
         if isinstance(cause, ProblemAt):
             loc += cause.path
-        line, col = _line_col(text, locate(text, loc))
+        at_key = loc[-1:] == (_KEY_TAG,)
+        line, col = _line_col(text, locate(text, loc[:-1] if at_key else loc, at_key=at_key))
         raise FileProblem(path, f"{_dotted(loc)}: {message}", line, col) from exc
 
 
@@ -86,21 +87,19 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
-def locate(text: str, loc: Sequence[str | int]) -> int:
-    """Offset of the value at `loc` in valid JSON `text`.
+def locate(text: str, loc: Sequence[str | int], at_key: bool = False) -> int:
+    """Offset of the value at `loc` in valid JSON `text`, or of its key when `at_key`.
 
     A step that matches nothing (a missing key, a pydantic union tag) stops the walk: the deepest enclosing value is
     the best place to point at. For duplicate keys the last one counts, as in json.loads.
     """
-    pos = _skip_whitespace(text, 0)
-    for i, step in enumerate(loc):
+    pos = key_pos = _skip_whitespace(text, 0)
+    for step in loc:
         found = _member(text, pos, step)
         if found is None:
-            break
+            return pos
         key_pos, pos = found
-        if i + 1 < len(loc) and loc[i + 1] == _KEY_TAG:
-            return key_pos
-    return pos
+    return key_pos if at_key else pos
 
 
 def _member(text: str, pos: int, step: str | int) -> tuple[int, int] | None:

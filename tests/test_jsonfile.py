@@ -132,6 +132,12 @@ def test_locate_takes_the_last_of_duplicate_keys_like_json_loads():
     assert text[locate(text, ["a", 3, "b"]) :].startswith('"]}')
     assert locate(text, ["a", 9]) == locate(text, ["a"])
     assert locate(text, ["zz", 0]) == 0
+    assert locate(text, ["a"], at_key=True) == text.index('"a"', 3)
+
+
+def test_locate_treats_a_key_spelt_like_pydantics_key_tag_as_a_key():
+    text = '[{"[key]": null}]'
+    assert text[locate(text, [0, "[key]"]) :] == "null}]"
 
 
 json_values = st.recursive(

@@ -122,7 +122,9 @@ class Backend(ABC):
         self.require(Capability.LOADED)
         return [m for m in self.list_models() if m.loaded]
 
-    def download(self, name: str, progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> None:
+    def download(
+        self, name: str, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> None:
         self.require(Capability.DOWNLOAD)
         raise NotImplementedError
 
@@ -155,5 +157,5 @@ class Backend(ABC):
 
         return resolve_name(name, self.list_models())
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - most backends hold nothing that needs releasing
         """Release connections and stop anything this backend started."""

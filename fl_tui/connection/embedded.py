@@ -188,7 +188,8 @@ class EmbeddedBackend(Backend):
             self.notes.append(f"catalog fetch failed: {exc}")
             ids = set()
         # A failed fetch falls back to the cache index: only what we published is then visible.
-        self._catalog_state = CatalogState.OK if ids - servable.published_ids(self.cache_dir) else CatalogState.UNREACHABLE
+        real = ids - servable.published_ids(self.cache_dir)
+        self._catalog_state = CatalogState.OK if real else CatalogState.UNREACHABLE
         if self._catalog_state is CatalogState.UNREACHABLE:
             self.catalog_reason = "the catalog fetch failed"
         self._catalog_done.set()
@@ -296,7 +297,9 @@ class EmbeddedBackend(Backend):
         except FoundryLocalException as exc:
             raise BackendError(f"{what}: {exc}") from exc
 
-    def download(self, name: str, progress: ProgressCallback | None = None, cancel: threading.Event | None = None) -> None:
+    def download(
+        self, name: str, progress: ProgressCallback | None = None, cancel: threading.Event | None = None
+    ) -> None:
         self.require(Capability.DOWNLOAD)
         entry, obj = self._object(name)
         if entry.cached:

@@ -169,7 +169,7 @@ class LegacyServiceBackend(HttpBackend):
         for model_id in dict.fromkeys([*cached.ids, *loaded.ids]):
             if model_id not in known:
                 flags = {"cached": model_id in cached, "loaded": model_id in loaded}
-                out.append(ModelEntry(id=model_id, alias=model_id, **flags))
+                out.append(ModelEntry(id=model_id, alias=model_id, source="server", **flags))
         return out
 
     # -- load / unload --------------------------------------------------------------------------------------------

@@ -10,14 +10,18 @@ from fl_tui.connection.base import BackendError, ModelEntry
 class UnknownModel(BackendError):
     def __init__(self, name: str, known: list[str]):
         close = difflib.get_close_matches(name, known, n=4, cutoff=0.4)
-        hint = f"; close names: {', '.join(close)}" if close else (f"; known: {', '.join(known[:6])}" if known else "")
+        hint = ""
+        if close:
+            hint = f"; close names: {', '.join(close)}"
+        elif known:
+            hint = f"; known: {', '.join(known[:6])}"
         super().__init__(f"unknown model '{name}'{hint}")
         self.name = name
         self.close = close
 
 
 def resolve_name(name: str, models: list[ModelEntry]) -> ModelEntry:
-    """Exact id first, then alias (preferring a loaded, then a cached variant, then catalog order), case-insensitively."""
+    """Exact id, then alias (preferring a loaded, then a cached variant, then catalog order); then ignoring case."""
     for match in (lambda s: s, str.casefold):
         wanted = match(name)
         by_id = [m for m in models if match(m.id) == wanted]

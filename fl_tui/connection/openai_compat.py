@@ -35,6 +35,10 @@ def error_message(resp: httpx.Response) -> str:
         for value in (err, body.get("message"), body.get("errorMessage"), body.get("detail")):
             if isinstance(value, str) and value.strip():
                 return first_line(value)
+    # The current service's web server (oatpp) answers unknown routes with "key=value" lines; "message=" says it.
+    for line in resp.text.splitlines():
+        if line.startswith("message=") and line[len("message=") :].strip():
+            return first_line(line[len("message=") :])
     return first_line(resp.text) or resp.reason_phrase or f"HTTP {resp.status_code}"
 
 
@@ -129,7 +133,7 @@ class OpenAICompatBackend(HttpBackend):
             cache_path=None,
             loaded=[],
             catalog=CatalogState.NONE,
-            detail=f"{len(ids)} model(s) listed by /v1/models",
+            detail=f"{len(set(ids))} model(s) listed by /v1/models",
         )
 
     def list_models(self) -> list[ModelEntry]:

@@ -37,7 +37,8 @@ def choose_endpoint(cli_endpoint: str | None, settings: Settings, env: dict[str,
     if settings.endpoint:
         return Choice(settings.endpoint, "config file")
     if listening(*DEFAULT_SERVICE):
-        return Choice("http://%s:%d" % DEFAULT_SERVICE, "service on the default port")
+        host, port = DEFAULT_SERVICE
+        return Choice(f"http://{host}:{port}", "service on the default port")
     return Choice(None, "embedded runtime (default)")
 
 

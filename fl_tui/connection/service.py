@@ -219,6 +219,7 @@ class FoundryServiceBackend(HttpBackend):
         loaded = self._loaded_ids()
         if alias_for_id(name) != name:  # a full variant id: that very variant must now be loaded
             if name in loaded or strip_version(name) in {strip_version(i) for i in loaded}:
+                self._aliases[name] = self._aliases[strip_version(name)] = alias  # remember the guess that worked
                 return
             raise BackendError(
                 f"load {name}: the service loaded alias '{alias}', but /models/loaded lists "

@@ -8,6 +8,7 @@ term, so greedy decoding gives varied, English-looking text that ends on its own
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -72,8 +73,8 @@ def bigram_logits(tok, paragraphs: list[str], vocab: int) -> np.ndarray:
     """Log-probabilities of the next token given the previous one, with add-one smoothing kept small."""
     counts = np.full((vocab, vocab), 0.01, dtype=np.float64)
     for p in paragraphs:
-        ids = tok.encode(p).ids + [END]
-        for a, b in zip(ids, ids[1:], strict=False):
+        ids = [*tok.encode(p).ids, END]
+        for a, b in itertools.pairwise(ids):
             counts[a, b] += 1.0
         # A reply starts after the template's "assistant\n": teach the model how paragraphs begin.
         nl = tok.encode("\n").ids[-1]
@@ -216,7 +217,7 @@ def _tokenizer_config() -> dict:
         "add_prefix_space": False,
         "chat_template": CHAT_TEMPLATE,
         "added_tokens_decoder": {
-            str(i): {"content": s, "special": True, "lstrip": False, "rstrip": False, "normalized": False, "single_word": False}
+            str(i): {"content": s, "special": True, "normalized": False}
             for i, s in enumerate(SPECIALS)
         },
     }

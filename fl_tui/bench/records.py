@@ -1,0 +1,67 @@
+"""The benchmark's records: one per request, one per model, one per run, as they go into run.json.
+
+Field names are the run.json schema (`fl-tui/run/1`); times are milliseconds, rates tokens per second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+RUN_SCHEMA = "fl-tui/run/1"
+PERCENTILE_METHOD = "linear"
+STAT_KEYS = ("n", "mean", "min", "p50", "p90", "p95", "p99", "max")
+SUMMARY_METRICS = ("ttft_ms", "e2e_ms", "tpot_ms", "itl_ms", "decode_tps", "e2e_tps", "output_tokens")
+
+
+@dataclass
+class RequestResult:
+    id: str
+    model: str
+    prompt_id: str
+    round: int  # 1-based; warm-up rounds are numbered 1..warmup too, with warmup=True
+    warmup: bool
+    status: str  # "ok" or "failed"
+    error: str | None = None
+    queue_ms: float | None = None  # waiting for a concurrency slot in the client: not service time
+    start_ms: float | None = None  # t0 as an offset from the start of the run (monotonic clock)
+    headers_ms: float | None = None
+    ttft_ms: float | None = None  # first content, reasoning or tool-call delta
+    ttfot_ms: float | None = None  # first answer (content) delta
+    e2e_ms: float | None = None  # last token-bearing chunk
+    output_tokens: int | None = None
+    token_count_source: str | None = None  # "usage" or "chunks"
+    prompt_tokens: int | None = None
+    chunk_offsets_ms: list[float] = field(default_factory=list)
+    tpot_ms: float | None = None
+    decode_tps: float | None = None
+    e2e_tps: float | None = None
+    finish_reason: str | None = None
+    text: str = ""
+    text_sha256: str | None = None
+    started_at: str | None = None  # wall clock, for people; intervals use the monotonic clock
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ModelResult:
+    model: str  # the variant id that was run
+    requested_as: str  # what the person asked for (alias or id)
+    status: str  # "ok", "partial", "failed"
+    error: str | None = None
+    load_s: float | None = None  # cold load, measured apart from any request
+    rss_peak_mb: float | None = None
+    rss_growth_mb: float | None = None  # resident memory added by loading the model
+    cpu_percent_mean: float | None = None
+    disk_mb: float | None = None
+    deterministic: bool | None = None  # None when not checkable (temperature > 0 or one round)
+    nondeterministic_prompts: list[str] = field(default_factory=list)
+    aggregate_output_tps: float | None = None  # sum of output tokens / (last end - first start)
+    requests_per_s: float | None = None
+    energy_wh_per_1k_tokens: float | None = None  # estimate: --watts x busy time / tokens
+    spec: dict = field(default_factory=dict)  # the models.json entry, carried into reports
+    summary: dict = field(default_factory=dict)  # metric -> {n, mean, min, p50, p90, p95, p99, max}
+
+    def to_json(self) -> dict:
+        return asdict(self)

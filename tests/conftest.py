@@ -1,0 +1,90 @@
+"""Test isolation and the real Foundry Local runtime.
+
+Every path the app, the runtime and its telemetry could write (HOME, XDG dirs, FL_TUI_HOME) points into one
+temporary folder set up before anything is imported, and the session fails if anything lands in that HOME.
+The runtime is a process-wide singleton, so the in-process one is shared by the whole session; `fl-tui serve`
+runs in a subprocess with its own data dir.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(tempfile.mkdtemp(prefix="fl-tui-tests-"))
+HOME = ROOT / "home"
+HOME.mkdir()
+os.environ.update(
+    HOME=str(HOME),
+    FL_TUI_HOME=str(ROOT / "fl-tui"),
+    XDG_CONFIG_HOME=str(ROOT / "xdg-config"),
+    XDG_DATA_HOME=str(ROOT / "xdg-data"),
+    XDG_CACHE_HOME=str(ROOT / "xdg-cache"),
+    NO_COLOR="1",
+)
+os.environ.pop("FOUNDRY_LOCAL_ENDPOINT", None)
+REPO = Path(__file__).resolve().parents[1]
+FL_TUI = [sys.executable, "-m", "fl_tui"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The suite must leave nothing in the home directory: the runtime's defaults would write to ~/.fl-tui."""
+    left = sorted(str(p.relative_to(HOME)) for p in HOME.rglob("*"))
+    if left:
+        print(f"\nFAIL: the tests wrote into the home directory: {left[:10]}", file=sys.stderr)
+        session.exitstatus = 1
+    shutil.rmtree(ROOT, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def embedded():
+    """The in-process runtime with the demo models and its web service (one per process)."""
+    from fl_tui.config import Settings
+    from fl_tui.connection.resolve import Choice, open_backend
+
+    backend = open_backend(Choice(None, "tests"), Settings(catalog="auto"))
+    yield backend
+    backend.close()
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 60, stdin: str | None = None):
+    """The console entry point in a subprocess, as a user runs it."""
+    return subprocess.run(
+        [*FL_TUI, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+        input=stdin, cwd=REPO,
+    )
+
+
+class Served:
+    def __init__(self, home: Path, extra_args: tuple[str, ...] = ()):
+        self.home = home
+        self.proc = subprocess.Popen(
+            [*FL_TUI, "serve", "--port", "0", *extra_args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, "FL_TUI_HOME": str(home)},
+        )
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("http://"):
+            self.proc.kill()
+            raise RuntimeError(f"fl-tui serve did not print its URL: {line!r} {self.proc.stderr.read()}")
+        self.url = line
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout)
+
+
+@pytest.fixture(scope="session")
+def served():
+    """`fl-tui serve` in its own process and data dir: a real current-generation Foundry Local endpoint."""
+    server = Served(ROOT / "served")
+    yield server
+    server.stop()

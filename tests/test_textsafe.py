@@ -1,0 +1,34 @@
+"""Untrusted text reaches a terminal or a spreadsheet inert."""
+
+import pytest
+
+from fl_tui.textsafe import csv_cell, plain
+
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("\x1b[31mred\x1b[0m", "red"),
+        ("title\x1b]0;pwned\x07!", "title!"),
+        ("bell\x07 and nul\x00", "bell\ufffd and nul\ufffd"),
+        ("c1 csi \x9b31m", "c1 csi \ufffd31m"),
+        ("[bold]markup[/] stays literal", "[bold]markup[/] stays literal"),
+        ("tab\tand\nnewline", "tab\tand\nnewline"),
+    ],
+)
+def test_plain_removes_escapes_and_controls(raw, shown):
+    assert plain(raw) == shown
+
+
+def test_plain_can_fold_lines():
+    assert plain("a\nb\tc", keep_newlines=False) == "a b c"
+
+
+@pytest.mark.parametrize("cell", ["=1+1", "+cmd", "-2+3", "@SUM(A1)"])
+def test_csv_formulas_are_neutralised(cell):
+    assert csv_cell(cell) == "'" + cell
+
+
+def test_csv_keeps_numbers_and_plain_text():
+    assert csv_cell(-3.5) == -3.5
+    assert csv_cell("phi-4-mini") == "phi-4-mini"

@@ -32,7 +32,3 @@ _ADAPTER = pydantic.TypeAdapter(dict[Annotated[str, AfterValidator(_named)], Mod
 def load_models_file(path: Path) -> dict[str, ModelSpec]:
     return load_validated(path, _ADAPTER)
 
-
-def default_models_file() -> Path:
-    """The models.json at the root of a checkout; callers decide what its absence means."""
-    return Path(__file__).parents[1] / "models.json"

@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fl_tui.errors import FileProblem
-from fl_tui.models_file import ModelSpec, default_models_file, load_models_file
+from fl_tui.models_file import ModelSpec, load_models_file
+from fl_tui.resources import find_models_file
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,12 +24,12 @@ def problem(path: Path) -> FileProblem:
     return caught.value
 
 
-def test_default_models_file_is_the_checkout_root_file():
-    assert default_models_file() == REPO / "models.json"
+def test_the_checkout_models_file_is_found():
+    assert find_models_file() == REPO / "models.json"
 
 
 def test_shipped_file_lists_the_demo_and_workshop_models():
-    models = load_models_file(default_models_file())
+    models = load_models_file(find_models_file())
     assert models["fl-demo-fast"].capabilities == ["chat", "demo"]
     assert models["fl-demo-fast"].size_mb == 3
     assert models["fl-demo-slow"].size_mb == 4

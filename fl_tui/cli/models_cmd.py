@@ -13,7 +13,7 @@ from fl_tui.cli.context import backend_for
 from fl_tui.cli.progress import PercentBar
 from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, BackendError, CatalogState, ModelEntry
 from fl_tui.errors import UserError
-from fl_tui.models_file import default_models_file, load_models_file
+from fl_tui.resources import load_specs
 from fl_tui.textsafe import plain
 
 
@@ -59,15 +59,8 @@ def capabilities_of(entry: ModelEntry, specs: dict) -> list[str]:
     return list(spec.capabilities) if spec else []
 
 
-def _specs(path: str | None) -> dict:
-    file = Path(path) if path else default_models_file()
-    if path is None and not file.exists():
-        return {}
-    return load_models_file(file)
-
-
 def run_list(args: argparse.Namespace) -> int:
-    specs = _specs(args.models_file)
+    specs = load_specs(args.models_file)
     with backend_for(args, web=False) as (backend, _choice):
         if args.loaded:
             models = backend.list_loaded()

@@ -151,6 +151,10 @@ class Backend(ABC):
         self.require(Capability.REGISTER)
         raise NotImplementedError
 
+    def host_pid(self) -> int | None:
+        """The local process that runs the models (for memory and CPU figures), when it can be known."""
+        return None
+
     def resolve(self, name: str) -> ModelEntry:
         """An alias or a full id to one known variant; unknown names raise with the closest names."""
         from fl_tui.connection.names import resolve_name

@@ -227,6 +227,9 @@ class EmbeddedBackend(Backend):
             detail="; ".join([detail, *self.notes]).strip("; "),
         )
 
+    def host_pid(self) -> int | None:
+        return os.getpid()
+
     def _public_ready(self) -> bool:
         return self._catalog_done.wait(CATALOG_WAIT_S)
 

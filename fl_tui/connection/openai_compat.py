@@ -10,6 +10,7 @@ import httpx
 
 from fl_tui.connection.base import Backend, BackendError, Capability, CatalogState, ModelEntry, Status
 from fl_tui.connection.probe import normalize_endpoint, unreachable
+from fl_tui.connection.process import pid_listening_on
 
 NO_MANAGEMENT = "an OpenAI-compatible server has no model management"
 
@@ -103,6 +104,9 @@ class HttpBackend(Backend):
     def _get_json(self, path: str) -> object:
         what = f"GET {path}"
         return self._json(self._check(self._request("GET", path), what), what)
+
+    def host_pid(self) -> int | None:
+        return pid_listening_on(self.base_url)
 
     def _server_model_ids(self) -> list[str]:
         return id_list(self._get_json("/v1/models"), "GET /v1/models")

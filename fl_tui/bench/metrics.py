@@ -1,0 +1,223 @@
+"""Turn one recorded stream into a `RequestResult`, after the stream has ended (the stamps were taken on arrival).
+
+The definitions are those of notes/metrics.md, stated again in every report:
+- t0: the request fully written to the socket; every interval below is measured from it.
+- headers latency = response headers - t0 (kept apart from TTFT).
+- TTFT = first event whose delta has non-empty `content`, `reasoning_content`/`reasoning` or `tool_calls`, minus t0.
+  A role-only first chunk (`{"role": "assistant", "content": ""}`) is not a token.
+- TTFOT = first non-empty `content`, minus t0.
+- E2E = last token-bearing event - t0 (not the usage chunk, not `[DONE]`).
+- N (output tokens) = `usage.completion_tokens`, else the number of token-bearing chunks; the source is recorded.
+- TPOT = (E2E - TTFT) / (N - 1) for N >= 2; decode tokens/s = 1000 / TPOT; E2E tokens/s = N / (E2E / 1000).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from fl_tui.bench.records import RequestResult
+from fl_tui.connection.chat import StreamRecord
+from fl_tui.textsafe import plain
+
+_DONE = b"[DONE]"
+_MAX_ERROR = 300  # characters of a server's message kept in the record
+
+
+def _ms(ns: int) -> float:
+    return ns / 1e6
+
+
+def one_line(text: object, limit: int = _MAX_ERROR) -> str:
+    """A server's words as one inert line: escapes removed, whitespace collapsed, long messages cut."""
+    line = " ".join(plain(text, keep_newlines=False).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def error_message(payload: object) -> str | None:
+    """The message of an OpenAI-style error (`{"error": {"message": ...}}`, `{"error": "..."}`), if it is one."""
+    if not isinstance(payload, dict) or "error" not in payload:
+        return None
+    err = payload["error"]
+    if isinstance(err, dict):
+        message = err.get("message")
+        if isinstance(message, str) and message.strip():
+            return one_line(message)
+        return one_line(json.dumps(err, ensure_ascii=False))
+    if isinstance(err, str) and err.strip():
+        return one_line(err)
+    return one_line(json.dumps(err, ensure_ascii=False))
+
+
+def http_error(status_code: int, body: str | None) -> str:
+    """`HTTP 400: Model not loaded: ...` from a JSON error body, or the first non-blank line of a text body."""
+    message = None
+    text = (body or "").strip()
+    if text:
+        try:
+            message = error_message(json.loads(text))
+        except ValueError:  # not JSON (json.JSONDecodeError is a ValueError): a plain-text body
+            message = None
+        if message is None:
+            message = one_line(next(line for line in text.splitlines() if line.strip()))
+    return f"HTTP {status_code}: {message}" if message else f"HTTP {status_code}"
+
+
+@dataclass
+class _Parsed:
+    """What the events said, with the arrival stamps (ns) of the events that matter."""
+
+    first_token_ns: int | None = None
+    first_answer_ns: int | None = None
+    last_token_ns: int | None = None
+    token_stamps: list[int] = field(default_factory=list)
+    answer: list[str] = field(default_factory=list)
+    completion_tokens: int | None = None
+    prompt_tokens: int | None = None
+    finish_reason: str | None = None
+    chunks: int = 0  # data events before [DONE], token-bearing or not
+    done: bool = False
+    error: str | None = None
+
+
+def _nonempty(value: object) -> bool:
+    return isinstance(value, str | list | dict) and len(value) > 0
+
+
+def _parse(events) -> _Parsed:
+    out = _Parsed()
+    for ev in events:
+        if ev.event == "error":
+            text = ev.data.decode("utf-8", "replace").strip()
+            try:
+                message = error_message(json.loads(text)) if text else None
+            except ValueError:  # the error event's data is plain text: that text is the message
+                message = None
+            out.error = message or one_line(text) or "server sent an error event without a message"
+            return out
+        data = ev.data.strip()
+        if not data:  # an event with no data (a named keep-alive): nothing to score
+            continue
+        if data == _DONE:
+            out.done = True
+            return out
+        out.chunks += 1
+        try:
+            obj = json.loads(data)
+        except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError is a ValueError too)
+            obj = None
+        if not isinstance(obj, dict):
+            out.error = f"malformed event: {one_line(data.decode('utf-8', 'replace')[:80])}"
+            return out
+        message = error_message(obj)
+        if message is not None:
+            out.error = message
+            return out
+        usage = obj.get("usage")
+        if isinstance(usage, dict):
+            if isinstance(usage.get("completion_tokens"), int):
+                out.completion_tokens = usage["completion_tokens"]
+            if isinstance(usage.get("prompt_tokens"), int):
+                out.prompt_tokens = usage["prompt_tokens"]
+        choices = obj.get("choices")
+        bearing = False
+        for choice in choices if isinstance(choices, list) else []:
+            if not isinstance(choice, dict):
+                continue
+            if isinstance(choice.get("finish_reason"), str):
+                out.finish_reason = choice["finish_reason"]
+            delta = choice.get("delta")
+            if not isinstance(delta, dict):
+                continue
+            content = delta.get("content")
+            answer = isinstance(content, str) and content != ""
+            thinking = _nonempty(delta.get("reasoning_content")) or _nonempty(delta.get("reasoning"))
+            if answer:
+                out.answer.append(content)
+                if out.first_answer_ns is None:
+                    out.first_answer_ns = ev.t_ns
+            bearing = bearing or answer or thinking or _nonempty(delta.get("tool_calls"))
+        if bearing:
+            if out.first_token_ns is None:
+                out.first_token_ns = ev.t_ns
+            out.last_token_ns = ev.t_ns
+            out.token_stamps.append(ev.t_ns)
+    return out
+
+
+def request_result(
+    rec: StreamRecord,
+    *,
+    id: str,
+    model: str,
+    prompt_id: str,
+    round: int,
+    warmup: bool,
+    run_start_ns: int,
+    queue_ms: float | None = None,
+    started_at: str | None = None,
+) -> RequestResult:
+    """Score one request. Never raises for what the server or the network did: that becomes `status="failed"` with a
+    one-line `error`, and a failed request keeps whatever timings it got."""
+    parsed = _parse(rec.events)
+    result = RequestResult(
+        id=id, model=model, prompt_id=prompt_id, round=round, warmup=warmup, status="ok",
+        queue_ms=queue_ms, started_at=started_at, finish_reason=parsed.finish_reason,
+        prompt_tokens=parsed.prompt_tokens,
+    )
+    result.text = "".join(parsed.answer)
+    if rec.events:
+        result.text_sha256 = hashlib.sha256(result.text.encode("utf-8")).hexdigest()
+
+    token_chunks = len(parsed.token_stamps)
+    if parsed.completion_tokens is not None:
+        result.output_tokens, result.token_count_source = parsed.completion_tokens, "usage"
+    elif rec.events:
+        result.output_tokens, result.token_count_source = token_chunks, "chunks"
+
+    t0 = rec.t0_ns
+    if t0 is not None:
+        result.start_ms = _ms(t0 - run_start_ns)
+        if rec.headers_ns is not None:
+            result.headers_ms = _ms(rec.headers_ns - t0)
+        if parsed.first_token_ns is not None:
+            result.ttft_ms = _ms(parsed.first_token_ns - t0)
+        if parsed.first_answer_ns is not None:
+            result.ttfot_ms = _ms(parsed.first_answer_ns - t0)
+        if parsed.last_token_ns is not None:
+            result.e2e_ms = _ms(parsed.last_token_ns - t0)
+        result.chunk_offsets_ms = [_ms(t - t0) for t in parsed.token_stamps]
+        n = result.output_tokens
+        if n is not None and n >= 2 and result.ttft_ms is not None and result.e2e_ms is not None:
+            result.tpot_ms = (result.e2e_ms - result.ttft_ms) / (n - 1)
+            if result.tpot_ms > 0:
+                result.decode_tps = 1000.0 / result.tpot_ms
+        if n is not None and result.e2e_ms is not None and result.e2e_ms > 0:
+            result.e2e_tps = n / (result.e2e_ms / 1000.0)
+
+    result.error = _failure(rec, parsed)
+    if result.error is not None:
+        result.status = "failed"
+    return result
+
+
+def _failure(rec: StreamRecord, parsed: _Parsed) -> str | None:
+    """The first thing that went wrong, as one line; None for a complete answer."""
+    if rec.timed_out:
+        if rec.transport_error and "timed out" in rec.transport_error:
+            return one_line(rec.transport_error)
+        if rec.end_ns is not None:
+            return f"timed out after {(rec.end_ns - rec.scheduled_ns) / 1e9:.0f} s"
+        return "timed out"
+    if rec.transport_error:
+        return one_line(rec.transport_error)
+    if rec.status_code is not None and rec.status_code >= 400:
+        return http_error(rec.status_code, rec.error_body)
+    if rec.t0_ns is None and rec.status_code is None:
+        return "request was never sent"
+    if parsed.error is not None:
+        return parsed.error
+    if not parsed.done and parsed.finish_reason is None:
+        return f"stream ended early after {parsed.chunks} chunks"
+    return None

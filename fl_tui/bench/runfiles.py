@@ -1,0 +1,98 @@
+"""Read the files a benchmark run leaves in its folder: run.json (the whole run) and requests.jsonl (one request per
+line, appended as the run goes, so a crash leaves at most a truncated last line)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fl_tui.bench.records import RUN_SCHEMA
+from fl_tui.errors import FileProblem
+from fl_tui.jsonfile import locate, read_json
+
+RUN_FILE = "run.json"
+REQUESTS_FILE = "requests.jsonl"
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+
+
+def load_run(path: Path | str) -> dict:
+    """The run.json of a run folder (or that file itself), checked to be an `fl-tui/run/1` run."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RUN_FILE
+    text, data = read_json(path)
+    if not isinstance(data, dict):
+        raise FileProblem(path, f"not an fl-tui run: expected a JSON object with schema {RUN_SCHEMA!r}", 1, 1)
+    schema = data.get("schema")
+    if schema != RUN_SCHEMA:
+        found = "no schema" if "schema" not in data else f"schema {json.dumps(schema)[:60]}"
+        line, col = _line_col(text, locate(text, ("schema",) if "schema" in data else ()))
+        raise FileProblem(path, f"not an fl-tui run: {found}, expected {RUN_SCHEMA!r}", line, col)
+    for key in ("models", "requests"):
+        if not isinstance(data.get(key, []), list):
+            line, col = _line_col(text, locate(text, (key,)))
+            raise FileProblem(path, f"{key}: expected a list", line, col)
+    data.setdefault("models", [])
+    data.setdefault("requests", [])
+    return data
+
+
+def read_requests_jsonl(path: Path | str) -> list[dict]:
+    """Every request line of a requests.jsonl (or of the one in a run folder).
+
+    A last line without its newline that does not parse is what a crash mid-write leaves: it is dropped. Any other
+    line that is not a JSON object is a FileProblem naming its line.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / REQUESTS_FILE
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise FileProblem(path, f"cannot read: {exc.strerror or exc}") from exc
+    lines = raw.split(b"\n")
+    out: list[dict] = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        cut_short = number == len(lines)  # the file does not end with a newline after this line
+        try:
+            value = json.loads(line)
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both
+            if cut_short:
+                break
+            raise FileProblem(path, f"not valid JSON: {_reason(exc)}", number) from exc
+        if not isinstance(value, dict):
+            if cut_short:
+                break
+            raise FileProblem(path, "expected a JSON object (one request per line)", number)
+        out.append(value)
+    return out
+
+
+def _reason(exc: ValueError) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} (column {exc.colno})"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return str(exc)
+
+
+def _stamp(run_dir: Path) -> float:
+    """When the run last wrote its files (run.json at its end, requests.jsonl while it runs)."""
+    times = [p.stat().st_mtime for p in (run_dir / RUN_FILE, run_dir / REQUESTS_FILE) if p.is_file()]
+    return max(times)
+
+
+def list_runs(root: Path | str) -> list[Path]:
+    """Run folders under `root` (those holding a run.json or a requests.jsonl), newest first.
+
+    Newest means the most recently written run files; equal times fall back to the folder name, descending."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    runs = [d for d in root.iterdir() if d.is_dir() and ((d / RUN_FILE).is_file() or (d / REQUESTS_FILE).is_file())]
+    return sorted(runs, key=lambda d: (_stamp(d), d.name), reverse=True)

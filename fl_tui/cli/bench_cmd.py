@@ -1,0 +1,111 @@
+"""`fl-tui bench`: the benchmark matrix headless, with the workshop's environment variables honoured."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from fl_tui import locations
+from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
+from fl_tui.cli.bench_progress import BenchProgress
+from fl_tui.cli.context import backend_for, settings_for
+from fl_tui.connection.base import Backend
+from fl_tui.errors import UserError
+from fl_tui.prompts import Prompt, PromptSet, load_prompt_set
+from fl_tui.resources import find_prompt_set, load_specs
+from fl_tui.textsafe import plain
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "bench", help="stream prompts through models and measure them (exit 1 if a model failed)",
+        description="Environment: BENCH_MODELS, BENCH_ROUNDS, BENCH_PROMPT (one prompt instead of a set), "
+        "FOUNDRY_LOCAL_ENDPOINT. Requests always stream: TTFT and latency come from the same stream.",
+    )
+    p.add_argument("--models", help="comma-separated aliases or variant ids (default: models.json's cached ones)")
+    p.add_argument("--models-file", help="models.json (default: ./models.json or the checkout's)")
+    p.add_argument("--prompts", default="default", help="a prompt set name in prompts/ or a JSON file")
+    p.add_argument("--rounds", type=int, help="measured rounds per prompt (default 3, or the config's)")
+    p.add_argument("--warmup", type=int, help="warm-up requests per model, not measured (default 1)")
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--max-tokens", type=int, help="default 128, or the config's; a prompt may set its own")
+    p.add_argument("--concurrency", type=int, default=1, help="requests in flight (Foundry Local serves one)")
+    p.add_argument("--timeout", type=float, help="seconds per request; a stalled stream is cut (default 120)")
+    p.add_argument("--watts", type=float, help="power draw for the energy estimate (Wh per 1k tokens)")
+    p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>)")
+    p.set_defaults(handler=run)
+
+
+def _positive(name: str, value: int | float | None) -> None:
+    if value is not None and value <= 0:
+        raise UserError(f"--{name} must be positive, got {value:g}")
+
+
+def _prompt_set(args: argparse.Namespace) -> PromptSet:
+    single = os.environ.get("BENCH_PROMPT")
+    if single:
+        return PromptSet(name="BENCH_PROMPT", prompts=[Prompt(id="p1", prompt=single)])
+    return load_prompt_set(find_prompt_set(args.prompts))
+
+
+def _models(args: argparse.Namespace, backend: Backend, specs: dict) -> list[str]:
+    chosen = args.models or os.environ.get("BENCH_MODELS")
+    if chosen:
+        return [m.strip() for m in chosen.split(",") if m.strip()]
+    available = [m for m in backend.list_models() if m.cached or m.source == "server"]
+    preferred = [m.alias for m in available if m.alias in specs or m.id in specs]
+    names = list(dict.fromkeys(preferred or [m.id for m in available]))
+    if not names:
+        raise UserError("no models to benchmark: none is cached; pass --models")
+    return names
+
+
+def bench_settings(args: argparse.Namespace, config) -> BenchSettings:
+    rounds = args.rounds if args.rounds is not None else int(os.environ.get("BENCH_ROUNDS") or config.rounds)
+    settings = BenchSettings(
+        rounds=rounds,
+        warmup=config.warmup if args.warmup is None else args.warmup,
+        temperature=args.temperature,
+        seed=args.seed,
+        max_tokens=args.max_tokens or config.max_tokens,
+        concurrency=args.concurrency,
+        timeout_s=args.timeout or config.timeout_s,
+        watts=args.watts,
+    )
+    for name in ("rounds", "max_tokens", "concurrency", "timeout_s", "watts"):
+        _positive(name.replace("_s", "").replace("_", "-"), getattr(settings, name))
+    if settings.warmup < 0:
+        raise UserError("--warmup must be 0 or more")
+    return settings
+
+
+def run(args: argparse.Namespace) -> int:
+    config = settings_for(args)
+    try:
+        settings = bench_settings(args, config)
+    except ValueError as exc:  # BENCH_ROUNDS that is not a number
+        raise UserError(f"BENCH_ROUNDS: {exc}") from exc
+    prompt_set = _prompt_set(args)
+    specs = load_specs(args.models_file)
+    run_id = new_run_id()
+    out = Path(args.out) if args.out else locations.runs_dir() / run_id
+    with backend_for(args) as (backend, _choice):
+        engine = BenchEngine(
+            backend, _models(args, backend, specs), prompt_set, settings, out,
+            specs=specs, observer=BenchProgress(), run_id=run_id,
+        )
+        try:
+            result = asyncio.run(engine.run())
+        except KeyboardInterrupt:
+            print(f"\ninterrupted: what finished is in {out}", file=sys.stderr)
+            return 130
+    print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
+    print(f"run directory: {out}")
+    failed = [m for m in result["models"] if m["status"] != "ok"]
+    for m in failed:
+        print(f"{plain(m['model'])}: {m['status']}: {plain(m['error'] or '')}", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,85 @@
+"""Headless progress for `fl-tui bench`: one redrawn line on a terminal, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+import numpy as np
+
+from fl_tui.bench.engine import ModelFinished, ModelPhase, RequestFinished, RequestStarted, RunStarted
+from fl_tui.textsafe import plain
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} ms"
+
+
+class BenchProgress:
+    """An engine observer. Redraws at most 10 times a second; the live p95 is over this model's TTFTs so far."""
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.total = 0
+        self.per_model = 0
+        self.model_ran = 0
+        self.done = 0
+        self.model = ""
+        self.ttfts: list[float] = []
+        self.current = ""
+        self._last_draw = 0.0
+
+    def __call__(self, event: object) -> None:
+        if isinstance(event, RunStarted):
+            self.per_model = event.requests_per_model
+            self.total = event.requests_per_model * len(event.models)
+            self._line(f"run {event.run_id} -> {event.run_dir}")
+        elif isinstance(event, ModelPhase):
+            if event.phase == "loading":
+                self.model, self.ttfts = plain(event.model), []
+            detail = f": {plain(event.detail, keep_newlines=False)}" if event.detail else ""
+            self._line(f"{plain(event.model)}: {event.phase}{detail}")
+        elif isinstance(event, RequestStarted):
+            live = event.live
+            self.current = f"{live.prompt_id} {'warm-up' if live.warmup else 'round'} {live.round}"
+            self._draw()
+        elif isinstance(event, RequestFinished):
+            self.done += 1
+            self.model_ran += 1
+            r = event.result
+            if not r.warmup and r.status == "ok" and r.ttft_ms is not None:
+                self.ttfts.append(r.ttft_ms)
+            if not self.tty:
+                outcome = "ok" if r.status == "ok" else f"FAILED: {plain(r.error or '', keep_newlines=False)}"
+                print(
+                    f"  {plain(r.prompt_id)} {'w' if r.warmup else 'r'}{r.round} {outcome} "
+                    f"ttft {_ms(r.ttft_ms)} e2e {_ms(r.e2e_ms)} tokens {r.output_tokens}",
+                    file=self.stream, flush=True,
+                )
+            self._draw()
+        elif isinstance(event, ModelFinished):
+            self.total -= self.per_model - self.model_ran  # a failed model skips what it did not run
+            self.model_ran = 0
+
+    def _p95(self) -> str:
+        return f"{np.percentile(self.ttfts, 95, method='linear'):.1f} ms" if self.ttfts else "-"
+
+    def _draw(self) -> None:
+        if not self.tty or time.monotonic() - self._last_draw < 0.1:
+            return
+        self._last_draw = time.monotonic()
+        width = 20
+        filled = int(width * self.done / self.total) if self.total else 0
+        text = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {self.model} {self.current}"
+            f"  TTFT p95 {self._p95()}"
+        )
+        self.stream.write("\r\x1b[2K" + text[:200])
+        self.stream.flush()
+
+    def _line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[2K")
+        print(text, file=self.stream, flush=True)

@@ -1,0 +1,49 @@
+"""Where the shipped data files are found: the current folder first, then the checkout fl-tui runs from,
+then the user config dir. A person can keep their own prompt sets and models.json in any of them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fl_tui import locations
+from fl_tui.errors import UserError
+from fl_tui.models_file import ModelSpec, load_models_file
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+
+def search_roots() -> list[Path]:
+    roots = [Path.cwd(), CHECKOUT, locations.config_dir()]
+    return list(dict.fromkeys(r.resolve() for r in roots))
+
+
+def prompt_dirs() -> list[Path]:
+    return [r / "prompts" for r in search_roots() if (r / "prompts").is_dir()]
+
+
+def find_prompt_set(name_or_path: str) -> Path:
+    """A path to a JSON file, or the name of a set in one of the prompt folders (`default`, `quick`)."""
+    path = Path(name_or_path).expanduser()
+    if path.suffix == ".json" or path.exists():
+        if not path.is_file():
+            raise UserError(f"{path}: no such prompt file")
+        return path
+    for folder in prompt_dirs():
+        candidate = folder / f"{name_or_path}.json"
+        if candidate.is_file():
+            return candidate
+    names = sorted({p.stem for d in prompt_dirs() for p in d.glob("*.json")})
+    raise UserError(f"no prompt set named {name_or_path!r}; known: {', '.join(names) or 'none'}")
+
+
+def find_models_file() -> Path | None:
+    for root in search_roots():
+        if (root / "models.json").is_file():
+            return root / "models.json"
+    return None
+
+
+def load_specs(path: str | Path | None = None) -> dict[str, ModelSpec]:
+    """The given models.json, else the first one found; none at all is fine (no capabilities shown)."""
+    file = Path(path) if path else find_models_file()
+    return load_models_file(file) if file else {}

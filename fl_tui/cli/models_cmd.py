@@ -10,9 +10,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from fl_tui.cli.context import backend_for
-from fl_tui.cli.progress import PercentBar
 from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, BackendError, CatalogState, ModelEntry
 from fl_tui.errors import UserError
+from fl_tui.progress import PercentBar
 from fl_tui.resources import load_specs
 from fl_tui.textsafe import plain
 

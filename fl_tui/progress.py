@@ -1,4 +1,4 @@
-"""A terminal progress bar for percent-based progress: percent, speed and ETA; plain lines when not a TTY."""
+"""Percent-based progress as text: percent, speed and ETA; for the CLI bar and the app's download list."""
 
 from __future__ import annotations
 
@@ -14,8 +14,17 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-class PercentBar:
+def progress_line(label: str, pct: float, elapsed_s: float, total_mb: float | None = None, width: int = 24) -> str:
     """Speed is in MB/s when the total size is known, else in %/s; ETA from the average rate so far."""
+    rate = pct / max(elapsed_s, 1e-9)  # %/s
+    speed = f"{rate * total_mb / 100:.1f} MB/s" if total_mb else f"{rate:.1f} %/s"
+    eta = _duration((100 - pct) / rate) if rate > 0 else "--:--"
+    filled = int(width * pct / 100)
+    return f"{label} [{'#' * filled}{'.' * (width - filled)}] {pct:5.1f}%  {speed}  ETA {eta}"
+
+
+class PercentBar:
+    """A progress_line redrawn in place on a terminal, or printed every 10% otherwise."""
 
     def __init__(self, label: str, total_mb: float | None = None, stream: TextIO | None = None, width: int = 24):
         self.label, self.total_mb, self.width = label, total_mb, width
@@ -26,12 +35,7 @@ class PercentBar:
         self.pct = 0.0
 
     def line(self, pct: float, now: float) -> str:
-        elapsed = max(now - self.start, 1e-9)
-        rate = pct / elapsed  # %/s
-        speed = f"{rate * self.total_mb / 100:.1f} MB/s" if self.total_mb else f"{rate:.1f} %/s"
-        eta = _duration((100 - pct) / rate) if rate > 0 else "--:--"
-        filled = int(self.width * pct / 100)
-        return f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] {pct:5.1f}%  {speed}  ETA {eta}"
+        return progress_line(self.label, pct, now - self.start, self.total_mb, self.width)
 
     def update(self, pct: float) -> None:
         self.pct = max(0.0, min(100.0, pct))

@@ -1,0 +1,238 @@
+"""How exact are fl-tui's stream timings, how fast a stream can it follow, and what does a recorded token cost?
+
+The loopback server (benchmarks/loopback_server.py) runs in a subprocess and records, on CLOCK_MONOTONIC
+(`time.perf_counter_ns()` in both processes), when it read each request and when each chunk left. Against that:
+
+(a) accuracy: |measured inter-chunk gap - the server's gap| and |measured TTFT - the server's TTFT| (TTFT error =
+    (client first-token stamp - client t0) - (server first token sent - server request read)), p50 and p99, at
+    50 and 2,000 tokens/s, for the engine's path (`stream_chat` + `fl_tui.bench.metrics.request_result`, exactly
+    what BenchEngine runs per request) and for a bare httpx line reader (`client.stream` + `aiter_lines` +
+    `perf_counter_ns` per line) as the reference. Both take t0 from the same httpcore trace hook.
+(b) throughput: client-side arrival rate of a 20,000-token `burst` stream, engine vs bare reader (median of 3).
+(c) memory: tracemalloc over keeping 20 finished RequestResult objects of 5,000 tokens each, bytes per token.
+
+Run: .venv/bin/python benchmarks/stream_accuracy.py   (about a minute; prints a table, then one JSON line)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import statistics
+import sys
+import time
+import tracemalloc
+from itertools import pairwise
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import loopback_server  # next to this file
+
+from fl_tui.bench.metrics import request_result
+from fl_tui.connection.chat import chat_body, stream_chat
+
+PROMPT = "Write a long story about a fox."
+RATES = {50: (5, 50), 2000: (5, 1000)}  # tokens/s -> (long requests, tokens each); plus SHORT TTFT-only requests
+SHORT = (20, 3)
+BURST_TOKENS, BURST_RUNS = 20_000, 3
+MEM_REQUESTS, MEM_TOKENS = 20, 5_000
+TARGET_GAP_P99_MS = 1.0
+TARGET_RATIO = 0.7
+TARGET_BYTES_PER_TOKEN = 16.0
+
+
+def pct(values, q: float) -> float:
+    return float(np.percentile(np.asarray(values, dtype=float), q, method="linear")) if len(values) else float("nan")
+
+
+# -- the two clients: each returns (t0_ns, [token arrival stamps ns]) and, for the engine, its RequestResult ----
+
+
+async def engine_request(client: httpx.AsyncClient, url: str, model: str, max_tokens: int):
+    """The engine's path, as BenchEngine._one runs it (a live-view sink included)."""
+    live: list = []
+    rec = await stream_chat(client, url + "/v1", chat_body(model, PROMPT, max_tokens=max_tokens), timeout_s=120,
+                            on_event=live.append)
+    result = request_result(rec, id="x", model=model, prompt_id="p", round=1, warmup=False,
+                            run_start_ns=rec.scheduled_ns)
+    if result.status != "ok":
+        raise RuntimeError(f"{model}: {result.error}")
+    stamps = [rec.t0_ns + round(ms * 1e6) for ms in result.chunk_offsets_ms]
+    return rec.t0_ns, stamps, result, rec
+
+
+async def bare_request(client: httpx.AsyncClient, url: str, model: str, max_tokens: int):
+    """A bare line reader: stamp every line as it comes, parse after the stream ended."""
+    t0: list[int] = []
+
+    async def trace(name: str, info: dict) -> None:
+        if name == "http11.send_request_body.complete":
+            t0.append(time.perf_counter_ns())
+
+    lines: list[tuple[int, str]] = []
+    perf = time.perf_counter_ns
+    body = chat_body(model, PROMPT, max_tokens=max_tokens)
+    async with client.stream("POST", url + "/v1/chat/completions", json=body, extensions={"trace": trace}) as resp:
+        async for line in resp.aiter_lines():
+            lines.append((perf(), line))
+    stamps = []
+    for stamp, line in lines:
+        if line.startswith("data: {"):
+            choices = json.loads(line[6:]).get("choices") or []
+            if any((c.get("delta") or {}).get("content") for c in choices):
+                stamps.append(stamp)
+    return t0[0], stamps, None, None
+
+
+CLIENTS = {"engine": engine_request, "bare httpx": bare_request}
+
+
+# -- (a) accuracy ------------------------------------------------------------------------------------------
+
+
+async def accuracy(server, client: httpx.AsyncClient, rate: int, kind: str) -> dict:
+    model = f"sched-{rate}"
+    fetch = CLIENTS[kind]
+    long_n, long_tokens = RATES[rate]
+    await fetch(client, server.url, model, 2)  # warm the connection and the code paths; not counted
+    server.clear()
+    plan = [long_tokens] * long_n + [SHORT[1]] * SHORT[0]
+    measured = [await fetch(client, server.url, model, n) for n in plan]
+    records = await asyncio.to_thread(server.records, model)
+    assert len(records) == len(measured), (len(records), len(measured))
+    gap_err, ttft_err, coalesced = [], [], 0
+    for (t0, stamps, _result, _rec), record in zip(measured, records, strict=True):
+        sent = record["chunks_ns"]
+        assert len(stamps) == len(sent), (len(stamps), len(sent))
+        ttft_err.append(abs((stamps[0] - t0) - (sent[0] - record["received_ns"])) / 1e6)
+        for (a, b), (x, y) in zip(pairwise(stamps), pairwise(sent), strict=True):
+            gap_err.append(abs((b - a) - (y - x)) / 1e6)
+            coalesced += b == a
+    return {
+        "gaps": len(gap_err), "requests": len(measured),
+        "gap_err_p50_ms": pct(gap_err, 50), "gap_err_p99_ms": pct(gap_err, 99), "gap_err_max_ms": max(gap_err),
+        "ttft_err_p50_ms": pct(ttft_err, 50), "ttft_err_p99_ms": pct(ttft_err, 99),
+        "same_read": coalesced,
+    }
+
+
+# -- (b) throughput ----------------------------------------------------------------------------------------
+
+
+async def throughput(server, client: httpx.AsyncClient, kind: str) -> dict:
+    fetch = CLIENTS[kind]
+    await fetch(client, server.url, "burst", 1000)
+    rates, wall = [], []
+    server_rates = []
+    for _ in range(BURST_RUNS):
+        server.clear()
+        start = time.perf_counter_ns()
+        t0, stamps, _result, _rec = await fetch(client, server.url, "burst", BURST_TOKENS)
+        done = time.perf_counter_ns()
+        assert len(stamps) == BURST_TOKENS
+        rates.append(BURST_TOKENS / ((stamps[-1] - t0) / 1e9))
+        wall.append(BURST_TOKENS / ((done - start) / 1e9))
+        (record,) = await asyncio.to_thread(server.records, "burst")
+        sent = record["chunks_ns"]
+        server_rates.append(BURST_TOKENS / ((sent[-1] - record["received_ns"]) / 1e9))
+    return {
+        "arrival_tps": statistics.median(rates), "with_scoring_tps": statistics.median(wall),
+        "server_write_tps": statistics.median(server_rates),
+    }
+
+
+# -- (c) memory --------------------------------------------------------------------------------------------
+
+
+async def memory(server, client: httpx.AsyncClient) -> dict:
+    recs = [(await engine_request(client, server.url, "burst", MEM_TOKENS))[3] for _ in range(MEM_REQUESTS)]
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    kept = [
+        request_result(rec, id=f"burst|p|r{i}", model="burst", prompt_id="p", round=i, warmup=False,
+                       run_start_ns=recs[0].scheduled_ns)
+        for i, rec in enumerate(recs, 1)
+    ]
+    del recs  # only the results stay, as in BenchEngine.requests
+    gc.collect()
+    retained = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    tokens = sum(len(r.chunk_offsets_ms) for r in kept)
+    offsets = sum(sys.getsizeof(r.chunk_offsets_ms) + sum(sys.getsizeof(x) for x in r.chunk_offsets_ms) for r in kept)
+    text = sum(sys.getsizeof(r.text) for r in kept)
+    return {
+        "tokens": tokens, "retained_bytes": retained, "bytes_per_token": retained / tokens,
+        "offsets_bytes_per_token": offsets / tokens, "text_bytes_per_token": text / tokens,
+    }
+
+
+# -- report ------------------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+async def main() -> int:
+    began = time.monotonic()
+    server = loopback_server.start_subprocess(lifetime_s=600)
+    try:
+        async with httpx.AsyncClient(timeout=None, trust_env=False) as client:
+            acc = {rate: {kind: await accuracy(server, client, rate, kind) for kind in CLIENTS} for rate in RATES}
+            thr = {kind: await throughput(server, client, kind) for kind in CLIENTS}
+            mem = await memory(server, client)
+    finally:
+        server.stop()
+
+    print("(a) timing error against the loopback server's own record (server in a subprocess, CLOCK_MONOTONIC)")
+    head = f"{'rate':>9} {'client':<11} {'gaps':>5} {'gap err p50':>12} {'gap err p99':>12} {'max':>8} " \
+           f"{'TTFT err p50':>13} {'TTFT err p99':>13}  target (gap p99 <= {TARGET_GAP_P99_MS:g} ms)"
+    print(head)
+    gap_ok = True
+    for rate, kinds in acc.items():
+        for kind, a in kinds.items():
+            mark = ""
+            if kind == "engine":
+                ok = a["gap_err_p99_ms"] <= TARGET_GAP_P99_MS
+                gap_ok = gap_ok and ok
+                mark = verdict(ok)
+            print(
+                f"{rate:>5} t/s {kind:<11} {a['gaps']:>5} {a['gap_err_p50_ms']:>9.3f} ms "
+                f"{a['gap_err_p99_ms']:>9.3f} ms {a['gap_err_max_ms']:>5.2f} ms {a['ttft_err_p50_ms']:>10.3f} ms "
+                f"{a['ttft_err_p99_ms']:>10.3f} ms  {mark}"
+            )
+    ratio = thr["engine"]["arrival_tps"] / thr["bare httpx"]["arrival_tps"]
+    print(f"\n(b) highest chunk rate followed: `burst`, {BURST_TOKENS:,} tokens, median of {BURST_RUNS}")
+    for kind, t in thr.items():
+        print(f"    {kind:<11} {t['arrival_tps']:>10,.0f} tokens/s arriving   {t['with_scoring_tps']:>10,.0f} tokens/s "
+              f"incl. scoring   (server wrote {t['server_write_tps']:,.0f}/s)")
+    print(f"    engine / bare = {ratio:.2f}   target >= {TARGET_RATIO:g}: {verdict(ratio >= TARGET_RATIO)}")
+    print(f"\n(c) memory per recorded token: {MEM_REQUESTS} RequestResults x {MEM_TOKENS:,} tokens kept (tracemalloc)")
+    print(f"    {mem['bytes_per_token']:.1f} bytes/token retained ({mem['retained_bytes']:,} bytes for "
+          f"{mem['tokens']:,} tokens): chunk_offsets_ms {mem['offsets_bytes_per_token']:.1f}, "
+          f"text {mem['text_bytes_per_token']:.1f}")
+    mem_ok = mem["bytes_per_token"] <= TARGET_BYTES_PER_TOKEN
+    print(f"    target <= {TARGET_BYTES_PER_TOKEN:g} bytes/token: {verdict(mem_ok)}")
+    print(f"\n({time.monotonic() - began:.0f} s)")
+    summary = {
+        "bench": "stream_accuracy",
+        "gap_err_p99_ms": {f"{r}": round(acc[r]["engine"]["gap_err_p99_ms"], 4) for r in RATES},
+        "gap_err_p50_ms": {f"{r}": round(acc[r]["engine"]["gap_err_p50_ms"], 4) for r in RATES},
+        "ttft_err_p99_ms": {f"{r}": round(acc[r]["engine"]["ttft_err_p99_ms"], 4) for r in RATES},
+        "bare_gap_err_p99_ms": {f"{r}": round(acc[r]["bare httpx"]["gap_err_p99_ms"], 4) for r in RATES},
+        "engine_tps": round(thr["engine"]["arrival_tps"]), "bare_tps": round(thr["bare httpx"]["arrival_tps"]),
+        "engine_over_bare": round(ratio, 3), "bytes_per_token": round(mem["bytes_per_token"], 1),
+        "pass": {"gap_p99": gap_ok, "ratio": ratio >= TARGET_RATIO, "memory": mem_ok},
+    }
+    print(json.dumps(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))

@@ -1,0 +1,249 @@
+"""The Textual app: a header with live status, the Models / Benchmark / Annotate tabs, help and palette.
+
+The UI never calls the core on its event loop: the backend opens in a thread worker, and one poll loop (status
+always, the model list only while the Models tab is visible) re-arms itself after each answer, so polls never
+pile up and an offline catalog never freezes a key press.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from fl_tui.commands import ActionsProvider
+from fl_tui.config import Settings, load_settings, save_settings
+from fl_tui.connection.base import Backend, BackendError
+from fl_tui.messages import BackendFailed, BackendReady, StateUpdated
+from fl_tui.screens.confirm import ConfirmScreen
+from fl_tui.screens.help import HelpScreen
+from fl_tui.textsafe import plain
+from fl_tui.widgets.models_pane import ModelsPane
+from fl_tui.widgets.placeholder import ComingPane
+from fl_tui.widgets.status_header import StatusHeader
+
+POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth
+DEFAULT_THEME = "fl-dark"
+
+
+class FlTuiApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "fl-tui"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    AUTO_FOCUS = "#models-table"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit_app", "Quit", id="app.quit"),
+        Binding("1", "tab('models')", "Models tab", id="app.tab_models", show=False),
+        Binding("2", "tab('benchmark')", "Benchmark tab", id="app.tab_benchmark", show=False),
+        Binding("3", "tab('annotate')", "Annotate tab", id="app.tab_annotate", show=False),
+        Binding("ctrl+t", "next_theme", "Next theme", id="app.next_theme", show=False),
+    ]
+
+    def __init__(
+        self,
+        open_backend: Callable[[], Backend],
+        *,
+        settings: Settings | None = None,
+        settings_path: Path | None = None,
+        specs: dict | None = None,
+        startup_problems: list[str] | None = None,
+    ):
+        super().__init__()
+        self.open_backend = open_backend
+        self.settings = settings or Settings()
+        self.settings_path = settings_path
+        self.specs = specs or {}
+        self.startup_problems = list(startup_problems or [])
+        self.backend: Backend | None = None
+        self._polling = False
+        self._poll_timer = None
+        self._theme_ready = False  # theme changes before start-up are Textual's defaults, not the person's choice
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="status-header")
+        with TabbedContent(initial="models", id="tabs"):
+            with TabPane("Models", id="models"):
+                yield ModelsPane(self.specs, id="models-pane")
+            with TabPane("Benchmark", id="benchmark"):
+                yield ComingPane(
+                    "Benchmark: pick models and a prompt set, watch tokens arrive with live TTFT and tail latency,\n"
+                    "then read the summary and charts. Until this tab lands, run `fl-tui bench` in a shell.",
+                    id="benchmark-coming",
+                )
+            with TabPane("Annotate", id="annotate"):
+                yield ComingPane(
+                    "Annotate: score a run's answers 1–5 against each prompt's rubric, blind, from the keyboard.",
+                    id="annotate-coming",
+                )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from fl_tui.themes import load_themes
+
+        themes, problems = load_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        self.startup_problems += [str(p) for p in problems]
+        wanted = self.settings.theme if self.settings.theme in self.available_themes else DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        self._theme_ready = True
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        for problem in self.startup_problems:
+            self.notify(plain(problem), title="configuration", severity="warning", markup=False, timeout=10)
+        self.query_one(StatusHeader).show(None)
+        self.connect_backend()
+
+    # -- backend and polling -------------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="connect")
+    def connect_backend(self) -> None:
+        try:
+            backend = self.open_backend()
+        except BackendError as exc:
+            self.post_message(BackendFailed(str(exc)))
+            return
+        self.post_message(BackendReady(backend))
+
+    @on(BackendReady)
+    def handle_backend_ready(self, message: BackendReady) -> None:
+        self.backend = message.backend
+        self.query_one(ModelsPane).attach(message.backend)
+        self.poll_now()
+
+    @on(BackendFailed)
+    def handle_backend_failed(self, message: BackendFailed) -> None:
+        self.query_one(StatusHeader).show(None, message.error)
+        self.notify(plain(message.error), title="cannot connect", severity="error", markup=False, timeout=15)
+
+    def poll_now(self) -> None:
+        """Poll at once (after an action), unless a poll is in flight: its answer re-arms the loop anyway."""
+        if self.backend is None or self._polling:
+            return
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        self._polling = True
+        self.poll_worker(self.query_one("#tabs", TabbedContent).active == "models")
+
+    @work(thread=True, exit_on_error=False, group="poll")
+    def poll_worker(self, with_models: bool) -> None:
+        try:
+            status = self.backend.status()
+            models = self.backend.list_models() if with_models else None
+        except BackendError as exc:
+            self.post_message(StateUpdated(None, None, str(exc)))
+            return
+        self.post_message(StateUpdated(status, models))
+
+    @on(StateUpdated)
+    def handle_state(self, message: StateUpdated) -> None:
+        self._polling = False
+        self.query_one(StatusHeader).show(message.status, message.error)
+        if message.error is None:
+            self.query_one(ModelsPane).show_state(message.status, message.models)
+        self._poll_timer = self.set_timer(POLL_S, self.poll_now)
+
+    @on(TabbedContent.TabActivated)
+    def handle_tab_changed(self) -> None:
+        self.poll_now()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where a worker's unexpected failure becomes visible, instead of killing the app."""
+        if event.state is WorkerState.ERROR:
+            if event.worker.group == "poll":
+                self._polling = False
+                self._poll_timer = self.set_timer(POLL_S, self.poll_now)
+            error = event.worker.error
+            self.notify(plain(f"{type(error).__name__}: {error}"), title="unexpected error", severity="error",
+                        markup=False, timeout=15)
+
+    # -- themes, keys, help, palette ---------------------------------------------------------------------
+
+    def watch_theme(self, theme: str) -> None:
+        if self._theme_ready and theme != self.settings.theme:
+            self.settings = self.settings.model_copy(update={"theme": theme})
+            self.save_settings_worker()
+
+    @work(thread=True, exit_on_error=False, group="settings")
+    def save_settings_worker(self) -> None:
+        save_settings(self.settings, self.settings_path)
+
+    def action_next_theme(self) -> None:
+        names = sorted(n for n in self.available_themes if n.startswith("fl-")) or sorted(self.available_themes)
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+
+    def action_groups(self) -> list[tuple[str, object, list[Binding]]]:
+        return [
+            ("App", self, [b for b in self.BINDINGS if isinstance(b, Binding)]),
+            ("Models", self.query_one(ModelsPane), ModelsPane.BINDINGS),
+        ]
+
+    def keymap_for(self, binding: Binding) -> str:
+        """The key as shown to a person (`?`, not `question_mark`), with the user's keymap applied."""
+        key = self.settings.keys.get(binding.id or "", binding.key)
+        return self.get_key_display(Binding(key, binding.action, key_display=binding.key_display))
+
+    def run_action_on(self, target, action: str) -> None:
+        self.call_later(target.run_action, action)
+
+    def action_help(self) -> None:
+        groups = {name: bindings for name, _target, bindings in self.action_groups()}
+        self.push_screen(HelpScreen(groups, self.keymap_for))
+
+    @work(exclusive=True, group="quit")
+    async def action_quit_app(self) -> None:
+        pane = self.query_one(ModelsPane)
+        running = []
+        if pane.downloads is not None and pane.downloads.active:
+            running.append("downloads are running and will be cancelled")
+        if running and not await self.push_screen_wait(ConfirmScreen("Quit while work is running?", running, "Quit")):
+            return
+        if pane.downloads is not None:
+            for job in pane.downloads.jobs:
+                job.cancel.set()
+        self.exit(0)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`fl-tui` with no command: settings, models.json, then the app; the backend closes after the UI is gone."""
+    from fl_tui.connection.resolve import choose_endpoint, open_backend
+    from fl_tui.errors import UserError
+    from fl_tui.resources import load_specs
+
+    path = Path(args.config) if args.config else None
+    settings, problem = load_settings(path)
+    problems = [f"{problem} (using defaults)"] if problem else []
+    try:
+        specs = load_specs()
+    except UserError as exc:
+        specs, problems = {}, [*problems, str(exc)]
+    choice = choose_endpoint(args.endpoint, settings)
+    opened: list[Backend] = []
+
+    def open_it() -> Backend:
+        try:
+            backend = open_backend(choice, settings, debug=args.debug)
+        except ValueError as exc:
+            raise BackendError(f"{choice.source}: {exc}") from exc
+        opened.append(backend)
+        return backend
+
+    app = FlTuiApp(open_it, settings=settings, settings_path=path, specs=specs, startup_problems=problems)
+    try:
+        return app.run() or 0
+    finally:
+        for backend in opened:
+            backend.close()
+

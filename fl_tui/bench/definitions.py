@@ -1,0 +1,45 @@
+"""How every figure is defined, once: the reports render it as Markdown, the help screen as text.
+
+The wording follows notes/metrics.md exactly; tests/test_report.py guards the formulas.
+"""
+
+DEFINITIONS = (
+    ("Clock", "one monotonic clock (`time.perf_counter_ns()`); every SSE event is stamped when its bytes arrive, "
+     "before parsing."),
+    ("t0", "the moment the request is fully written to the socket. Time spent waiting for a concurrency slot in the "
+     "client is client queue time, reported apart, not service time."),
+    ("Headers latency", "response headers received - t0 (kept apart from TTFT)."),
+    ("TTFT", "first event whose delta has non-empty `content`, `reasoning_content`/`reasoning`, or `tool_calls`, "
+     'minus t0. A role-only first chunk (`{"role":"assistant","content":""}`) is not the first token.'),
+    ("TTFOT", "(first answer token) first non-empty `content`, minus t0 (differs from TTFT for reasoning models)."),
+    ("E2E latency", "last token-bearing event - t0 (not the usage chunk, not `[DONE]`). Avg latency is its mean."),
+    ("Output tokens N", '`usage.completion_tokens` (asked for with `stream_options: {"include_usage": true}`); when '
+     "the server gives no usage, the number of token-bearing chunks, and each request records which source was used. "
+     "Chunks are not tokens."),
+    ("TPOT", "(E2E - TTFT) / (N - 1), for N >= 2, per request."),
+    ("Decode tok/s", "1 / TPOT (excludes the first token)."),
+    ("E2E tok/s", "N / E2E (includes TTFT)."),
+    ("ITL", "successive differences of the arrival times of token-bearing chunks; the ITL distribution pools these "
+     "gaps over all measured requests of a model (vLLM style), while TPOT stays per request."),
+    ("Output tok/s", "(aggregate) sum of N / (last end - first start); requests/s = completed requests / that "
+     "duration."),
+    ("Percentiles", '`numpy.percentile(..., method="linear")` over the measured requests (p95 of [1, 2, 3] is 2.9, '
+     "never above the maximum). Statistics: n, mean, min, p50, p90, p95, p99, max."),
+    ("Warm-up", "requests use a prompt outside the measured set (so no measured prompt sits in a prefix cache before "
+     "its first round) and are excluded from every figure, and so are failed requests."),
+    ("Deterministic", "at temperature 0, every prompt answered in two or more measured rounds gave byte-identical "
+     'text (SHA-256 of the answer); "—" when not checkable (temperature > 0 or a single round).'),
+    ("RSS peak", "peak resident memory of the process hosting the model during its run (this process for the "
+     "embedded runtime), sampled every 100 ms; RSS growth = memory added by loading it."),
+    ("Load", "the load call's duration (cold), measured apart from any request."),
+    ("Energy", "(when `--watts` is given) watts x busy time / output tokens, per 1000 tokens: an estimate, not a "
+     "measurement."),
+)
+
+
+def definitions_markdown() -> str:
+    lines = ["## How these figures are defined", ""]
+    for term, text in DEFINITIONS:
+        joiner = " " if text.startswith("(") else " = "
+        lines.append(f"- **{term}**{joiner}{text}")
+    return "\n".join(lines) + "\n"

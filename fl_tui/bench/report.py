@@ -1,0 +1,268 @@
+"""Reports of a finished run, made from its run.json dict alone so `fl-tui report` can regenerate them from the files.
+
+Markdown for people (the workshop's table, grown up, with the formulas stated), CSV for spreadsheets (every cell
+neutralised against formula injection), JSON for scripts. Model names, errors and anything else a model or server
+wrote pass through `plain()`: no escape sequence reaches a terminal that shows the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from fl_tui.bench.definitions import definitions_markdown
+from fl_tui.bench.records import PERCENTILE_METHOD
+from fl_tui.fileio import atomic_write_text
+from fl_tui.textsafe import csv_cell, plain
+
+REPORT_SCHEMA = "fl-tui/report/1"
+MISSING = "—"
+
+CSV_COLUMNS = (
+    "model", "status", "error", "load_s", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms", "e2e_mean_ms", "e2e_p95_ms",
+    "tpot_mean_ms", "itl_p95_ms", "decode_tps_mean", "e2e_tps_mean", "output_tokens_mean", "aggregate_output_tps",
+    "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic",
+)
+_CSV_STATS = {  # column -> (summary metric, statistic)
+    "ttft_p50_ms": ("ttft_ms", "p50"), "ttft_p95_ms": ("ttft_ms", "p95"), "ttft_p99_ms": ("ttft_ms", "p99"),
+    "e2e_mean_ms": ("e2e_ms", "mean"), "e2e_p95_ms": ("e2e_ms", "p95"), "tpot_mean_ms": ("tpot_ms", "mean"),
+    "itl_p95_ms": ("itl_ms", "p95"), "decode_tps_mean": ("decode_tps", "mean"), "e2e_tps_mean": ("e2e_tps", "mean"),
+    "output_tokens_mean": ("output_tokens", "mean"),
+}
+
+TABLE_COLUMNS = (
+    "Model", "Status", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s", "E2E p95 (ms)", "Avg latency (ms)",
+    "Output tok/s", "RSS peak (MB)", "Disk (MB)", "Deterministic",
+)
+
+_TEXT_COLUMNS = {"Model", "Status", "Deterministic", "Quality"}  # left-aligned; the rest are numbers
+
+_SETTINGS = (  # settings key -> (label, unit)
+    ("rounds", "rounds", ""), ("warmup", "warm-up", ""), ("temperature", "temperature", ""), ("seed", "seed", ""),
+    ("max_tokens", "max tokens", ""), ("concurrency", "concurrency", ""), ("timeout_s", "timeout", " s"),
+    ("prompt_set", "prompt set", ""), ("watts", "watts", " W"),
+)
+
+
+
+def _cell(value: object) -> str:
+    """Model-provided text made safe for one Markdown table cell: plain, one line, `|` escaped."""
+    return plain(value, keep_newlines=False).replace("\\", "\\\\").replace("|", "\\|")
+
+
+def _line(value: object) -> str:
+    return " ".join(plain(value, keep_newlines=False).split())
+
+
+def _num(value: object, digits: int = 1) -> str:
+    number = _number(value)
+    return MISSING if number is None else f"{number:.{digits}f}"
+
+
+def _number(value: object) -> float | None:
+    """A finite number, or None for anything else (missing, null, a string, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return value
+
+
+def _stat(model: Mapping, metric: str, stat: str) -> float | None:
+    return _number(((model.get("summary") or {}).get(metric) or {}).get(stat))
+
+
+def _deterministic(model: Mapping) -> str:
+    flag = model.get("deterministic")
+    if flag is None:
+        return MISSING
+    if flag:
+        return "yes"
+    prompts = model.get("nondeterministic_prompts") or []
+    return "no" + (f" ({', '.join(_cell(p) for p in prompts)})" if prompts else "")
+
+
+def _quality(entry: Mapping | None) -> str:
+    if not entry or _number(entry.get("mean")) is None:
+        return MISSING
+    text = _num(entry["mean"], 2)
+    ci = entry.get("ci95")
+    if isinstance(ci, list | tuple) and len(ci) == 2:
+        text += f" [{_num(ci[0], 2)}, {_num(ci[1], 2)}]"
+    if entry.get("n") is not None:
+        text += f" (n={_cell(entry['n'])})"
+    return text
+
+
+def table_row(model: Mapping, quality: Mapping | None = None) -> list[str]:
+    """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Quality when `quality` is given)."""
+    row = [
+        _cell(model.get("model", "?")),
+        _cell(model.get("status", "?")),
+        _num(_stat(model, "ttft_ms", "p50")),
+        _num(_stat(model, "ttft_ms", "p95")),
+        _num(_stat(model, "decode_tps", "mean")),
+        _num(_stat(model, "e2e_ms", "p95")),
+        _num(_stat(model, "e2e_ms", "mean")),
+        _num(model.get("aggregate_output_tps")),
+        _num(model.get("rss_peak_mb")),
+        _num(model.get("disk_mb")),
+        _deterministic(model),
+    ]
+    if quality is not None:
+        row.append(_quality(quality.get(model.get("model"))))
+    return row
+
+
+def _settings_line(settings: Mapping) -> str:
+    parts = []
+    known = set()
+    for key, label, unit in _SETTINGS:
+        known.add(key)
+        if settings.get(key) is not None:
+            parts.append(f"{label} {_line(settings[key])}{unit}")
+    parts += [f"{_line(k)} {_line(v)}" for k, v in settings.items() if k not in known and v is not None]
+    return ", ".join(parts) or MISSING
+
+
+def _pick(models: list[Mapping], value: Callable[[Mapping], float | None], best: Callable) -> Mapping | None:
+    """The model with the best value among those that have one (the first on ties)."""
+    scored = [(v, m) for m in models if (v := value(m)) is not None]
+    return best(scored, key=lambda pair: pair[0])[1] if scored else None
+
+
+def _highlights(models: list[Mapping]) -> list[str]:
+    lines = []
+    picks = (
+        ("Fastest first token", lambda m: _stat(m, "ttft_ms", "p50"), min, "TTFT p50 {} ms"),
+        ("Best throughput", lambda m: _stat(m, "decode_tps", "mean"), max, "decode {} tok/s (mean)"),
+        ("Lowest tail", lambda m: _stat(m, "e2e_ms", "p95"), min, "E2E p95 {} ms"),
+        ("Smallest memory", lambda m: _number(m.get("rss_peak_mb")), min, "RSS peak {} MB"),
+    )
+    for title, value, best, unit in picks:
+        model = _pick(models, value, best)
+        if model is not None:
+            lines.append(f"- {title}: **{_line(model.get('model', '?'))}**, {unit.format(_num(value(model)))}")
+    return lines
+
+
+def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
+    """The report.md of a run; `quality` = {model: {"mean": x, "ci95": [lo, hi], "n": k}} adds a Quality column."""
+    models = list(run.get("models") or [])
+    settings = run.get("settings") or {}
+    started, finished = run.get("started_at"), run.get("finished_at")
+    date = _line(started) if started else MISSING
+    if finished:
+        date += f" to {_line(finished)}"
+    out = [
+        f"# fl-tui benchmark run {_line(run.get('run_id', '?'))}",
+        "",
+        f"- Date: {date}",
+        f"- Endpoint: {_line(run.get('endpoint') or MISSING)}",
+        f"- Backend: {_line(run.get('backend') or MISSING)}",
+        f"- Settings: {_settings_line(settings)}",
+        f"- Percentiles: numpy, method \"{_line(run.get('percentile_method') or PERCENTILE_METHOD)}\"",
+    ]
+    if run.get("interrupted"):
+        out.append("- Interrupted: yes, the run was stopped early; the figures cover the requests that finished")
+    warnings = [w for w in run.get("warnings") or [] if w]
+    if warnings:
+        out += ["", "## Warnings", "", *(f"- {_line(w)}" for w in warnings)]
+    out += ["", "## Results", ""]
+    header = [*TABLE_COLUMNS, *(["Quality"] if quality is not None else [])]
+    out.append("| " + " | ".join(header) + " |")
+    out.append("|" + "|".join("---" if name in _TEXT_COLUMNS else "---:" for name in header) + "|")
+    out += ["| " + " | ".join(table_row(m, quality)) + " |" for m in models]
+    if not models:
+        out.append("")
+        out.append("No model was run.")
+
+    troubled = [m for m in models if m.get("status") in ("failed", "partial")]
+    if troubled:
+        out += ["", "## Failures", ""]
+        for m in troubled:
+            reason = _line(m.get("error") or "no reason recorded")
+            out.append(f"- **{_line(m.get('model', '?'))}** ({_line(m.get('status'))}): {reason}")
+
+    out += ["", "## Highlights", ""]
+    out += _highlights(models) or ["- No model produced measurements."]
+
+    energy = [m for m in models if _number(m.get("energy_wh_per_1k_tokens")) is not None]
+    if energy:
+        watts = settings.get("watts")
+        basis = f"{_line(watts)} W" if watts is not None else "the given power"
+        figures = ", ".join(f"{_line(m.get('model', '?'))} {_num(m['energy_wh_per_1k_tokens'], 3)} Wh" for m in energy)
+        out += ["", f"Energy estimate per 1000 output tokens (at {basis} x busy time): {figures}."]
+
+    out += ["", definitions_markdown()]
+    return "\n".join(out)
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
+    """One dict per model, keyed by CSV_COLUMNS (+ quality_mean, quality_n), values not yet neutralised."""
+    rows = []
+    for m in run.get("models") or []:
+        row = {col: m.get(col) for col in CSV_COLUMNS if col not in _CSV_STATS}
+        row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
+        if quality is not None:
+            entry = quality.get(m.get("model")) or {}
+            row["quality_mean"], row["quality_n"] = entry.get("mean"), entry.get("n")
+        rows.append(row)
+    return rows
+
+
+def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
+    """report.csv: a header and one row per model; every cell through `csv_cell()`."""
+    columns = [*CSV_COLUMNS, *(["quality_mean", "quality_n"] if quality is not None else [])]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in csv_rows(run, quality):
+        writer.writerow([csv_cell(_csv_value(row[col])) for col in columns])
+    return buffer.getvalue()
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: such a value becomes null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def render_json(run: Mapping, quality: Mapping | None = None) -> str:
+    """The run without its per-request records: header, settings and each model's result with its summary."""
+    report = {
+        "schema": REPORT_SCHEMA,
+        **{k: run.get(k) for k in ("run_id", "started_at", "finished_at", "endpoint", "backend", "settings")},
+        "percentile_method": run.get("percentile_method") or PERCENTILE_METHOD,
+        "models": list(run.get("models") or []),
+    }
+    if quality is not None:
+        report["quality"] = dict(quality)
+    return json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_reports(run_dir: Path, run: Mapping, quality: Mapping | None = None) -> list[Path]:
+    """Write report.md and report.csv into the run folder, each atomically; returns their paths."""
+    run_dir = Path(run_dir)
+    written = []
+    for name, text in (("report.md", render_markdown(run, quality)), ("report.csv", render_csv(run, quality))):
+        path = run_dir / name
+        atomic_write_text(path, text)
+        written.append(path)
+    return written

@@ -1,0 +1,55 @@
+"""Themes are data files: the shipped ones in themes/, the user's in the config dir's themes/ (same format)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+
+from textual.theme import Theme
+
+from fl_tui import locations
+from fl_tui.errors import FileProblem
+from fl_tui.resources import search_roots
+
+FIELDS = {f.name for f in fields(Theme)}
+
+
+def theme_files() -> list[Path]:
+    folders = [r / "themes" for r in search_roots()] + [locations.user_themes_dir()]
+    files: dict[str, Path] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            files.setdefault(path.name, path)  # the first folder wins: the current folder can override
+    return list(files.values())
+
+
+def load_theme(path: Path) -> Theme:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileProblem(path, f"cannot read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise FileProblem(path, f"invalid TOML: {exc}") from exc
+    unknown = sorted(set(data) - FIELDS)
+    if unknown:
+        expected = ", ".join(sorted(FIELDS))
+        raise FileProblem(path, f"unknown theme fields: {', '.join(unknown)} (expected some of: {expected})")
+    if not isinstance(data.get("name"), str) or not isinstance(data.get("primary"), str):
+        raise FileProblem(path, "a theme needs a string `name` and `primary` colour")
+    try:
+        theme = Theme(**data)
+        theme.to_color_system()  # parses every colour now, not at the first repaint
+    except (TypeError, ValueError) as exc:
+        raise FileProblem(path, f"bad theme: {exc}") from exc
+    return theme
+
+
+def load_themes() -> tuple[list[Theme], list[FileProblem]]:
+    themes, problems = [], []
+    for path in theme_files():
+        try:
+            themes.append(load_theme(path))
+        except FileProblem as exc:
+            problems.append(exc)
+    return themes, problems

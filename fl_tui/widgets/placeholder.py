@@ -1,0 +1,11 @@
+"""A tab whose issue has not landed yet says what it will hold, instead of being empty."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class ComingPane(Static):
+    def __init__(self, what: str, **kwargs):
+        super().__init__(Text(what), **kwargs)

@@ -1,0 +1,177 @@
+"""The app driven by keys (Textual's pilot) against the real in-process runtime with the demo models."""
+
+import shutil
+
+import httpx
+import pytest
+from rich.text import Text
+
+from fl_tui.app import FlTuiApp
+from fl_tui.config import Settings, load_settings
+from fl_tui.connection.openai_compat import OpenAICompatBackend
+from fl_tui.demo.build import FAST, SLOW
+from fl_tui.resources import load_specs
+from fl_tui.screens.confirm import ConfirmScreen
+
+SIZE = (100, 30)
+
+
+def make_app(backend, tmp_path, **settings):
+    return FlTuiApp(lambda: backend, settings=Settings(**settings), settings_path=tmp_path / "config.toml",
+                    specs=load_specs())
+
+
+async def settle(app, pilot, seconds=0.2):
+    await pilot.pause(seconds)
+    await app.workers.wait_for_complete()
+    await pilot.pause(seconds)
+
+
+async def until(pilot, condition, timeout=5.0):
+    """Wait for the app's own poll to show a change (it polls once a second)."""
+    for _ in range(int(timeout / 0.1)):
+        if condition():
+            return
+        await pilot.pause(0.1)
+    raise AssertionError("the screen did not change in time")
+
+
+def table_ids(app):
+    table = app.query_one("#models-table")
+    return [row.value for row in table.rows]
+
+
+def cell(app, model_id, column):
+    return str(app.query_one("#models-table").get_cell(model_id, column))
+
+
+async def select(pilot, app, model_id):
+    table = app.query_one("#models-table")
+    table.move_cursor(row=table_ids(app).index(model_id))
+    await pilot.pause()
+
+
+async def test_lists_the_demo_models_with_an_offline_banner(embedded, tmp_path):
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(table_ids(app)) >= 2)
+        assert {FAST.model_id, SLOW.model_id} <= set(table_ids(app))
+        assert cell(app, FAST.model_id, "cached") == "✓"
+        assert cell(app, FAST.model_id, "caps") == "chat,demo"
+        assert "catalog unreachable" in str(app.query_one("#models-banner").render())
+        assert "offline catalog" in str(app.query_one("#status-header").render())
+
+
+async def test_load_and_unload_by_keys_change_the_loaded_mark(embedded, tmp_path):
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: FAST.model_id in table_ids(app))
+        await select(pilot, app, FAST.model_id)
+        await pilot.press("l")
+        await until(pilot, lambda: cell(app, FAST.model_id, "loaded") == "●")
+        assert [m.id for m in embedded.list_loaded()] == [FAST.model_id]
+        await pilot.press("u")
+        await until(pilot, lambda: cell(app, FAST.model_id, "loaded") == "")
+        assert embedded.list_loaded() == []
+
+
+async def test_remove_asks_with_focus_on_no_and_honours_it(embedded, tmp_path):
+    folder = tmp_path / "spare"
+    shutil.copytree(next(m for m in embedded.list_models() if m.id == FAST.model_id).path, folder)
+    embedded.register(folder, "spare:1", "spare")
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "spare:1" in table_ids(app))
+        await select(pilot, app, "spare:1")
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert app.focused.id == "no"
+        assert "unregister spare:1" in str(app.screen.query_one("#dialog-body").render())
+        await pilot.press("enter")  # "No" has the focus
+        await settle(app, pilot)
+        assert "spare:1" in {m.id for m in embedded.list_models()}
+        await pilot.press("x", "y")
+        await until(pilot, lambda: "spare:1" not in table_ids(app))
+        assert (folder / "model.onnx").exists()
+
+
+async def test_filter_and_sort(embedded, tmp_path):
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(table_ids(app)) >= 2)
+        await pilot.press("slash", *"slow")
+        await pilot.pause()
+        assert table_ids(app) == [SLOW.model_id]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(table_ids(app)) >= 2 and app.focused.id == "models-table"
+        before = table_ids(app)
+        await pilot.press("S")  # reverse
+        await pilot.pause()
+        assert table_ids(app) == list(reversed(before))
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.query_one("#models-pane").sort_key == "id"
+
+
+async def test_theme_switch_is_remembered(embedded, tmp_path):
+    app = make_app(embedded, tmp_path, theme="fl-dark")
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.theme == "fl-dark"
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        assert app.theme == "fl-light"
+    saved, problem = load_settings(tmp_path / "config.toml")
+    assert problem is None and saved.theme == "fl-light"
+
+
+async def test_download_is_shown_disabled_with_the_reason_offline(embedded, tmp_path):
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(table_ids(app)) >= 2)
+        pane = app.query_one("#models-pane")
+        assert pane.check_action("download", ()) is None and pane.check_action("load", ()) is True
+        assert "download: catalog unreachable" in str(app.query_one("#models-details").render())
+
+
+async def test_help_and_palette_list_every_models_action(embedded, tmp_path):
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        shown = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        for words in ("?             Help", "Unload all", "Register folder", "TTFT", "TPOT"):
+            assert words in shown
+        await pilot.press("escape")
+        labels = [label for label, _callback, _help in _palette(app)]
+        assert "Models: Load (l)" in labels and "App: Help (?)" in labels
+
+
+def _palette(app):
+    from fl_tui.commands import ActionsProvider
+
+    return list(ActionsProvider(app.screen)._commands())
+
+
+NASTY = "[bold]boom[/]\x1b[31m\x1b]0;title\x07:1"
+
+
+@pytest.fixture
+def nasty_server():
+    """A server answering with markup and escapes in model names: server text is untrusted."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"object": "list", "data": [{"id": NASTY, "object": "model"}]})
+
+    return OpenAICompatBackend("http://127.0.0.1:9", client=httpx.Client(transport=httpx.MockTransport(handler)))
+
+
+async def test_markup_and_escapes_in_model_names_are_shown_literally(nasty_server, tmp_path):
+    app = make_app(nasty_server, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: len(table_ids(app)) == 1)
+        shown = app.query_one("#models-table").get_cell(NASTY, "id")
+        assert isinstance(shown, Text) and shown.plain == "[bold]boom[/]:1" and not shown.spans
+        details = app.query_one("#models-details").render()
+        assert "[bold]boom[/]" in str(details) and "\x1b" not in str(details)

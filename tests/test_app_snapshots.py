@@ -1,0 +1,59 @@
+"""Snapshots of each tab at 80x24 in the dark and ANSI themes (pytest-textual-snapshot).
+
+The runtime is the real one; a thin proxy only pins what changes from run to run (the web service's random
+port and the temporary data dir) so the pictures are comparable. Update with `pytest --snapshot-update`.
+"""
+
+import dataclasses
+
+import pytest
+from conftest import ROOT
+
+from fl_tui.app import FlTuiApp
+from fl_tui.config import Settings
+from fl_tui.resources import load_specs
+
+
+class Pinned:
+    """Delegates to the real backend, replacing the random port and temp paths in what it reports."""
+
+    def __init__(self, backend):
+        self._backend = backend
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    def _pin(self, text):
+        return text.replace(str(ROOT), "/data") if text else text
+
+    def status(self):
+        s = self._backend.status()
+        return dataclasses.replace(s, endpoint="http://127.0.0.1:5273", cache_path=self._pin(s.cache_path))
+
+    def list_models(self):
+        return [dataclasses.replace(m, path=self._pin(m.path)) for m in self._backend.list_models()]
+
+
+async def wait_for_rows(pilot):
+    app = pilot.app
+    for _ in range(100):
+        if app.query_one("#models-table").row_count >= 2:
+            break
+        await pilot.pause(0.1)
+    await app.workers.wait_for_complete()
+    app.query_one("#models-table").focus()
+    await pilot.pause(0.3)
+
+
+@pytest.mark.parametrize("theme", ["fl-dark", "fl-ansi"])
+@pytest.mark.parametrize("tab", ["models", "benchmark", "annotate"])
+def test_tab_snapshot(snap_compare, embedded, tmp_path, theme, tab):
+    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(theme=theme), settings_path=tmp_path / "c.toml",
+                   specs=load_specs())
+
+    async def before(pilot):
+        await wait_for_rows(pilot)
+        pilot.app.action_tab(tab)
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

@@ -1,0 +1,33 @@
+"""Settings: validated, saved atomically, and a bad file reported with its place, never fatal."""
+
+from fl_tui.config import Settings, load_settings, save_settings
+
+
+def test_missing_file_gives_defaults(tmp_path):
+    settings, problem = load_settings(tmp_path / "none.toml")
+    assert settings == Settings() and problem is None
+
+
+def test_round_trip_keeps_only_what_differs(tmp_path):
+    path = tmp_path / "config.toml"
+    save_settings(Settings(theme="fl-ansi", rounds=5, keys={"models.load": "L"}), path)
+    text = path.read_text()
+    assert 'theme = "fl-ansi"' in text and "max_tokens" not in text
+    loaded, problem = load_settings(path)
+    assert problem is None and (loaded.theme, loaded.rounds, loaded.keys) == ("fl-ansi", 5, {"models.load": "L"})
+    assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_toml_syntax_error_has_line_and_column(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "x"\nrounds = = 3\n')
+    settings, problem = load_settings(path)
+    assert settings == Settings()
+    assert (problem.line, problem.col) == (2, 10) and str(problem).startswith(f"{path}:2:10: invalid TOML")
+
+
+def test_unknown_key_is_named_with_its_line(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "x"\n\nmax_tokenz = 3\n')
+    _, problem = load_settings(path)
+    assert str(problem) == f"{path}:3:1: max_tokenz: Extra inputs are not permitted"

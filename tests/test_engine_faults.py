@@ -1,0 +1,167 @@
+"""The benchmark engine against a server that fails on cue, and its figures against the server's own clock.
+
+Why a fault server: the real Foundry Local runtime cannot be made to answer HTTP 500, send an SSE error event,
+emit a malformed chunk, drop the connection, stall or stop early when a test asks it to. `benchmarks/loopback_server.py`
+streams exactly like it (role chunk, one token per chunk, finish chunk, usage chunk, [DONE]) and misbehaves by model
+name, so every failure path of the engine is exercised: each must fail its own model with a reason that names it and
+leave the rest of the matrix running. The same server records when each chunk left, on the monotonic clock the
+client uses too, so the engine's inter-chunk gaps can be checked against the truth.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from fl_tui.bench.engine import BenchEngine, BenchSettings
+from fl_tui.bench.records import RUN_SCHEMA
+from fl_tui.connection.openai_compat import OpenAICompatBackend
+from fl_tui.prompts import Prompt, PromptSet
+
+REPO = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("loopback_server", REPO / "benchmarks" / "loopback_server.py")
+loopback = sys.modules.setdefault("loopback_server", importlib.util.module_from_spec(_spec))
+if not hasattr(loopback, "start_subprocess"):
+    _spec.loader.exec_module(loopback)
+
+ONE_PROMPT = PromptSet(name="one", prompts=[Prompt(id="p1", prompt="Say hello.")])
+
+
+@pytest.fixture(scope="module")
+def server():
+    handle = loopback.start_subprocess(lifetime_s=300)
+    yield handle
+    handle.stop()
+
+
+async def run_engine(url: str, models: list[str], out: Path, **settings) -> dict:
+    backend = OpenAICompatBackend(url)
+    try:
+        engine = BenchEngine(backend, models, ONE_PROMPT, BenchSettings(**settings), out)
+        return await engine.run()
+    finally:
+        backend.close()
+
+
+def jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# Each bad model fails with a reason naming what went wrong; the matrix goes on to the next model.
+EXPECTED = {
+    "sched-1000": ("ok", None),
+    "fault-http500": ("failed", "HTTP 500: injected fault: the runtime crashed"),
+    "fault-sse-error": ("failed", "boom"),
+    "fault-malformed": ("failed", "malformed event"),
+    "fault-drop": ("failed", "ReadError"),  # RST mid-stream: httpx.ReadError "Connection reset by peer"
+    "fault-stall": ("failed", "timed out after 2 s"),
+    "fault-noend": ("failed", "ended early"),
+    "not-a-model": ("failed", "unknown model 'not-a-model'"),
+    "fault-every2": ("partial", "1 of 2 requests failed: HTTP 500"),
+    "sched-2000": ("ok", None),  # a good model after the bad ones
+}
+
+
+async def test_each_failure_fails_its_model_and_the_run_goes_on(server, tmp_path):
+    server.clear()  # fault-every2 counts its requests from here
+    out = tmp_path / "run"
+    run = await run_engine(server.url, list(EXPECTED), out, rounds=2, warmup=0, max_tokens=6, timeout_s=2)
+
+    models = {m["requested_as"]: m for m in run["models"]}
+    assert list(models) == list(EXPECTED)
+    for name, (status, reason) in EXPECTED.items():
+        got = models[name]
+        assert got["status"] == status, (name, got["status"], got["error"])
+        if reason is None:
+            assert got["error"] is None, (name, got["error"])
+        else:
+            assert reason in (got["error"] or ""), (name, got["error"])
+
+    requests = run["requests"]
+    by_model: dict[str, list[dict]] = {}
+    for r in requests:
+        by_model.setdefault(r["model"], []).append(r)
+    assert "not-a-model" not in by_model  # it never got as far as a request
+    assert all(len(by_model[m]) == 2 for m in EXPECTED if m != "not-a-model")
+    good = by_model["sched-2000"]
+    assert all(r["status"] == "ok" and r["output_tokens"] == 6 and r["token_count_source"] == "usage" for r in good)
+    assert len(good[0]["chunk_offsets_ms"]) == 6
+    # A failed request keeps the timings it got: three tokens came before the error event.
+    assert all(len(r["chunk_offsets_ms"]) == 3 and r["ttft_ms"] > 0 for r in by_model["fault-sse-error"])
+    assert [r["status"] for r in by_model["fault-every2"]] == ["ok", "failed"]
+
+    lines = jsonl(out / "requests.jsonl")
+    assert [line["id"] for line in lines] == [r["id"] for r in requests]
+    on_disk = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert on_disk["schema"] == RUN_SCHEMA == "fl-tui/run/1"
+    assert on_disk["interrupted"] is False
+    assert len(on_disk["requests"]) == len(lines) == 18
+    assert (out / "report.md").is_file()
+
+
+async def test_measured_gaps_match_the_servers_record(server, tmp_path):
+    """A loose functional bound (5 ms) on a 20 ms cadence: benchmarks/stream_accuracy.py gives the precise figures."""
+    server.clear()
+    run = await run_engine(server.url, ["sched-50"], tmp_path / "run", rounds=1, warmup=0, max_tokens=20, timeout_s=10)
+    (request,) = run["requests"]
+    (record,) = server.records("sched-50")
+    assert request["status"] == "ok"
+    assert len(request["chunk_offsets_ms"]) == len(record["chunks_ns"]) == 20
+
+    offsets = request["chunk_offsets_ms"]
+    measured = [b - a for a, b in pairwise(offsets)]
+    sent = record["chunks_ns"]
+    truth = [(b - a) / 1e6 for a, b in pairwise(sent)]
+    assert all(abs(m - t) < 5.0 for m, t in zip(measured, truth, strict=True)), list(zip(measured, truth, strict=True))
+    assert all(15 < t < 25 for t in truth)  # the server kept its 50 tokens/s schedule
+
+    server_ttft_ms = (sent[0] - record["received_ns"]) / 1e6
+    assert abs(request["ttft_ms"] - server_ttft_ms) < 5.0
+    assert request["e2e_ms"] == pytest.approx(offsets[-1])
+
+
+def test_ctrl_c_keeps_what_finished(server, tmp_path):
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(json.dumps(["Count to three."]), encoding="utf-8")
+    out = tmp_path / "run"
+    args = [
+        sys.executable, "-m", "fl_tui", "--endpoint", server.url, "bench", "--models", "slow-50",
+        "--prompts", str(prompts), "--rounds", "50", "--warmup", "0", "--max-tokens", "4", "--out", str(out),
+    ]
+    proc = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ), cwd=REPO
+    )
+    try:
+        jsonl_path = out / "requests.jsonl"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            if jsonl_path.is_file() and len(jsonl_path.read_text(encoding="utf-8").splitlines()) >= 2:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "interrupted" in stderr
+
+    lines = jsonl(out / "requests.jsonl")  # every line parses: nothing half-written
+    assert 2 <= len(lines) < 50
+    assert all(line["status"] == "ok" for line in lines)
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["schema"] == RUN_SCHEMA
+    assert run["interrupted"] is True
+    assert [r["id"] for r in run["requests"]] == [line["id"] for line in lines]
+    assert (out / "report.md").is_file()

@@ -1,0 +1,16 @@
+"""The core (connection layer, benchmark engine, stores, reports, CLI) never imports Textual."""
+
+import subprocess
+import sys
+
+CORE = [
+    "fl_tui.connection.embedded", "fl_tui.connection.probe", "fl_tui.connection.legacy", "fl_tui.connection.service",
+    "fl_tui.connection.resolve", "fl_tui.bench.engine", "fl_tui.bench.report", "fl_tui.cli.main",
+    "fl_tui.cli.bench_cmd", "fl_tui.cli.models_cmd",
+]
+
+
+def test_core_modules_do_not_import_textual():
+    code = "import sys\n" + "".join(f"import {m}\n" for m in CORE) + "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

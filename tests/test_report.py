@@ -1,0 +1,231 @@
+"""Reports made from a run.json dict: the table shows the run's own numbers, highlights pick the right model, every
+formula is stated, and nothing a model or server wrote reaches a terminal or a spreadsheet live."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, RequestResult
+from fl_tui.bench.report import CSV_COLUMNS, render_csv, render_json, render_markdown, write_reports
+from fl_tui.bench.stats import aggregate_rates, model_summary
+
+SETTINGS = {"rounds": 3, "warmup": 1, "temperature": 0.0, "seed": 42, "max_tokens": 128, "concurrency": 1,
+            "timeout_s": 120, "prompt_set": "workshop", "watts": 15}
+
+
+def make_run(models: list[ModelResult], requests: list[RequestResult], **settings) -> dict:
+    return {
+        "schema": RUN_SCHEMA, "run_id": "20250102-030405-abcd", "started_at": "2025-01-02T03:04:05Z",
+        "finished_at": "2025-01-02T03:10:00Z", "endpoint": "http://127.0.0.1:5273/v1", "backend": "embedded",
+        "settings": {**SETTINGS, **settings}, "percentile_method": PERCENTILE_METHOD,
+        "models": [m.to_json() for m in models], "requests": [r.to_json() for r in requests],
+    }
+
+
+def requests_for(model: str, ttfts: list[float], e2es: list[float], decode: list[float]) -> list[RequestResult]:
+    out = []
+    start = 0.0
+    for i, (ttft, e2e, tps) in enumerate(zip(ttfts, e2es, decode, strict=True), 1):
+        out.append(RequestResult(
+            id=f"{model}-{i}", model=model, prompt_id=f"p{i}", round=1, warmup=False, status="ok", start_ms=start,
+            ttft_ms=ttft, e2e_ms=e2e, decode_tps=tps, tpot_ms=1000 / tps, output_tokens=20,
+            chunk_offsets_ms=[ttft, ttft + 10, e2e], text=f"answer {i}",
+        ))
+        start += e2e + 5
+    return out
+
+
+def model_from(name: str, requests: list[RequestResult], **kw) -> ModelResult:
+    tps, rps = aggregate_rates(requests)
+    return ModelResult(model=name, requested_as=name.split("-")[0], status="ok", summary=model_summary(requests),
+                       aggregate_output_tps=tps, requests_per_s=rps, **kw)
+
+
+@pytest.fixture
+def run() -> dict:
+    alpha = requests_for("alpha-cpu", [50.0, 60.0, 70.0], [900.0, 1000.0, 1100.0], [20.0, 22.0, 24.0])
+    beta = requests_for("beta-gpu", [120.0, 130.0, 500.0], [400.0, 450.0, 700.0], [60.0, 70.0, 80.0])
+    models = [
+        model_from("alpha-cpu", alpha, rss_peak_mb=900.0, disk_mb=2100.5, load_s=3.2, deterministic=True,
+                   energy_wh_per_1k_tokens=0.42),
+        model_from("beta-gpu", beta, rss_peak_mb=1500.0, disk_mb=3900.0, deterministic=False,
+                   nondeterministic_prompts=["p2"], energy_wh_per_1k_tokens=0.12),
+        ModelResult(model="gamma-npu", requested_as="gamma", status="failed", error="Model not cached: gamma-npu"),
+    ]
+    return make_run(models, alpha + beta)
+
+
+def table(markdown: str) -> tuple[list[str], dict[str, list[str]]]:
+    lines = [line for line in markdown.splitlines() if line.startswith("| ")]
+    split = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines]
+    return split[0], {row[0]: row for row in split[1:]}
+
+
+def test_table_rows_show_the_run_dict_values(run):
+    header, rows = table(render_markdown(run))
+    assert header == ["Model", "Status", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s", "E2E p95 (ms)",
+                      "Avg latency (ms)", "Output tok/s", "RSS peak (MB)", "Disk (MB)", "Deterministic"]
+    for model in run["models"]:
+        row = dict(zip(header, rows[model["model"]], strict=True))
+        s = model["summary"]
+        if model["status"] == "failed":
+            assert row["Status"] == "failed" and row["TTFT p50 (ms)"] == "—"
+            continue
+        assert row["Status"] == model["status"]
+        assert row["TTFT p50 (ms)"] == f"{s['ttft_ms']['p50']:.1f}"
+        assert row["TTFT p95 (ms)"] == f"{s['ttft_ms']['p95']:.1f}"
+        assert row["Decode tok/s"] == f"{s['decode_tps']['mean']:.1f}"
+        assert row["E2E p95 (ms)"] == f"{s['e2e_ms']['p95']:.1f}"
+        assert row["Avg latency (ms)"] == f"{s['e2e_ms']['mean']:.1f}"
+        assert row["Output tok/s"] == f"{model['aggregate_output_tps']:.1f}"
+        assert row["RSS peak (MB)"] == f"{model['rss_peak_mb']:.1f}"
+        assert row["Disk (MB)"] == f"{model['disk_mb']:.1f}"
+    assert rows["alpha-cpu"][1:4] == ["ok", "60.0", "69.0"]  # hand-checked: p95 of 50, 60, 70 (linear) is 69
+    assert rows["alpha-cpu"][-1] == "yes"
+    assert rows["beta-gpu"][-1] == "no (p2)"
+
+
+def test_header_lines_name_the_run(run):
+    md = render_markdown(run)
+    assert md.startswith("# fl-tui benchmark run 20250102-030405-abcd")
+    assert "2025-01-02T03:04:05Z" in md
+    assert "http://127.0.0.1:5273/v1" in md and "embedded" in md
+    settings_line = next(line for line in md.splitlines() if line.startswith("- Settings:"))
+    for fragment in ("rounds 3", "warm-up 1", "temperature 0.0", "seed 42", "max tokens 128", "concurrency 1",
+                     "timeout 120 s", "prompt set workshop", "watts 15 W"):
+        assert fragment in settings_line
+
+
+def test_failures_list_gives_the_reason(run):
+    md = render_markdown(run)
+    failures = md.split("## Failures", 1)[1].split("##", 1)[0]
+    assert "gamma-npu" in failures and "Model not cached: gamma-npu" in failures
+    assert "alpha-cpu" not in failures
+
+
+def test_highlights_pick_the_right_models(run):
+    md = render_markdown(run)
+    highlights = md.split("## Highlights", 1)[1].split("##", 1)[0]
+    bullets = [line for line in highlights.strip().splitlines() if line.startswith("- ")]
+    lines = {line[2:].split(":", 1)[0]: line for line in bullets}
+    assert "**alpha-cpu**" in lines["Fastest first token"]  # TTFT p50 60 vs 130
+    assert "**beta-gpu**" in lines["Best throughput"]  # decode 70 vs 22 tok/s
+    assert "**beta-gpu**" in lines["Lowest tail"]  # E2E p95 675 vs 1090
+    assert "**alpha-cpu**" in lines["Smallest memory"]  # 900 vs 1500 MB
+    assert "gamma-npu" not in highlights  # no data, never picked
+
+
+def test_highlights_follow_the_data_when_it_changes(run):
+    run["models"][0]["summary"]["ttft_ms"]["p50"] = 500.0
+    run["models"][1]["rss_peak_mb"] = 100.0
+    highlights = render_markdown(run).split("## Highlights", 1)[1]
+    assert "Fastest first token: **beta-gpu**" in highlights
+    assert "Smallest memory: **beta-gpu**" in highlights
+
+
+def test_energy_line_only_when_there_is_an_estimate(run):
+    md = render_markdown(run)
+    energy = next(line for line in md.splitlines() if line.startswith("Energy estimate"))
+    assert "alpha-cpu 0.420 Wh" in energy and "beta-gpu 0.120 Wh" in energy and "15 W" in energy
+    for m in run["models"]:
+        m["energy_wh_per_1k_tokens"] = None
+    assert "Energy estimate" not in render_markdown(run)
+
+
+def test_definitions_section_states_the_formulas(run):
+    md = render_markdown(run)
+    defs = md.split("## How these figures are defined", 1)[1]
+    for fragment in (
+        "t0", "fully written to the socket",
+        "TTFT** = first event whose delta has non-empty `content`, `reasoning_content`/`reasoning`, or `tool_calls`",
+        "role-only", "last token-bearing event - t0 (not the usage chunk, not `[DONE]`)",
+        "(E2E - TTFT) / (N - 1)", "1 / TPOT", "N / E2E (includes TTFT)", "usage.completion_tokens",
+        "token-bearing chunks", "pools", 'method="linear"', "Warm-up", "temperature 0",
+        "process hosting the model",
+    ):
+        assert fragment in defs, fragment
+
+
+def test_quality_column(run):
+    quality = {"alpha-cpu": {"mean": 3.8, "ci95": [3.25, 4.1], "n": 12}}
+    header, rows = table(render_markdown(run, quality))
+    assert header[-1] == "Quality"
+    assert rows["alpha-cpu"][-1] == "3.80 [3.25, 4.10] (n=12)"
+    assert rows["beta-gpu"][-1] == "—"
+    assert "Quality" not in table(render_markdown(run))[0]
+
+
+def test_model_text_is_plain_and_pipes_are_escaped(run):
+    evil = "evil|model[bold red]\x1b[31m\x07x"
+    run["models"][0]["model"] = evil
+    run["models"][2]["error"] = "boom\x1b]0;title\x07 [link=file:///etc]click[/link]\nsecond"
+    run["run_id"] = "id\x1b[2J"
+    md = render_markdown(run)
+    assert "\x1b" not in md and "\x07" not in md
+    row = next(line for line in md.splitlines() if line.startswith("| evil"))
+    assert row.startswith("| evil\\|model[bold red]")  # shown literally, the pipe cannot split the cell
+    assert len(table(md)[1]["evil\\|model[bold red]\ufffdx"]) == len(table(md)[0])
+    failure = next(line for line in md.splitlines() if "gamma-npu" in line and "boom" in line)
+    assert "second" in failure  # the reason stays on its line
+
+
+def test_csv_columns_and_values(run):
+    rows = list(csv.reader(io.StringIO(render_csv(run))))
+    assert rows[0] == list(CSV_COLUMNS)
+    by_model = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    alpha = by_model["alpha-cpu"]
+    model = run["models"][0]
+    assert float(alpha["ttft_p50_ms"]) == model["summary"]["ttft_ms"]["p50"]
+    assert float(alpha["ttft_p99_ms"]) == model["summary"]["ttft_ms"]["p99"]
+    assert float(alpha["itl_p95_ms"]) == model["summary"]["itl_ms"]["p95"]
+    assert float(alpha["decode_tps_mean"]) == model["summary"]["decode_tps"]["mean"]
+    assert float(alpha["aggregate_output_tps"]) == model["aggregate_output_tps"]
+    assert (alpha["load_s"], alpha["deterministic"], alpha["error"]) == ("3.2", "true", "")
+    gamma = by_model["gamma-npu"]
+    assert (gamma["status"], gamma["error"], gamma["ttft_p50_ms"]) == ("failed", "Model not cached: gamma-npu", "")
+
+
+def test_csv_quality_columns(run):
+    rows = list(csv.reader(io.StringIO(render_csv(run, {"beta-gpu": {"mean": 4.5, "ci95": [4, 5], "n": 8}}))))
+    assert rows[0][-2:] == ["quality_mean", "quality_n"]
+    assert rows[2][0] == "beta-gpu" and rows[2][-2:] == ["4.5", "8"]
+    assert rows[1][-2:] == ["", ""]
+
+
+def test_csv_neutralises_formulas_in_model_names_and_errors(run):
+    run["models"][2]["model"] = "=cmd|' /C calc'!A0"
+    run["models"][2]["error"] = "@SUM(1+1)"
+    run["models"][0]["model"] = "+alpha"
+    rows = list(csv.reader(io.StringIO(render_csv(run))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'=cmd|' /C calc'!A0" in cells
+    assert "'@SUM(1+1)" in cells
+    assert "'+alpha" in cells
+    assert not any(cell[:1] in ("=", "+", "@") for cell in cells)
+
+
+def test_json_report_is_the_run_without_requests(run):
+    data = json.loads(render_json(run))
+    assert data["run_id"] == run["run_id"] and data["percentile_method"] == "linear"
+    assert data["models"] == run["models"]
+    assert "requests" not in data
+
+
+def test_write_reports_writes_markdown_and_csv(run, tmp_path):
+    paths = write_reports(tmp_path / "run-1", run)
+    assert [p.name for p in paths] == ["report.md", "report.csv"]
+    assert paths[0].read_text(encoding="utf-8") == render_markdown(run)
+    assert paths[1].read_bytes().decode("utf-8") == render_csv(run)
+    assert sorted(p.name for p in (tmp_path / "run-1").iterdir()) == ["report.csv", "report.md"]  # no temp files
+
+
+def test_interrupted_run_and_warnings_are_stated(run):
+    assert "Interrupted" not in render_markdown(run)
+    run["interrupted"] = True
+    run["warnings"] = ["GPU busy\x1b[5m: figures may be noisy"]
+    md = render_markdown(run)
+    assert "- Interrupted: yes" in md
+    warnings = md.split("## Warnings", 1)[1].split("##", 1)[0]
+    assert "- GPU busy: figures may be noisy" in warnings

@@ -1,0 +1,62 @@
+"""Publishing a folder into the runtime's cache fallback: the undocumented mechanism, kept in one module.
+The real runtime serving published models is tested in test_serve.py and test_cli.py (register, next start)."""
+
+import json
+
+import pytest
+
+from fl_tui.connection import servable
+
+
+@pytest.fixture
+def folder(tmp_path):
+    f = tmp_path / "model"
+    f.mkdir()
+    (f / "model.onnx").write_bytes(b"x" * 10)
+    (f / "genai_config.json").write_text(json.dumps({"model": {"decoder": {"session_options": {}}}}))
+    return f
+
+
+def test_publish_links_files_and_indexes_the_model(tmp_path, folder):
+    cache = tmp_path / "cache"
+    target = servable.publish(cache, folder, "mine:2", "mine", metadata={"displayName": "Mine"})
+    assert target == cache / "mine-2"
+    assert (target / "model.onnx").is_symlink() and (target / "model.onnx").read_bytes() == b"x" * 10
+    assert json.loads((target / "inference_model.json").read_text()) == {"Name": "mine:2"}
+    index = json.loads((cache / servable.INDEX).read_text())
+    assert index["version"] == 1
+    (entry,) = index["models"]
+    assert entry["id"] == "mine:2" and entry["alias"] == "mine" and entry["displayName"] == "Mine"
+    assert entry["runtime"] == {"deviceType": "CPU", "executionProvider": "CPUExecutionProvider"}
+    servable.publish(cache, folder, "mine:2", "mine")  # idempotent
+    assert servable.published_ids(cache) == {"mine:2"}
+
+
+def test_unpublish_removes_links_not_the_model(tmp_path, folder):
+    cache = tmp_path / "cache"
+    servable.publish(cache, folder, "mine:1", "mine")
+    assert servable.unpublish(cache, "mine:1") is True
+    assert not (cache / "mine-1").exists() and (folder / "model.onnx").exists()
+    assert servable.published_ids(cache) == set()
+    assert servable.unpublish(cache, "mine:1") is False
+
+
+def test_a_folder_it_did_not_make_is_never_replaced(tmp_path, folder):
+    cache = tmp_path / "cache"
+    (cache / "theirs-1").mkdir(parents=True)
+    with pytest.raises(ValueError, match="not published by fl-tui"):
+        servable.publish(cache, folder, "theirs:1", "theirs")
+
+
+def test_device_comes_from_the_provider_options(tmp_path, folder):
+    config = {"model": {"decoder": {"session_options": {"provider_options": [{"cuda": {}}]}}}}
+    (folder / "genai_config.json").write_text(json.dumps(config))
+    assert servable.device_of(folder) == ("GPU", "CUDAExecutionProvider")
+
+
+def test_a_foreign_index_format_is_refused(tmp_path, folder):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / servable.INDEX).write_text(json.dumps({"version": 3, "models": []}))
+    with pytest.raises(ValueError, match="unexpected cache index format"):
+        servable.publish(cache, folder, "mine:1", "mine")

@@ -1,0 +1,143 @@
+"""Per-model statistics: numpy linear percentiles, pooled ITL, aggregate rates, determinism and statuses."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fl_tui.bench.records import STAT_KEYS, SUMMARY_METRICS, RequestResult
+from fl_tui.bench.stats import aggregate_rates, determinism, model_status, model_summary, summarize
+
+finite = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, allow_infinity=False)
+
+
+def req(prompt="p1", round=1, *, warmup=False, status="ok", error=None, **kw) -> RequestResult:
+    return RequestResult(id=f"{prompt}-{round}", model="m", prompt_id=prompt, round=round, warmup=warmup,
+                         status=status, error=error, **kw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(finite, min_size=1, max_size=60))
+def test_summarize_equals_numpy(values):
+    s = summarize(values)
+    data = np.asarray(values, dtype=float)
+    assert list(s) == list(STAT_KEYS)
+    assert s["n"] == len(values)
+    assert s["mean"] == pytest.approx(float(np.mean(data)), rel=1e-9, abs=1e-6)
+    assert (s["min"], s["max"]) == (float(data.min()), float(data.max()))
+    for key, q in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99)):
+        assert s[key] == float(np.percentile(data, q, method="linear"))
+        assert s["min"] <= s[key] <= s["max"]
+
+
+def test_p95_of_three_values_does_not_exceed_the_maximum():
+    s = summarize([1, 2, 3])
+    assert s["p95"] == pytest.approx(2.9)
+    assert s["p99"] == pytest.approx(2.98)
+    assert s["p50"] == 2.0 and s["max"] == 3.0
+
+
+def test_summarize_of_nothing():
+    assert summarize([]) == {"n": 0, "mean": None, "min": None, "p50": None, "p90": None, "p95": None, "p99": None,
+                             "max": None}
+    assert summarize([None, None])["n"] == 0
+
+
+def test_summary_values_are_plain_python_numbers():
+    s = summarize(np.array([1.0, 2.0]))
+    assert all(type(s[k]) is float for k in STAT_KEYS if k != "n")
+    assert type(s["n"]) is int
+
+
+def test_itl_pools_gaps_of_all_measured_ok_requests_and_tpot_stays_per_request():
+    requests = [
+        req("a", chunk_offsets_ms=[10.0, 20.0, 40.0], tpot_ms=15.0),  # gaps 10, 20
+        req("b", chunk_offsets_ms=[5.0, 35.0], tpot_ms=30.0),  # gap 30
+        req("c", warmup=True, chunk_offsets_ms=[0.0, 1000.0], tpot_ms=1000.0),  # warm-up: left out
+        req("d", status="failed", error="x", chunk_offsets_ms=[0.0, 500.0], tpot_ms=500.0),  # failed: left out
+    ]
+    summary = model_summary(requests)
+    assert list(summary) == list(SUMMARY_METRICS)
+    itl = summary["itl_ms"]
+    assert itl["n"] == 3
+    assert (itl["mean"], itl["min"], itl["max"]) == (20.0, 10.0, 30.0)
+    assert itl["p50"] == 20.0
+    tpot = summary["tpot_ms"]
+    assert tpot["n"] == 2 and tpot["mean"] == 22.5
+    assert summary["ttft_ms"]["n"] == 0  # no request had one
+
+
+def test_summary_works_from_run_json_dicts_too():
+    requests = [req("a", ttft_ms=10.0), req("b", ttft_ms=30.0), req("c", warmup=True, ttft_ms=999.0)]
+    assert model_summary([r.to_json() for r in requests]) == model_summary(requests)
+    assert model_summary(requests)["ttft_ms"]["mean"] == 20.0
+
+
+def test_aggregate_rates_hand_computed():
+    requests = [
+        req("a", start_ms=100.0, e2e_ms=1000.0, output_tokens=30),  # ends at 1100
+        req("b", start_ms=600.0, e2e_ms=1500.0, output_tokens=60),  # ends at 2100: window 100..2100 = 2 s
+        req("c", warmup=True, start_ms=0.0, e2e_ms=5000.0, output_tokens=500),
+        req("d", status="failed", error="x", start_ms=0.0, e2e_ms=9000.0, output_tokens=7),
+    ]
+    tokens_per_s, requests_per_s = aggregate_rates(requests)
+    assert tokens_per_s == pytest.approx(90 / 2.0)
+    assert requests_per_s == pytest.approx(2 / 2.0)
+
+
+def test_aggregate_rates_without_data():
+    assert aggregate_rates([]) == (None, None)
+    assert aggregate_rates([req(start_ms=5.0)]) == (None, None)
+
+
+def test_determinism_all_equal():
+    requests = [req("a", 1, text_sha256="h1"), req("a", 2, text_sha256="h1"), req("b", 1, text_sha256="h2"),
+                req("b", 2, text_sha256="h2")]
+    assert determinism(requests) == (True, [])
+
+
+def test_determinism_names_the_prompts_that_differ():
+    requests = [
+        req("a", 1, text_sha256="h1"), req("a", 2, text_sha256="h1"),
+        req("b", 1, text_sha256="h2"), req("b", 2, text_sha256="other"),
+        req("c", 1, text_sha256="h3"), req("c", 2, text_sha256="h3"), req("c", 3, text_sha256="x"),
+    ]
+    assert determinism(requests) == (False, ["b", "c"])
+
+
+def test_determinism_ignores_warmup_and_failures_and_needs_two_rounds():
+    assert determinism([req("a", 1, text_sha256="h")]) == (None, [])
+    assert determinism([]) == (None, [])
+    requests = [
+        req("a", 1, text_sha256="h"),
+        req("a", 1, warmup=True, text_sha256="cold"),
+        req("a", 2, status="failed", error="x", text_sha256="partial"),
+    ]
+    assert determinism(requests) == (None, [])
+    assert determinism([*requests, req("a", 3, text_sha256="h")]) == (True, [])
+
+
+def test_status_ok():
+    requests = [req(round=1), req(round=2), req(warmup=True, status="failed", error="w")]
+    assert model_status(requests, None) == ("ok", None)
+
+
+def test_status_load_failure():
+    assert model_status([], "Model not cached: phi") == ("failed", "Model not cached: phi")
+
+
+def test_status_failed_when_no_measured_request_succeeded():
+    requests = [req(warmup=True), req(status="failed", error="HTTP 500: boom"),
+                req(round=2, status="failed", error="timed out after 30 s")]
+    assert model_status(requests, None) == ("failed", "HTTP 500: boom")
+
+
+def test_status_failed_when_nothing_was_measured():
+    status, reason = model_status([req(warmup=True)], None)
+    assert status == "failed" and reason
+
+
+def test_status_partial_counts_and_quotes_the_first_error():
+    requests = [req(round=1), req(round=2, status="failed", error="timed out after 30 s"), req(round=3),
+                req(round=4, status="failed", error="HTTP 500: x")]
+    assert model_status(requests, None) == ("partial", "2 of 4 requests failed: timed out after 30 s")

@@ -11,6 +11,7 @@ CORE = [
 
 
 def test_core_modules_do_not_import_textual():
-    code = "import sys\n" + "".join(f"import {m}\n" for m in CORE) + "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+    imports = "".join(f"import {m}\n" for m in CORE)
+    code = f"import sys\n{imports}print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -8,10 +8,13 @@ DEFINITIONS = (
      "before parsing."),
     ("t0", "the moment the request is fully written to the socket. Time spent waiting for a concurrency slot in the "
      "client is client queue time, reported apart, not service time."),
+    ("Connection", "a new TCP connection per request (TCP_NODELAY); its set-up is outside t0. On a reused "
+     "connection Linux's delayed ACK can hold the first token ~40 ms when a server does not set TCP_NODELAY "
+     "(seen on Foundry Local's web service); `--keep-alive` measures that way."),
     ("Headers latency", "response headers received - t0 (kept apart from TTFT)."),
     ("TTFT", "first event whose delta has non-empty `content`, `reasoning_content`/`reasoning`, or `tool_calls`, "
      'minus t0. A role-only first chunk (`{"role":"assistant","content":""}`) is not the first token.'),
-    ("TTFOT", "(first answer token) first non-empty `content`, minus t0 (differs from TTFT for reasoning models)."),
+    ("TTFOT (first answer token)", "first non-empty `content`, minus t0 (differs from TTFT for reasoning models)."),
     ("E2E latency", "last token-bearing event - t0 (not the usage chunk, not `[DONE]`). Avg latency is its mean."),
     ("Output tokens N", '`usage.completion_tokens` (asked for with `stream_options: {"include_usage": true}`); when '
      "the server gives no usage, the number of token-bearing chunks, and each request records which source was used. "
@@ -21,7 +24,7 @@ DEFINITIONS = (
     ("E2E tok/s", "N / E2E (includes TTFT)."),
     ("ITL", "successive differences of the arrival times of token-bearing chunks; the ITL distribution pools these "
      "gaps over all measured requests of a model (vLLM style), while TPOT stays per request."),
-    ("Output tok/s", "(aggregate) sum of N / (last end - first start); requests/s = completed requests / that "
+    ("Output tok/s (aggregate)", "sum of N / (last end - first start); requests/s = completed requests / that "
      "duration."),
     ("Percentiles", '`numpy.percentile(..., method="linear")` over the measured requests (p95 of [1, 2, 3] is 2.9, '
      "never above the maximum). Statistics: n, mean, min, p50, p90, p95, p99, max."),
@@ -32,14 +35,12 @@ DEFINITIONS = (
     ("RSS peak", "peak resident memory of the process hosting the model during its run (this process for the "
      "embedded runtime), sampled every 100 ms; RSS growth = memory added by loading it."),
     ("Load", "the load call's duration (cold), measured apart from any request."),
-    ("Energy", "(when `--watts` is given) watts x busy time / output tokens, per 1000 tokens: an estimate, not a "
+    ("Energy (when `--watts` is given)", "watts x busy time / output tokens, per 1000 tokens: an estimate, not a "
      "measurement."),
 )
 
 
 def definitions_markdown() -> str:
     lines = ["## How these figures are defined", ""]
-    for term, text in DEFINITIONS:
-        joiner = " " if text.startswith("(") else " = "
-        lines.append(f"- **{term}**{joiner}{text}")
+    lines += [f"- **{term}** = {text}" for term, text in DEFINITIONS]
     return "\n".join(lines) + "\n"

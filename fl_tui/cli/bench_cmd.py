@@ -12,7 +12,7 @@ from fl_tui import locations
 from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
-from fl_tui.connection.base import Backend
+from fl_tui.connection.base import Backend, Capability
 from fl_tui.errors import UserError
 from fl_tui.prompts import Prompt, PromptSet, load_prompt_set
 from fl_tui.resources import find_prompt_set, load_specs
@@ -35,6 +35,8 @@ def add_parser(sub) -> None:
     p.add_argument("--max-tokens", type=int, help="default 128, or the config's; a prompt may set its own")
     p.add_argument("--concurrency", type=int, default=1, help="requests in flight (Foundry Local serves one)")
     p.add_argument("--timeout", type=float, help="seconds per request; a stalled stream is cut (default 120)")
+    p.add_argument("--keep-alive", action="store_true",
+                   help="reuse connections (default: a new one per request; see README, Measurement)")
     p.add_argument("--watts", type=float, help="power draw for the energy estimate (Wh per 1k tokens)")
     p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>)")
     p.set_defaults(handler=run)
@@ -56,7 +58,8 @@ def _models(args: argparse.Namespace, backend: Backend, specs: dict) -> list[str
     chosen = args.models or os.environ.get("BENCH_MODELS")
     if chosen:
         return [m.strip() for m in chosen.split(",") if m.strip()]
-    available = [m for m in backend.list_models() if m.cached or m.source == "server"]
+    usable = (lambda m: m.cached) if backend.supports(Capability.CACHED) else (lambda m: True)
+    available = [m for m in backend.list_models() if usable(m)]
     preferred = [m.alias for m in available if m.alias in specs or m.id in specs]
     names = list(dict.fromkeys(preferred or [m.id for m in available]))
     if not names:
@@ -75,6 +78,7 @@ def bench_settings(args: argparse.Namespace, config) -> BenchSettings:
         concurrency=args.concurrency,
         timeout_s=args.timeout or config.timeout_s,
         watts=args.watts,
+        keep_alive=args.keep_alive,
     )
     for name in ("rounds", "max_tokens", "concurrency", "timeout_s", "watts"):
         _positive(name.replace("_s", "").replace("_", "-"), getattr(settings, name))

@@ -39,6 +39,7 @@ from fl_tui.connection.base import (
     Status,
 )
 from fl_tui.connection.catalog_probe import DEFAULT_CATALOG_URL, catalog_reachable
+from fl_tui.connection.disk import dir_bytes
 
 CATALOG_WAIT_S = 0.25  # how long a listing waits for an online catalog fetch before showing what it has
 
@@ -47,18 +48,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
-
-
-def dir_bytes(path: str | os.PathLike) -> int:
-    """Bytes of the files under `path`, following links (published models are folders of links)."""
-    total = 0
-    for root, _dirs, files in os.walk(path, followlinks=True):
-        for name in files:
-            try:
-                total += os.stat(os.path.join(root, name)).st_size
-            except FileNotFoundError:  # a dangling link: its target was removed
-                continue
-    return total
 
 
 def _slug(text: str) -> str:

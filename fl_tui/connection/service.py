@@ -19,8 +19,10 @@ from urllib.parse import quote
 import httpx
 
 from fl_tui.connection.base import BackendError, Capability, CatalogState, ModelEntry, ProgressCallback, Status
+from fl_tui.connection.disk import with_cache_facts
 from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.connection.openai_compat import HttpBackend, error_message, id_list
+from fl_tui.connection.process import is_loopback
 
 NO_ROUTE = "the current Foundry Local service has no HTTP route for this; install the foundry CLI"
 NO_TTL = "the current Foundry Local service loads a model without a time-to-live"
@@ -144,6 +146,13 @@ class FoundryServiceBackend(HttpBackend):
         return catalog, cached
 
     def list_models(self) -> list[ModelEntry]:
+        entries = self._list_models()
+        if is_loopback(self.base_url):  # the service's cache folder is on this machine: read it
+            cache = self._get_json("/status").get("modelCachePath")
+            entries = with_cache_facts(entries, cache if isinstance(cache, str) else None)
+        return entries
+
+    def _list_models(self) -> list[ModelEntry]:
         server_ids = list(dict.fromkeys(self._server_model_ids()))
         loaded = set(self._loaded_ids())
         catalog, cached = self._cli_catalog()

@@ -1,0 +1,55 @@
+"""`fl-tui report RUN` regenerates a run's reports; `fl-tui compare BASE NEW` shows what changed (exit 1 on a
+regression, so it can gate CI)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
+from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
+from fl_tui.bench.runfiles import load_run
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("report", help="regenerate a run's report.md and report.csv, and print one format")
+    p.add_argument("run", help="a run directory (or its run.json)")
+    p.add_argument("--format", choices=("md", "csv", "json"), default="md", help="what to print (default md)")
+    p.set_defaults(handler=run_report)
+    c = sub.add_parser("compare", help="per-model deltas of two runs with bootstrap 95%% CIs (exit 1: regression)")
+    c.add_argument("base", help="the run to compare against")
+    c.add_argument("new", help="the newer run")
+    c.add_argument("--threshold", type=float, default=0.10,
+                   help="relative change that counts as a regression when the whole CI is beyond it (default 0.10)")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.set_defaults(handler=run_compare)
+
+
+def _dir(path: str) -> Path:
+    p = Path(path)
+    return p.parent if p.name == "run.json" else p
+
+
+def run_report(args: argparse.Namespace) -> int:
+    run_dir = _dir(args.run)
+    run = load_run(run_dir)
+    write_reports(run_dir, run)
+    render = {"md": render_markdown, "csv": render_csv, "json": render_json}[args.format]
+    print(render(run), end="" if args.format == "csv" else "\n")
+    return 0
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    base, new = load_run(_dir(args.base)), load_run(_dir(args.new))
+    deltas = compare_runs(base, new, threshold=args.threshold)
+    only_base, only_new = models_only_in(base, new)
+    if args.json:
+        print(json.dumps({"base": base["run_id"], "new": new["run_id"], "threshold": args.threshold,
+                          "deltas": [asdict(d) for d in deltas], "only_base": only_base, "only_new": only_new},
+                         indent=2))
+    else:
+        print(f"base {base['run_id']}  ->  new {new['run_id']}  (threshold {args.threshold:.0%})\n")
+        print(render_comparison(deltas, only_base=only_base, only_new=only_new))
+    return 1 if any(d.regression for d in deltas) else 0

@@ -5,9 +5,10 @@ Foundry Local sends: a role-only chunk, one token per chunk, a `delta: {}` chunk
 chunk when `stream_options.include_usage` is set, then `data: [DONE]`). The model name picks the behaviour:
 
 - `sched-<rate>`: the first token `--ttft-ms` after the request body was read, then token i at
-  received + ttft + i / rate, `max_tokens` tokens; each chunk is written at its instant (sleep, then busy-wait the
-  last ~1.5 ms) and the instant it left (after write + drain) is recorded with `time.perf_counter_ns()`, which is
-  CLOCK_MONOTONIC on Linux and so comparable with a client's stamps in another process.
+  received + ttft + i / rate, `max_tokens` tokens; each chunk is written at its instant (sleep, nanosleep, then
+  busy-wait the last 0.1 ms) and the instant it left (after write + drain) is recorded with
+  `time.perf_counter_ns()`, which is CLOCK_MONOTONIC on Linux and so comparable with a client's stamps in another
+  process.
 - `burst`: every token as fast as the server can write it.
 - `slow-<ms>`: a token every <ms> ms (sleep only), for interrupting a run.
 - `fault-http500`, `fault-sse-error`, `fault-malformed`, `fault-drop` (RST mid-stream), `fault-stall` (silence until
@@ -51,7 +52,11 @@ IDLE_TIMEOUT_S = 30.0
 STALL_LIMIT_S = 30.0
 LIFETIME_S = 900.0
 MAX_RECORDS = 2_000
-SPIN_S = 0.0015  # busy-wait this much before each scheduled write; sleep before that
+# Timed writes: an event-loop sleep (millisecond granularity) until SPIN_NS before the instant, a blocking nanosleep
+# until NAP_SPIN_NS before, then a busy-wait. A longer busy-wait (1.5 ms) was tried: on a 2-vCPU VM a server spinning
+# non-stop (2,000 tokens/s) delayed the client's wake-ups by ~1.3 ms now and then, an error that was the server's.
+SPIN_NS = 1_500_000
+NAP_SPIN_NS = 100_000
 
 FAULT_MODELS = (
     "fault-http500", "fault-sse-error", "fault-malformed", "fault-drop", "fault-stall", "fault-noend", "fault-every2",
@@ -165,14 +170,19 @@ def _error(status: int, reason: str, message: str) -> bytes:
 
 
 async def _at(deadline_ns: int, precise: bool) -> None:
-    """Wait until `deadline_ns` (perf_counter_ns): sleep, then busy-wait the last SPIN_S when `precise`."""
-    spin_ns = int(SPIN_S * 1e9) if precise else 0
+    """Wait until `deadline_ns` (perf_counter_ns); `precise` adds the nanosleep and the busy-wait (see SPIN_NS)."""
     remaining = deadline_ns - time.perf_counter_ns()
-    if remaining > spin_ns:
-        await asyncio.sleep((remaining - spin_ns) / 1e9)
-    if precise:
-        while time.perf_counter_ns() < deadline_ns:
-            pass
+    if not precise:
+        if remaining > 0:
+            await asyncio.sleep(remaining / 1e9)
+        return
+    if remaining > SPIN_NS:
+        await asyncio.sleep((remaining - SPIN_NS) / 1e9)
+    remaining = deadline_ns - time.perf_counter_ns()
+    if remaining > NAP_SPIN_NS:
+        time.sleep((remaining - NAP_SPIN_NS) / 1e9)
+    while time.perf_counter_ns() < deadline_ns:
+        pass
 
 
 class LoopbackServer:
@@ -269,7 +279,7 @@ class LoopbackServer:
             keep = await self._chat(req, reader, writer)
             if keep:
                 await writer.drain()
-            return keep
+            return keep and req.headers.get("connection", "").lower() != "close"
         else:
             writer.write(_error(404, "Not Found", f"no route for {req.method} {req.path}"))
         await writer.drain()

@@ -24,6 +24,7 @@ from fl_tui.messages import BackendFailed, BackendReady, StateUpdated
 from fl_tui.screens.confirm import ConfirmScreen
 from fl_tui.screens.help import HelpScreen
 from fl_tui.textsafe import plain
+from fl_tui.widgets.bench_pane import BenchPane
 from fl_tui.widgets.models_pane import ModelsPane
 from fl_tui.widgets.placeholder import ComingPane
 from fl_tui.widgets.status_header import StatusHeader
@@ -41,9 +42,9 @@ class FlTuiApp(App[int]):
     BINDINGS = [
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit_app", "Quit", id="app.quit"),
-        Binding("1", "tab('models')", "Models tab", id="app.tab_models", show=False),
-        Binding("2", "tab('benchmark')", "Benchmark tab", id="app.tab_benchmark", show=False),
-        Binding("3", "tab('annotate')", "Annotate tab", id="app.tab_annotate", show=False),
+        Binding("1", "show_tab('models')", "Models tab", id="app.tab_models", show=False),
+        Binding("2", "show_tab('benchmark')", "Benchmark tab", id="app.tab_benchmark", show=False),
+        Binding("3", "show_tab('annotate')", "Annotate tab", id="app.tab_annotate", show=False),
         Binding("ctrl+t", "next_theme", "Next theme", id="app.next_theme", show=False),
     ]
 
@@ -73,11 +74,7 @@ class FlTuiApp(App[int]):
             with TabPane("Models", id="models"):
                 yield ModelsPane(self.specs, id="models-pane")
             with TabPane("Benchmark", id="benchmark"):
-                yield ComingPane(
-                    "Benchmark: pick models and a prompt set, watch tokens arrive with live TTFT and tail latency,\n"
-                    "then read the summary and charts. Until this tab lands, run `fl-tui bench` in a shell.",
-                    id="benchmark-coming",
-                )
+                yield BenchPane(self.settings, self.specs, id="bench-pane")
             with TabPane("Annotate", id="annotate"):
                 yield ComingPane(
                     "Annotate: score a run's answers 1–5 against each prompt's rubric, blind, from the keyboard.",
@@ -88,6 +85,11 @@ class FlTuiApp(App[int]):
     def on_mount(self) -> None:
         from fl_tui.themes import load_themes
 
+        # Kept, not queried later: polls and messages can arrive while the app tears its widgets down.
+        self.tabs = self.query_one("#tabs", TabbedContent)
+        self.header = self.query_one(StatusHeader)
+        self.models_pane = self.query_one(ModelsPane)
+        self.bench_pane = self.query_one(BenchPane)
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -100,7 +102,7 @@ class FlTuiApp(App[int]):
             self.set_keymap(self.settings.keys)
         for problem in self.startup_problems:
             self.notify(plain(problem), title="configuration", severity="warning", markup=False, timeout=10)
-        self.query_one(StatusHeader).show(None)
+        self.header.show(None)
         self.connect_backend()
 
     # -- backend and polling -------------------------------------------------------------------------------
@@ -117,12 +119,13 @@ class FlTuiApp(App[int]):
     @on(BackendReady)
     def handle_backend_ready(self, message: BackendReady) -> None:
         self.backend = message.backend
-        self.query_one(ModelsPane).attach(message.backend)
+        self.models_pane.attach(message.backend)
+        self.bench_pane.attach(message.backend)
         self.poll_now()
 
     @on(BackendFailed)
     def handle_backend_failed(self, message: BackendFailed) -> None:
-        self.query_one(StatusHeader).show(None, message.error)
+        self.header.show(None, message.error)
         self.notify(plain(message.error), title="cannot connect", severity="error", markup=False, timeout=15)
 
     def poll_now(self) -> None:
@@ -132,7 +135,7 @@ class FlTuiApp(App[int]):
         if self._poll_timer is not None:
             self._poll_timer.stop()
         self._polling = True
-        self.poll_worker(self.query_one("#tabs", TabbedContent).active == "models")
+        self.poll_worker(self.tabs.active in ("models", "benchmark"))
 
     @work(thread=True, exit_on_error=False, group="poll")
     def poll_worker(self, with_models: bool) -> None:
@@ -147,13 +150,17 @@ class FlTuiApp(App[int]):
     @on(StateUpdated)
     def handle_state(self, message: StateUpdated) -> None:
         self._polling = False
-        self.query_one(StatusHeader).show(message.status, message.error)
+        self.header.show(message.status, message.error)
         if message.error is None:
-            self.query_one(ModelsPane).show_state(message.status, message.models)
+            self.models_pane.show_state(message.status, message.models)
+            if message.models is not None:
+                self.bench_pane.offer_models(message.models)
         self._poll_timer = self.set_timer(POLL_S, self.poll_now)
 
     @on(TabbedContent.TabActivated)
-    def handle_tab_changed(self) -> None:
+    def handle_tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        """Focus moves into the shown tab: left in a hidden pane, it would pull that pane's tab back."""
+        event.pane.children[0].focus_main()  # every tab's pane has one
         self.poll_now()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -181,13 +188,14 @@ class FlTuiApp(App[int]):
         names = sorted(n for n in self.available_themes if n.startswith("fl-")) or sorted(self.available_themes)
         self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
 
-    def action_tab(self, tab: str) -> None:
-        self.query_one("#tabs", TabbedContent).active = tab
+    def action_show_tab(self, tab: str) -> None:
+        self.tabs.active = tab
 
     def action_groups(self) -> list[tuple[str, object, list[Binding]]]:
         return [
             ("App", self, [b for b in self.BINDINGS if isinstance(b, Binding)]),
-            ("Models", self.query_one(ModelsPane), ModelsPane.BINDINGS),
+            ("Models", self.models_pane, ModelsPane.BINDINGS),
+            ("Benchmark", self.bench_pane, BenchPane.BINDINGS),
         ]
 
     def keymap_for(self, binding: Binding) -> str:
@@ -204,15 +212,20 @@ class FlTuiApp(App[int]):
 
     @work(exclusive=True, group="quit")
     async def action_quit_app(self) -> None:
-        pane = self.query_one(ModelsPane)
+        pane = self.models_pane
         running = []
         if pane.downloads is not None and pane.downloads.active:
             running.append("downloads are running and will be cancelled")
+        bench = self.bench_pane
+        if bench.running:
+            running.append("a benchmark is running: it will stop, keeping what finished")
         if running and not await self.push_screen_wait(ConfirmScreen("Quit while work is running?", running, "Quit")):
             return
         if pane.downloads is not None:
             for job in pane.downloads.jobs:
                 job.cancel.set()
+        bench.action_stop()
+        await self.workers.wait_for_complete()  # the engine writes what finished before the app goes
         self.exit(0)
 
 

@@ -32,3 +32,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete what a killed `atomic_write_*` of `path` left behind (never read, but clutter). Call it only
+    when nothing else is writing `path`, e.g. when the one process that owns the file opens it."""
+    path = Path(path)
+    stale = sorted(path.parent.glob(f".{path.name}.*.tmp"))
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale

@@ -67,4 +67,5 @@ def load_prompt_set(path: Path) -> PromptSet:
 
 
 def list_prompt_sets(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).glob("*.json") if p.is_file())
+    """Files whose name starts with `_` (the rubric's `_scale.json`) are not prompt sets."""
+    return sorted(p for p in Path(folder).glob("*.json") if p.is_file() and not p.name.startswith("_"))

@@ -32,7 +32,7 @@ def find_prompt_set(name_or_path: str) -> Path:
         candidate = folder / f"{name_or_path}.json"
         if candidate.is_file():
             return candidate
-    names = sorted({p.stem for d in prompt_dirs() for p in d.glob("*.json")})
+    names = sorted({p.stem for d in prompt_dirs() for p in d.glob("*.json") if not p.name.startswith("_")})
     raise UserError(f"no prompt set named {name_or_path!r}; known: {', '.join(names) or 'none'}")
 
 

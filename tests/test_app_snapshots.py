@@ -53,7 +53,7 @@ def test_tab_snapshot(snap_compare, embedded, tmp_path, theme, tab):
 
     async def before(pilot):
         await wait_for_rows(pilot)
-        pilot.app.action_tab(tab)
+        pilot.app.action_show_tab(tab)
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)

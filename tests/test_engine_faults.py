@@ -62,7 +62,7 @@ EXPECTED = {
     "fault-http500": ("failed", "HTTP 500: injected fault: the runtime crashed"),
     "fault-sse-error": ("failed", "boom"),
     "fault-malformed": ("failed", "malformed event"),
-    "fault-drop": ("failed", "ReadError"),  # RST mid-stream: httpx.ReadError "Connection reset by peer"
+    "fault-drop": ("failed", "connection dropped (ReadError"),  # RST mid-stream
     "fault-stall": ("failed", "timed out after 2 s"),
     "fault-noend": ("failed", "ended early"),
     "not-a-model": ("failed", "unknown model 'not-a-model'"),
@@ -109,24 +109,34 @@ async def test_each_failure_fails_its_model_and_the_run_goes_on(server, tmp_path
 
 
 async def test_measured_gaps_match_the_servers_record(server, tmp_path):
-    """A loose functional bound (5 ms) on a 20 ms cadence: benchmarks/stream_accuracy.py gives the precise figures."""
-    server.clear()
-    run = await run_engine(server.url, ["sched-50"], tmp_path / "run", rounds=1, warmup=0, max_tokens=20, timeout_s=10)
-    (request,) = run["requests"]
-    (record,) = server.records("sched-50")
-    assert request["status"] == "ok"
-    assert len(request["chunk_offsets_ms"]) == len(record["chunks_ns"]) == 20
+    """A loose functional bound (5 ms) on a 20 ms cadence: benchmarks/stream_accuracy.py gives the precise figures.
 
-    offsets = request["chunk_offsets_ms"]
-    measured = [b - a for a, b in pairwise(offsets)]
-    sent = record["chunks_ns"]
-    truth = [(b - a) / 1e6 for a, b in pairwise(sent)]
-    assert all(abs(m - t) < 5.0 for m, t in zip(measured, truth, strict=True)), list(zip(measured, truth, strict=True))
-    assert all(15 < t < 25 for t in truth)  # the server kept its 50 tokens/s schedule
+    On a small shared VM a woken process now and then waits milliseconds for a CPU (the benchmark's raw-socket
+    reader sees the same tail), so a run may be repeated twice; the typical error must stay far below the bound.
+    """
+    worst = []
+    for attempt in range(3):
+        server.clear()
+        out = tmp_path / f"run{attempt}"
+        run = await run_engine(server.url, ["sched-50"], out, rounds=1, warmup=0, max_tokens=20, timeout_s=10)
+        (request,) = run["requests"]
+        (record,) = server.records("sched-50")
+        assert request["status"] == "ok"
+        assert len(request["chunk_offsets_ms"]) == len(record["chunks_ns"]) == 20
 
-    server_ttft_ms = (sent[0] - record["received_ns"]) / 1e6
-    assert abs(request["ttft_ms"] - server_ttft_ms) < 5.0
-    assert request["e2e_ms"] == pytest.approx(offsets[-1])
+        offsets = request["chunk_offsets_ms"]
+        measured = [b - a for a, b in pairwise(offsets)]
+        sent = record["chunks_ns"]
+        truth = [(b - a) / 1e6 for a, b in pairwise(sent)]
+        assert all(15 < t < 25 for t in truth)  # the server kept its 50 tokens/s schedule
+        errors = sorted(abs(m - t) for m, t in zip(measured, truth, strict=True))
+        assert errors[len(errors) // 2] < 1.0, errors  # one stamp per event as it arrives, not per batch
+        server_ttft_ms = (sent[0] - record["received_ns"]) / 1e6
+        assert request["e2e_ms"] == pytest.approx(offsets[-1])
+        worst.append(max(errors))
+        if errors[-1] < 5.0 and abs(request["ttft_ms"] - server_ttft_ms) < 5.0:
+            return
+    pytest.fail(f"a gap or TTFT was off by 5 ms or more in every attempt; worst gap errors {worst}")
 
 
 def test_ctrl_c_keeps_what_finished(server, tmp_path):

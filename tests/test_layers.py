@@ -6,7 +6,9 @@ import sys
 CORE = [
     "fl_tui.connection.embedded", "fl_tui.connection.probe", "fl_tui.connection.legacy", "fl_tui.connection.service",
     "fl_tui.connection.resolve", "fl_tui.bench.engine", "fl_tui.bench.report", "fl_tui.cli.main",
-    "fl_tui.cli.bench_cmd", "fl_tui.cli.models_cmd",
+    "fl_tui.cli.bench_cmd", "fl_tui.cli.models_cmd", "fl_tui.cli.annotate_cmd", "fl_tui.annotate.session",
+    "fl_tui.annotate.store", "fl_tui.annotate.stats", "fl_tui.annotate.judge", "fl_tui.bench.live",
+    "fl_tui.bench.chartdata", "fl_tui.modelview", "fl_tui.downloads",
 ]
 
 

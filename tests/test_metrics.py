@@ -258,7 +258,7 @@ def test_never_sent_has_no_timings():
     assert (r.status, r.error) == ("failed", "ConnectError: connection refused")
     timings = (r.start_ms, r.headers_ms, r.ttft_ms, r.ttfot_ms, r.e2e_ms, r.tpot_ms, r.decode_tps, r.e2e_tps)
     assert timings == (None,) * 8
-    assert r.chunk_offsets_ms == []
+    assert list(r.chunk_offsets_ms) == []
 
 
 def test_unsent_request_without_a_transport_message_still_fails():

@@ -218,11 +218,22 @@ class BenchEngine:
                 result.rss_peak_mb = sampler.peak_rss_mb
                 result.cpu_percent_mean = sampler.cpu_mean
             if loaded_by_us and entry is not None and self.backend.supports(Capability.UNLOAD):
-                try:  # leave memory as we found it; the figures are already taken
-                    await asyncio.shield(asyncio.to_thread(self.backend.unload, entry.id))
-                except BackendError as exc:
-                    self.warnings.append(f"{entry.id}: unload after the run failed: {exc}")
+                await asyncio.shield(self._unload_when_idle(entry.id))
             self._finish_model(name, result, mine)
+
+    async def _unload_when_idle(self, model_id: str, patience_s: float = 10.0) -> None:
+        """Leave memory as we found it. After a stop the server may still be finishing the abandoned request
+        ("1 session(s) still using it"), so try again for a while; the figures are already taken."""
+        deadline = time.monotonic() + patience_s
+        while True:
+            try:
+                await asyncio.to_thread(self.backend.unload, model_id)
+                return
+            except BackendError as exc:
+                if time.monotonic() >= deadline:
+                    self.warnings.append(f"{model_id}: unload after the run failed: {exc}")
+                    return
+            await asyncio.sleep(0.2)
 
     async def _load(self, entry: ModelEntry, result: ModelResult, sampler: ResourceSampler | None) -> None:
         name = result.requested_as

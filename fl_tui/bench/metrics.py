@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
 from dataclasses import dataclass, field
 
 from fl_tui.bench.records import RequestResult
@@ -65,7 +66,7 @@ def http_error(status_code: int, body: str | None) -> str:
 
 
 @dataclass
-class _Parsed:
+class Parsed:
     """What the events said, with the arrival stamps (ns) of the events that matter."""
 
     first_token_ns: int | None = None
@@ -85,8 +86,9 @@ def _nonempty(value: object) -> bool:
     return isinstance(value, str | list | dict) and len(value) > 0
 
 
-def _parse(events) -> _Parsed:
-    out = _Parsed()
+def parse_events(events) -> Parsed:
+    """What a list of stamped events says; the live view calls it on each new slice of the request in flight."""
+    out = Parsed()
     for ev in events:
         if ev.event == "error":
             text = ev.data.decode("utf-8", "replace").strip()
@@ -160,7 +162,7 @@ def request_result(
 ) -> RequestResult:
     """Score one request. Never raises for what the server or the network did: that becomes `status="failed"` with a
     one-line `error`, and a failed request keeps whatever timings it got."""
-    parsed = _parse(rec.events)
+    parsed = parse_events(rec.events)
     result = RequestResult(
         id=id, model=model, prompt_id=prompt_id, round=round, warmup=warmup, status="ok",
         queue_ms=queue_ms, started_at=started_at, finish_reason=parsed.finish_reason,
@@ -187,7 +189,7 @@ def request_result(
             result.ttfot_ms = _ms(parsed.first_answer_ns - t0)
         if parsed.last_token_ns is not None:
             result.e2e_ms = _ms(parsed.last_token_ns - t0)
-        result.chunk_offsets_ms = [_ms(t - t0) for t in parsed.token_stamps]
+        result.chunk_offsets_ms = array("d", [_ms(t - t0) for t in parsed.token_stamps])
         n = result.output_tokens
         if n is not None and n >= 2 and result.ttft_ms is not None and result.e2e_ms is not None:
             result.tpot_ms = (result.e2e_ms - result.ttft_ms) / (n - 1)
@@ -202,7 +204,7 @@ def request_result(
     return result
 
 
-def _failure(rec: StreamRecord, parsed: _Parsed) -> str | None:
+def _failure(rec: StreamRecord, parsed: Parsed) -> str | None:
     """The first thing that went wrong, as one line; None for a complete answer."""
     if rec.timed_out:
         if rec.transport_error and "timed out" in rec.transport_error:

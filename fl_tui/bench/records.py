@@ -5,6 +5,7 @@ Field names are the run.json schema (`fl-tui/run/1`); times are milliseconds, ra
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import asdict, dataclass, field
 
 RUN_SCHEMA = "fl-tui/run/1"
@@ -31,7 +32,8 @@ class RequestResult:
     output_tokens: int | None = None
     token_count_source: str | None = None  # "usage" or "chunks"
     prompt_tokens: int | None = None
-    chunk_offsets_ms: list[float] = field(default_factory=list)
+    # 8 bytes a token (a list of floats costs 32): a long run keeps every request's offsets in memory
+    chunk_offsets_ms: array = field(default_factory=lambda: array("d"))
     tpot_ms: float | None = None
     decode_tps: float | None = None
     e2e_tps: float | None = None
@@ -40,8 +42,14 @@ class RequestResult:
     text_sha256: str | None = None
     started_at: str | None = None  # wall clock, for people; intervals use the monotonic clock
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.chunk_offsets_ms, array):
+            self.chunk_offsets_ms = array("d", self.chunk_offsets_ms)
+
     def to_json(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out["chunk_offsets_ms"] = self.chunk_offsets_ms.tolist()
+        return out
 
 
 @dataclass

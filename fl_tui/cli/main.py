@@ -15,7 +15,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from fl_tui.cli import bench_cmd, models_cmd, report_cmd, serve_cmd, status_cmd
+    from fl_tui.cli import annotate_cmd, bench_cmd, models_cmd, report_cmd, serve_cmd, status_cmd
 
     parser = argparse.ArgumentParser(
         prog="fl-tui",
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--endpoint", help="a Foundry Local or OpenAI-compatible URL (default: auto, see README)")
     parser.add_argument("--config", help="settings file (default: the user config dir's config.toml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (status_cmd, models_cmd, bench_cmd, report_cmd, serve_cmd):
+    for module in (status_cmd, models_cmd, bench_cmd, report_cmd, annotate_cmd, serve_cmd):
         module.add_parser(sub)
     return parser
 

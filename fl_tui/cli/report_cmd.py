@@ -5,18 +5,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from fl_tui.annotate.stats import agreement, agreement_text, quality_by_model
+from fl_tui.annotate.store import AnnotationFile, list_annotation_files, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run
+from fl_tui.errors import FileProblem, UserError
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("report", help="regenerate a run's report.md and report.csv, and print one format")
     p.add_argument("run", help="a run directory (or its run.json)")
     p.add_argument("--format", choices=("md", "csv", "json"), default="md", help="what to print (default md)")
+    p.add_argument("--annotations", nargs="+", metavar="FILE",
+                   help="annotation files whose scores fill a Quality column (default: every person's annotation "
+                   "file in the run folder; a judge model's files only when named here)")
     p.set_defaults(handler=run_report)
     c = sub.add_parser("compare", help="per-model deltas of two runs with bootstrap 95%% CIs (exit 1: regression)")
     c.add_argument("base", help="the run to compare against")
@@ -32,12 +39,50 @@ def _dir(path: str) -> Path:
     return p.parent if p.name == "run.json" else p
 
 
+def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> list[AnnotationFile]:
+    """The named files (each must load), or every person's file in the run folder (one that does not load is
+    reported and left out)."""
+    if args.annotations:
+        return [load_annotations(Path(p), run) for p in args.annotations]
+    files = []
+    for path in list_annotation_files(run_dir):
+        try:
+            file = load_annotations(path, run)
+        except FileProblem as exc:
+            print(f"fl-tui: warning: left out of the Quality column: {exc}", file=sys.stderr)
+            continue
+        if not file.judged:
+            files.append(file)
+    return files
+
+
+def quality_for(files: list[AnnotationFile]) -> tuple[dict | None, str | None]:
+    """(quality by model, the label saying whose scores they are); person-made and judged scores are never mixed."""
+    if not files:
+        return None, None
+    judged = {f.judged for f in files}
+    if len(judged) > 1:
+        raise UserError("a Quality column shows either people's scores or a judge model's, not both: "
+                        "pass the files of one kind to --annotations")
+    raters = ", ".join(f.rater for f in files)
+    is_judged = judged == {True}
+    label = f"judged by {raters}" if is_judged else f"scored by {raters}"
+    return quality_by_model(files, include_judges=is_judged), label
+
+
 def run_report(args: argparse.Namespace) -> int:
     run_dir = _dir(args.run)
     run = load_run(run_dir)
-    write_reports(run_dir, run)
+    files = _annotation_files(args, run_dir, run)
+    quality, label = quality_for(files)
+    if label is not None:  # the reports say whose scores the Quality column shows (run.json is not touched)
+        run = {**run, "settings": {**(run.get("settings") or {}), "quality": label}}
+    write_reports(run_dir, run, quality)
     render = {"md": render_markdown, "csv": render_csv, "json": render_json}[args.format]
-    print(render(run), end="" if args.format == "csv" else "\n")
+    print(render(run, quality), end="" if args.format == "csv" else "\n")
+    if len(files) > 1:
+        line = agreement_text(agreement(files, include_judges=True))
+        print(f"\n{line}" if args.format == "md" else line, file=sys.stdout if args.format == "md" else sys.stderr)
     return 0
 
 

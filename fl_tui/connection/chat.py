@@ -126,7 +126,9 @@ async def stream_chat(
         rec.timed_out = True
         rec.transport_error = f"timed out after {timeout_s:g} s"
     except httpx.TransportError as exc:
-        rec.transport_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        dropped = isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError)
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        rec.transport_error = f"{'connection dropped' if dropped else 'transport error'} ({detail})"
     finally:
         rec.end_ns = perf()
     return rec

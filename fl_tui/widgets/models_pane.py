@@ -96,6 +96,9 @@ class ModelsPane(Vertical):
         self.query_one("#models-downloads").display = False
         self.set_interval(0.25, self._draw_downloads)
 
+    def focus_main(self) -> None:
+        self.query_one("#models-table").focus()
+
     # -- data in -----------------------------------------------------------------------------------------
 
     def attach(self, backend: Backend) -> None:

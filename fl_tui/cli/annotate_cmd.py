@@ -1,0 +1,169 @@
+"""`fl-tui annotate export RUN` writes a run's scores as JSONL or CSV; `fl-tui judge RUN --model NAME` has a model
+score the answers with the same rubric, into its own file (rater `model:<id>`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+from fl_tui.annotate.judge import DEFAULT_MAX_TOKENS, ItemOutcome, JudgeSummary, judge_run
+from fl_tui.annotate.session import run_dir_of
+from fl_tui.annotate.store import AnnotationFile, annotation_path, list_annotation_files, load_annotations
+from fl_tui.bench.runfiles import load_run
+from fl_tui.cli.context import backend_for
+from fl_tui.connection.base import BackendError, Capability
+from fl_tui.connection.chat import stream_client
+from fl_tui.errors import UserError
+from fl_tui.fileio import atomic_write_text
+from fl_tui.textsafe import csv_cell, plain
+
+EXPORT_COLUMNS = ("run_id", "rater", "judged", "request_id", "model", "prompt_id", "round", "overall", "scores",
+                  "note", "scored_at", "seconds_spent", "attempts")
+
+
+def add_parser(sub) -> None:
+    a = sub.add_parser("annotate", help="export a run's annotations (scoring itself is the app's Annotate tab)")
+    actions = a.add_subparsers(dest="annotate_action", metavar="ACTION")
+    e = actions.add_parser("export", help="the items of a run's annotation files (one row each), as JSONL or CSV")
+    e.add_argument("run", help="a run directory (or its run.json)")
+    e.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default jsonl)")
+    e.add_argument("--rater", help="one rater's file only (a person's name, or model:<id> for a judge)")
+    e.add_argument("--out", help="write to this file (atomically) instead of standard output")
+    e.set_defaults(handler=run_export)
+    a.set_defaults(handler=_no_action)
+
+    j = sub.add_parser("judge", help="score a run's answers with a model and the same rubric (exit 1: some unscored)")
+    j.add_argument("run", help="a run directory (or its run.json)")
+    j.add_argument("--model", required=True, help="the judge: an alias or a variant id")
+    j.add_argument("--limit", type=int, help="judge at most this many of the unscored items")
+    j.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS,
+                   help=f"longest reply per attempt (default {DEFAULT_MAX_TOKENS})")
+    j.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default 120)")
+    j.add_argument("--overall-only", action="store_true", help="ask for the overall score only (a new file)")
+    j.add_argument("--one-round", action="store_true", help="one round per model and prompt (a new file)")
+    j.set_defaults(handler=run_judge)
+
+
+def _no_action(args: argparse.Namespace) -> int:
+    raise UserError("annotate: say what to do: `fl-tui annotate export RUN` (scoring is in the app's Annotate tab)")
+
+
+# -- export ----------------------------------------------------------------------------------------------------
+
+
+def export_rows(files: list[AnnotationFile]) -> list[dict]:
+    rows = []
+    for f in files:
+        for item in f.items:
+            rows.append({
+                "run_id": f.run_id, "rater": f.rater, "judged": f.judged, "request_id": item.request_id,
+                "model": item.model, "prompt_id": item.prompt_id, "round": item.round, "overall": item.overall,
+                "scores": dict(item.scores), "note": item.note, "scored_at": item.scored_at,
+                "seconds_spent": item.seconds_spent, "attempts": item.attempts,
+            })
+    return rows
+
+
+def render_jsonl(rows: list[dict]) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def render_export_csv(rows: list[dict]) -> str:
+    """A header and one row per item; `scores` as a JSON object; every cell through csv_cell()."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow([csv_cell(_csv_value(row[col])) for col in EXPORT_COLUMNS])
+    return buffer.getvalue()
+
+
+def _export_files(run_dir: Path, run: dict, rater: str | None) -> list[AnnotationFile]:
+    if rater is not None:
+        path = annotation_path(run_dir, rater)
+        if not path.is_file():
+            known = ", ".join(p.name for p in list_annotation_files(run_dir)) or "none"
+            raise UserError(f"{path}: no annotation file for rater {rater!r} (files in the run folder: {known})")
+        file = load_annotations(path, run)
+        if file.rater != rater.strip():
+            raise UserError(f"{path}: belongs to rater {file.rater!r}, not {rater!r}")
+        return [file]
+    paths = list_annotation_files(run_dir)
+    if not paths:
+        raise UserError(f"{run_dir}: no annotation files (annotations.*.json) to export")
+    return [load_annotations(p, run) for p in paths]
+
+
+def run_export(args: argparse.Namespace) -> int:
+    run_dir = run_dir_of(args.run)
+    run = load_run(run_dir)
+    rows = export_rows(_export_files(run_dir, run, args.rater))
+    text = render_jsonl(rows) if args.format == "jsonl" else render_export_csv(rows)
+    if args.out:
+        atomic_write_text(Path(args.out), text)
+        print(f"{len(rows)} items written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# -- judge -----------------------------------------------------------------------------------------------------
+
+
+def _print_item(outcome: ItemOutcome, summary: JudgeSummary) -> None:
+    done = len(summary.outcomes)
+    what = f"overall {outcome.overall}" if outcome.scored else f"unscored: {outcome.reason}"
+    print(f"[{done}] {plain(outcome.request_id, keep_newlines=False)}: {plain(what, keep_newlines=False)} "
+          f"({outcome.attempts} attempt{'s' if outcome.attempts != 1 else ''})", flush=True)
+
+
+def run_judge(args: argparse.Namespace) -> int:
+    if args.limit is not None and args.limit < 1:
+        raise UserError(f"--limit must be positive, got {args.limit}")
+    if args.max_tokens < 1 or args.timeout <= 0:
+        raise UserError("--max-tokens and --timeout must be positive")
+    run_dir = run_dir_of(args.run)
+    load_run(run_dir)  # a bad run folder fails before a runtime starts
+    with backend_for(args) as (backend, _choice):
+        entry = backend.resolve(args.model)
+        loaded_by_us = False
+        if backend.supports(Capability.LOAD) and not entry.loaded:
+            backend.load(entry.id)
+            loaded_by_us = True
+        try:
+            async def judge() -> JudgeSummary:
+                async with stream_client() as client:
+                    return await judge_run(
+                        client, backend.inference_url, run_dir, entry.id, limit=args.limit,
+                        overall_only=args.overall_only, one_round=args.one_round, max_tokens=args.max_tokens,
+                        timeout_s=args.timeout, on_item=_print_item,
+                    )
+
+            summary = asyncio.run(judge())
+        finally:
+            if loaded_by_us and backend.supports(Capability.UNLOAD):
+                try:
+                    backend.unload(entry.id)
+                except BackendError as exc:  # the scores are saved; say so and carry on
+                    print(f"fl-tui: warning: unloading {entry.id} failed: {exc}", file=sys.stderr)
+    judged = len(summary.outcomes)
+    print(f"judge {plain(summary.rater)}: {judged} item{'s' if judged != 1 else ''} judged, {summary.scored} scored, "
+          f"{summary.unscored} unscored; {summary.attempts} attempts, {summary.retries} retries "
+          f"({summary.unparseable} unparseable replies, {summary.request_errors} failed requests)")
+    print(f"annotations: {summary.path}")
+    return 1 if summary.unscored else 0

@@ -24,9 +24,9 @@ from fl_tui.messages import BackendFailed, BackendReady, StateUpdated
 from fl_tui.screens.confirm import ConfirmScreen
 from fl_tui.screens.help import HelpScreen
 from fl_tui.textsafe import plain
+from fl_tui.widgets.annotate_pane import AnnotatePane
 from fl_tui.widgets.bench_pane import BenchPane
 from fl_tui.widgets.models_pane import ModelsPane
-from fl_tui.widgets.placeholder import ComingPane
 from fl_tui.widgets.status_header import StatusHeader
 
 POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth
@@ -40,11 +40,13 @@ class FlTuiApp(App[int]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     AUTO_FOCUS = "#models-table"
     BINDINGS = [
-        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit_app", "Quit", id="app.quit"),
         Binding("1", "show_tab('models')", "Models tab", id="app.tab_models", show=False),
         Binding("2", "show_tab('benchmark')", "Benchmark tab", id="app.tab_benchmark", show=False),
         Binding("3", "show_tab('annotate')", "Annotate tab", id="app.tab_annotate", show=False),
+        Binding("left_square_bracket", "cycle_tab(-1)", "Previous tab", id="app.tab_prev", show=False),
+        Binding("right_square_bracket", "cycle_tab(1)", "Next tab", id="app.tab_next", show=False),
         Binding("ctrl+t", "next_theme", "Next theme", id="app.next_theme", show=False),
     ]
 
@@ -76,10 +78,7 @@ class FlTuiApp(App[int]):
             with TabPane("Benchmark", id="benchmark"):
                 yield BenchPane(self.settings, self.specs, id="bench-pane")
             with TabPane("Annotate", id="annotate"):
-                yield ComingPane(
-                    "Annotate: score a run's answers 1–5 against each prompt's rubric, blind, from the keyboard.",
-                    id="annotate-coming",
-                )
+                yield AnnotatePane(self.settings.rater, id="annotate-pane")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -90,6 +89,7 @@ class FlTuiApp(App[int]):
         self.header = self.query_one(StatusHeader)
         self.models_pane = self.query_one(ModelsPane)
         self.bench_pane = self.query_one(BenchPane)
+        self.annotate_pane = self.query_one(AnnotatePane)
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -191,17 +191,26 @@ class FlTuiApp(App[int]):
     def action_show_tab(self, tab: str) -> None:
         self.tabs.active = tab
 
+    def action_cycle_tab(self, step: int) -> None:
+        order = ["models", "benchmark", "annotate"]
+        self.tabs.active = order[(order.index(self.tabs.active) + step) % len(order)]
+
+    def remember_rater(self, rater: str) -> None:
+        self.settings = self.settings.model_copy(update={"rater": rater})
+        self.save_settings_worker()
+
     def action_groups(self) -> list[tuple[str, object, list[Binding]]]:
         return [
             ("App", self, [b for b in self.BINDINGS if isinstance(b, Binding)]),
             ("Models", self.models_pane, ModelsPane.BINDINGS),
             ("Benchmark", self.bench_pane, BenchPane.BINDINGS),
+            ("Annotate", self.annotate_pane, AnnotatePane.BINDINGS),
         ]
 
     def keymap_for(self, binding: Binding) -> str:
         """The key as shown to a person (`?`, not `question_mark`), with the user's keymap applied."""
-        key = self.settings.keys.get(binding.id or "", binding.key)
-        return self.get_key_display(Binding(key, binding.action, key_display=binding.key_display))
+        keys = self.settings.keys.get(binding.id or "", binding.key)
+        return ", ".join(self.get_key_display(Binding(k.strip(), binding.action)) for k in keys.split(","))
 
     def run_action_on(self, target, action: str) -> None:
         self.call_later(target.run_action, action)

@@ -72,8 +72,13 @@ def validate(path: Path, text: str, data: object, adapter: pydantic.TypeAdapter[
         if isinstance(cause, ProblemAt):
             loc += cause.path
         at_key = loc[-1:] == (_KEY_TAG,)
-        line, col = _line_col(text, locate(text, loc[:-1] if at_key else loc, at_key=at_key))
-        raise FileProblem(path, f"{_dotted(loc)}: {message}", line, col) from exc
+        raise problem_at(path, text, loc[:-1] if at_key else loc, f"{_dotted(loc)}: {message}", at_key=at_key) from exc
+
+
+def problem_at(path: Path, text: str, loc: Sequence[str | int], message: str, *, at_key: bool = False) -> FileProblem:
+    """A FileProblem pointing at the value (or, with `at_key`, the key) found at `loc` in the JSON text."""
+    line, col = _line_col(text, locate(text, loc, at_key=at_key))
+    return FileProblem(path, message, line, col)
 
 
 def _dotted(loc: Sequence[str | int]) -> str:

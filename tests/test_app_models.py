@@ -141,11 +141,11 @@ async def test_help_and_palette_list_every_models_action(embedded, tmp_path):
         await pilot.press("question_mark")
         await pilot.pause()
         shown = "\n".join(str(w.render()) for w in app.screen.query("Static"))
-        for words in ("?             Help", "Unload all", "Register folder", "TTFT", "TPOT"):
+        for words in ("?, f1         Help", "Unload all", "Register folder", "TTFT", "TPOT"):
             assert words in shown
         await pilot.press("escape")
         labels = [label for label, _callback, _help in _palette(app)]
-        assert "Models: Load (l)" in labels and "App: Help (?)" in labels
+        assert "Models: Load (l)" in labels and "App: Help (?, f1)" in labels
 
 
 def _palette(app):

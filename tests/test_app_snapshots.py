@@ -47,7 +47,8 @@ async def wait_for_rows(pilot):
 
 @pytest.mark.parametrize("theme", ["fl-dark", "fl-ansi"])
 @pytest.mark.parametrize("tab", ["models", "benchmark", "annotate"])
-def test_tab_snapshot(snap_compare, embedded, tmp_path, theme, tab):
+def test_tab_snapshot(snap_compare, embedded, tmp_path, monkeypatch, theme, tab):
+    monkeypatch.setenv("FL_TUI_HOME", str(tmp_path / "home"))  # no runs: the Annotate tab shows the same each time
     app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(theme=theme), settings_path=tmp_path / "c.toml",
                    specs=load_specs())
 

@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from fl_tui.annotate.rubric import LEVELS, Level, OneLine, Rubric
 from fl_tui.errors import FileProblem, UserError
 from fl_tui.fileio import atomic_write_bytes
-from fl_tui.jsonfile import locate, read_json, validate
+from fl_tui.jsonfile import problem_at, read_json, validate
 
 ANNOTATIONS_SCHEMA = "fl-tui/annotations/1"
 JUDGE_PREFIX = "model:"
@@ -149,15 +149,6 @@ def list_annotation_files(run_dir: Path | str) -> list[Path]:
     return sorted(p for p in run_dir.glob(FILE_GLOB) if p.is_file())
 
 
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
-
-
-def _problem(path: Path, text: str, loc: tuple, message: str, *, at_key: bool = False) -> FileProblem:
-    line, col = _line_col(text, locate(text, loc, at_key=at_key))
-    return FileProblem(path, message, line, col)
-
-
 def load_annotations(path: Path | str, run: Mapping | None = None) -> AnnotationFile:
     """An annotation file, checked: JSON (FileProblem with line and column), the schema, every field, and against
     `run` (a run.json dict, when given): the same run_id, every item one of its measured requests, every score
@@ -170,7 +161,7 @@ def load_annotations(path: Path | str, run: Mapping | None = None) -> Annotation
     if data.get("schema") != ANNOTATIONS_SCHEMA:
         found = "no schema" if "schema" not in data else f"schema {json.dumps(data['schema'])[:60]}"
         loc = ("schema",) if "schema" in data else ()
-        raise _problem(path, text, loc, f"unknown annotation file: {found}, expected {ANNOTATIONS_SCHEMA!r}")
+        raise problem_at(path, text, loc, f"unknown annotation file: {found}, expected {ANNOTATIONS_SCHEMA!r}")
     file = validate(path, text, data, _FILE)
     _check_items(path, text, file)
     if run is not None:
@@ -186,32 +177,32 @@ def _check_items(path: Path, text: str, file: AnnotationFile) -> None:
             where = ("items", i, "request_id")
             first = seen[item.request_id]
             message = f"items.{i}.request_id: {json.dumps(item.request_id)[:120]} is already item {first}"
-            raise _problem(path, text, where, message)
+            raise problem_at(path, text, where, message)
         seen[item.request_id] = i
         allowed = [] if rubric.overall_only else rubric.aspects.get(item.prompt_id, [])
         for aspect in item.scores:
             if aspect not in allowed:
                 why = "the rubric is overall-only" if rubric.overall_only else \
                     f"not an aspect of prompt {json.dumps(item.prompt_id)} in the file's rubric"
-                raise _problem(path, text, ("items", i, "scores", aspect),
+                raise problem_at(path, text, ("items", i, "scores", aspect),
                                f"items.{i}.scores: {json.dumps(aspect)[:80]}: {why}", at_key=True)
 
 
 def _check_run(path: Path, text: str, file: AnnotationFile, run: Mapping) -> None:
     run_id = run.get("run_id")
     if file.run_id != run_id:
-        raise _problem(path, text, ("run_id",),
+        raise problem_at(path, text, ("run_id",),
                        f"from another run: run_id {json.dumps(file.run_id)[:80]}, this run is {json.dumps(run_id)}")
     requests = {r.get("id"): r for r in run.get("requests") or [] if isinstance(r, dict)}
     for i, item in enumerate(file.items):
         request = requests.get(item.request_id)
         if request is None or request.get("warmup") or request.get("status") != "ok":
-            raise _problem(path, text, ("items", i, "request_id"),
+            raise problem_at(path, text, ("items", i, "request_id"),
                            f"items.{i}.request_id: {json.dumps(item.request_id)[:120]} is not a measured answer of "
                            f"run {run_id}")
         for key in ("model", "prompt_id", "round"):
             if getattr(item, key) != request.get(key):
-                raise _problem(path, text, ("items", i, key),
+                raise problem_at(path, text, ("items", i, key),
                                f"items.{i}.{key}: {json.dumps(getattr(item, key))[:80]}, but the run's request "
                                f"says {json.dumps(request.get(key))[:80]}")
 

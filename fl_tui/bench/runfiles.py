@@ -8,14 +8,10 @@ from pathlib import Path
 
 from fl_tui.bench.records import RUN_SCHEMA
 from fl_tui.errors import FileProblem
-from fl_tui.jsonfile import locate, read_json
+from fl_tui.jsonfile import problem_at, read_json
 
 RUN_FILE = "run.json"
 REQUESTS_FILE = "requests.jsonl"
-
-
-def _line_col(text: str, offset: int) -> tuple[int, int]:
-    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
 def load_run(path: Path | str) -> dict:
@@ -29,12 +25,11 @@ def load_run(path: Path | str) -> dict:
     schema = data.get("schema")
     if schema != RUN_SCHEMA:
         found = "no schema" if "schema" not in data else f"schema {json.dumps(schema)[:60]}"
-        line, col = _line_col(text, locate(text, ("schema",) if "schema" in data else ()))
-        raise FileProblem(path, f"not an fl-tui run: {found}, expected {RUN_SCHEMA!r}", line, col)
+        where = ("schema",) if "schema" in data else ()
+        raise problem_at(path, text, where, f"not an fl-tui run: {found}, expected {RUN_SCHEMA!r}")
     for key in ("models", "requests"):
         if not isinstance(data.get(key, []), list):
-            line, col = _line_col(text, locate(text, (key,)))
-            raise FileProblem(path, f"{key}: expected a list", line, col)
+            raise problem_at(path, text, (key,), f"{key}: expected a list")
     data.setdefault("models", [])
     data.setdefault("requests", [])
     return data

@@ -12,6 +12,7 @@ from pathlib import Path
 from fl_tui.cli.context import backend_for
 from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, BackendError, CatalogState, ModelEntry
 from fl_tui.errors import UserError
+from fl_tui.modelview import capabilities, size_text
 from fl_tui.progress import PercentBar
 from fl_tui.resources import load_specs
 from fl_tui.textsafe import plain
@@ -48,17 +49,6 @@ def add_parser(sub) -> None:
     msub.add_parser("unload-all", help="unload every loaded model").set_defaults(handler=run_unload_all)
 
 
-def _size(entry: ModelEntry) -> str:
-    if entry.disk_bytes is not None:
-        return f"{entry.disk_bytes / 2**20:.1f} MB"
-    return f"{entry.size_mb:g} MB" if entry.size_mb is not None else "-"
-
-
-def capabilities_of(entry: ModelEntry, specs: dict) -> list[str]:
-    spec = specs.get(entry.id) or specs.get(entry.alias)
-    return list(spec.capabilities) if spec else []
-
-
 def run_list(args: argparse.Namespace) -> int:
     specs = load_specs(args.models_file)
     with backend_for(args, web=False) as (backend, _choice):
@@ -70,15 +60,15 @@ def run_list(args: argparse.Namespace) -> int:
             models = backend.list_models()
         status = backend.status()
     if args.json:
-        print(json.dumps([{**asdict(m), "capabilities": capabilities_of(m, specs)} for m in models], indent=2))
+        print(json.dumps([{**asdict(m), "capabilities": capabilities(m, specs)} for m in models], indent=2))
         return 0
     if status.catalog is CatalogState.UNREACHABLE and not (args.loaded or args.cached):
         print(f"({CATALOG_UNREACHABLE_MESSAGE})", file=sys.stderr)
     header = ("ALIAS", "ID", "DEVICE", "SIZE", "CACHED", "LOADED", "SOURCE", "CAPABILITIES")
     rows = [
         (
-            m.alias, m.id, m.device or "-", _size(m), "✓" if m.cached else "", "●" if m.loaded else "",
-            m.source, ",".join(capabilities_of(m, specs)),
+            m.alias, m.id, m.device or "-", size_text(m), "✓" if m.cached else "", "●" if m.loaded else "",
+            m.source, ",".join(capabilities(m, specs)),
         )
         for m in sorted(models, key=lambda m: (m.alias, m.id))
     ]

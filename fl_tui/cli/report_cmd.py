@@ -9,12 +9,12 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from fl_tui.annotate.stats import agreement, agreement_text, quality_by_model
-from fl_tui.annotate.store import AnnotationFile, list_annotation_files, load_annotations
+from fl_tui.annotate.quality import labelled, people_files, quality_for
+from fl_tui.annotate.stats import agreement, agreement_text
+from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run
-from fl_tui.errors import FileProblem, UserError
 
 
 def add_parser(sub) -> None:
@@ -44,30 +44,10 @@ def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> lis
     reported and left out)."""
     if args.annotations:
         return [load_annotations(Path(p), run) for p in args.annotations]
-    files = []
-    for path in list_annotation_files(run_dir):
-        try:
-            file = load_annotations(path, run)
-        except FileProblem as exc:
-            print(f"fl-tui: warning: left out of the Quality column: {exc}", file=sys.stderr)
-            continue
-        if not file.judged:
-            files.append(file)
+    files, problems = people_files(run_dir, run)
+    for problem in problems:
+        print(f"fl-tui: warning: left out of the Quality column: {problem}", file=sys.stderr)
     return files
-
-
-def quality_for(files: list[AnnotationFile]) -> tuple[dict | None, str | None]:
-    """(quality by model, the label saying whose scores they are); person-made and judged scores are never mixed."""
-    if not files:
-        return None, None
-    judged = {f.judged for f in files}
-    if len(judged) > 1:
-        raise UserError("a Quality column shows either people's scores or a judge model's, not both: "
-                        "pass the files of one kind to --annotations")
-    raters = ", ".join(f.rater for f in files)
-    is_judged = judged == {True}
-    label = f"judged by {raters}" if is_judged else f"scored by {raters}"
-    return quality_by_model(files, include_judges=is_judged), label
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -75,8 +55,7 @@ def run_report(args: argparse.Namespace) -> int:
     run = load_run(run_dir)
     files = _annotation_files(args, run_dir, run)
     quality, label = quality_for(files)
-    if label is not None:  # the reports say whose scores the Quality column shows (run.json is not touched)
-        run = {**run, "settings": {**(run.get("settings") or {}), "quality": label}}
+    run = labelled(run, label)
     write_reports(run_dir, run, quality)
     render = {"md": render_markdown, "csv": render_csv, "json": render_json}[args.format]
     print(render(run, quality), end="" if args.format == "csv" else "\n")

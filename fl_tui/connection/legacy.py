@@ -24,7 +24,7 @@ from fl_tui.connection.base import (
     Status,
 )
 from fl_tui.connection.foundry_cli import PERCENT, FoundryCli
-from fl_tui.connection.openai_compat import HttpBackend, error_message, first_line, id_list
+from fl_tui.connection.openai_compat import FoundryHttpBackend, error_message, first_line, id_list
 from fl_tui.connection.probe import unreachable
 
 NOT_DOWNLOADED = "No OpenAIService provider found for modelName"
@@ -81,9 +81,7 @@ class _Ids:
         return model_id in self.ids or _strip_version(model_id) in self._names
 
 
-class LegacyServiceBackend(HttpBackend):
-    kind = "foundry-service"
-
+class LegacyServiceBackend(FoundryHttpBackend):
     def __init__(
         self,
         base_url: str,
@@ -94,11 +92,8 @@ class LegacyServiceBackend(HttpBackend):
         detect_cli: bool = True,
         download_read_timeout: float = 300.0,
     ):
-        super().__init__(base_url, client=client, timeout=timeout)
-        self.cli = cli if cli is not None else (FoundryCli.find() if detect_cli else None)
+        super().__init__(base_url, client, timeout, cli, detect_cli=detect_cli)
         self.download_read_timeout = download_read_timeout
-        self._catalog_state = CatalogState.UNKNOWN
-        self._catalog_note = ""
 
     @property
     def capabilities(self) -> dict[Capability, str | None]:

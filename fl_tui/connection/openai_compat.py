@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 
 from fl_tui.connection.base import Backend, BackendError, Capability, CatalogState, ModelEntry, Status
+from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.connection.probe import normalize_endpoint, unreachable
 from fl_tui.connection.process import pid_listening_on
 
@@ -143,3 +144,24 @@ class OpenAICompatBackend(HttpBackend):
     def list_models(self) -> list[ModelEntry]:
         # Whether a model is loaded is not known here: `loaded` stays False rather than guessing.
         return [ModelEntry(id=mid, alias=mid, source="server") for mid in dict.fromkeys(self._server_model_ids())]
+
+
+class FoundryHttpBackend(HttpBackend):
+    """What both Foundry Local service generations share: the `foundry` CLI (when on PATH) for what their HTTP
+    routes lack, and the state of the catalog it gave."""
+
+    kind = "foundry-service"
+
+    def __init__(
+        self,
+        base_url: str,
+        client: httpx.Client | None = None,
+        timeout: float = 10.0,
+        cli: FoundryCli | None = None,
+        *,
+        detect_cli: bool = True,
+    ):
+        super().__init__(base_url, client=client, timeout=timeout)
+        self.cli = cli if cli is not None else (FoundryCli.find() if detect_cli else None)
+        self._catalog_state = CatalogState.UNKNOWN
+        self._catalog_note = ""

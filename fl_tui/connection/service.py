@@ -21,7 +21,7 @@ import httpx
 from fl_tui.connection.base import BackendError, Capability, CatalogState, ModelEntry, ProgressCallback, Status
 from fl_tui.connection.disk import with_cache_facts
 from fl_tui.connection.foundry_cli import FoundryCli
-from fl_tui.connection.openai_compat import HttpBackend, error_message, id_list
+from fl_tui.connection.openai_compat import FoundryHttpBackend, error_message, id_list
 from fl_tui.connection.process import is_loopback
 
 NO_ROUTE = "the current Foundry Local service has no HTTP route for this; install the foundry CLI"
@@ -75,9 +75,7 @@ def _is_model_not_found(resp: httpx.Response) -> bool:
     return isinstance(body, dict) and "error" in body
 
 
-class FoundryServiceBackend(HttpBackend):
-    kind = "foundry-service"
-
+class FoundryServiceBackend(FoundryHttpBackend):
     def __init__(
         self,
         base_url: str,
@@ -87,10 +85,7 @@ class FoundryServiceBackend(HttpBackend):
         *,
         detect_cli: bool = True,
     ):
-        super().__init__(base_url, client=client, timeout=timeout)
-        self.cli = cli if cli is not None else (FoundryCli.find() if detect_cli else None)
-        self._catalog_state = CatalogState.UNKNOWN
-        self._catalog_note = ""
+        super().__init__(base_url, client, timeout, cli, detect_cli=detect_cli)
         self._aliases: dict[str, str] = {}  # variant id (and id without version) -> alias, from the CLI catalog
 
     @property

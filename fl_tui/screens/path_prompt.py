@@ -27,6 +27,7 @@ def folder_problem(text: str) -> str | None:
 
 
 class PathPromptScreen(ModalScreen[Path | None]):
+    AUTO_FOCUS = "#path"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
     def compose(self) -> ComposeResult:

@@ -16,6 +16,7 @@ from fl_tui.textsafe import plain
 
 
 class RunPickerScreen(ModalScreen[Path | None]):
+    AUTO_FOCUS = "OptionList"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="runs.cancel")]
 
     def __init__(self, title: str, runs: list[tuple[Path, str]]):

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Log, Select, SelectionList, Sparkline, Static
 
 from fl_tui import locations
+from fl_tui.annotate.quality import people_files, quality_for
 from fl_tui.bench import chartdata
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
@@ -139,10 +140,7 @@ class BenchPane(Vertical):
                 yield Static("", id="bench-prompt")
                 yield Log(id="bench-text", max_lines=200, auto_scroll=True)
             with Vertical(id="bench-summary"):
-                summary = DataTable(id="bench-summary-table", cursor_type="row")
-                for column in TABLE_COLUMNS:
-                    summary.add_column(column, key=column)
-                yield summary
+                yield DataTable(id="bench-summary-table", cursor_type="row")
                 yield Static("", id="bench-highlights")
                 yield RunChart(self.chart_kind, id="bench-chart")
 
@@ -324,12 +322,17 @@ class BenchPane(Vertical):
                 self._text_len = len(flight.text)
 
     def show_run(self, run: dict, folder: Path | None = None) -> None:
+        """The summary: the report's table (with a Quality column once people have scored the run) and charts."""
         self.shown_run = run
         self.shown_dir = folder or locations.runs_dir() / run["run_id"]
+        files, _problems = people_files(self.shown_dir, run) if self.shown_dir.is_dir() else ([], [])
+        quality, _label = quality_for(files)
         table = self.query_one("#bench-summary-table", DataTable)
-        table.clear()
+        table.clear(columns=True)
+        for column in (*TABLE_COLUMNS, *(["Quality"] if quality is not None else [])):
+            table.add_column(column, key=column)
         for index, model in enumerate(run.get("models") or []):
-            table.add_row(*(Text(c) for c in table_row(model)), key=f"s{index}")
+            table.add_row(*(Text(c) for c in table_row(model, quality)), key=f"s{index}")
         lines = [f"run {run['run_id']}" + ("  (stopped early)" if run.get("interrupted") else "")]
         lines += [f"{plain(m['model'])}: {m['status']}: {plain(m.get('error') or '')}"
                   for m in run.get("models") or [] if m.get("status") != "ok"]

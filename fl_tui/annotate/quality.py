@@ -1,0 +1,42 @@
+"""The quality figures shown beside speed: from a run's annotation files, people's or a judge's, never mixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fl_tui.annotate.stats import quality_by_model
+from fl_tui.annotate.store import AnnotationFile, list_annotation_files, load_annotations
+from fl_tui.errors import FileProblem, UserError
+
+
+def people_files(run_dir: Path, run: dict) -> tuple[list[AnnotationFile], list[FileProblem]]:
+    """Every person's annotation file of the run that loads, and the problems of those that do not."""
+    files, problems = [], []
+    for path in list_annotation_files(run_dir):
+        try:
+            file = load_annotations(path, run)
+        except FileProblem as exc:
+            problems.append(exc)
+            continue
+        if not file.judged:
+            files.append(file)
+    return files, problems
+
+
+def quality_for(files: list[AnnotationFile]) -> tuple[dict | None, str | None]:
+    """(quality by model, the label saying whose scores they are); person-made and judged scores are never mixed."""
+    if not files:
+        return None, None
+    judged = {f.judged for f in files}
+    if len(judged) > 1:
+        raise UserError("a Quality column shows either people's scores or a judge model's, not both: "
+                        "pass the files of one kind to --annotations")
+    raters = ", ".join(f.rater for f in files)
+    is_judged = judged == {True}
+    label = f"judged by {raters}" if is_judged else f"scored by {raters}"
+    return quality_by_model(files, include_judges=is_judged), label
+
+
+def labelled(run: dict, label: str | None) -> dict:
+    """The run with the quality label in its settings, for the reports (run.json itself is not touched)."""
+    return run if label is None else {**run, "settings": {**(run.get("settings") or {}), "quality": label}}

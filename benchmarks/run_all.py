@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("stream_accuracy.py", "startup.py")
+SCRIPTS = ("stream_accuracy.py", "startup.py", "ui_live.py")
 
 
 def main() -> int:

@@ -8,6 +8,7 @@ pile up and an offline catalog never freezes a key press.
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,7 +39,7 @@ class FlTuiApp(App[int]):
     TITLE = "fl-tui"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-    AUTO_FOCUS = "#models-table"
+    AUTO_FOCUS = None  # set in on_mount, before any key: a later automatic focus could pull back a hidden tab
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit_app", "Quit", id="app.quit"),
@@ -90,6 +91,7 @@ class FlTuiApp(App[int]):
         self.models_pane = self.query_one(ModelsPane)
         self.bench_pane = self.query_one(BenchPane)
         self.annotate_pane = self.query_one(AnnotatePane)
+        self.models_pane.focus_main()
         themes, problems = load_themes()
         for theme in themes:
             self.register_theme(theme)
@@ -159,8 +161,14 @@ class FlTuiApp(App[int]):
 
     @on(TabbedContent.TabActivated)
     def handle_tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        """Focus moves into the shown tab: left in a hidden pane, it would pull that pane's tab back."""
-        event.pane.children[0].focus_main()  # every tab's pane has one
+        """Focus moves into the shown tab: left in a hidden pane, it would pull that pane's tab back. Only for
+        the tab that is active now, and only when the focus is not already in it: a late activation message would
+        otherwise focus its old tab, which activates that tab again, and the tabs would switch back and forth."""
+        pane = event.pane
+        if pane.id == self.tabs.active and pane.children:
+            focused = self.focused
+            if focused is None or pane not in focused.ancestors_with_self:
+                pane.children[0].focus_main()  # every tab's pane has one
         self.poll_now()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -234,7 +242,8 @@ class FlTuiApp(App[int]):
             for job in pane.downloads.jobs:
                 job.cancel.set()
         bench.action_stop()
-        await self.workers.wait_for_complete()  # the engine writes what finished before the app goes
+        if bench.child is not None:  # the benchmark process writes what finished before the app goes
+            await asyncio.to_thread(bench.child.wait, 30)
         self.exit(0)
 
 

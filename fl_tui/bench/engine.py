@@ -125,8 +125,11 @@ class BenchEngine:
         *,
         specs: dict | None = None,
         observer: Observer | None = None,
+        on_chunk: Callable[[SSEEvent], None] | None = None,
         run_id: str | None = None,
     ):
+        """`observer` gets the events below; `on_chunk`, when given, gets each stamped SSE event of the request
+        in flight instead of its LiveRequest keeping them (the `--events` wire forwards them to another process)."""
         if not models:
             raise ValueError("no models to benchmark")
         self.backend = backend
@@ -137,6 +140,7 @@ class BenchEngine:
         self.run_dir = Path(out_dir)
         self.specs = specs or {}
         self.observer = observer or (lambda _event: None)
+        self.on_chunk = on_chunk
         self.requests: list[RequestResult] = []
         self.model_results: list[ModelResult] = []
         self.warnings: list[str] = []
@@ -285,7 +289,8 @@ class BenchEngine:
         started_at = _now()
         queue_ms = (time.perf_counter_ns() - scheduled_ns) / 1e6
         rec = await stream_chat(
-            client, self.backend.inference_url, body, timeout_s=self.settings.timeout_s, on_event=live.events.append
+            client, self.backend.inference_url, body, timeout_s=self.settings.timeout_s,
+            on_event=self.on_chunk or live.events.append,
         )
         kind = "w" if warmup else "r"
         result = request_result(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fl_tui.bench.child import RunFailed
 from fl_tui.bench.engine import (
     LiveRequest,
     ModelFinished,
@@ -75,6 +76,7 @@ class LiveState:
         self.run_dir = None
         self.run: dict | None = None
         self.interrupted = False
+        self.failure: str | None = None  # the run's process ended without finishing (RunFailed)
 
     def observe(self, event: object) -> None:
         """The engine's observer: only an append, safe from its thread."""
@@ -104,6 +106,8 @@ class LiveState:
             row = self.rows[event.model]
             row.rss_peak_mb = event.result.rss_peak_mb
             row.deterministic = event.result.deterministic
+        elif isinstance(event, RunFailed):
+            self.failure = event.message
         elif isinstance(event, RunFinished):
             self.tick()
             self.run, self.interrupted = event.run, event.interrupted

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fl_tui import locations
 from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
+from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
 from fl_tui.connection.base import Backend, Capability
@@ -39,6 +40,9 @@ def add_parser(sub) -> None:
                    help="reuse connections (default: a new one per request; see README, Measurement)")
     p.add_argument("--watts", type=float, help="power draw for the energy estimate (Wh per 1k tokens)")
     p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>)")
+    p.add_argument("--events", action="store_true",
+                   help="write the engine's events to stdout as JSON lines, for a program watching the run "
+                        "(the app runs benchmarks this way, in a process of their own)")
     p.set_defaults(handler=run)
 
 
@@ -87,6 +91,22 @@ def bench_settings(args: argparse.Namespace, config) -> BenchSettings:
     return settings
 
 
+async def _with_wire(engine: BenchEngine) -> dict:
+    """The run with its events on stdout (see fl_tui.bench.wire); human progress stays on stderr."""
+    wire = await WireWriter.open()
+    human = engine.observer
+
+    def both(event: object) -> None:
+        wire.observe(event)
+        human(event)
+
+    engine.observer, engine.on_chunk = both, wire.chunk
+    try:
+        return await engine.run()
+    finally:
+        await asyncio.shield(wire.drain())
+
+
 def run(args: argparse.Namespace) -> int:
     config = settings_for(args)
     try:
@@ -103,12 +123,13 @@ def run(args: argparse.Namespace) -> int:
             specs=specs, observer=BenchProgress(), run_id=run_id,
         )
         try:
-            result = asyncio.run(engine.run())
+            result = asyncio.run(_with_wire(engine) if args.events else engine.run())
         except KeyboardInterrupt:
             print(f"\ninterrupted: what finished is in {out}", file=sys.stderr)
             return 130
-    print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
-    print(f"run directory: {out}")
+    if not args.events:
+        print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
+        print(f"run directory: {out}")
     failed = [m for m in result["models"] if m["status"] != "ok"]
     for m in failed:
         print(f"{plain(m['model'])}: {m['status']}: {plain(m['error'] or '')}", file=sys.stderr)

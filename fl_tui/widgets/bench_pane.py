@@ -1,13 +1,15 @@
-"""The Benchmark tab: set-up, a live view while the engine runs, then the summary and charts.
+"""The Benchmark tab: set-up, a live view while a run goes, then the summary and charts.
 
-The engine runs in a thread worker on its own asyncio loop, so rendering never delays a timestamp; it only
-appends events to `LiveState.queue`. A 10 Hz clock drains the queue and draws; charts are drawn once, when a
-run ends or is opened. Stop cancels the engine's task, which still writes everything that finished.
+A run is `fl-tui bench --events` in a process of its own (fl_tui.bench.child), against this app's endpoint (for
+the embedded runtime, its loopback web service): the same engine as headless, and no render or garbage collection
+here can delay its timestamps. Its events land in `LiveState.queue`; a 10 Hz clock drains the queue and draws,
+changing only what changed; charts are drawn once, when a run ends or is opened. Stop is SIGINT to the child,
+which still writes everything that finished.
 """
 
 from __future__ import annotations
 
-import asyncio
+import gc
 from pathlib import Path
 
 import psutil
@@ -21,8 +23,9 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label, Log, Selec
 from fl_tui import locations
 from fl_tui.annotate.quality import people_files, quality_for
 from fl_tui.bench import chartdata
+from fl_tui.bench.child import ChildRun, bench_args
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
-from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
+from fl_tui.bench.engine import BenchSettings, new_run_id
 from fl_tui.bench.live import LiveState
 from fl_tui.bench.report import TABLE_COLUMNS, render_json, table_row, write_reports
 from fl_tui.bench.runfiles import list_runs, load_run
@@ -95,8 +98,9 @@ class BenchPane(Vertical):
         self.shown_dir: Path | None = None
         self.chart_kind = chartdata.CHARTS[0][0]
         self._choices: list[str] = []
-        self._task: asyncio.Task | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.child: ChildRun | None = None
+        self._failures_shown: list[str] = []
+        self._column = 0  # where the streamed answer's current line has reached
         self._text_key: tuple | None = None
         self._text_len = 0
         self._host: psutil.Process | None = None
@@ -217,46 +221,39 @@ class BenchPane(Vertical):
     def action_start(self) -> None:
         try:
             models, prompts, settings = self._form()
-            prompt_set = load_prompt_set(prompts)
+            load_prompt_set(prompts)  # a bad file is reported here, not by the child
         except (UserError, FileProblem) as exc:
             self.notify(plain(str(exc)), title="cannot start", severity="error", markup=False)
             return
         run_id = new_run_id()
         self.state = LiveState()
-        engine = BenchEngine(self.backend, models, prompt_set, settings, locations.runs_dir() / run_id,
-                             specs=self.specs, observer=self.state.observe, run_id=run_id)
         self.query_one("#bench-rows", DataTable).clear()
         self.query_one("#bench-rolling", Vertical).remove_children()
         self.query_one("#bench-text", Log).clear()
         self._text_key, self._text_len = None, 0
+        gc.freeze()  # what exists now lives on; full collections during the run then scan only what the run adds
+        self.child = ChildRun(self.backend.endpoint, bench_args(models, prompts, settings,
+                                                                locations.runs_dir() / run_id), self.state.observe)
         self.running = True
         self.show_view("bench-live")
         self.refresh_bindings()
-        self.run_engine(engine)
-
-    @work(thread=True, exclusive=True, group="bench", exit_on_error=False)
-    def run_engine(self, engine: BenchEngine) -> None:
-        async def main() -> None:
-            self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
-            await engine.run()
-
-        try:
-            asyncio.run(main())
-        except asyncio.CancelledError:  # the person pressed stop; the engine wrote what had finished
-            pass
-        finally:
-            self._task = self._loop = None
 
     def action_stop(self) -> None:
-        if self._loop is not None and self._task is not None:
-            self._loop.call_soon_threadsafe(self._task.cancel)
+        if self.child is not None and self.child.running:
+            self.child.stop()
             self.notify("stopping: requests in flight are dropped, finished ones are kept", timeout=4)
 
     # -- drawing ------------------------------------------------------------------------------------------
 
     def tick(self) -> None:
         changed = self.state.drain()
-        if self.running and self.state.run is not None:
+        if self.running and self.state.failure is not None:
+            self.running = False
+            self.notify(plain(self.state.failure), title="benchmark failed", severity="error", markup=False,
+                        timeout=15)
+            self.show_view("bench-setup")
+            self.refresh_bindings()
+        elif self.running and self.state.run is not None:
             self.running = False
             self.show_run(self.state.run, self.state.run_dir)
             self.notify(f"run saved in {plain(str(self.state.run_dir))}", markup=False, timeout=8)
@@ -283,7 +280,7 @@ class BenchPane(Vertical):
                 rss = f"  RSS: {type(exc).__name__}"
         line = (f"run {state.run_id}  {done}/{total}  live TTFT p50 {_ms(figures.get('ttft_p50'))}  "
                 f"p95 {_ms(figures.get('ttft_p95'))}  p99 {_ms(figures.get('ttft_p99'))} ms{rss}")
-        self.query_one("#bench-progress", Static).update(Text(line))
+        self.query_one("#bench-progress", Static).update(Text(line), layout=False)  # one line, fixed height
         table = self.query_one("#bench-rows", DataTable)
         rolling = self.query_one("#bench-rolling", Vertical)
         for index, row in enumerate(state.rows.values()):
@@ -303,23 +300,40 @@ class BenchPane(Vertical):
                 spark.data = list(row.rolling)
         failures = [f"{plain(r.name, keep_newlines=False)}: {r.status}: {plain(r.detail or '', keep_newlines=False)}"
                     for r in state.rows.values() if r.status in ("failed", "partial")]
-        box = self.query_one("#bench-failures", Static)
-        box.display = bool(failures)
-        box.update(Text("\n".join(failures), style="bold"))
+        if failures != self._failures_shown:  # an auto-height box: update (and re-layout) only on change
+            self._failures_shown = failures
+            box = self.query_one("#bench-failures", Static)
+            box.display = bool(failures)
+            box.update(Text("\n".join(failures), style="bold"))
         if flight is not None:
             self.query_one("#bench-spark-now", Sparkline).data = flight.gaps[-SPARK_POINTS:]
             live = flight.live
             key = (id(live),)
             log = self.query_one("#bench-text", Log)
             if key != self._text_key or len(flight.text) < self._text_len:
-                self._text_key, self._text_len = key, 0
+                self._text_key, self._text_len, self._column = key, 0, 0
                 log.clear()
                 what = "warm-up" if live.warmup else f"round {live.round}"
                 prompt = f"{plain(live.model, keep_newlines=False)} · {live.prompt_id} · {what}: {plain(live.prompt)}"
                 self.query_one("#bench-prompt", Static).update(Text(prompt))
             if len(flight.text) > self._text_len:
-                log.write(flight.text[self._text_len:])
+                width = max(20, log.scrollable_content_region.width - 14)
+                log.write(self._wrapped(flight.text[self._text_len:], width))
                 self._text_len = len(flight.text)
+
+    def _wrapped(self, text: str, width: int) -> str:
+        """Soft-wrap streamed text at the first space past `width` (a Log does not wrap; the caller leaves a
+        word of slack), continuing the line the last write left."""
+        out = []
+        for char in text:
+            if char == "\n":
+                self._column = 0
+            elif char == " " and self._column >= width:
+                char, self._column = "\n", 0
+            else:
+                self._column += 1
+            out.append(char)
+        return "".join(out)
 
     def show_run(self, run: dict, folder: Path | None = None) -> None:
         """The summary: the report's table (with a Quality column once people have scored the run) and charts."""

@@ -85,10 +85,18 @@ class Decoder:
 
 
 class WireWriter:
-    """The child's side: an observer and a chunk sink for BenchEngine that write lines to stdout."""
+    """The child's side: an observer and a chunk sink for BenchEngine that write lines to stdout.
+
+    Token chunks are sent in batches every BATCH_S (their stamps are already taken; a screen draws at 10 Hz), so
+    the watching process wakes a few dozen times a second, not once per token; other events go at once, after
+    the chunks before them, so the order is kept."""
+
+    BATCH_S = 0.05
 
     def __init__(self, transport: asyncio.WriteTransport):
         self.transport = transport
+        self._pending: list[bytes] = []
+        self._timer: asyncio.TimerHandle | None = None
 
     @classmethod
     async def open(cls, stream=None) -> WireWriter:
@@ -96,18 +104,31 @@ class WireWriter:
         transport, _protocol = await loop.connect_write_pipe(asyncio.Protocol, stream or sys.stdout)
         return cls(transport)
 
-    def _write(self, msg: dict) -> None:
-        self.transport.write((json.dumps(msg, ensure_ascii=False) + "\n").encode("utf-8"))
+    @staticmethod
+    def _line(msg: dict) -> bytes:
+        return (json.dumps(msg, ensure_ascii=False) + "\n").encode("utf-8")
+
+    def flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pending:
+            self.transport.write(b"".join(self._pending))
+            self._pending = []
 
     def observe(self, event: object) -> None:
         msg = encode(event)
         if msg is not None:
-            self._write(msg)
+            self._pending.append(self._line(msg))
+            self.flush()
 
     def chunk(self, event: SSEEvent) -> None:
-        self._write(encode_chunk(event))
+        self._pending.append(self._line(encode_chunk(event)))
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.BATCH_S, self.flush)
 
     async def drain(self) -> None:
-        """Wait until the buffer is written (the run's last lines must reach the reader before exit)."""
+        """Wait until everything is written (the run's last lines must reach the reader before exit)."""
+        self.flush()
         while self.transport.get_write_buffer_size():
             await asyncio.sleep(0.01)

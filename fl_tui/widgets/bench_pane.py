@@ -100,6 +100,7 @@ class BenchPane(Vertical):
         self._choices: list[str] = []
         self.child: ChildRun | None = None
         self._failures_shown: list[str] = []
+        self._cells: dict[str, list[str]] = {}  # the live table's shown cells, by row key
         self._column = 0  # where the streamed answer's current line has reached
         self._text_key: tuple | None = None
         self._text_len = 0
@@ -228,6 +229,7 @@ class BenchPane(Vertical):
         run_id = new_run_id()
         self.state = LiveState()
         self.query_one("#bench-rows", DataTable).clear()
+        self._cells = {}
         self.query_one("#bench-rolling", Vertical).remove_children()
         self.query_one("#bench-text", Log).clear()
         self._text_key, self._text_len = None, 0
@@ -246,7 +248,12 @@ class BenchPane(Vertical):
     # -- drawing ------------------------------------------------------------------------------------------
 
     def tick(self) -> None:
+        finished_before = self.state.progress()[0]
         changed = self.state.drain()
+        if self.state.progress()[0] != finished_before:
+            # What a finished request leaves (its figures, rows, sparkline points) lives on: frozen, it is no
+            # longer scanned by full collections, which otherwise grow with the run and pause keys and drawing.
+            gc.freeze()
         if self.running and self.state.failure is not None:
             self.running = False
             self.notify(plain(self.state.failure), title="benchmark failed", severity="error", markup=False,
@@ -294,8 +301,11 @@ class BenchPane(Vertical):
                 rolling.mount(Horizontal(Label(Text(cells[0][:14].ljust(15)), classes="spark-label"),
                                          Sparkline([], id=f"bench-spark-{index}"), classes="spark-row"))
             else:
-                for (column, _width), value in zip(LIVE_COLUMNS, cells, strict=True):
-                    table.update_cell(key, column, Text(value))
+                before = self._cells.get(key, [])
+                for i, ((column, _width), value) in enumerate(zip(LIVE_COLUMNS, cells, strict=True)):
+                    if i >= len(before) or before[i] != value:  # each update repaints: only what changed
+                        table.update_cell(key, column, Text(value))
+            self._cells[key] = cells
             for spark in rolling.query(f"#bench-spark-{index}"):
                 spark.data = list(row.rolling)
         failures = [f"{plain(r.name, keep_newlines=False)}: {r.status}: {plain(r.detail or '', keep_newlines=False)}"

@@ -77,6 +77,8 @@ class ModelsPane(Vertical):
         self.reverse = False
         self.query_text = ""
         self._shown: list[tuple[str, list[str]]] | None = None
+        self._details: Text | None = None
+        self._banner = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="models-banner")
@@ -111,8 +113,10 @@ class ModelsPane(Vertical):
         banner = self.query_one("#models-banner", Static)
         offline = status is not None and status.catalog is CatalogState.UNREACHABLE
         banner.display = offline
-        if offline:
-            banner.update(Text(f"{CATALOG_UNREACHABLE_MESSAGE} ({plain(status.detail, keep_newlines=False)})"))
+        text = f"{CATALOG_UNREACHABLE_MESSAGE} ({plain(status.detail, keep_newlines=False)})" if offline else ""
+        if offline and text != self._banner:
+            self._banner = text
+            banner.update(Text(text))
         if models is not None:
             self.models = {m.id: m for m in models}
             self._redraw()
@@ -131,8 +135,8 @@ class ModelsPane(Vertical):
             ids = [model_id for model_id, _ in shown]
             if keep is not None and keep.id in ids:
                 table.move_cursor(row=ids.index(keep.id))
+            self.refresh_bindings()  # what is enabled depends on the rows; refreshing rebuilds the footer
         self._draw_details()
-        self.refresh_bindings()
 
     def selected(self) -> ModelEntry | None:
         table = self.query_one("#models-table", DataTable)
@@ -161,7 +165,9 @@ class ModelsPane(Vertical):
             text.append("\nnot available here\n", "bold")
             for action, reason in missing.items():
                 text.append(f"{action}: {reason}\n", "dim")
-        self.query_one("#models-details", Static).update(text)
+        if text != self._details:  # redrawn after every poll: repaint (and re-layout) only on change
+            self._details = text
+            self.query_one("#models-details", Static).update(text)
 
     def unavailable(self) -> dict[str, str]:
         if self.backend is None:

@@ -36,4 +36,6 @@ class StatusHeader(Static):
             text.append(f" │ {plain(endpoint, keep_newlines=False)}", "dim")
         if error is not None:
             text.append(f"  {plain(error, keep_newlines=False)}", "red")
-        self.update(text)
+        if text != getattr(self, "_shown", None):  # the poll calls this every second: repaint only on change
+            self._shown = text
+            self.update(text, layout=False)  # one line, fixed height

@@ -1,0 +1,94 @@
+"""The Models tab's download queue: one at a time, in order, deduplicated, each cancellable.
+
+No model can be downloaded on this offline machine (the catalog is unreachable, so the runtime has nothing to
+fetch), so the queue is driven by a backend whose `download` reports progress and honours the cancel flag the
+way the SDK's does. What the SDK does with the bytes is not tested here.
+"""
+
+import threading
+import time
+
+from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
+from fl_tui.downloads import DownloadQueue
+
+
+class SteppedDownloads(Backend):
+    kind = "test"
+
+    def __init__(self, fail: set[str] = frozenset()):
+        self.order: list[str] = []
+        self.fail = fail
+        self.release = threading.Event()  # a download waits for this before finishing
+
+    @property
+    def capabilities(self):
+        return {c: None for c in Capability}
+
+    @property
+    def inference_url(self):
+        return "http://127.0.0.1:9/v1"
+
+    def status(self):
+        raise NotImplementedError
+
+    def list_models(self):
+        return []
+
+    def download(self, name, progress=None, cancel=None):
+        self.order.append(name)
+        for pct in (10.0, 50.0):
+            progress(pct)
+        while not self.release.wait(0.01):
+            if cancel.is_set():
+                raise BackendError("download cancelled")
+        if name in self.fail:
+            raise BackendError(f"{name}: disk full")
+        progress(100.0)
+
+
+def entry(name):
+    return ModelEntry(id=f"{name}:1", alias=name, size_mb=100.0)
+
+
+def until(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_jobs_run_in_order_one_at_a_time_with_progress():
+    backend = SteppedDownloads()
+    queue = DownloadQueue(backend)
+    first, second = queue.enqueue(entry("a")), queue.enqueue(entry("b"))
+    until(lambda: first.pct == 50.0)
+    assert (first.state, second.state) == ("downloading", "queued")
+    assert "a:1 [" in first.line() and "50.0%" in first.line() and "MB/s" in first.line()
+    assert queue.enqueue(entry("a")) is first  # asking again does not queue it twice
+    backend.release.set()
+    until(lambda: not queue.active)
+    assert backend.order == ["a:1", "b:1"] and (first.state, second.state) == ("done", "done")
+
+
+def test_cancel_a_running_and_a_queued_download():
+    backend = SteppedDownloads()
+    queue = DownloadQueue(backend)
+    running, waiting = queue.enqueue(entry("a")), queue.enqueue(entry("b"))
+    until(lambda: running.state == "downloading")
+    queue.cancel(waiting)
+    assert waiting.state == "cancelled"
+    queue.cancel(running)
+    until(lambda: not queue.active)
+    assert running.state == "cancelled" and running.error is None
+    assert backend.order == ["a:1"]  # the cancelled queued job never started
+
+
+def test_a_failure_is_kept_with_its_reason_and_the_queue_goes_on():
+    backend = SteppedDownloads(fail={"a:1"})
+    backend.release.set()
+    queue = DownloadQueue(backend)
+    failed, fine = queue.enqueue(entry("a")), queue.enqueue(entry("b"))
+    until(lambda: not queue.active)
+    assert (failed.state, failed.error) == ("failed", "a:1: disk full")
+    assert fine.state == "done"
+    assert failed.line() == "a:1: failed (a:1: disk full)"

@@ -88,3 +88,13 @@ def served():
     server = Served(ROOT / "served")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def bench_run(served, tmp_path_factory):
+    """One real `fl-tui bench` run (both demo models, the quick prompts, 2 rounds) for the tests that read runs."""
+    out = tmp_path_factory.mktemp("bench-run")
+    result = run_cli("--endpoint", served.url, "bench", "--models", "fl-demo-fast,fl-demo-slow", "--prompts",
+                     "quick", "--rounds", "2", "--max-tokens", "16", "--out", str(out), timeout=120)
+    assert result.returncode == 0, result.stderr
+    return out

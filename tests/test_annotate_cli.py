@@ -17,17 +17,6 @@ from fl_tui.cli.annotate_cmd import EXPORT_COLUMNS
 from fl_tui.demo.build import FAST, SLOW
 
 
-@pytest.fixture(scope="module")
-def bench_run(served, tmp_path_factory):
-    """One real run per test session, shared by the annotate test modules (kept in the session's base temp dir)."""
-    out = tmp_path_factory.getbasetemp() / "annotate-bench-run"
-    if not (out / "run.json").is_file():
-        result = run_cli("--endpoint", served.url, "bench", "--models", "fl-demo-fast,fl-demo-slow", "--prompts",
-                         "quick", "--rounds", "2", "--max-tokens", "16", "--out", str(out), timeout=120)
-        assert result.returncode == 0, result.stderr
-    return out
-
-
 @pytest.fixture
 def run_dir(bench_run, tmp_path):
     out = tmp_path / "run"

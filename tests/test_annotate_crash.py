@@ -11,8 +11,7 @@ import subprocess
 import sys
 import time
 
-import pytest
-from conftest import REPO, run_cli
+from conftest import REPO
 
 from fl_tui.annotate.session import ScoringSession
 from fl_tui.annotate.store import load_annotations
@@ -36,17 +35,6 @@ while True:
     session.set_score(OVERALL, value)
     print(f"ok {index} {value}", flush=True)
 """
-
-
-@pytest.fixture(scope="module")
-def bench_run(served, tmp_path_factory):
-    """One real run per test session, shared by the annotate test modules (kept in the session's base temp dir)."""
-    out = tmp_path_factory.getbasetemp() / "annotate-bench-run"
-    if not (out / "run.json").is_file():
-        result = run_cli("--endpoint", served.url, "bench", "--models", "fl-demo-fast,fl-demo-slow", "--prompts",
-                         "quick", "--rounds", "2", "--max-tokens", "16", "--out", str(out), timeout=120)
-        assert result.returncode == 0, result.stderr
-    return out
 
 
 def overall_scores(path) -> list[int | None]:

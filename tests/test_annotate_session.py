@@ -7,7 +7,6 @@ import random
 import shutil
 
 import pytest
-from conftest import run_cli
 
 from fl_tui.annotate import session as session_mod
 from fl_tui.annotate.rubric import BUILTIN_SCALE
@@ -19,17 +18,6 @@ from fl_tui.errors import FileProblem, UserError
 from fl_tui.prompts import PromptSet
 
 ASPECTS = ["mentions retrieval", "two sentences"]
-
-
-@pytest.fixture(scope="module")
-def bench_run(served, tmp_path_factory):
-    """One real run per test session, shared by the annotate test modules (kept in the session's base temp dir)."""
-    out = tmp_path_factory.getbasetemp() / "annotate-bench-run"
-    if not (out / "run.json").is_file():
-        result = run_cli("--endpoint", served.url, "bench", "--models", "fl-demo-fast,fl-demo-slow", "--prompts",
-                         "quick", "--rounds", "2", "--max-tokens", "16", "--out", str(out), timeout=120)
-        assert result.returncode == 0, result.stderr
-    return out
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import httpx
 
 from fl_tui.connection.base import BackendError, Capability, CatalogState, ModelEntry, ProgressCallback, Status
 from fl_tui.connection.disk import with_cache_facts
-from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.connection.openai_compat import FoundryHttpBackend, error_message, id_list
 from fl_tui.connection.process import is_loopback
 
@@ -76,16 +75,8 @@ def _is_model_not_found(resp: httpx.Response) -> bool:
 
 
 class FoundryServiceBackend(FoundryHttpBackend):
-    def __init__(
-        self,
-        base_url: str,
-        client: httpx.Client | None = None,
-        timeout: float = 10.0,
-        cli: FoundryCli | None = None,
-        *,
-        detect_cli: bool = True,
-    ):
-        super().__init__(base_url, client, timeout, cli, detect_cli=detect_cli)
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
         self._aliases: dict[str, str] = {}  # variant id (and id without version) -> alias, from the CLI catalog
 
     @property

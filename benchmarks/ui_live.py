@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import gc
 import io
@@ -65,6 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loopback_server  # noqa: E402  (next to this file)
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
+from stream_accuracy import own_cpu_s, pct, verdict  # noqa: E402  (the same helpers)
 from textual import events  # noqa: E402
 from textual._compositor import CompositorUpdate  # noqa: E402
 
@@ -89,8 +89,6 @@ TARGET_GAP_DELTA_MS = 0.5
 TARGET_KEY_P95_MS = 100.0
 
 
-def pct(values, q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=float), q, method="linear")) if len(values) else float("nan")
 
 
 def children_cpu_s(proc: psutil.Process) -> float:
@@ -99,13 +97,6 @@ def children_cpu_s(proc: psutil.Process) -> float:
     return t.children_user + t.children_system
 
 
-def own_cpu_s(*processes: psutil.Process) -> float:
-    total = 0.0
-    for proc in processes:
-        with contextlib.suppress(psutil.Error):
-            t = proc.cpu_times()
-            total += t.user + t.system
-    return total
 
 
 def others_cpu(exclude: set[int]) -> dict[int, tuple[float, float]]:
@@ -425,8 +416,6 @@ def figures(gaps, ttfts) -> dict:
             "ttft_err_p99_ms": pct(ttfts, 99)}
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 def print_profile(profile: cProfile.Profile) -> None:

@@ -222,9 +222,10 @@ class EmbeddedBackend(Backend):
     def _public_ready(self) -> bool:
         return self._catalog_done.wait(CATALOG_WAIT_S)
 
-    def _loaded_ids(self) -> set[str]:
+    def _loaded_ids(self, public_ready: bool | None = None) -> set[str]:
+        """`public_ready`: the caller's answer from _public_ready(), so one listing waits for the catalog once."""
         ids = {m.id for m in self._local.get_loaded_models()}
-        if self._public_ready():
+        if self._public_ready() if public_ready is None else public_ready:
             ids |= {m.id for m in self._public.get_loaded_models()}
         return ids
 
@@ -248,7 +249,7 @@ class EmbeddedBackend(Backend):
         for variant in self._local.list_models():
             local_ids.add(variant.id)
             objects.setdefault(variant.id, variant)  # the public object, when there is one, wins
-        loaded = self._loaded_ids()
+        loaded = self._loaded_ids(public_ready)
         self._objects = objects
         return [self._entry(obj, loaded, local_ids) for obj in objects.values()]
 

@@ -71,6 +71,7 @@ async def test_a_full_run_by_keys_moves_live_and_ends_on_the_summary(embedded):
         assert len(seen_done) >= 3  # the live rows moved through intermediate states
         assert pane.query_one("#bench-views").current == "bench-summary"
         run = json.loads((Path(pane.shown_dir) / "run.json").read_text())
+        assert Path(pane.shown_dir).name == run["run_id"]  # the run's folder is named after the run
         table = pane.query_one("#bench-summary-table")
         shown = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         assert shown == [table_row(m) for m in run["models"]]

@@ -26,12 +26,15 @@ class RunFailed:
     message: str
 
 
-def bench_args(models: list[str], prompts: Path, settings: BenchSettings, out: Path) -> list[str]:
+def bench_args(models: list[str], prompts: Path, settings: BenchSettings, out: Path | None = None) -> list[str]:
+    """`out` None: the child picks `runs/<its run id>`, and says where in its first event."""
     args = [
         "--models", ",".join(models), "--prompts", str(prompts), "--rounds", str(settings.rounds),
         "--warmup", str(settings.warmup), "--max-tokens", str(settings.max_tokens),
-        "--concurrency", str(settings.concurrency), "--timeout", f"{settings.timeout_s:g}", "--out", str(out),
+        "--concurrency", str(settings.concurrency), "--timeout", f"{settings.timeout_s:g}",
     ]
+    if out is not None:
+        args += ["--out", str(out)]
     if settings.temperature is not None:
         args += ["--temperature", f"{settings.temperature:g}"]
     if settings.seed is not None:

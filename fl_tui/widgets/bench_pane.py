@@ -25,7 +25,7 @@ from fl_tui.annotate.quality import people_files, quality_for
 from fl_tui.bench import chartdata
 from fl_tui.bench.child import ChildRun, bench_args
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
-from fl_tui.bench.engine import BenchSettings, new_run_id
+from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.live import LiveState
 from fl_tui.bench.report import TABLE_COLUMNS, render_json, table_row, write_reports
 from fl_tui.bench.runfiles import list_runs, load_run
@@ -226,7 +226,6 @@ class BenchPane(Vertical):
         except (UserError, FileProblem) as exc:
             self.notify(plain(str(exc)), title="cannot start", severity="error", markup=False)
             return
-        run_id = new_run_id()
         self.state = LiveState()
         self.query_one("#bench-rows", DataTable).clear()
         self._cells = {}
@@ -234,8 +233,7 @@ class BenchPane(Vertical):
         self.query_one("#bench-text", Log).clear()
         self._text_key, self._text_len = None, 0
         gc.freeze()  # what exists now lives on; full collections during the run then scan only what the run adds
-        self.child = ChildRun(self.backend.endpoint, bench_args(models, prompts, settings,
-                                                                locations.runs_dir() / run_id), self.state.observe)
+        self.child = ChildRun(self.backend.endpoint, bench_args(models, prompts, settings), self.state.observe)
         self.running = True
         self.show_view("bench-live")
         self.refresh_bindings()

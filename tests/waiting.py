@@ -1,0 +1,34 @@
+"""Waiting in UI tests: on a condition, never for a fixed time.
+
+`until` polls a condition with a deadline and, if it never holds, fails saying what it waited for and what it
+saw. The short pause inside only paces the polling; the deadline is generous because a busy 2-core CI machine
+can be many times slower than a laptop, and a test that waits on a condition costs nothing extra when it is fast.
+`settled` waits for the app to have nothing left to do: workers finished and every queued message handled.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+POLL_S = 0.02  # paces the polling loop only
+DEADLINE_S = 60.0
+
+
+async def until(pilot, condition: Callable[[], object], what: str, *, seen: Callable[[], object] | None = None,
+                timeout: float = DEADLINE_S) -> None:
+    """Return once `condition()` is true; fail after `timeout` with `what` and the last value of `seen()`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            shown = f"; saw {seen()!r}" if seen is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{shown}")
+        await pilot.pause(POLL_S)
+
+
+async def settled(pilot) -> None:
+    """Every worker has finished and every message already queued has been handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()

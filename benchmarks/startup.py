@@ -57,15 +57,23 @@ import json, time
 t0 = time.perf_counter()
 import fl_tui.cli.main
 from fl_tui.config import load_settings
+from fl_tui.connection.names import UnknownModel
 from fl_tui.connection.resolve import Choice, open_backend
 t1 = time.perf_counter()
 backend = open_backend(Choice(None, "startup"), load_settings()[0], web=False)
 t2 = time.perf_counter()
 backend.status()
 t3 = time.perf_counter()
+backend.list_models()
+try:
+    backend.resolve("no-such-model:1")  # offline the runtime alone would retry ~4.5 s per unknown id
+except UnknownModel:
+    pass
+t3b = time.perf_counter()
 backend.close()
 t4 = time.perf_counter()
-print(json.dumps({"imports": t1 - t0, "open runtime": t2 - t1, "status()": t3 - t2, "close()": t4 - t3}))
+print(json.dumps({"imports": t1 - t0, "open runtime": t2 - t1, "status()": t3 - t2,
+                  "listing + unknown id": t3b - t3, "close()": t4 - t3b}))
 """
 
 

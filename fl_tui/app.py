@@ -197,11 +197,16 @@ class FlTuiApp(App[int]):
         self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
 
     def action_show_tab(self, tab: str) -> None:
+        """Switch, and move the focus into the new tab at once: while the focus stays on the old tab's widget,
+        the Hide event that widget gets hands the focus to one of its siblings, which brings the old tab back."""
         self.tabs.active = tab
+        pane = self.tabs.get_pane(tab)
+        if pane.children:
+            pane.children[0].focus_main()
 
     def action_cycle_tab(self, step: int) -> None:
         order = ["models", "benchmark", "annotate"]
-        self.tabs.active = order[(order.index(self.tabs.active) + step) % len(order)]
+        self.action_show_tab(order[(order.index(self.tabs.active) + step) % len(order)])
 
     def remember_rater(self, rater: str) -> None:
         self.settings = self.settings.model_copy(update={"rater": rater})

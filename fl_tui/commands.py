@@ -10,7 +10,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 class ActionsProvider(Provider):
     """Actions of the app and of its panes, labelled 'Group: description (key)'."""
 
-    def _commands(self):
+    def commands(self):
+        """(label, callback, help) for every action, in the help screen's order."""
         app = self.app
         for group, target, bindings in app.action_groups():
             for b in bindings:
@@ -19,12 +20,12 @@ class ActionsProvider(Provider):
                 yield label, partial(app.run_action_on, target, b.action), b.tooltip or None
 
     async def discover(self) -> Hits:
-        for label, callback, help_text in self._commands():
+        for label, callback, help_text in self.commands():
             yield DiscoveryHit(label, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for label, callback, help_text in self._commands():
+        for label, callback, help_text in self.commands():
             score = matcher.match(label)
             if score > 0:
                 yield Hit(score, matcher.highlight(label), callback, help=help_text)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -34,14 +36,39 @@ class Settings(BaseModel):
     keys: dict[str, str] = Field(default_factory=dict, description="action id -> key, e.g. models.load = 'l'")
 
 
+# Environment variables that override the file, for a shell session or a test run (`FL_TUI_CATALOG=offline`).
+ENVIRONMENT = {"FL_TUI_ENDPOINT": "endpoint", "FL_TUI_CATALOG": "catalog"}
+
+
+def _with_environment(settings: Settings, env: Mapping[str, str]) -> tuple[Settings, FileProblem | None]:
+    """The settings with the environment's overrides, or unchanged with the problem if a value is invalid."""
+    update = {field: env[name] for name, field in ENVIRONMENT.items() if env.get(name)}
+    if not update:
+        return settings, None
+    try:
+        return Settings.model_validate({**settings.model_dump(), **update}), None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = next(n for n, f in ENVIRONMENT.items() if f == err["loc"][0])
+        return settings, FileProblem(f"environment {name}", err["msg"])
+
+
 def _line_of(text: str, key: str) -> int | None:
     match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.M)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def load_settings(path: Path | None = None) -> tuple[Settings, FileProblem | None]:
-    """The settings, and the problem with the file if it had one (then the defaults are returned)."""
-    path = path or locations.config_file()
+def load_settings(
+    path: Path | None = None, env: Mapping[str, str] | None = None
+) -> tuple[Settings, FileProblem | None]:
+    """The settings (the file's, then the environment's overrides), and the problem if there was one (then the
+    defaults are used for the file's part)."""
+    settings, problem = _load_file(path or locations.config_file())
+    settings, env_problem = _with_environment(settings, os.environ if env is None else env)
+    return settings, problem or env_problem
+
+
+def _load_file(path: Path) -> tuple[Settings, FileProblem | None]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -2,8 +2,12 @@
 
 Every path the app, the runtime and its telemetry could write (HOME, XDG dirs, FL_TUI_HOME) points into one
 temporary folder set up before anything is imported, and the session fails if anything lands in that HOME.
-The runtime is a process-wide singleton, so the in-process one is shared by the whole session; `fl-tui serve`
-runs in a subprocess with its own data dir.
+The runtime is a process-wide singleton, so the in-process one is shared by the whole session; the `embedded`
+fixture puts it back as it found it (nothing loaded, no extra registered folders) around every test, so the order
+of the tests does not matter. `fl-tui serve` runs in a subprocess with its own data dir.
+
+The public catalog is made unreachable on purpose (`FL_TUI_CATALOG=offline`, and `catalog="offline"` in-process):
+a test never depends on whether this machine has internet, or on how its resolver words a failure.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ os.environ.update(
     XDG_DATA_HOME=str(ROOT / "xdg-data"),
     XDG_CACHE_HOME=str(ROOT / "xdg-cache"),
     NO_COLOR="1",
+    FL_TUI_CATALOG="offline",
+    FL_TUI_ENDPOINT="embedded",  # whatever else listens on 127.0.0.1:5273 on this machine
 )
 os.environ.pop("FOUNDRY_LOCAL_ENDPOINT", None)
 REPO = Path(__file__).resolve().parents[1]
@@ -44,14 +50,31 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(scope="session")
-def embedded():
-    """The in-process runtime with the demo models and its web service (one per process)."""
+def runtime():
+    """The in-process runtime with the demo models and its web service (one per process), and the model ids it
+    starts with."""
     from fl_tui.config import Settings
     from fl_tui.connection.resolve import Choice, open_backend
 
-    backend = open_backend(Choice(None, "tests"), Settings(catalog="auto"))
-    yield backend
+    backend = open_backend(Choice(None, "tests"), Settings(catalog="offline"))
+    yield backend, {m.id for m in backend.list_models()}
     backend.close()
+
+
+def _reset(backend, baseline: set[str]) -> None:
+    backend.unload_all()
+    for model in backend.list_models():
+        if model.id not in baseline:
+            backend.remove(model.id)
+
+
+@pytest.fixture
+def embedded(runtime):
+    """The shared runtime, as it was at the start of the session: nothing loaded, nothing else registered."""
+    backend, baseline = runtime
+    _reset(backend, baseline)
+    yield backend
+    _reset(backend, baseline)
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 60, stdin: str | None = None):

@@ -53,7 +53,6 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_score(bench_run, 
     known = overall_scores(path)
     rng = random.Random(20250101)
     acknowledged_total = killed_while_scoring = 0
-    started = time.monotonic()
     for kill in range(KILLS):
         proc = subprocess.Popen(
             [sys.executable, "-c", SCORER, str(run_dir), str(kill)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -100,7 +99,6 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_score(bench_run, 
         load_annotations(path, run)  # and it is a valid annotation file, not just JSON
     assert acknowledged_total > KILLS  # the kills landed while scores were being saved
     assert killed_while_scoring >= KILLS // 2
-    assert time.monotonic() - started < 60
 
 
 def test_a_kill_mid_save_leaves_no_temp_file_after_reopening(tmp_path):

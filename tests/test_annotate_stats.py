@@ -1,11 +1,15 @@
-"""Quality statistics against values computed by hand or published: the t quantile, the 95% interval, Cohen's kappa
-with quadratic weights, Krippendorff's ordinal alpha, and the per-model figures from annotation files."""
+"""Quality statistics against values computed by hand or published, and against second libraries (scipy for the
+t distribution, the `krippendorff` package for alpha): the t quantile, the 95% interval, Cohen's kappa with
+quadratic weights, Krippendorff's ordinal alpha, and the per-model figures from annotation files."""
 
 import math
 
+import krippendorff
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats as scipy_stats
 
 from fl_tui.annotate.rubric import BUILTIN_SCALE, Rubric
 from fl_tui.annotate.stats import (
@@ -109,6 +113,41 @@ def test_krippendorff_alpha_ordinal_by_hand():
     assert krippendorff_alpha_ordinal([[2, 2], [2, 2]]) is None  # one value only
     assert krippendorff_alpha_ordinal([[1, None], [None, 2]]) is None  # no unit rated twice
     assert krippendorff_alpha_ordinal([]) is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0.001, 0.999), st.floats(1, 500))
+def test_t_quantile_agrees_with_scipy(p, df):
+    assert t_quantile(p, df) == pytest.approx(float(scipy_stats.t.ppf(p, df)), rel=1e-6, abs=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=2, max_size=40))
+def test_mean_ci95_agrees_with_scipy(values):
+    mean, low, high = mean_ci95(values)
+    assert mean == pytest.approx(float(np.mean(values)))
+    if len(set(values)) == 1:
+        assert low == high == mean
+        return
+    want = scipy_stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=scipy_stats.sem(values))
+    assert (low, high) == (pytest.approx(float(want[0]), abs=1e-6), pytest.approx(float(want[1]), abs=1e-6))
+
+
+ratings = st.lists(st.one_of(st.none(), st.integers(1, 5)), min_size=8, max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ratings, min_size=2, max_size=4))
+def test_krippendorff_alpha_agrees_with_the_krippendorff_package(data):
+    ours = krippendorff_alpha_ordinal(data)
+    values = np.array([[np.nan if v is None else v for v in row] for row in data], dtype=float)
+    pairable = [col[~np.isnan(col)] for col in values.T if np.count_nonzero(~np.isnan(col)) >= 2]
+    if not pairable or len(set(np.concatenate(pairable))) < 2:
+        assert ours is None  # no unit rated twice, or one value only: alpha is undefined
+        return
+    theirs = krippendorff.alpha(reliability_data=values, level_of_measurement="ordinal",
+                                value_domain=[1, 2, 3, 4, 5])
+    assert ours == pytest.approx(float(theirs), abs=1e-9)
 
 
 # -- from annotation files -----------------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ import asyncio
 import json
 
 import pytest
+from waiting import settled, until
 
+from fl_tui.annotate.session import OVERALL, ScoringSession
 from fl_tui.annotate.store import annotation_path
 from fl_tui.app import FlTuiApp
 from fl_tui.bench.engine import BenchEngine, BenchSettings
@@ -33,19 +35,17 @@ def make_app(backend, rater="tester"):
 
 
 async def settle(pane, pilot):
-    """Wait until every queued save has been written, then for the redraw."""
-    await asyncio.to_thread(pane._worker.submit(lambda: None).result)
-    await pilot.pause(0.05)
+    """Every queued key has been applied and saved, and the view it left is drawn."""
+    await pane.idle()
+    await settled(pilot)
 
 
 async def open_tab(pilot):
     await pilot.press("3")
     pane = pilot.app.query_one("#annotate-pane")
-    for _ in range(100):
-        if pane.session is not None:
-            return pane
-        await pilot.pause(0.05)
-    raise AssertionError("the run did not open")
+    await until(pilot, lambda: pane.view is not None, "the latest run to open on the Annotate tab",
+                seen=lambda: (pilot.app.query_one("#tabs").active, pilot.app.focused, pilot.app.screen))
+    return pane
 
 
 async def test_scoring_by_keys_is_what_the_file_holds_and_it_resumes(embedded, run_dir):
@@ -53,10 +53,10 @@ async def test_scoring_by_keys_is_what_the_file_holds_and_it_resumes(embedded, r
     app = make_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_tab(pilot)
-        assert pane.session.total == 12 and pane.session.blind
-        assert pane.session.current.model is None  # blind: the model is hidden
+        assert pane.view.total == 12 and pane.view.blind
+        assert pane.view.item.model is None  # blind: the model is hidden
         for i in range(10):
-            rows = pane._rows()
+            rows = pane.view.rows
             scores = {}
             for r, name in enumerate(rows):
                 value = 1 + (i + r) % 5
@@ -67,20 +67,20 @@ async def test_scoring_by_keys_is_what_the_file_holds_and_it_resumes(embedded, r
             expected.append(scores)
             if i == 3:
                 await pilot.press("e")
-                await pilot.pause(0.1)
+                await until(pilot, lambda: type(pilot.app.screen).__name__ == "AskScreen", "the note dialog")
                 await pilot.press(*"terse but right", "enter")
                 await settle(pane, pilot)
             await pilot.press("n")
             await settle(pane, pilot)
             await pilot.press("up", "up", "up", "up", "up")  # back to the first row for the next answer
-        assert pane.session.index == 10
+        assert pane.view.item.index == 10
         await pilot.press("p", "p")  # answer 9 (index 8): clear its overall by pressing the same key again
         await settle(pane, pilot)
-        await pilot.press(*["down"] * (len(pane._rows()) - 1))
+        await pilot.press(*["down"] * (len(pane.view.rows) - 1))
         await pilot.press(str(expected[8]["overall"]))
         await settle(pane, pilot)
         expected[8]["overall"] = None
-        assert pane.session.progress == (9, 12)
+        assert pane.view.progress == (9, 12)
 
     saved = json.loads(annotation_path(run_dir, "tester").read_text())
     assert saved["schema"] == "fl-tui/annotations/1" and saved["rater"] == "tester" and saved["seed"] is not None
@@ -94,18 +94,19 @@ async def test_scoring_by_keys_is_what_the_file_holds_and_it_resumes(embedded, r
     app = make_app(embedded)  # reopened: it starts at the first unscored answer
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_tab(pilot)
-        assert pane.session.index == 8 and pane.session.progress == (9, 12)
+        assert pane.view.item.index == 8 and pane.view.progress == (9, 12)
 
 
 async def test_a_rater_is_asked_once_and_remembered(embedded, run_dir, tmp_path):
     app = FlTuiApp(lambda: embedded, settings=Settings(), settings_path=tmp_path / "c.toml", specs=load_specs())
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("3")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: type(app.screen).__name__ == "AskScreen", "the rater question",
+                    seen=lambda: app.screen)
         await pilot.press(*"ann", "enter")
         pane = await open_tab(pilot)
-        assert pane.session.rater == "ann"
-        await app.workers.wait_for_complete()
+        assert pane.view.rater == "ann"
+        await settled(pilot)
     assert 'rater = "ann"' in (tmp_path / "c.toml").read_text()
 
 
@@ -113,7 +114,7 @@ async def test_scores_show_beside_speed_in_the_benchmark_summary(embedded, run_d
     app = make_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_tab(pilot)
-        await pilot.press(*["down"] * (len(pane._rows()) - 1), "4")  # the overall score
+        await pilot.press(*["down"] * (len(pane.view.rows) - 1), "4")  # the overall score
         await settle(pane, pilot)
         bench = app.query_one("#bench-pane")
         from fl_tui.bench.runfiles import load_run
@@ -122,3 +123,24 @@ async def test_scores_show_beside_speed_in_the_benchmark_summary(embedded, run_d
         table = bench.query_one("#bench-summary-table")
         assert [c.label.plain for c in table.columns.values()][-1] == "Quality"
         assert str(table.get_row_at(0)[-1]).startswith("4.00")  # one answer scored 4: mean 4, n=1
+
+
+async def test_fast_typing_scores_the_aspect_each_key_was_meant_for(embedded, run_dir):
+    """Moves, row changes and scores typed with no pause in between: each score lands on the answer and the
+    aspect the keys before it led to (the worker applies them in order, cursor included)."""
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_tab(pilot)
+        keys = []
+        for i in range(6):  # answer i: its first row gets i % 5 + 1, its second row (if any) 5 - i % 5
+            keys += [str(i % 5 + 1), "down", str(5 - i % 5), "up", "n"]
+        await pilot.press(*keys)
+        await settle(pane, pilot)
+        assert pane.view.item.index == 6
+
+    with ScoringSession.open(run_dir, "tester") as session:
+        for i in range(6):
+            item = session.item(i)
+            rows = [*item.scored_aspects, OVERALL]
+            got = [item.overall if r == OVERALL else item.scores.get(r) for r in rows[:2]]
+            assert got == [i % 5 + 1, 5 - i % 5][:len(rows)], (i, rows, got)

@@ -5,9 +5,11 @@ import shutil
 import httpx
 import pytest
 from rich.text import Text
+from waiting import settled, until
 
 from fl_tui.app import FlTuiApp
 from fl_tui.config import Settings, load_settings
+from fl_tui.connection.base import ModelEntry
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.demo.build import FAST, SLOW
 from fl_tui.resources import load_specs
@@ -19,21 +21,6 @@ SIZE = (100, 30)
 def make_app(backend, tmp_path, **settings):
     return FlTuiApp(lambda: backend, settings=Settings(**settings), settings_path=tmp_path / "config.toml",
                     specs=load_specs())
-
-
-async def settle(app, pilot, seconds=0.2):
-    await pilot.pause(seconds)
-    await app.workers.wait_for_complete()
-    await pilot.pause(seconds)
-
-
-async def until(pilot, condition, timeout=5.0):
-    """Wait for the app's own poll to show a change (it polls once a second)."""
-    for _ in range(int(timeout / 0.1)):
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("the screen did not change in time")
 
 
 def table_ids(app):
@@ -48,13 +35,15 @@ def cell(app, model_id, column):
 async def select(pilot, app, model_id):
     table = app.query_one("#models-table")
     table.move_cursor(row=table_ids(app).index(model_id))
-    await pilot.pause()
+    pane = app.query_one("#models-pane")
+    await until(pilot, lambda: (pane.selected() or ModelEntry(id="")).id == model_id, f"{model_id} selected",
+                seen=pane.selected)
 
 
 async def test_lists_the_demo_models_with_an_offline_banner(embedded, tmp_path):
     app = make_app(embedded, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(table_ids(app)) >= 2)
+        await until(pilot, lambda: len(table_ids(app)) >= 2, "the demo models", seen=lambda: table_ids(app))
         assert {FAST.model_id, SLOW.model_id} <= set(table_ids(app))
         assert cell(app, FAST.model_id, "cached") == "✓"
         assert cell(app, FAST.model_id, "caps") == "chat,demo"
@@ -65,13 +54,13 @@ async def test_lists_the_demo_models_with_an_offline_banner(embedded, tmp_path):
 async def test_load_and_unload_by_keys_change_the_loaded_mark(embedded, tmp_path):
     app = make_app(embedded, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: FAST.model_id in table_ids(app))
+        await until(pilot, lambda: FAST.model_id in table_ids(app), "the fast demo model", seen=lambda: table_ids(app))
         await select(pilot, app, FAST.model_id)
         await pilot.press("l")
-        await until(pilot, lambda: cell(app, FAST.model_id, "loaded") == "●")
+        await until(pilot, lambda: cell(app, FAST.model_id, "loaded") == "●", "the loaded mark")
         assert [m.id for m in embedded.list_loaded()] == [FAST.model_id]
         await pilot.press("u")
-        await until(pilot, lambda: cell(app, FAST.model_id, "loaded") == "")
+        await until(pilot, lambda: cell(app, FAST.model_id, "loaded") == "", "the loaded mark gone")
         assert embedded.list_loaded() == []
 
 
@@ -81,38 +70,41 @@ async def test_remove_asks_with_focus_on_no_and_honours_it(embedded, tmp_path):
     embedded.register(folder, "spare:1", "spare")
     app = make_app(embedded, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: "spare:1" in table_ids(app))
+        await until(pilot, lambda: "spare:1" in table_ids(app), "the registered folder", seen=lambda: table_ids(app))
         await select(pilot, app, "spare:1")
         await pilot.press("x")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.focused is not None,
+                    "the confirmation with its focus", seen=lambda: app.screen)
         assert app.focused.id == "no"
         assert "unregister spare:1" in str(app.screen.query_one("#dialog-body").render())
         await pilot.press("enter")  # "No" has the focus
-        await settle(app, pilot)
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), "the confirmation closed")
+        await settled(pilot)
         assert "spare:1" in {m.id for m in embedded.list_models()}
-        await pilot.press("x", "y")
-        await until(pilot, lambda: "spare:1" not in table_ids(app))
+        await pilot.press("x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation again")
+        await pilot.press("y")
+        await until(pilot, lambda: "spare:1" not in table_ids(app), "the folder gone", seen=lambda: table_ids(app))
         assert (folder / "model.onnx").exists()
 
 
 async def test_filter_and_sort(embedded, tmp_path):
     app = make_app(embedded, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(table_ids(app)) >= 2)
+        await until(pilot, lambda: len(table_ids(app)) >= 2, "the demo models", seen=lambda: table_ids(app))
         await pilot.press("slash", *"slow")
-        await pilot.pause()
-        assert table_ids(app) == [SLOW.model_id]
+        await until(pilot, lambda: table_ids(app) == [SLOW.model_id], "only the slow model",
+                    seen=lambda: table_ids(app))
         await pilot.press("escape")
-        await pilot.pause()
-        assert len(table_ids(app)) >= 2 and app.focused.id == "models-table"
+        await until(pilot, lambda: len(table_ids(app)) >= 2 and app.focused.id == "models-table",
+                    "the filter cleared and the table focused", seen=lambda: (table_ids(app), app.focused))
         before = table_ids(app)
         await pilot.press("S")  # reverse
-        await pilot.pause()
-        assert table_ids(app) == list(reversed(before))
+        await until(pilot, lambda: table_ids(app) == list(reversed(before)), "the reversed order",
+                    seen=lambda: table_ids(app))
         await pilot.press("s")
-        await pilot.pause()
-        assert app.query_one("#models-pane").sort_key == "id"
+        pane = app.query_one("#models-pane")
+        await until(pilot, lambda: pane.sort_key == "id", "sorted by id", seen=lambda: pane.sort_key)
 
 
 async def test_theme_switch_is_remembered(embedded, tmp_path):
@@ -120,8 +112,8 @@ async def test_theme_switch_is_remembered(embedded, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         assert app.theme == "fl-dark"
         await pilot.press("ctrl+t")
-        await settle(app, pilot)
-        assert app.theme == "fl-light"
+        await until(pilot, lambda: app.theme == "fl-light", "the next theme", seen=lambda: app.theme)
+        await settled(pilot)  # the save runs in a worker
     saved, problem = load_settings(tmp_path / "config.toml")
     assert problem is None and saved.theme == "fl-light"
 
@@ -129,7 +121,7 @@ async def test_theme_switch_is_remembered(embedded, tmp_path):
 async def test_download_is_shown_disabled_with_the_reason_offline(embedded, tmp_path):
     app = make_app(embedded, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(table_ids(app)) >= 2)
+        await until(pilot, lambda: len(table_ids(app)) >= 2, "the demo models", seen=lambda: table_ids(app))
         pane = app.query_one("#models-pane")
         assert pane.check_action("download", ()) is None and pane.check_action("load", ()) is True
         assert "download: catalog unreachable" in str(app.query_one("#models-details").render())
@@ -139,7 +131,9 @@ async def test_help_and_palette_list_every_models_action(embedded, tmp_path):
     app = make_app(embedded, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
-        await pilot.pause()
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", "the help screen",
+                    seen=lambda: app.screen)
+        await settled(pilot)
         shown = "\n".join(str(w.render()) for w in app.screen.query("Static"))
         for words in ("?, f1         Help", "Unload all", "Register folder", "TTFT", "TPOT"):
             assert words in shown
@@ -151,7 +145,7 @@ async def test_help_and_palette_list_every_models_action(embedded, tmp_path):
 def _palette(app):
     from fl_tui.commands import ActionsProvider
 
-    return list(ActionsProvider(app.screen)._commands())
+    return list(ActionsProvider(app.screen).commands())
 
 
 NASTY = "[bold]boom[/]\x1b[31m\x1b]0;title\x07:1"
@@ -170,7 +164,7 @@ def nasty_server():
 async def test_markup_and_escapes_in_model_names_are_shown_literally(nasty_server, tmp_path):
     app = make_app(nasty_server, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: len(table_ids(app)) == 1)
+        await until(pilot, lambda: len(table_ids(app)) == 1, "the server's one model", seen=lambda: table_ids(app))
         shown = app.query_one("#models-table").get_cell(NASTY, "id")
         assert isinstance(shown, Text) and shown.plain == "[bold]boom[/]:1" and not shown.spans
         details = app.query_one("#models-details").render()

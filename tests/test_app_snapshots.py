@@ -8,6 +8,7 @@ import dataclasses
 
 import pytest
 from conftest import ROOT
+from waiting import settled, until
 
 from fl_tui.app import FlTuiApp
 from fl_tui.config import Settings
@@ -30,19 +31,24 @@ class Pinned:
         s = self._backend.status()
         return dataclasses.replace(s, endpoint="http://127.0.0.1:5273", cache_path=self._pin(s.cache_path))
 
+    def host_pid(self):
+        return None  # no live RSS reading of the hosting process: it changes from run to run
+
     def list_models(self):
         return [dataclasses.replace(m, path=self._pin(m.path)) for m in self._backend.list_models()]
 
 
-async def wait_for_rows(pilot):
+async def show_settled(pilot, tab: str) -> None:
+    """The demo models listed, `tab` shown with the focus inside it, and nothing left running that feeds it."""
     app = pilot.app
-    for _ in range(100):
-        if app.query_one("#models-table").row_count >= 2:
-            break
-        await pilot.pause(0.1)
-    await app.workers.wait_for_complete()
-    app.query_one("#models-table").focus()
-    await pilot.pause(0.3)
+    table = app.query_one("#models-table")
+    await until(pilot, lambda: table.row_count >= 2, "the demo models in the table", seen=lambda: table.row_count)
+    app.action_show_tab(tab)
+    pane = app.query_one(f"#{tab}")
+    await until(pilot, lambda: app.query_one("#tabs").active == tab and app.focused is not None
+                and pane in app.focused.ancestors_with_self, f"the {tab} tab shown with the focus in it",
+                seen=lambda: (app.query_one("#tabs").active, app.focused))
+    await settled(pilot)
 
 
 @pytest.mark.parametrize("theme", ["fl-dark", "fl-ansi"])
@@ -53,8 +59,6 @@ def test_tab_snapshot(snap_compare, embedded, tmp_path, monkeypatch, theme, tab)
                    specs=load_specs())
 
     async def before(pilot):
-        await wait_for_rows(pilot)
-        pilot.app.action_show_tab(tab)
-        await pilot.pause(0.3)
+        await show_settled(pilot, tab)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)

@@ -4,7 +4,7 @@ from fl_tui.config import Settings, load_settings, save_settings
 
 
 def test_missing_file_gives_defaults(tmp_path):
-    settings, problem = load_settings(tmp_path / "none.toml")
+    settings, problem = load_settings(tmp_path / "none.toml", env={})
     assert settings == Settings() and problem is None
 
 
@@ -21,7 +21,7 @@ def test_round_trip_keeps_only_what_differs(tmp_path):
 def test_toml_syntax_error_has_line_and_column(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('theme = "x"\nrounds = = 3\n')
-    settings, problem = load_settings(path)
+    settings, problem = load_settings(path, env={})
     assert settings == Settings()
     assert (problem.line, problem.col) == (2, 10) and str(problem).startswith(f"{path}:2:10: invalid TOML")
 
@@ -31,3 +31,20 @@ def test_unknown_key_is_named_with_its_line(tmp_path):
     path.write_text('theme = "x"\n\nmax_tokenz = 3\n')
     _, problem = load_settings(path)
     assert str(problem) == f"{path}:3:1: max_tokenz: Extra inputs are not permitted"
+
+
+def test_the_environment_overrides_the_file(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('catalog = "online"\nendpoint = "http://file:1"\nrounds = 7\n')
+    settings, problem = load_settings(path, env={"FL_TUI_CATALOG": "offline", "FL_TUI_ENDPOINT": "embedded"})
+    assert problem is None and (settings.catalog, settings.endpoint, settings.rounds) == ("offline", "embedded", 7)
+    settings, problem = load_settings(path, env={})
+    assert (settings.catalog, settings.endpoint) == ("online", "http://file:1")
+
+
+def test_a_bad_environment_value_is_named_and_ignored(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("rounds = 7\n")
+    settings, problem = load_settings(path, env={"FL_TUI_CATALOG": "sometimes"})
+    assert settings.catalog == "auto" and settings.rounds == 7
+    assert str(problem).startswith("environment FL_TUI_CATALOG: Input should be 'auto', 'online' or 'offline'")

@@ -6,7 +6,8 @@ way the SDK's does. What the SDK does with the bytes is not tested here.
 """
 
 import threading
-import time
+
+from waiting import until_sync
 
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
 from fl_tui.downloads import DownloadQueue
@@ -50,23 +51,16 @@ def entry(name):
     return ModelEntry(id=f"{name}:1", alias=name, size_mb=100.0)
 
 
-def until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 def test_jobs_run_in_order_one_at_a_time_with_progress():
     backend = SteppedDownloads()
     queue = DownloadQueue(backend)
     first, second = queue.enqueue(entry("a")), queue.enqueue(entry("b"))
-    until(lambda: first.pct == 50.0)
+    until_sync(lambda: first.pct == 50.0, "the first job at 50%", seen=lambda: first.pct)
     assert (first.state, second.state) == ("downloading", "queued")
     assert "a:1 [" in first.line() and "50.0%" in first.line() and "MB/s" in first.line()
     assert queue.enqueue(entry("a")) is first  # asking again does not queue it twice
     backend.release.set()
-    until(lambda: not queue.active)
+    until_sync(lambda: not queue.active, "the queue to empty", seen=lambda: [j.state for j in queue.jobs])
     assert backend.order == ["a:1", "b:1"] and (first.state, second.state) == ("done", "done")
 
 
@@ -74,11 +68,11 @@ def test_cancel_a_running_and_a_queued_download():
     backend = SteppedDownloads()
     queue = DownloadQueue(backend)
     running, waiting = queue.enqueue(entry("a")), queue.enqueue(entry("b"))
-    until(lambda: running.state == "downloading")
+    until_sync(lambda: running.state == "downloading", "the job to start", seen=lambda: running.state)
     queue.cancel(waiting)
     assert waiting.state == "cancelled"
     queue.cancel(running)
-    until(lambda: not queue.active)
+    until_sync(lambda: not queue.active, "the queue to empty", seen=lambda: [j.state for j in queue.jobs])
     assert running.state == "cancelled" and running.error is None
     assert backend.order == ["a:1"]  # the cancelled queued job never started
 
@@ -88,7 +82,7 @@ def test_a_failure_is_kept_with_its_reason_and_the_queue_goes_on():
     backend.release.set()
     queue = DownloadQueue(backend)
     failed, fine = queue.enqueue(entry("a")), queue.enqueue(entry("b"))
-    until(lambda: not queue.active)
+    until_sync(lambda: not queue.active, "the queue to empty", seen=lambda: [j.state for j in queue.jobs])
     assert (failed.state, failed.error) == ("failed", "a:1: disk full")
     assert fine.state == "done"
     assert failed.line() == "a:1: failed (a:1: disk full)"

@@ -16,11 +16,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from waiting import until_sync
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.bench.records import RUN_SCHEMA
@@ -152,11 +152,12 @@ def test_ctrl_c_keeps_what_finished(server, tmp_path):
     )
     try:
         jsonl_path = out / "requests.jsonl"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and proc.poll() is None:
-            if jsonl_path.is_file() and len(jsonl_path.read_text(encoding="utf-8").splitlines()) >= 2:
-                break
-            time.sleep(0.05)
+
+        def lines_written() -> int:
+            return len(jsonl_path.read_text(encoding="utf-8").splitlines()) if jsonl_path.is_file() else 0
+
+        until_sync(lambda: lines_written() >= 2 or proc.poll() is not None, "two requests written",
+                   seen=lines_written)
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)

@@ -78,8 +78,8 @@ elif args[:2] == ["model", "download"]:
     for i in range(steps + 1):
         sys.stdout.write(f"\rDownloading {args[2]}: {100 * i / steps:.1f}% ")
         sys.stdout.flush()
-        if args[2] == "slow":
-            time.sleep(0.1)
+        if args[2] == "slow" and i == 6:
+            time.sleep(120)  # stuck at 10%: only a cancel (killing this process) ends the download early
     print(f"\nModel {args[2]} downloaded successfully.")
 else:
     print(f"Unknown command '{' '.join(args)}'", file=sys.stderr)
@@ -211,11 +211,9 @@ def test_a_download_can_be_cancelled(fake_foundry):
         if pct >= 5:
             cancel.set()
 
-    started = time.monotonic()
     with pytest.raises(BackendError, match="download cancelled"):
         cli().download("slow", progress=progress, cancel=cancel)
-    assert time.monotonic() - started < 5.0  # the full fake download takes 6 s
-    assert seen and seen[-1] < 100.0
+    assert seen and seen[-1] < 100.0  # without the cancel the fake would finish, after two minutes
 
 
 def test_json_document_ignores_chatter_around_the_json():

@@ -45,3 +45,14 @@ def test_the_config_file_beats_the_default_port(monkeypatch):
         listener.listen()
         monkeypatch.setattr(resolve, "DEFAULT_SERVICE", ("127.0.0.1", listener.getsockname()[1]))
         assert choose_endpoint(None, Settings(endpoint="http://cfg:9"), {}).source == "config file"
+
+
+def test_the_word_embedded_asks_for_the_runtime_whatever_listens_on_5273(monkeypatch):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        monkeypatch.setattr(resolve, "DEFAULT_SERVICE", ("127.0.0.1", listener.getsockname()[1]))
+        assert choose_endpoint("embedded", Settings(), {}) == resolve.Choice(None, "--endpoint")
+        env = {"FOUNDRY_LOCAL_ENDPOINT": "embedded"}
+        assert choose_endpoint(None, Settings(), env) == resolve.Choice(None, "FOUNDRY_LOCAL_ENDPOINT")
+        assert choose_endpoint(None, Settings(endpoint="embedded"), {}) == resolve.Choice(None, "config file")

@@ -26,6 +26,17 @@ async def until(pilot, condition: Callable[[], object], what: str, *, seen: Call
         await pilot.pause(POLL_S)
 
 
+def until_sync(condition: Callable[[], object], what: str, *, seen: Callable[[], object] | None = None,
+               timeout: float = DEADLINE_S) -> None:
+    """`until` for code without an event loop (threads, subprocesses)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            shown = f"; saw {seen()!r}" if seen is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{shown}")
+        time.sleep(POLL_S)
+
+
 async def settled(pilot) -> None:
     """Every worker has finished and every message already queued has been handled."""
     await pilot.app.workers.wait_for_complete()

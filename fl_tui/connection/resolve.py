@@ -1,5 +1,6 @@
-"""Which backend to talk to. First hit wins: --endpoint, FOUNDRY_LOCAL_ENDPOINT, the config file, a service
-already listening on 127.0.0.1:5273, else the embedded runtime."""
+"""Which backend to talk to. First hit wins: --endpoint, FOUNDRY_LOCAL_ENDPOINT, the config file (or
+FL_TUI_ENDPOINT), a service already listening on 127.0.0.1:5273, else the embedded runtime. The word `embedded`
+at any of the first three asks for the embedded runtime outright, whatever listens on 5273."""
 
 from __future__ import annotations
 
@@ -28,14 +29,15 @@ def listening(host: str, port: int, timeout_s: float = 0.3) -> bool:
         return False
 
 
+EMBEDDED = "embedded"
+
+
 def choose_endpoint(cli_endpoint: str | None, settings: Settings, env: dict[str, str] | None = None) -> Choice:
     env = os.environ if env is None else env
-    if cli_endpoint:
-        return Choice(cli_endpoint, "--endpoint")
-    if env.get("FOUNDRY_LOCAL_ENDPOINT"):
-        return Choice(env["FOUNDRY_LOCAL_ENDPOINT"], "FOUNDRY_LOCAL_ENDPOINT")
-    if settings.endpoint:
-        return Choice(settings.endpoint, "config file")
+    for given, source in ((cli_endpoint, "--endpoint"), (env.get("FOUNDRY_LOCAL_ENDPOINT"), "FOUNDRY_LOCAL_ENDPOINT"),
+                          (settings.endpoint, "config file")):
+        if given:
+            return Choice(None if given.strip() == EMBEDDED else given, source)
     if listening(*DEFAULT_SERVICE):
         host, port = DEFAULT_SERVICE
         return Choice(f"http://{host}:{port}", "service on the default port")

@@ -1,32 +1,90 @@
 """The Annotate tab: score a run's answers 1–5 against each prompt's rubric, blind by default, from the keyboard.
 
-All state and every save live in `fl_tui.annotate.session.ScoringSession`; this pane only draws it and turns
-keys into its calls. The calls run, in order, on one worker thread (each save is an fsync), and the pane is
-redrawn when each has finished, so a key press is never lost behind a slow disk and never reordered.
+All state and every save live in `fl_tui.annotate.session.ScoringSession`, which is not thread-safe: it is opened,
+changed and read only on this pane's one worker thread, in key order, and so is the focused row (the aspect a
+score key applies to). Each call answers with an immutable `ScoringView` that the pane draws, so fast typing
+(a move, then a score) always scores the aspect the person saw next, and a slow disk (each save is an fsync)
+never blocks a key.
 """
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
 from fl_tui import locations
 from fl_tui.annotate.quality import people_files
-from fl_tui.annotate.rubric import scale_text
-from fl_tui.annotate.session import OVERALL, ScoringSession
+from fl_tui.annotate.rubric import LEVELS, scale_text
+from fl_tui.annotate.session import OVERALL, ItemView, ScoringSession
 from fl_tui.annotate.stats import agreement, agreement_text, quality_by_model
 from fl_tui.bench.runfiles import list_runs
 from fl_tui.errors import FileProblem, UserError
 from fl_tui.screens.ask import AskScreen
 from fl_tui.screens.runs import RunPickerScreen, TextScreen
 from fl_tui.textsafe import plain
+
+
+@dataclass(frozen=True)
+class ScoringView:
+    """What the pane draws: a snapshot taken on the worker thread after a call."""
+
+    run_id: str
+    rater: str
+    total: int
+    progress: tuple[int, int]
+    blind: bool
+    resumed: bool
+    item: ItemView
+    rows: tuple[str, ...]  # the item's scored aspects, then the overall score
+    row: int  # the focused row
+    levels: dict[int, str]  # score -> the rubric's words for it
+    scale: str  # the whole scale, for `?`
+
+
+class ViewChanged(Message):
+    """Posted from the worker thread: the new view (None when nothing could be opened) and any problem."""
+
+    def __init__(self, view: ScoringView | None, problem: str | None = None, unexpected: bool = False,
+                 opened: bool = False):
+        super().__init__()
+        self.view, self.problem, self.unexpected, self.opened = view, problem, unexpected, opened
+
+
+class _Scoring:
+    """The session and the focused row; touched only on the worker thread."""
+
+    def __init__(self, session: ScoringSession):
+        self.session, self.row = session, 0
+
+    def rows(self) -> tuple[str, ...]:
+        return (*self.session.current.scored_aspects, OVERALL)
+
+    def view(self) -> ScoringView:
+        s = self.session
+        rows = self.rows()
+        self.row = max(0, min(len(rows) - 1, self.row))
+        return ScoringView(run_id=s.run_id, rater=s.rater, total=s.total, progress=s.progress, blind=s.blind,
+                           resumed=s.resumed, item=s.current, rows=rows, row=self.row,
+                           levels={n: s.rubric.describe(n) for n in LEVELS}, scale=scale_text(s.rubric))
+
+    def score(self, value: int) -> None:
+        self.session.set_score(self.rows()[self.row], value)
+
+    def step_row(self, step: int) -> None:
+        self.row = max(0, min(len(self.rows()) - 1, self.row + step))
+
+    def move(self, step: int) -> None:
+        self.session.next() if step > 0 else self.session.prev()
 
 
 class AnnotatePane(Vertical, can_focus=True):
@@ -49,10 +107,10 @@ class AnnotatePane(Vertical, can_focus=True):
     def __init__(self, rater: str | None, **kwargs):
         super().__init__(**kwargs)
         self.rater = rater
-        self.session: ScoringSession | None = None
-        self.row = 0  # the focused aspect (the last row is the overall score)
-        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate")
-        self._shown_item: int | None = None
+        self.view: ScoringView | None = None  # the last snapshot drawn; None until a run is open
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate")
+        self._scoring: _Scoring | None = None  # the worker thread's own
+        self._shown_item: tuple[str, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="ann-head")
@@ -65,20 +123,67 @@ class AnnotatePane(Vertical, can_focus=True):
         self.draw()
 
     def on_unmount(self) -> None:
-        if self.session is not None:
-            self._worker.submit(self.session.close)
-        self._worker.shutdown(wait=True)  # every queued save lands before the app goes
+        self._executor.submit(self._close)
+        self._executor.shutdown(wait=True)  # every queued save lands before the app goes
 
     def focus_main(self) -> None:
-        self.focus()
-        if self.session is None:
+        self.screen.set_focus(self)  # at once: see FlTuiApp.action_show_tab
+        if self.view is None:
             self.open_latest()
+
+    async def idle(self) -> None:
+        """Return once every call queued so far has run (its view is posted, to be drawn next)."""
+        await asyncio.wrap_future(self._executor.submit(lambda: None))
+
+    # -- the worker thread --------------------------------------------------------------------------------
+
+    def _close(self) -> None:
+        if self._scoring is not None:
+            self._scoring.session.close()
+            self._scoring = None
+
+    def _open(self, run_dir: Path, rater: str) -> None:
+        try:
+            session = ScoringSession.open(run_dir, rater)
+        except (FileProblem, UserError) as exc:
+            self.post_message(ViewChanged(None, f"cannot annotate this run: {exc}"))
+            return
+        self._close()
+        self._scoring = _Scoring(session)
+        self.post_message(ViewChanged(self._scoring.view(), opened=True))
+
+    def _run(self, change) -> None:
+        """Apply `change` to the scoring state, then post what to draw (also after a failure)."""
+        if self._scoring is None:
+            return
+        problem, unexpected = None, False
+        try:
+            change(self._scoring)
+        except (UserError, FileProblem) as exc:
+            problem = str(exc)
+        except Exception as exc:  # a bug: shown, not swallowed; the file on disk is still whole
+            problem, unexpected = f"{type(exc).__name__}: {exc}", True
+        self.post_message(ViewChanged(self._scoring.view(), problem, unexpected))
+
+    def _results_text(self) -> str:
+        session = self._scoring.session
+        files, problems = people_files(session.path.parent, session.run)
+        lines = [f"Quality of run {plain(session.run_id)} (people's scores; mean, 95% CI, n)", ""]
+        for model, q in quality_by_model(files).items():
+            low, high = q["ci95"] or (None, None)
+            ci = f"[{low:.2f}, {high:.2f}]" if low is not None else "[—]"
+            lines.append(f"{plain(model)}: {q['mean']:.2f} {ci} n={q['n']}")
+            lines += [f"    {plain(a)}: {m:.2f}" for a, m in (q.get("aspects") or {}).items()]
+        if len(files) > 1:
+            lines += ["", agreement_text(agreement(files))]
+        lines += [f"left out: {plain(str(p))}" for p in problems]
+        return "\n".join(lines)
 
     # -- opening a run ------------------------------------------------------------------------------------
 
     @work(exclusive=True, group="annotate-open")
     async def open_latest(self) -> None:
-        runs = list_runs(locations.runs_dir())
+        runs = await asyncio.to_thread(list_runs, locations.runs_dir())
         if runs:
             await self.open_run(runs[0])
 
@@ -89,68 +194,50 @@ class AnnotatePane(Vertical, can_focus=True):
                 return
             self.rater = name.strip()
             self.app.remember_rater(self.rater)
-        try:
-            session = ScoringSession.open(run_dir, self.rater)
-        except (FileProblem, UserError) as exc:
-            self.notify(plain(str(exc)), title="cannot annotate this run", severity="error", markup=False, timeout=10)
-            return
-        if self.session is not None:
-            self._worker.submit(self.session.close)
-        self.session, self.row, self._shown_item = session, 0, None
-        if session.resumed:
-            self.notify(f"resumed at answer {session.index + 1} of {session.total}", timeout=4)
-        self.draw()
+        await asyncio.wrap_future(self._executor.submit(self._open, run_dir, self.rater))
 
     @work(exclusive=True, group="annotate-open")
     async def action_open_run(self) -> None:
-        runs = [(folder, folder.name) for folder in list_runs(locations.runs_dir())]
-        folder = await self.app.push_screen_wait(RunPickerScreen("Annotate which run?", runs))
+        runs = await asyncio.to_thread(list_runs, locations.runs_dir())
+        folder = await self.app.push_screen_wait(RunPickerScreen("Annotate which run?", [(f, f.name) for f in runs]))
         if folder is not None:
             await self.open_run(folder)
 
-    # -- keys -------------------------------------------------------------------------------------------------
-
-    def _rows(self) -> list[str]:
-        item = self.session.current
-        return [*item.scored_aspects, OVERALL]
-
-    def _do(self, fn, *args) -> None:
-        """Run a session call on the worker thread, in order; redraw when it is done."""
-        if self.session is None:
-            self.notify("no run open: press o to open one")
+    @on(ViewChanged)
+    def handle_view(self, message: ViewChanged) -> None:
+        if message.problem is not None:
+            self.notify(plain(message.problem), title="unexpected error" if message.unexpected else None,
+                        severity="error", markup=False, timeout=15 if message.unexpected else 10)
+        if message.view is None:
             return
-        future = self._worker.submit(fn, *args)
-        future.add_done_callback(lambda f: self.app.call_from_thread(self._done, f))
-
-    def _done(self, future: concurrent.futures.Future) -> None:
-        exc = future.exception()
-        if isinstance(exc, UserError | FileProblem):
-            self.notify(plain(str(exc)), severity="error", markup=False)
-        elif exc is not None:  # a bug: shown, not swallowed; the file on disk is still whole
-            self.notify(plain(f"{type(exc).__name__}: {exc}"), title="unexpected error", severity="error",
-                        markup=False, timeout=15)
+        self.view = message.view
+        if message.opened and message.view.resumed:
+            self.notify(f"resumed at answer {message.view.item.index + 1} of {message.view.total}", timeout=4)
         self.draw()
 
+    # -- keys ---------------------------------------------------------------------------------------------
+
+    def _do(self, change) -> None:
+        """Queue a change to the scoring state; it runs on the worker thread after every earlier one."""
+        if self.view is None:
+            self.notify("no run open: press o to open one")
+            return
+        self._executor.submit(self._run, change)
+
     def action_score(self, value: int) -> None:
-        if self.session is not None:
-            self._do(self.session.set_score, self._rows()[self.row], value)
+        self._do(lambda scoring: scoring.score(value))
 
     def action_row(self, step: int) -> None:
-        if self.session is not None:
-            self.row = max(0, min(len(self._rows()) - 1, self.row + step))
-            self.draw()
+        self._do(lambda scoring: scoring.step_row(step))
 
     def action_move(self, step: int) -> None:
-        if self.session is not None:
-            self._do(self.session.next if step > 0 else self.session.prev)
+        self._do(lambda scoring: scoring.move(step))
 
     def action_unscored(self) -> None:
-        if self.session is not None:
-            self._do(self.session.next_unscored)
+        self._do(lambda scoring: scoring.session.next_unscored())
 
     def action_reveal(self) -> None:
-        if self.session is not None:
-            self._do(self.session.reveal)
+        self._do(lambda scoring: scoring.session.reveal())
 
     def action_scroll(self, pages: int) -> None:
         box = self.query_one("#ann-answer-box", VerticalScroll)
@@ -158,69 +245,60 @@ class AnnotatePane(Vertical, can_focus=True):
 
     @work(exclusive=True, group="annotate-note")
     async def action_note(self) -> None:
-        if self.session is None:
+        if self.view is None:
             return
-        text = await self.app.push_screen_wait(AskScreen("Note on this answer", self.session.current.note))
+        text = await self.app.push_screen_wait(AskScreen("Note on this answer", self.view.item.note))
         if text is not None:
-            self._do(self.session.set_note, text)
+            self._do(lambda scoring: scoring.session.set_note(text))
 
     def action_scale(self) -> None:
-        if self.session is None:
+        if self.view is None:
             return
         help_text = "The scale (1–5 score the focused aspect; the same key again clears it)\n\n"
-        self.app.push_screen(TextScreen(help_text + scale_text(self.session.rubric) + "\n\nF1: all keys"))
+        self.app.push_screen(TextScreen(help_text + self.view.scale + "\n\nF1: all keys"))
 
-    def action_results(self) -> None:
-        if self.session is None:
+    @work(exclusive=True, group="annotate-results")
+    async def action_results(self) -> None:
+        if self.view is None:
             return
-        folder = self.session.path.parent
-        files, problems = people_files(folder, self.session.run)
-        lines = [f"Quality of run {self.session.run_id} (people's scores; mean, 95% CI, n)", ""]
-        for model, q in quality_by_model(files).items():
-            low, high = q["ci95"] or (None, None)
-            ci = f"[{low:.2f}, {high:.2f}]" if low is not None else "[—]"
-            lines.append(f"{plain(model)}: {q['mean']:.2f} {ci} n={q['n']}")
-            lines += [f"    {plain(a)}: {m:.2f}" for a, m in (q.get("aspects") or {}).items()]
-        if len(files) > 1:
-            lines += ["", agreement_text(agreement(files))]
-        lines += [f"left out: {p}" for p in problems]
-        self.app.push_screen(TextScreen("\n".join(lines)))
+        text = await asyncio.wrap_future(self._executor.submit(self._results_text))
+        self.app.push_screen(TextScreen(text))
 
     # -- drawing ------------------------------------------------------------------------------------------
 
     def draw(self) -> None:
         head, prompt, scores, answer = (self.query_one(f"#ann-{n}", Static) for n in ("head", "prompt", "scores",
                                                                                         "answer"))
-        if self.session is None:
+        view = self.view
+        if view is None:
             head.update(Text("No run open. Run a benchmark (tab 2), then come back, or press o to open a run."))
             for box in (prompt, scores, answer):
                 box.update("")
             return
-        s, item = self.session, self.session.current
-        done, total = s.progress
+        item = view.item
+        done, total = view.progress
         who = plain(item.model, keep_newlines=False) if item.model is not None else "hidden (r reveals)"
         head.update(Text.assemble(
             (f" {item.index + 1}/{total} ", "bold reverse"), ("  ✓" if item.scored else "", "green"),
-            f"  {done} scored · rater {plain(s.rater)} · model {who}",
+            f"  {done} scored · rater {plain(view.rater)} · model {who}",
             no_wrap=True, overflow="ellipsis",
         ))
         prompt.update(Text.assemble((f"{plain(item.prompt_id)} · round {item.round}: ", "bold"), plain(item.prompt)))
-        rows = self._rows()
-        self.row = min(self.row, len(rows) - 1)
         text = Text(no_wrap=True, overflow="ellipsis")
-        for i, name in enumerate(rows):
+        for i, name in enumerate(view.rows):
             value = item.overall if name == OVERALL else item.scores.get(name)
-            marker = "▶" if i == self.row else " "
+            marker = "▶" if i == view.row else " "
             stars = "★" * (value or 0) + "☆" * (5 - (value or 0))
-            text.append(f"{marker} {plain(name, keep_newlines=False)[:34]:<34} ", "bold" if i == self.row else "")
+            text.append(f"{marker} {plain(name, keep_newlines=False)[:34]:<34} ", "bold" if i == view.row else "")
             text.append(f"{value if value is not None else '–'} {stars}", "green" if value else "dim")
             if value:
-                text.append(f"  {plain(s.rubric.describe(value))}", "dim")
+                text.append(f"  {plain(view.levels[value])}", "dim")
             text.append("\n")
         if item.note:
             text.append(f"note: {plain(item.note, keep_newlines=False)}\n", "italic")
         scores.update(text)
-        if self._shown_item != item.index:  # the answer is redrawn (and scrolled to the top) only when it changes
+        shown = (view.run_id, item.index)
+        if self._shown_item != shown:  # the answer is redrawn (and scrolled to the top) only when it changes
             answer.update(Text(plain(item.answer) or "(empty answer)"))
             self.query_one("#ann-answer-box", VerticalScroll).scroll_home(animate=False)
-            self._shown_item = item.index
+            self._shown_item = shown

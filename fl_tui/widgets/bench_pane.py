@@ -159,7 +159,8 @@ class BenchPane(Vertical):
 
     def focus_main(self) -> None:
         target = {"bench-setup": "#bench-models", "bench-live": "#bench-rows", "bench-summary": "#bench-summary-table"}
-        self.query_one(target[self.query_one("#bench-views", ContentSwitcher).current or "bench-setup"]).focus()
+        view = self.query_one("#bench-views", ContentSwitcher).current or "bench-setup"
+        self.screen.set_focus(self.query_one(target[view]))  # at once: see FlTuiApp.action_show_tab
 
     # -- data in -----------------------------------------------------------------------------------------
 

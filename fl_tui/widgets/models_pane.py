@@ -99,7 +99,7 @@ class ModelsPane(Vertical):
         self.set_interval(0.25, self._draw_downloads)
 
     def focus_main(self) -> None:
-        self.query_one("#models-table").focus()
+        self.screen.set_focus(self.query_one("#models-table"))  # at once: see FlTuiApp.action_show_tab
 
     # -- data in -----------------------------------------------------------------------------------------
 

@@ -86,3 +86,30 @@ def test_a_failure_is_kept_with_its_reason_and_the_queue_goes_on():
     assert (failed.state, failed.error) == ("failed", "a:1: disk full")
     assert fine.state == "done"
     assert failed.line() == "a:1: failed (a:1: disk full)"
+
+
+class SlowToLeave(DownloadQueue):
+    """Holds the worker thread between finding the queue empty and ending, where a new job used to be lost."""
+
+    def __init__(self, backend):
+        super().__init__(backend)
+        self.leaving, self.let_go = threading.Event(), threading.Event()
+
+    def _next(self):
+        job = super()._next()
+        if job is None and not self.leaving.is_set():
+            self.leaving.set()
+            self.let_go.wait(60)
+        return job
+
+
+def test_a_job_enqueued_while_the_worker_leaves_still_runs():
+    backend = SteppedDownloads()
+    backend.release.set()
+    queue = SlowToLeave(backend)
+    first = queue.enqueue(entry("a"))
+    until_sync(queue.leaving.is_set, "the worker to find the queue empty", seen=lambda: first.state)
+    second = queue.enqueue(entry("b"))  # the first worker is still alive, on its way out
+    until_sync(lambda: second.state == "done", "the late job to run", seen=lambda: second.state)
+    queue.let_go.set()
+    assert backend.order == ["a:1", "b:1"]

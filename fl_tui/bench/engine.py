@@ -211,8 +211,8 @@ class BenchEngine:
                 raise BackendError(f"{entry.id} is not downloaded; download it first")
             pid = self.backend.host_pid()
             sampler = ResourceSampler(pid).start() if pid else None
+            loaded_by_us = not entry.loaded  # one that was loaded before the run stays loaded after it
             await self._load(entry, result, sampler)
-            loaded_by_us = True
             await self._requests(client, name, entry, mine)
         except BackendError as exc:
             result.error = str(exc)  # reported once, by _finish_model

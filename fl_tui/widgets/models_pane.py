@@ -25,7 +25,7 @@ from fl_tui.connection.base import (
     ModelEntry,
     Status,
 )
-from fl_tui.downloads import DownloadQueue
+from fl_tui.downloads import PENDING, DownloadQueue
 from fl_tui.screens.confirm import ConfirmScreen
 from fl_tui.screens.path_prompt import PathPromptScreen
 from fl_tui.textsafe import plain
@@ -219,7 +219,7 @@ class ModelsPane(Vertical):
         self._draw_downloads()
 
     def action_cancel_download(self) -> None:
-        live = [j for j in self.downloads.jobs if j.state in ("queued", "downloading")]
+        live = [j for j in self.downloads.jobs if j.state in PENDING]
         if not live:
             self.notify("no download to cancel")
             return

@@ -7,18 +7,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fl_tui.fields import NonBlank
 from fl_tui.jsonfile import ProblemAt, read_json, validate
 
-
-def _not_blank(text: str) -> str:
-    if not text.strip():
-        raise ValueError("must not be empty")
-    return text
-
-
-Text = Annotated[str, AfterValidator(_not_blank)]
+Text = NonBlank
 
 
 class Prompt(BaseModel):

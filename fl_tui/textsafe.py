@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 
 # C0 controls except tab and newline, DEL, and C1 controls (which include the 8-bit CSI, 0x9b).
@@ -17,7 +19,14 @@ def plain(text: object, *, keep_newlines: bool = True) -> str:
 
 
 def csv_cell(value: object) -> object:
-    """Neutralise spreadsheet formulas: a text cell starting with = + - @ (or a tab/CR) gets a leading quote."""
+    """A value as a CSV cell: empty for None and non-finite floats, true/false, dicts and lists as JSON; and
+    spreadsheet formulas neutralised: a text cell starting with = + - @ (or a tab/CR) gets a leading quote."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str):
         value = plain(value)
         if value[:1] in ("=", "+", "-", "@", "\t", "\r"):

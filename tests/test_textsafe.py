@@ -32,3 +32,10 @@ def test_csv_formulas_are_neutralised(cell):
 def test_csv_keeps_numbers_and_plain_text():
     assert csv_cell(-3.5) == -3.5
     assert csv_cell("phi-4-mini") == "phi-4-mini"
+
+
+def test_csv_cells_for_the_values_a_run_holds():
+    assert [csv_cell(v) for v in (None, float("nan"), float("inf"), True, False, 3, 2.5)] == \
+        ["", "", "", "true", "false", 3, 2.5]
+    assert csv_cell({"a": 1}) == '{"a": 1}' and csv_cell(["=x"]) == '["=x"]'
+    assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"

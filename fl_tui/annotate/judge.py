@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from fl_tui.annotate.rubric import LEVELS, Rubric, quoted, rubric_for_run, scale_text
-from fl_tui.annotate.session import build_items, is_scored, now_iso, run_dir_of
+from fl_tui.annotate.session import build_items, is_scored, now_iso
 from fl_tui.annotate.store import (
     JUDGE_PREFIX,
     AnnotationFile,
@@ -35,7 +35,7 @@ from fl_tui.annotate.store import (
     save,
 )
 from fl_tui.bench.metrics import one_line, request_result
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.connection.chat import chat_body, stream_chat
 from fl_tui.errors import FileProblem, UserError
 

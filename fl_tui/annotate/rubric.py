@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from fl_tui import resources
 from fl_tui.errors import UserError
+from fl_tui.fields import OneLine, one_line
 from fl_tui.jsonfile import ProblemAt, load_validated, read_json, validate
 from fl_tui.prompts import PromptSet, load_prompt_set
 
@@ -34,15 +35,6 @@ BUILTIN_SCALE: dict[int, str] = {
 }
 
 
-def _one_line(text: str) -> str:
-    if not text.strip():
-        raise ValueError("must not be empty")
-    if "\n" in text or "\r" in text:
-        raise ValueError("must be one line")
-    return text
-
-
-OneLine = Annotated[str, AfterValidator(_one_line)]
 Level = Literal["1", "2", "3", "4", "5"]
 
 
@@ -53,12 +45,15 @@ def _all_levels(scale: dict[str, str]) -> dict[str, str]:
     return scale
 
 
+Scale = Annotated[dict[Level, OneLine], AfterValidator(_all_levels)]  # one line for each level 1..5
+
+
 class ScaleFile(BaseModel):
     """`prompts/_scale.json`: every level 1..5 described."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    scale: Annotated[dict[Level, OneLine], AfterValidator(_all_levels)]
+    scale: Scale
 
 
 def _scale_override(value: object) -> dict[str, str] | list[int] | None:
@@ -73,7 +68,7 @@ def _scale_override(value: object) -> dict[str, str] | list[int] | None:
         if not isinstance(text, str):
             raise ProblemAt("expected a one-line description", level)
         try:
-            _one_line(text)
+            one_line(text)
         except ValueError as exc:
             raise ProblemAt(str(exc), level) from exc
     return value
@@ -120,9 +115,6 @@ class Rubric:
 
     def describe(self, level: int) -> str:
         return self.scale[level]
-
-    def with_overall_only(self, overall_only: bool) -> Rubric:
-        return replace(self, overall_only=overall_only)
 
     def to_json(self) -> dict:
         return {

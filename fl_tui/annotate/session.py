@@ -30,7 +30,7 @@ from fl_tui.annotate.store import (
     new_file,
     save,
 )
-from fl_tui.bench.runfiles import RUN_FILE, load_run
+from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.errors import FileProblem, UserError
 from fl_tui.fileio import remove_stale_temps
 from fl_tui.prompts import PromptSet
@@ -45,11 +45,6 @@ def time_now() -> float:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def run_dir_of(path: Path | str) -> Path:
-    path = Path(path)
-    return path.parent if path.name == RUN_FILE else path
 
 
 def measured_answers(run: Mapping, *, one_round: bool = False) -> list[dict]:

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import Annotated
 
 import pydantic
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from fl_tui.annotate.rubric import LEVELS, Level, OneLine, Rubric
+from fl_tui.annotate.rubric import Rubric, Scale
 from fl_tui.errors import FileProblem, UserError
+from fl_tui.fields import NonBlank
 from fl_tui.fileio import atomic_write_bytes
 from fl_tui.jsonfile import problem_at, read_json, validate
 
@@ -33,27 +34,13 @@ FILE_GLOB = "annotations.*.json"
 MAX_RATER = 100
 
 
-def _not_blank(text: str) -> str:
-    if not text.strip():
-        raise ValueError("must not be empty")
-    return text
-
-
-def _all_levels(scale: dict[str, str]) -> dict[str, str]:
-    missing = [str(n) for n in LEVELS if str(n) not in scale]
-    if missing:
-        raise ValueError(f"missing level {', '.join(missing)}")
-    return scale
-
-
-NonBlank = Annotated[str, AfterValidator(_not_blank)]
 Score = Annotated[int, Field(ge=1, le=5)]
 
 
 class RubricModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    scale: Annotated[dict[Level, OneLine], AfterValidator(_all_levels)]
+    scale: Scale
     aspects: dict[str, list[str]] = {}
     overall_only: bool = False
 

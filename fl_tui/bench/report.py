@@ -201,14 +201,6 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
     return "\n".join(out)
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
 def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
     """One dict per model, keyed by CSV_COLUMNS (+ quality_mean, quality_n), values not yet neutralised."""
     rows = []
@@ -229,7 +221,7 @@ def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
     writer = csv.writer(buffer)
     writer.writerow(columns)
     for row in csv_rows(run, quality):
-        writer.writerow([csv_cell(_csv_value(row[col])) for col in columns])
+        writer.writerow([csv_cell(row[col]) for col in columns])
     return buffer.getvalue()
 
 

@@ -14,6 +14,12 @@ RUN_FILE = "run.json"
 REQUESTS_FILE = "requests.jsonl"
 
 
+def run_dir_of(path: Path | str) -> Path:
+    """A run's folder, given the folder or its run.json."""
+    path = Path(path)
+    return path.parent if path.name == RUN_FILE else path
+
+
 def load_run(path: Path | str) -> dict:
     """The run.json of a run folder (or that file itself), checked to be an `fl-tui/run/1` run."""
     path = Path(path)

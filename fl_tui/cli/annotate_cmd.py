@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 from fl_tui.annotate.judge import DEFAULT_MAX_TOKENS, ItemOutcome, JudgeSummary, judge_run
-from fl_tui.annotate.session import run_dir_of
 from fl_tui.annotate.store import AnnotationFile, annotation_path, list_annotation_files, load_annotations
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.context import backend_for
 from fl_tui.connection.base import BackendError, Capability
 from fl_tui.connection.chat import stream_client
@@ -73,23 +72,13 @@ def render_jsonl(rows: list[dict]) -> str:
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
-def _csv_value(value: object) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
 def render_export_csv(rows: list[dict]) -> str:
     """A header and one row per item; `scores` as a JSON object; every cell through csv_cell()."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     for row in rows:
-        writer.writerow([csv_cell(_csv_value(row[col])) for col in EXPORT_COLUMNS])
+        writer.writerow([csv_cell(row[col]) for col in EXPORT_COLUMNS])
     return buffer.getvalue()
 
 

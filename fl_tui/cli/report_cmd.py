@@ -14,7 +14,7 @@ from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import load_run, run_dir_of
 
 
 def add_parser(sub) -> None:
@@ -34,11 +34,6 @@ def add_parser(sub) -> None:
     c.set_defaults(handler=run_compare)
 
 
-def _dir(path: str) -> Path:
-    p = Path(path)
-    return p.parent if p.name == "run.json" else p
-
-
 def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> list[AnnotationFile]:
     """The named files (each must load), or every person's file in the run folder (one that does not load is
     reported and left out)."""
@@ -51,7 +46,7 @@ def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> lis
 
 
 def run_report(args: argparse.Namespace) -> int:
-    run_dir = _dir(args.run)
+    run_dir = run_dir_of(args.run)
     run = load_run(run_dir)
     files = _annotation_files(args, run_dir, run)
     quality, label = quality_for(files)
@@ -66,7 +61,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    base, new = load_run(_dir(args.base)), load_run(_dir(args.new))
+    base, new = load_run(run_dir_of(args.base)), load_run(run_dir_of(args.new))
     deltas = compare_runs(base, new, threshold=args.threshold)
     only_base, only_new = models_only_in(base, new)
     if args.json:

@@ -40,6 +40,7 @@ from fl_tui.connection.base import (
 )
 from fl_tui.connection.catalog_probe import DEFAULT_CATALOG_URL, catalog_reachable
 from fl_tui.connection.disk import dir_bytes
+from fl_tui.connection.model_folder import folder_problem
 
 CATALOG_WAIT_S = 0.25  # how long a listing waits for an online catalog fetch before showing what it has
 
@@ -335,10 +336,9 @@ class EmbeddedBackend(Backend):
 
     def register(self, folder: Path, model_id: str | None = None, alias: str | None = None) -> ModelEntry:
         folder = Path(folder).expanduser()
-        if not folder.is_dir():
-            raise BackendError(f"{folder}: no such folder")
-        if not (folder / "genai_config.json").is_file():
-            raise BackendError(f"{folder}: not an ONNX Runtime GenAI model folder (genai_config.json is missing)")
+        problem = folder_problem(folder)
+        if problem is not None:
+            raise BackendError(problem)
         alias = alias or _slug(folder.name)
         model_id = model_id or f"{alias}:1"
         if not re.fullmatch(r"[^:\s]+:\d+", model_id):

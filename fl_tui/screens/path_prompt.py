@@ -11,19 +11,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from fl_tui.connection.model_folder import MARKER
+from fl_tui.connection.model_folder import folder_problem as model_folder_problem
 from fl_tui.textsafe import plain
 
 
 def folder_problem(text: str) -> str | None:
-    """Why this is not a registrable model folder, or None when it is."""
+    """Why what is typed is not a registrable model folder, or None when it is."""
     if not text.strip():
-        return "type the path of a folder holding genai_config.json"
-    folder = Path(text.strip()).expanduser()
-    if not folder.is_dir():
-        return f"{folder}: no such folder"
-    if not (folder / "genai_config.json").is_file():
-        return f"{folder}: genai_config.json is missing (not an ONNX Runtime GenAI model folder)"
-    return None
+        return f"type the path of a folder holding {MARKER}"
+    return model_folder_problem(Path(text.strip()).expanduser())
 
 
 class PathPromptScreen(ModalScreen[Path | None]):

@@ -10,7 +10,8 @@ def test_a_folder_with_a_genai_config_is_registrable(tmp_path):
 
 
 def test_the_dialog_and_the_backend_give_the_same_reasons(tmp_path):
-    assert folder_problem(tmp_path / "nope") == typed_problem(str(tmp_path / "nope")) == f"{tmp_path / 'nope'}: no such folder"
+    missing = tmp_path / "nope"
+    assert folder_problem(missing) == typed_problem(str(missing)) == f"{missing}: no such folder"
     assert folder_problem(tmp_path) == typed_problem(str(tmp_path))
     assert "genai_config.json is missing" in folder_problem(tmp_path)
     assert typed_problem("   ") == "type the path of a folder holding genai_config.json"

@@ -120,6 +120,8 @@ class FlTuiApp(App[int]):
 
     @on(BackendReady)
     def handle_backend_ready(self, message: BackendReady) -> None:
+        if not self.is_running:  # shutting down: a worker's late answer finds the widgets gone
+            return
         self.backend = message.backend
         self.models_pane.attach(message.backend)
         self.bench_pane.attach(message.backend)
@@ -127,6 +129,8 @@ class FlTuiApp(App[int]):
 
     @on(BackendFailed)
     def handle_backend_failed(self, message: BackendFailed) -> None:
+        if not self.is_running:
+            return
         self.header.show(None, message.error)
         self.notify(plain(message.error), title="cannot connect", severity="error", markup=False, timeout=15)
 
@@ -152,6 +156,8 @@ class FlTuiApp(App[int]):
     @on(StateUpdated)
     def handle_state(self, message: StateUpdated) -> None:
         self._polling = False
+        if not self.is_running:
+            return
         self.header.show(message.status, message.error)
         if message.error is None:
             self.models_pane.show_state(message.status, message.models)

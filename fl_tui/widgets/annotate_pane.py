@@ -205,6 +205,8 @@ class AnnotatePane(Vertical, can_focus=True):
 
     @on(ViewChanged)
     def handle_view(self, message: ViewChanged) -> None:
+        if not self.app.is_running:  # shutting down: the saves still land, nothing is left to draw on
+            return
         if message.problem is not None:
             self.notify(plain(message.problem), title="unexpected error" if message.unexpected else None,
                         severity="error", markup=False, timeout=15 if message.unexpected else 10)

@@ -8,7 +8,15 @@ from runfactory import sample_run
 from test_app_snapshots import Pinned
 
 from fl_tui.app import FlTuiApp
-from fl_tui.bench.engine import LiveRequest, ModelFinished, ModelPhase, RequestFinished, RequestStarted, RunStarted
+from fl_tui.bench.events import (
+    LiveRequest,
+    ModelFinished,
+    ModelPhase,
+    Phase,
+    RequestFinished,
+    RequestStarted,
+    RunStarted,
+)
 from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.report import table_row
 from fl_tui.config import Settings
@@ -117,8 +125,8 @@ async def test_stop_keeps_the_partial_results_and_unloads(embedded):
 def replay_live(pane):
     """A fixed sequence of engine events with fixed stamps: a live view that looks the same every run."""
     state = pane.state
-    state.observe(RunStarted("20250102-030405-abcd", Path("/data/runs/x"), ["alpha", "beta"], 5))
-    state.observe(ModelPhase("alpha", "running"))
+    state.observe(RunStarted("20250102-030405-abcd", Path("/data/runs/x"), ("alpha", "beta"), 5))
+    state.observe(ModelPhase("alpha", Phase.RUNNING))
     for i, ttft in enumerate((40.0, 42.0, 55.0), 1):
         offsets = [ttft + 33.0 * k for k in range(12)]
         state.observe(RequestFinished("alpha", RequestResult(
@@ -130,7 +138,7 @@ def replay_live(pane):
         token = json.dumps({"choices": [{"delta": {"content": f" word{k}"}}]}).encode()
         live.events.append(SSEEvent(1_000_000_000 + k * (30 + k % 4) * 1_000_000, token))
     state.observe(ModelFinished("beta", ModelResult("beta:1", "beta", "failed", error="unknown model 'beta'")))
-    state.observe(ModelPhase("beta", "failed", "unknown model 'beta'"))
+    state.observe(ModelPhase("beta", Phase.FAILED, "unknown model 'beta'"))
     pane.running = True
 
 

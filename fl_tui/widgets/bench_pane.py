@@ -23,7 +23,7 @@ from textual.widgets import ContentSwitcher, DataTable, Input, Label, Log, Selec
 from fl_tui import locations
 from fl_tui.annotate.quality import people_files, quality_for
 from fl_tui.bench import chartdata
-from fl_tui.bench.child import ChildRun, bench_args
+from fl_tui.bench.child import ChildRun, bench_args, bench_command
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.live import LiveState
@@ -234,7 +234,8 @@ class BenchPane(Vertical):
         self.query_one("#bench-text", Log).clear()
         self._text_key, self._text_len = None, 0
         gc.freeze()  # what exists now lives on; full collections during the run then scan only what the run adds
-        self.child = ChildRun(self.backend.endpoint, bench_args(models, prompts, settings), self.state.observe)
+        command = bench_command(self.backend.endpoint, bench_args(models, prompts, settings))
+        self.child = ChildRun(command, self.state.observe)
         self.running = True
         self.show_view("bench-live")
         self.refresh_bindings()

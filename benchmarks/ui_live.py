@@ -318,10 +318,7 @@ async def drive(app: MeasuredApp, pilot, server, with_keys: bool, profile: cProf
         if picker.option_count:
             break
         await pilot.pause(0.1)
-    picker.deselect_all()
-    picker.select(MODEL)
-    select = pane.query_one("#bench-prompts")
-    select.value = next(v for label, v in select._options if label == PROMPTS.name)
+    pane.form.choose([MODEL], PROMPTS.name)
     for field, value in (("rounds", ROUNDS), ("warmup", 0), ("max_tokens", MAX_TOKENS), ("concurrency", 1),
                          ("timeout_s", TIMEOUT_S)):
         pane.query_one(f"#bench-{field}").value = str(value)
@@ -343,16 +340,16 @@ async def drive(app: MeasuredApp, pilot, server, with_keys: bool, profile: cProf
     await pilot.press("ctrl+r")  # the app runs `fl-tui bench --events` in a child process
 
     def finished() -> bool:
-        return not pane.running
+        return not pane.runner.running
 
     keys = None
     if with_keys:
-        while not pane.state.inflight and not finished() and time.perf_counter() - wall < RUN_LIMIT_S:
+        while not pane.runner.state.inflight and not finished() and time.perf_counter() - wall < RUN_LIMIT_S:
             await asyncio.sleep(0.01)  # the first request is streaming
         keys = await press_keys(app, finished)
     while not finished() and time.perf_counter() - wall < RUN_LIMIT_S:
         await asyncio.sleep(0.01)
-    await asyncio.to_thread(pane.child.wait, 30)  # reaped: its CPU time now shows in this process's children's
+    await asyncio.to_thread(pane.runner.child.wait, 30)  # reaped: its CPU time now shows in this process's children's
     out["app_cpu_s"], out["window_s"] = own_cpu_s(me) - cpu, time.perf_counter() - wall
     out["child_cpu_s"] = children_cpu_s(me) - children
     out["cpu_s"] = out["app_cpu_s"] + out["child_cpu_s"]
@@ -362,12 +359,12 @@ async def drive(app: MeasuredApp, pilot, server, with_keys: bool, profile: cProf
                encode_s=app.encode_s - encode_s, tab_changes=app.tab_changes - tab_changes,
                activations=app.activations - activations)
     for _ in range(100):
-        if not pane.running:
+        if not pane.runner.running:
             break
         await pilot.pause(0.1)
-    if pane.running or pane.shown_dir is None:
+    if pane.runner.running or pane.summary.folder is None:
         raise RuntimeError("the run did not end in the app")
-    out["run"] = json.loads((Path(pane.shown_dir) / "run.json").read_text(encoding="utf-8"))
+    out["run"] = json.loads((Path(pane.summary.folder) / "run.json").read_text(encoding="utf-8"))
     out["keys"] = keys
     await settle(app, app.tabs.active, pane if app.tabs.active == "benchmark" else app.query_one("#models-pane"))
 

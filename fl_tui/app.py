@@ -26,7 +26,7 @@ from fl_tui.screens.confirm import ConfirmScreen
 from fl_tui.screens.help import HelpScreen
 from fl_tui.textsafe import plain
 from fl_tui.widgets.annotate_pane import AnnotatePane
-from fl_tui.widgets.bench_pane import BenchPane
+from fl_tui.widgets.bench import BenchPane
 from fl_tui.widgets.models_pane import ModelsPane
 from fl_tui.widgets.status_header import StatusHeader
 
@@ -245,7 +245,7 @@ class FlTuiApp(App[int]):
         if pane.downloads is not None and pane.downloads.active:
             running.append("downloads are running and will be cancelled")
         bench = self.bench_pane
-        if bench.running:
+        if bench.runner.running:
             running.append("a benchmark is running: it will stop, keeping what finished")
         if running and not await self.push_screen_wait(ConfirmScreen("Quit while work is running?", running, "Quit")):
             return
@@ -253,8 +253,8 @@ class FlTuiApp(App[int]):
             for job in pane.downloads.jobs:
                 job.cancel.set()
         bench.action_stop()
-        if bench.child is not None:  # the benchmark process writes what finished before the app goes
-            await asyncio.to_thread(bench.child.wait, 30)
+        if bench.runner.child is not None:  # the benchmark process writes what finished before the app goes
+            await asyncio.to_thread(bench.runner.child.wait, 30)
         self.exit(0)
 
 

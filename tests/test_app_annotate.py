@@ -121,6 +121,7 @@ async def test_scores_show_beside_speed_in_the_benchmark_summary(embedded, run_d
 
         bench.show_run(load_run(run_dir), run_dir)
         table = bench.query_one("#bench-summary-table")
+        await until(pilot, lambda: table.row_count > 0, "the summary table, once the annotation files are read")
         assert [c.label.plain for c in table.columns.values()][-1] == "Quality"
         assert str(table.get_row_at(0)[-1]).startswith("4.00")  # one answer scored 4: mean 4, n=1
 

@@ -1,20 +1,32 @@
 """The Benchmark tab by keys, against the real in-process runtime with the demo models."""
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
 from runfactory import sample_run
 from test_app_snapshots import Pinned
+from waiting import settled, until
 
 from fl_tui.app import FlTuiApp
-from fl_tui.bench.engine import LiveRequest, ModelFinished, ModelPhase, RequestFinished, RequestStarted, RunStarted
+from fl_tui.bench.events import (
+    LiveRequest,
+    ModelFinished,
+    ModelPhase,
+    Phase,
+    RequestFinished,
+    RequestStarted,
+    RunStarted,
+)
 from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.report import table_row
 from fl_tui.config import Settings
 from fl_tui.connection.sse import SSEEvent
 from fl_tui.demo.build import FAST, SLOW
 from fl_tui.resources import load_specs
+from fl_tui.screens.runs import TextScreen
+from fl_tui.widgets.bench import run_picker, summary_view
 
 SIZE = (100, 32)
 
@@ -23,29 +35,26 @@ def make_app(backend):
     return FlTuiApp(lambda: backend, settings=Settings(), specs=load_specs())
 
 
-async def wait(pilot, condition, timeout=60.0):
-    for _ in range(int(timeout / 0.1)):
-        if condition():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("timed out waiting for the screen")
+async def on_the_benchmark_tab(pilot):
+    """`2`, then wait until the tab is shown and holds the focus (a focus landing late would pull Models back)."""
+    app = pilot.app
+    pane = app.query_one("#bench-pane")
+    await pilot.press("2")
+
+    def shown():
+        return app.query_one("#tabs").active == "benchmark" and app.focused is not None and \
+            pane in app.focused.ancestors_with_self
+
+    await until(pilot, shown, "the Benchmark tab with the focus in it",
+                seen=lambda: (app.query_one("#tabs").active, app.focused))
+    return pane
 
 
 async def set_up(pilot, models: list[str], rounds: str = "1", max_tokens: str = "8"):
     """Go to the tab, pick exactly `models`, the quick prompt set, and type the numbers."""
-    app = pilot.app
-    await pilot.press("2")
-    pane = app.query_one("#bench-pane")
-    picker = pane.query_one("#bench-models")
-    await wait(pilot, lambda: picker.option_count > 0, 10)
-    for value in models:
-        if value not in pane._choices:
-            picker.add_option((value, value))
-    picker.deselect_all()
-    for value in models:
-        picker.select(value)
-    select = pane.query_one("#bench-prompts")
-    select.value = next(v for label, v in select._options if label == "quick")
+    pane = await on_the_benchmark_tab(pilot)
+    await until(pilot, lambda: pane.form.choices, "the models offered by the first poll")
+    pane.form.choose(models, "quick")
     for field, value in (("rounds", rounds), ("max_tokens", max_tokens)):
         box = pane.query_one(f"#bench-{field}")
         box.value = ""
@@ -54,30 +63,43 @@ async def set_up(pilot, models: list[str], rounds: str = "1", max_tokens: str = 
     return pane
 
 
+def view(pane) -> str:
+    return pane.query_one("#bench-views").current
+
+
+async def summary_of(pilot, pane) -> list[list[str]]:
+    """Once the run has ended: the summary table's rows, when its worker has filled them."""
+    await until(pilot, lambda: not pane.runner.running and pane.summary.run is not None, "the run to end",
+                seen=lambda: (view(pane), pane.runner.state.progress(), pane.runner.state.failure))
+    table = pane.query_one("#bench-summary-table")
+    models = pane.summary.run["models"]
+    await until(pilot, lambda: table.row_count == len(models), "the summary table's rows",
+                seen=lambda: table.row_count)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
 async def test_a_full_run_by_keys_moves_live_and_ends_on_the_summary(embedded):
     app = make_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         pane = await set_up(pilot, ["fl-demo-fast", "fl-demo-slow"], rounds="2", max_tokens="12")
         await pilot.press("ctrl+r")
-        await wait(pilot, lambda: pane.running, 5)
-        assert pane.query_one("#bench-views").current == "bench-live"
+        await until(pilot, lambda: view(pane) == "bench-live", "the live view", seen=lambda: view(pane))
         seen_done = set()
 
-        def finished():
-            seen_done.add(pane.state.progress()[0])
-            return not pane.running
+        def ended():
+            seen_done.add(pane.runner.state.progress()[0])
+            return not pane.runner.running
 
-        await wait(pilot, finished)
+        await until(pilot, ended, "the run to end", seen=lambda: pane.runner.state.progress())
+        shown = await summary_of(pilot, pane)
         assert len(seen_done) >= 3  # the live rows moved through intermediate states
-        assert pane.query_one("#bench-views").current == "bench-summary"
-        run = json.loads((Path(pane.shown_dir) / "run.json").read_text())
-        assert Path(pane.shown_dir).name == run["run_id"]  # the run's folder is named after the run
-        table = pane.query_one("#bench-summary-table")
-        shown = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert view(pane) == "bench-summary"
+        run = json.loads((pane.summary.folder / "run.json").read_text())
+        assert pane.summary.folder.name == run["run_id"]  # the run's folder is named after the run
         assert shown == [table_row(m) for m in run["models"]]
         assert [m["model"] for m in run["models"]] == [FAST.model_id, SLOW.model_id]
         assert all(m["status"] == "ok" for m in run["models"])
-        rows = list(pane.state.rows.values())
+        rows = list(pane.runner.state.rows.values())
         assert [r.done for r in rows] == [r.total for r in rows] == [5, 5]  # warm-up + 2 rounds x 2 prompts
         assert all(len(r.rolling) > 0 for r in rows)  # per-token arrival gaps were drawn
 
@@ -87,8 +109,8 @@ async def test_a_failing_model_shows_failed_while_the_others_finish(embedded):
     async with app.run_test(size=SIZE) as pilot:
         pane = await set_up(pilot, ["no-such-model:1", "fl-demo-fast"])
         await pilot.press("ctrl+r")
-        await wait(pilot, lambda: pane.shown_run is not None and not pane.running)
-        statuses = {r.name: (r.status, r.detail) for r in pane.state.rows.values()}
+        await summary_of(pilot, pane)
+        statuses = {r.name: (r.status, r.detail) for r in pane.runner.state.rows.values()}
         assert statuses["no-such-model:1"][0] == "failed"
         assert "unknown model 'no-such-model:1'" in statuses["no-such-model:1"][1]
         assert statuses["fl-demo-fast"][0] == "done"
@@ -100,11 +122,12 @@ async def test_stop_keeps_the_partial_results_and_unloads(embedded):
     async with app.run_test(size=SIZE) as pilot:
         pane = await set_up(pilot, ["fl-demo-slow"], rounds="6", max_tokens="16")
         await pilot.press("ctrl+r")
-        await wait(pilot, lambda: pane.state.progress()[0] >= 3)
+        await until(pilot, lambda: pane.runner.state.progress()[0] >= 3, "three requests done",
+                    seen=lambda: (pane.runner.state.progress(), pane.runner.state.failure))
         pane.query_one("#bench-rows").focus()
         await pilot.press("ctrl+x")
-        await wait(pilot, lambda: not pane.running, 20)
-        folder = Path(pane.shown_dir)
+        await summary_of(pilot, pane)
+        folder = pane.summary.folder
         run = json.loads((folder / "run.json").read_text())
         lines = (folder / "requests.jsonl").read_text().splitlines()
         assert run["interrupted"] is True and 3 <= len(run["requests"]) < 13
@@ -116,9 +139,9 @@ async def test_stop_keeps_the_partial_results_and_unloads(embedded):
 
 def replay_live(pane):
     """A fixed sequence of engine events with fixed stamps: a live view that looks the same every run."""
-    state = pane.state
-    state.observe(RunStarted("20250102-030405-abcd", Path("/data/runs/x"), ["alpha", "beta"], 5))
-    state.observe(ModelPhase("alpha", "running"))
+    state = pane.runner.state
+    state.observe(RunStarted("20250102-030405-abcd", Path("/data/runs/x"), ("alpha", "beta"), 5))
+    state.observe(ModelPhase("alpha", Phase.RUNNING))
     for i, ttft in enumerate((40.0, 42.0, 55.0), 1):
         offsets = [ttft + 33.0 * k for k in range(12)]
         state.observe(RequestFinished("alpha", RequestResult(
@@ -130,21 +153,29 @@ def replay_live(pane):
         token = json.dumps({"choices": [{"delta": {"content": f" word{k}"}}]}).encode()
         live.events.append(SSEEvent(1_000_000_000 + k * (30 + k % 4) * 1_000_000, token))
     state.observe(ModelFinished("beta", ModelResult("beta:1", "beta", "failed", error="unknown model 'beta'")))
-    state.observe(ModelPhase("beta", "failed", "unknown model 'beta'"))
-    pane.running = True
+    state.observe(ModelPhase("beta", Phase.FAILED, "unknown model 'beta'"))
+    pane.runner.running = True
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_live_view_snapshot(snap_compare, embedded, size):
-    app = make_app(Pinned(embedded))
+    app = make_app(Pinned(embedded))  # Pinned: no live "RSS now" reading, which changes from run to run
 
     async def before(pilot):
-        await pilot.press("2")
-        pane = pilot.app.query_one("#bench-pane")
-        pane._host = None  # the live "RSS now" reading changes from run to run
-        replay_live(pane)
+        pane = await on_the_benchmark_tab(pilot)
         pane.show_view("bench-live")
-        await pilot.pause(0.4)
+        log = pane.query_one("#bench-text")
+        await until(pilot, lambda: log.size.width > 0, "the live view laid out (the answer wraps at its width)")
+        replay_live(pane)
+        table = pane.query_one("#bench-rows")
+        progress = pane.query_one("#bench-progress")
+
+        def drawn():
+            return "20250102-030405-abcd" in str(progress.render()) and table.row_count == 2 and log.line_count > 0
+
+        await until(pilot, drawn, "the replayed run drawn",
+                    seen=lambda: (str(progress.render()), table.row_count, log.line_count))
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)
 
@@ -154,9 +185,56 @@ def test_summary_snapshot(snap_compare, embedded, size):
     app = make_app(Pinned(embedded))
 
     async def before(pilot):
-        await pilot.press("2")
-        pilot.app.query_one("#bench-pane").show_run(sample_run(), Path("/data/runs/sample"))
-        await pilot.pause(0.4)
+        pane = await on_the_benchmark_tab(pilot)
+        run = sample_run()
+        pane.show_run(run, Path("/data/runs/sample"))
+        table = pane.query_one("#bench-summary-table")
+        await until(pilot, lambda: table.row_count == len(run["models"]), "the summary table's rows",
+                    seen=lambda: table.row_count)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)
 
+
+async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path, monkeypatch):
+    """Reading runs and annotation files, the comparison, the export and the server's pid lookup each run in a
+    thread worker: a call on the UI loop's thread would hold every key press while it runs."""
+    calls: list[tuple[str, bool]] = []
+
+    def recorded(module, name):
+        real = getattr(module, name)
+
+        def call(*args, **kwargs):
+            calls.append((name, threading.current_thread() is threading.main_thread()))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, call)
+
+    for module, name in ((run_picker, "load_run"), (run_picker, "compare_runs"), (summary_view, "people_files"),
+                         (summary_view, "write_reports"), (summary_view, "atomic_write_text")):
+        recorded(module, name)
+
+    class Watched(Pinned):
+        def host_pid(self):
+            calls.append(("host_pid", threading.current_thread() is threading.main_thread()))
+            return None
+
+    folders = []
+    for name in ("base", "new"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run.json").write_text(json.dumps(sample_run()))
+        folders.append(tmp_path / name)
+    app = make_app(Watched(embedded))
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        pane.picker.load(folders[0])
+        table = pane.query_one("#bench-summary-table")
+        await until(pilot, lambda: table.row_count == 3, "the opened run's summary", seen=lambda: table.row_count)
+        await pilot.press("e")
+        await until(pilot, lambda: (folders[0] / "report.json").exists(), "the export")
+        pane.picker.compare_files(*folders)
+        await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
+        await settled(pilot)
+    names = {name for name, _on_loop in calls}
+    assert names == {"load_run", "compare_runs", "people_files", "write_reports", "atomic_write_text", "host_pid"}
+    assert [name for name, on_loop in calls if on_loop] == []

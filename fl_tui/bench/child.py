@@ -7,23 +7,23 @@ timestamp (see fl_tui.bench.wire). Stop is SIGINT, exactly Ctrl-C in a shell: th
 from __future__ import annotations
 
 import collections
+import dataclasses
 import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from fl_tui.bench.engine import BenchSettings, RunFinished
+from fl_tui.bench.engine import BenchSettings
+from fl_tui.bench.events import Event, Observer, RunFailed, RunFinished
+from fl_tui.bench.runfiles import load_run
 from fl_tui.bench.wire import Decoder
+from fl_tui.errors import FileProblem
 
 
-@dataclass(frozen=True)
-class RunFailed:
-    """The child ended without finishing its run (bad input, a crash): its exit code and last words."""
-
-    message: str
+def bench_command(endpoint: str, args: list[str]) -> list[str]:
+    """`fl-tui bench … --events` against `endpoint`, with this interpreter."""
+    return [sys.executable, "-m", "fl_tui", "--endpoint", endpoint, "bench", *args, "--events"]
 
 
 def bench_args(models: list[str], prompts: Path, settings: BenchSettings, out: Path | None = None) -> list[str]:
@@ -47,14 +47,15 @@ def bench_args(models: list[str], prompts: Path, settings: BenchSettings, out: P
 
 
 class ChildRun:
-    def __init__(self, endpoint: str, args: list[str], observer: Callable[[object], None]):
+    """A benchmark process and the threads that read it. Whatever goes wrong (a line that is not the wire, a
+    run.json that cannot be read, the process dying before its end) reaches the observer as one RunFailed, and
+    a run that went wrong is stopped, so a watcher never waits on a run that is not coming."""
+
+    def __init__(self, command: list[str], observer: Observer):
         self.observer = observer
-        self.ended = False  # the child reported the end of its run
+        self.ended = False  # the run ended: finished, or reported failed
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=5)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fl_tui", "--endpoint", endpoint, "bench", *args, "--events"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
-        )
+        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._reader = threading.Thread(target=self._read, name="bench-child-events", daemon=True)
         self._errors = threading.Thread(target=self._read_stderr, name="bench-child-stderr", daemon=True)
         self._reader.start()
@@ -75,23 +76,34 @@ class ChildRun:
 
     def _read(self) -> None:
         decoder = Decoder()
-        for line in self.proc.stdout:
+        for raw in self.proc.stdout:
+            if self.ended:
+                continue  # after the end or a failure, only drain the pipe so that the process can exit
             try:
-                event = decoder.decode(line)
-            except (ValueError, KeyError, TypeError) as exc:  # a line that is not the wire: say so, keep reading
-                self.observer(RunFailed(f"unreadable event from the benchmark process: {exc}: {line[:120]!r}"))
-                continue
-            if event is not None:
-                self.ended = self.ended or isinstance(event, RunFinished)
-                self.observer(event)
+                self._forward(decoder.decode(raw.decode("utf-8")))
+            except (ValueError, FileProblem) as exc:  # UnicodeDecodeError and the wire's errors are ValueErrors
+                self._fail(f"unreadable event from the benchmark process: {exc}: {raw[:120]!r}")
+                self.stop()
         code = self.proc.wait()
         self._errors.join(5)
         if not self.ended:
-            last = " ".join(self.stderr_tail) or "no message"
-            self.observer(RunFailed(f"the benchmark process exited with code {code}: {last}"))
+            self._fail(f"the benchmark process exited with code {code}: {' '.join(self.stderr_tail) or 'no message'}")
+
+    def _forward(self, event: Event | None) -> None:
+        match event:
+            case None:
+                return
+            case RunFinished(run_dir=folder):
+                event = dataclasses.replace(event, run=load_run(folder))
+                self.ended = True
+        self.observer(event)
+
+    def _fail(self, message: str) -> None:
+        self.ended = True
+        self.observer(RunFailed(message))
 
     def _read_stderr(self) -> None:
-        for line in self.proc.stderr:
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace")
             if line.strip() and not line.startswith("  "):  # keep messages, not per-request progress lines
                 self.stderr_tail.append(line.strip())
-

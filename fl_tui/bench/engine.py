@@ -1,4 +1,5 @@
-"""The benchmark engine: models x prompts x rounds over one streaming HTTP path, measured as notes/metrics.md says.
+"""The benchmark engine: models x prompts x rounds over one streaming HTTP path, measured as the README
+says ("How the figures are measured").
 
 Headless (`fl-tui bench`) and the Benchmark tab run this same coroutine. It reports progress through an
 observer callback (called on the engine's loop: keep it cheap, e.g. append to a queue) and exposes the request
@@ -16,13 +17,24 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from fl_tui.bench import stats
+from fl_tui.bench.events import (
+    LiveRequest,
+    ModelFinished,
+    ModelPhase,
+    Observer,
+    Phase,
+    RequestFinished,
+    RequestStarted,
+    RunFinished,
+    RunStarted,
+)
 from fl_tui.bench.metrics import request_result
 from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, RequestResult
 from fl_tui.bench.runwriter import RunWriter
@@ -49,63 +61,6 @@ class BenchSettings:
     warmup_prompt: str = WARMUP_PROMPT
 
 
-# -- what the engine tells its observer ----------------------------------------------------------------------
-
-
-@dataclass
-class LiveRequest:
-    """The request in flight; `events` grows as the bytes arrive (stamped, unparsed)."""
-
-    model: str
-    prompt_id: str
-    prompt: str
-    round: int
-    warmup: bool
-    events: list[SSEEvent] = field(default_factory=list)
-    t_start_ns: int = field(default_factory=time.perf_counter_ns)
-
-
-@dataclass(frozen=True)
-class RunStarted:
-    run_id: str
-    run_dir: Path
-    models: list[str]
-    requests_per_model: int  # warm-up included
-
-
-@dataclass(frozen=True)
-class ModelPhase:
-    model: str  # as requested
-    phase: str  # "loading", "warm-up", "running", "done", "partial", "failed"
-    detail: str | None = None
-
-
-@dataclass(frozen=True)
-class RequestStarted:
-    live: LiveRequest
-
-
-@dataclass(frozen=True)
-class RequestFinished:
-    model: str  # as requested
-    result: RequestResult
-
-
-@dataclass(frozen=True)
-class ModelFinished:
-    model: str  # as requested
-    result: ModelResult
-
-
-@dataclass(frozen=True)
-class RunFinished:
-    run: dict
-    interrupted: bool
-
-
-Observer = Callable[[object], None]
-
-
 def new_run_id() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
@@ -128,8 +83,8 @@ class BenchEngine:
         on_chunk: Callable[[SSEEvent], None] | None = None,
         run_id: str | None = None,
     ):
-        """`observer` gets the events below; `on_chunk`, when given, gets each stamped SSE event of the request
-        in flight instead of its LiveRequest keeping them (the `--events` wire forwards them to another process)."""
+        """`observer` gets the events of fl_tui.bench.events; `on_chunk`, when given, gets each stamped SSE event
+        of the request in flight instead of its LiveRequest keeping them (the `--events` wire forwards them)."""
         if not models:
             raise ValueError("no models to benchmark")
         self.backend = backend
@@ -154,7 +109,7 @@ class BenchEngine:
         """Run the whole matrix; on cancellation (Ctrl-C, the UI's stop) still writes what finished."""
         self._writer = RunWriter(self.run_dir)
         per_model = self.settings.warmup + self.settings.rounds * len(self.prompt_set.prompts)
-        self.observer(RunStarted(self.run_id, self.run_dir, list(self.models), per_model))
+        self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), per_model))
         interrupted = False
         try:
             async with stream_client(self.settings.concurrency, self.settings.keep_alive) as client:
@@ -171,7 +126,7 @@ class BenchEngine:
             from fl_tui.bench.report import write_reports
 
             write_reports(self.run_dir, run)
-            self.observer(RunFinished(run, interrupted))
+            self.observer(RunFinished(self.run_dir, interrupted, run))
         return run
 
     def run_dict(self, *, finished: bool = False, interrupted: bool = False) -> dict:
@@ -245,7 +200,7 @@ class BenchEngine:
             return
         if entry.loaded and self.backend.supports(Capability.UNLOAD):  # a cold load needs the model out first
             await asyncio.to_thread(self.backend.unload, entry.id)
-        self.observer(ModelPhase(name, "loading"))
+        self.observer(ModelPhase(name, Phase.LOADING))
         rss_before = sampler.rss() if sampler else None
         start = time.perf_counter()
         await asyncio.to_thread(self.backend.load, entry.id)
@@ -256,10 +211,10 @@ class BenchEngine:
     async def _requests(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, mine: list) -> None:
         warm = Prompt(id="warm-up", prompt=self.settings.warmup_prompt)
         if self.settings.warmup:
-            self.observer(ModelPhase(name, "warm-up"))
+            self.observer(ModelPhase(name, Phase.WARMUP))
             for i in range(1, self.settings.warmup + 1):
                 await self._one(client, name, entry, warm, i, True, mine, time.perf_counter_ns())
-        self.observer(ModelPhase(name, "running"))
+        self.observer(ModelPhase(name, Phase.RUNNING))
         jobs = [(p, r) for r in range(1, self.settings.rounds + 1) for p in self.prompt_set.prompts]
         if self.settings.concurrency <= 1:
             for prompt, rnd in jobs:
@@ -321,7 +276,7 @@ class BenchEngine:
         load_error = result.error if result.load_s is None and result.error else None
         result.status, reason = stats.model_status(mine, load_error)
         result.error = result.error or reason
-        self.observer(ModelPhase(name, {"ok": "done"}.get(result.status, result.status), result.error))
+        self.observer(ModelPhase(name, Phase.DONE if result.status == "ok" else Phase(result.status), result.error))
         self.observer(ModelFinished(name, result))
 
     def _energy(self, mine: list[RequestResult]) -> float | None:

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 import collections
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import assert_never
 
 import numpy as np
 
-from fl_tui.bench.child import RunFailed
-from fl_tui.bench.engine import (
+from fl_tui.bench.events import (
+    Event,
     LiveRequest,
     ModelFinished,
     ModelPhase,
+    Phase,
     RequestFinished,
     RequestStarted,
+    RunFailed,
     RunFinished,
     RunStarted,
 )
 from fl_tui.bench.metrics import parse_events
+from fl_tui.bench.records import RequestResult
 from fl_tui.bench.stats import chunk_gaps
 from fl_tui.textsafe import plain
 
@@ -38,7 +43,7 @@ def _pct(values: list[float], q: float) -> float | None:
 class ModelRow:
     name: str
     total: int
-    status: str = "waiting"
+    status: Phase = Phase.WAITING
     detail: str | None = None
     done: int = 0
     ttft: list[float] = field(default_factory=list)
@@ -69,16 +74,16 @@ class InFlight:
 
 class LiveState:
     def __init__(self) -> None:
-        self.queue: collections.deque = collections.deque()  # appended by the engine's thread
+        self.queue: collections.deque[Event] = collections.deque()  # appended by the engine's thread
         self.rows: dict[str, ModelRow] = {}
         self.inflight: InFlight | None = None
         self.run_id: str | None = None
-        self.run_dir = None
+        self.run_dir: Path | None = None
         self.run: dict | None = None
         self.interrupted = False
         self.failure: str | None = None  # the run's process ended without finishing (RunFailed)
 
-    def observe(self, event: object) -> None:
+    def observe(self, event: Event) -> None:
         """The engine's observer: only an append, safe from its thread."""
         self.queue.append(event)
 
@@ -90,32 +95,35 @@ class LiveState:
             changed = True
         return self.tick() or changed
 
-    def apply(self, event: object) -> None:
-        if isinstance(event, RunStarted):
-            self.run_id, self.run_dir = event.run_id, event.run_dir
-            self.rows = {m: ModelRow(m, event.requests_per_model) for m in event.models}
-        elif isinstance(event, ModelPhase):
-            row = self.rows[event.model]
-            row.status, row.detail = event.phase, event.detail
-        elif isinstance(event, RequestStarted):
-            self.tick()  # finish reading the previous request before switching
-            self.inflight = InFlight(event.live)
-        elif isinstance(event, RequestFinished):
-            self._finished(self.rows[event.model], event.result)
-        elif isinstance(event, ModelFinished):
-            row = self.rows[event.model]
-            row.rss_peak_mb = event.result.rss_peak_mb
-            row.deterministic = event.result.deterministic
-        elif isinstance(event, RunFailed):
-            self.failure = event.message
-        elif isinstance(event, RunFinished):
-            self.tick()
-            self.run, self.interrupted = event.run, event.interrupted
-            for row in self.rows.values():
-                if row.status in ("waiting", "loading", "warm-up", "running"):
-                    row.status = "stopped" if event.interrupted else row.status
+    def apply(self, event: Event) -> None:
+        match event:
+            case RunStarted(run_id=run_id, run_dir=run_dir, models=models, requests_per_model=total):
+                self.run_id, self.run_dir = run_id, run_dir
+                self.rows = {m: ModelRow(m, total) for m in models}
+            case ModelPhase(model=model, phase=phase, detail=detail):
+                row = self.rows[model]
+                row.status, row.detail = phase, detail
+            case RequestStarted(live=live):
+                self.tick()  # finish reading the previous request before switching
+                self.inflight = InFlight(live)
+            case RequestFinished(model=model, result=result):
+                self._finished(self.rows[model], result)
+            case ModelFinished(model=model, result=result):
+                row = self.rows[model]
+                row.rss_peak_mb = result.rss_peak_mb
+                row.deterministic = result.deterministic
+            case RunFailed(message=message):
+                self.failure = message
+            case RunFinished(run=run, interrupted=interrupted):
+                self.tick()
+                self.run, self.interrupted = run, interrupted
+                for row in self.rows.values():
+                    if interrupted and row.status.active:
+                        row.status = Phase.STOPPED
+            case _:
+                assert_never(event)
 
-    def _finished(self, row: ModelRow, result) -> None:
+    def _finished(self, row: ModelRow, result: RequestResult) -> None:
         row.done += 1
         if result.warmup or result.status != "ok":
             return

@@ -5,6 +5,11 @@ holds the GIL for milliseconds (and a full garbage collection for tens), and an 
 would wait for it. So the Benchmark tab runs `fl-tui bench --events` as a child: the child stamps, measures and
 writes the run files exactly as headless; the app only reads these lines and draws.
 
+The codec is derived from the event types (fl_tui.bench.events), not written per event: a line is
+`{"k": <class name>, <field>: <value>, ...}`, each value turned to and from JSON by its field's annotation, so a
+new event or field needs no change here. Both ends are the same installed fl-tui, so class names are a stable
+enough tag. Bytes go as surrogate-escaped text under `ensure_ascii`, so a chunk's bytes come back exactly.
+
 The child writes through an asyncio pipe transport, which never blocks its loop (a slow reader only grows a
 buffer); stamps are taken before anything is written.
 """
@@ -12,45 +17,107 @@ buffer); stamps are taken before anything is written.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import json
 import sys
+import types
+import typing
+from array import array
+from enum import StrEnum
 from pathlib import Path
 
-from fl_tui.bench.engine import (
-    LiveRequest,
-    ModelFinished,
-    ModelPhase,
-    RequestFinished,
-    RequestStarted,
-    RunFinished,
-    RunStarted,
-)
-from fl_tui.bench.records import ModelResult, RequestResult
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.events import EVENT_TYPES, Event, LiveRequest, RequestStarted
 from fl_tui.connection.sse import SSEEvent
 
-
-def encode(event: object) -> dict | None:
-    if isinstance(event, RunStarted):
-        return {"k": "run", "run_id": event.run_id, "run_dir": str(event.run_dir), "models": event.models,
-                "per_model": event.requests_per_model}
-    if isinstance(event, ModelPhase):
-        return {"k": "phase", "model": event.model, "phase": event.phase, "detail": event.detail}
-    if isinstance(event, RequestStarted):
-        live = event.live
-        return {"k": "req", "model": live.model, "prompt_id": live.prompt_id, "prompt": live.prompt,
-                "round": live.round, "warmup": live.warmup}
-    if isinstance(event, RequestFinished):
-        return {"k": "done", "model": event.model, "result": event.result.to_json()}
-    if isinstance(event, ModelFinished):
-        return {"k": "model", "model": event.model, "result": event.result.to_json()}
-    if isinstance(event, RunFinished):
-        return {"k": "end", "interrupted": event.interrupted}
-    return None
+WIRE_TYPES: tuple[type, ...] = (*EVENT_TYPES, SSEEvent)  # SSEEvent: a token chunk of the request in flight
+_BY_NAME = {cls.__name__: cls for cls in WIRE_TYPES}
+_SCALARS = (bool, int, float, str)
 
 
-def encode_chunk(event: SSEEvent) -> dict:
-    return {"k": "c", "t": event.t_ns, "d": event.data.decode("utf-8", "replace"), "e": event.event}
+def _to_json(value: object) -> object:
+    match value:
+        case None | bool() | int() | float() | str():  # a StrEnum is a str: its value goes
+            return value
+        case Path():
+            return str(value)
+        case bytes():
+            return value.decode("utf-8", "surrogateescape")
+        case array():
+            return value.tolist()
+        case list() | tuple():
+            return [_to_json(v) for v in value]
+        case dict():
+            return {str(k): _to_json(v) for k, v in value.items()}
+        case _ if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: _to_json(getattr(value, f.name)) for f in _wire_fields(type(value))}
+    raise TypeError(f"no wire form for {type(value).__name__}")
+
+
+@functools.cache
+def _wire_fields(cls: type) -> tuple[dataclasses.Field, ...]:
+    return tuple(f for f in dataclasses.fields(cls) if f.metadata.get("wire", True))
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, object]:
+    return typing.get_type_hints(cls)
+
+
+def _expect(raw: object, kind: type | tuple[type, ...], hint: object) -> None:
+    if not isinstance(raw, kind) or (isinstance(raw, bool) and hint in (int, float)):
+        raise ValueError(f"expected {getattr(hint, '__name__', hint)}, got {raw!r:.60}")
+
+
+def _from_json(hint: object, raw: object) -> object:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if raw is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]  # the codec knows `X | None` only
+        return _from_json(inner, raw)
+    if origin in (list, tuple):
+        _expect(raw, list, hint)
+        return origin(_from_json(args[0], item) for item in raw)
+    if hint is dict or origin is dict:
+        _expect(raw, dict, hint)
+        return raw
+    if hint in (Path, bytes):
+        _expect(raw, str, hint)
+        return Path(raw) if hint is Path else raw.encode("utf-8", "surrogateescape")
+    if hint is array:
+        _expect(raw, list, hint)
+        return array("d", [_from_json(float, item) for item in raw])
+    if isinstance(hint, type) and issubclass(hint, StrEnum):
+        return hint(raw)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        _expect(raw, dict, hint)
+        wanted = _wire_fields(hint)
+        unknown = set(raw) - {f.name for f in wanted}
+        if unknown:
+            raise ValueError(f"{hint.__name__}: unknown fields {sorted(unknown)}")
+        hints = _hints(hint)
+        return hint(**{f.name: _from_json(hints[f.name], raw[f.name]) for f in wanted if f.name in raw})
+    if hint in _SCALARS:
+        _expect(raw, (int, float) if hint is float else hint, hint)
+        return float(raw) if hint is float else raw
+    raise TypeError(f"no wire form for {hint!r}")
+
+
+def encode(event: Event | SSEEvent) -> dict:
+    return {"k": type(event).__name__, **_to_json(event)}
+
+
+def decode(line: str) -> Event | SSEEvent:
+    """One wire line back to its event; ValueError for anything that is not one (bad JSON, kind, field, type)."""
+    msg = json.loads(line)
+    if not isinstance(msg, dict) or msg.get("k") not in _BY_NAME:
+        raise ValueError(f"not an event line: {line[:120]!r}")
+    cls = _BY_NAME[msg.pop("k")]
+    try:
+        return _from_json(cls, msg)
+    except TypeError as exc:  # a missing field: the dataclass's own complaint
+        raise ValueError(f"{cls.__name__}: {exc}") from exc
 
 
 class Decoder:
@@ -58,30 +125,18 @@ class Decoder:
 
     def __init__(self) -> None:
         self.live: LiveRequest | None = None
-        self.run_dir: Path | None = None
 
-    def decode(self, line: str) -> object | None:
-        msg = json.loads(line)
-        kind = msg["k"]
-        if kind == "c":
-            if self.live is not None:
-                self.live.events.append(SSEEvent(msg["t"], msg["d"].encode("utf-8"), msg["e"]))
-            return None
-        if kind == "run":
-            self.run_dir = Path(msg["run_dir"])
-            return RunStarted(msg["run_id"], self.run_dir, msg["models"], msg["per_model"])
-        if kind == "phase":
-            return ModelPhase(msg["model"], msg["phase"], msg["detail"])
-        if kind == "req":
-            self.live = LiveRequest(msg["model"], msg["prompt_id"], msg["prompt"], msg["round"], msg["warmup"])
-            return RequestStarted(self.live)
-        if kind == "done":
-            return RequestFinished(msg["model"], RequestResult(**msg["result"]))
-        if kind == "model":
-            return ModelFinished(msg["model"], ModelResult(**msg["result"]))
-        if kind == "end":
-            return RunFinished(load_run(self.run_dir), msg["interrupted"])
-        raise ValueError(f"unknown event kind {kind!r}")
+    def decode(self, line: str) -> Event | None:
+        match decode(line):
+            case SSEEvent() as chunk:
+                if self.live is not None:
+                    self.live.events.append(chunk)
+                return None
+            case RequestStarted(live=live) as event:
+                self.live = live
+                return event
+            case event:
+                return event
 
 
 class WireWriter:
@@ -105,8 +160,8 @@ class WireWriter:
         return cls(transport)
 
     @staticmethod
-    def _line(msg: dict) -> bytes:
-        return (json.dumps(msg, ensure_ascii=False) + "\n").encode("utf-8")
+    def line(event: Event | SSEEvent) -> bytes:
+        return (json.dumps(encode(event), ensure_ascii=True) + "\n").encode("ascii")
 
     def flush(self) -> None:
         if self._timer is not None:
@@ -116,14 +171,12 @@ class WireWriter:
             self.transport.write(b"".join(self._pending))
             self._pending = []
 
-    def observe(self, event: object) -> None:
-        msg = encode(event)
-        if msg is not None:
-            self._pending.append(self._line(msg))
-            self.flush()
+    def observe(self, event: Event) -> None:
+        self._pending.append(self.line(event))
+        self.flush()
 
     def chunk(self, event: SSEEvent) -> None:
-        self._pending.append(self._line(encode_chunk(event)))
+        self._pending.append(self.line(event))
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.BATCH_S, self.flush)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fl_tui import locations
 from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
+from fl_tui.bench.events import Event
 from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
@@ -96,7 +97,7 @@ async def _with_wire(engine: BenchEngine) -> dict:
     wire = await WireWriter.open()
     human = engine.observer
 
-    def both(event: object) -> None:
+    def both(event: Event) -> None:
         wire.observe(event)
         human(event)
 

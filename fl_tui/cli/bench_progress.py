@@ -8,7 +8,17 @@ from typing import TextIO
 
 import numpy as np
 
-from fl_tui.bench.engine import ModelFinished, ModelPhase, RequestFinished, RequestStarted, RunStarted
+from fl_tui.bench.events import (
+    Event,
+    ModelFinished,
+    ModelPhase,
+    Phase,
+    RequestFinished,
+    RequestStarted,
+    RunFailed,
+    RunFinished,
+    RunStarted,
+)
 from fl_tui.textsafe import plain
 
 
@@ -31,37 +41,38 @@ class BenchProgress:
         self.current = ""
         self._last_draw = 0.0
 
-    def __call__(self, event: object) -> None:
-        if isinstance(event, RunStarted):
-            self.per_model = event.requests_per_model
-            self.total = event.requests_per_model * len(event.models)
-            self._line(f"run {event.run_id} -> {event.run_dir}")
-        elif isinstance(event, ModelPhase):
-            if event.phase == "loading":
-                self.model, self.ttfts = plain(event.model), []
-            detail = f": {plain(event.detail, keep_newlines=False)}" if event.detail else ""
-            self._line(f"{plain(event.model)}: {event.phase}{detail}")
-        elif isinstance(event, RequestStarted):
-            live = event.live
-            self.current = f"{live.prompt_id} {'warm-up' if live.warmup else 'round'} {live.round}"
-            self._draw()
-        elif isinstance(event, RequestFinished):
-            self.done += 1
-            self.model_ran += 1
-            r = event.result
-            if not r.warmup and r.status == "ok" and r.ttft_ms is not None:
-                self.ttfts.append(r.ttft_ms)
-            if not self.tty:
-                outcome = "ok" if r.status == "ok" else f"FAILED: {plain(r.error or '', keep_newlines=False)}"
-                print(
-                    f"  {plain(r.prompt_id)} {'w' if r.warmup else 'r'}{r.round} {outcome} "
-                    f"ttft {_ms(r.ttft_ms)} e2e {_ms(r.e2e_ms)} tokens {r.output_tokens}",
-                    file=self.stream, flush=True,
-                )
-            self._draw()
-        elif isinstance(event, ModelFinished):
-            self.total -= self.per_model - self.model_ran  # a failed model skips what it did not run
-            self.model_ran = 0
+    def __call__(self, event: Event) -> None:
+        match event:
+            case RunStarted():
+                self.per_model = event.requests_per_model
+                self.total = event.requests_per_model * len(event.models)
+                self._line(f"run {event.run_id} -> {event.run_dir}")
+            case ModelPhase():
+                if event.phase == Phase.LOADING:
+                    self.model, self.ttfts = plain(event.model), []
+                detail = f": {plain(event.detail, keep_newlines=False)}" if event.detail else ""
+                self._line(f"{plain(event.model)}: {event.phase}{detail}")
+            case RequestStarted(live=live):
+                self.current = f"{live.prompt_id} {'warm-up' if live.warmup else 'round'} {live.round}"
+                self._draw()
+            case RequestFinished(result=r):
+                self.done += 1
+                self.model_ran += 1
+                if not r.warmup and r.status == "ok" and r.ttft_ms is not None:
+                    self.ttfts.append(r.ttft_ms)
+                if not self.tty:
+                    outcome = "ok" if r.status == "ok" else f"FAILED: {plain(r.error or '', keep_newlines=False)}"
+                    print(
+                        f"  {plain(r.prompt_id)} {'w' if r.warmup else 'r'}{r.round} {outcome} "
+                        f"ttft {_ms(r.ttft_ms)} e2e {_ms(r.e2e_ms)} tokens {r.output_tokens}",
+                        file=self.stream, flush=True,
+                    )
+                self._draw()
+            case ModelFinished():
+                self.total -= self.per_model - self.model_ran  # a failed model skips what it did not run
+                self.model_ran = 0
+            case RunFinished() | RunFailed():
+                pass  # the report, printed after the run, says how it ended
 
     def _p95(self) -> str:
         return f"{np.percentile(self.ttfts, 95, method='linear'):.1f} ms" if self.ttfts else "-"

@@ -1,0 +1,101 @@
+"""What the benchmark engine tells its observer: one union of frozen dataclasses, matched by every consumer.
+
+The engine emits them; `fl_tui.bench.wire` derives the `--events` JSON lines from these types; the live view,
+the headless progress line and the child-process reader dispatch on them with `match`. `RunFailed` never comes
+from the engine: whoever watches a run in another process says so when that run cannot finish.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from fl_tui.bench.records import ModelResult, RequestResult
+from fl_tui.connection.sse import SSEEvent
+
+NOT_ON_WIRE = {"wire": False}  # field metadata: the wire leaves this field out and the reader fills it in
+
+
+class Phase(StrEnum):
+    """Where a model is in a run. The engine reports loading to failed; waiting and stopped are the live view's."""
+
+    WAITING = "waiting"
+    LOADING = "loading"
+    WARMUP = "warm-up"
+    RUNNING = "running"
+    DONE = "done"
+    PARTIAL = "partial"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+    @property
+    def active(self) -> bool:
+        return self in (Phase.WAITING, Phase.LOADING, Phase.WARMUP, Phase.RUNNING)
+
+
+@dataclass
+class LiveRequest:
+    """The request in flight; `events` grows as the bytes arrive (stamped, unparsed), so it is not frozen."""
+
+    model: str
+    prompt_id: str
+    prompt: str
+    round: int
+    warmup: bool
+    events: list[SSEEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    run_id: str
+    run_dir: Path
+    models: tuple[str, ...]
+    requests_per_model: int  # warm-up included
+
+
+@dataclass(frozen=True)
+class ModelPhase:
+    model: str  # as requested
+    phase: Phase
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestStarted:
+    live: LiveRequest
+
+
+@dataclass(frozen=True)
+class RequestFinished:
+    model: str  # as requested
+    result: RequestResult
+
+
+@dataclass(frozen=True)
+class ModelFinished:
+    model: str  # as requested
+    result: ModelResult
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The run is written. `run` is its run.json; the wire sends only the folder, where the reader loads it."""
+
+    run_dir: Path
+    interrupted: bool
+    run: dict | None = field(default=None, compare=False, metadata=NOT_ON_WIRE)
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    """A run watched in another process ended without finishing (a crash, a bad line): what went wrong."""
+
+    message: str
+
+
+Event = RunStarted | ModelPhase | RequestStarted | RequestFinished | ModelFinished | RunFinished | RunFailed
+EVENT_TYPES: tuple[type, ...] = typing.get_args(Event)
+Observer = Callable[[Event], None]

@@ -1,0 +1,72 @@
+"""What the Benchmark tab's thread workers post back to the UI: typed, so a handler reacts to what was found."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+from textual.message import Message
+
+from fl_tui.bench.child import ChildRun
+
+
+@dataclass
+class HostFound(Message):
+    """The process that serves the models (for the live RSS reading), or None when there is none to watch."""
+
+    process: psutil.Process | None
+
+
+@dataclass
+class RunLaunched(Message):
+    child: ChildRun
+
+
+@dataclass
+class RunEnded(Message):
+    """The run finished (or was stopped) and its files are written."""
+
+    run: dict
+    folder: Path
+
+
+@dataclass
+class RunBroke(Message):
+    """The run could not start, or its process ended without finishing it: what went wrong."""
+
+    title: str
+    error: str
+
+
+@dataclass
+class RunOpened(Message):
+    run: dict
+    folder: Path
+
+
+@dataclass
+class QualityRead(Message):
+    """People's scores of `run`, by model (None: nobody has scored it)."""
+
+    run: dict
+    quality: dict | None
+
+
+@dataclass
+class Exported(Message):
+    names: list[str]
+    folder: Path
+
+
+@dataclass
+class ComparisonReady(Message):
+    text: str
+
+
+@dataclass
+class BenchProblem(Message):
+    """A run that cannot be opened or compared (a bad file): shown as an error notification."""
+
+    title: str
+    error: str

@@ -9,9 +9,12 @@ from __future__ import annotations
 import httpx
 
 from fl_tui.connection.base import Backend, BackendError, Capability, CatalogState, ModelEntry, Status
+from fl_tui.connection.bounded import request_bounded
 from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.connection.probe import normalize_endpoint, unreachable
 from fl_tui.connection.process import pid_listening_on
+from fl_tui.limits import CONTROL_ANSWER_MAX
+from fl_tui.redact import redact_url
 
 NO_MANAGEMENT = "an OpenAI-compatible server has no model management"
 
@@ -80,12 +83,20 @@ class HttpBackend(Backend):
 
     @property
     def endpoint(self) -> str:
+        """The URL to connect to, credentials included: never shown (`shown_endpoint` is)."""
         return self.base_url
 
+    @property
+    def shown_endpoint(self) -> str:
+        return redact_url(self.base_url) or self.base_url
+
     def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """Every control-plane answer is read up to CONTROL_ANSWER_MAX (an error body up to ERROR_BODY_MAX)."""
         kwargs.setdefault("timeout", self.timeout)
         try:
-            return self._client.request(method, self.base_url + path, **kwargs)
+            return request_bounded(
+                self._client, method, self.base_url + path, what=f"{method} {path}", cap=CONTROL_ANSWER_MAX, **kwargs
+            )
         except httpx.TransportError as exc:
             raise unreachable(self.base_url, exc, self.timeout) from exc
 
@@ -132,7 +143,7 @@ class OpenAICompatBackend(HttpBackend):
     def status(self) -> Status:
         ids = self._server_model_ids()
         return Status(
-            endpoint=self.base_url,
+            endpoint=self.shown_endpoint,
             backend=self.kind,
             generation=None,
             cache_path=None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from fl_tui.redact import redact_text
+
 # C0 controls except tab and newline, DEL, C1 controls (which include the 8-bit CSI, 0x9b), and the bidi
 # embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which reorder what a terminal shows.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -20,8 +22,9 @@ def whole_unicode(text: str) -> str:
 
 
 def plain(text: object, *, keep_newlines: bool = True) -> str:
-    """Escape sequences removed whole, other control characters shown as U+FFFD; never styled by anyone."""
-    s = _ANSI.sub("", whole_unicode(str(text)))
+    """Escape sequences removed whole, other control and bidi characters shown as U+FFFD, lone surrogates too, and
+    credentials in URLs masked (`user:***@host`); never styled by anyone. Every outside string shown goes here."""
+    s = redact_text(_ANSI.sub("", whole_unicode(str(text))))
     s = _CONTROL.sub("\ufffd", s)
     return s if keep_newlines else s.replace("\n", " ").replace("\t", " ")
 

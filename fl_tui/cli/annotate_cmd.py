@@ -160,7 +160,7 @@ def run_judge(args: argparse.Namespace) -> int:
                 try:
                     backend.unload(entry.id)
                 except BackendError as exc:  # the scores are saved; say so and carry on
-                    print(f"fl-tui: warning: unloading {entry.id} failed: {exc}", file=sys.stderr)
+                    print(f"fl-tui: warning: unloading {plain(entry.id)} failed: {plain(exc)}", file=sys.stderr)
     judged = len(summary.outcomes)
     print(f"judge {plain(summary.rater)}: {judged} item{'s' if judged != 1 else ''} judged, {summary.scored} scored, "
           f"{summary.unscored} unscored; {summary.attempts} attempts, {summary.retries} retries "

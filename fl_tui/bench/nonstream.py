@@ -32,6 +32,9 @@ def not_a_stream(rec: StreamRecord, chunks: int) -> str | None:
     facts.append(f"{rec.body_bytes} bytes")
     if rec.body_bytes == 0:
         return f"empty answer, not an event stream ({', '.join(facts)})"
+    encoded = (rec.content_encoding or "identity").strip().lower() != "identity"
+    if encoded:  # the request asked for identity: compressed bytes cannot be split into events
+        return f"a compressed answer, not a readable event stream ({', '.join(facts)}); Accept-Encoding was identity"
     if kind == _EVENT_STREAM:
         return None  # an event stream without a complete event: "ended early" says it
     what = "a JSON answer, not an event stream (was stream: true ignored?)" if "json" in kind else "not an event stream"

@@ -21,3 +21,8 @@ LINE_MAX = 64 * KiB  # one progress line of the legacy download stream
 SMALL_FILE_MAX = 4 * MiB  # config.toml, models.json, prompt sets, rubric files
 RUN_FILE_MAX = 256 * MiB  # run.json, requests.jsonl, annotation files
 JSON_DEPTH_MAX = 64  # nesting of arrays and objects in any JSON file read
+
+
+def size_text(n: int) -> str:
+    """`16 MiB`, `64 KiB`: how a bound is named in messages and the README."""
+    return f"{n // MiB} MiB" if n >= MiB and n % MiB == 0 else f"{n // KiB} KiB"

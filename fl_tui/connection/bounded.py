@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 
 from fl_tui.connection.base import BackendError
-from fl_tui.limits import ERROR_BODY_MAX, KiB, MiB
+from fl_tui.limits import ERROR_BODY_MAX, size_text
 
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")  # the body kept is decoded
 
@@ -27,10 +27,6 @@ class AnswerTooLarge(BackendError):
 
 class DeadlineExceeded(httpx.TimeoutException):
     """The overall deadline passed while a request was still being answered."""
-
-
-def size_text(n: int) -> str:
-    return f"{n // MiB} MiB" if n >= MiB and n % MiB == 0 else f"{n // KiB} KiB"
 
 
 class Deadline:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from fl_tui.connection.sse import SSEEvent, SSEParser
-from fl_tui.limits import ERROR_BODY_MAX, EVENT_SLACK, EVENTS_PER_TOKEN, NON_STREAM_PREVIEW, STREAM_MAX_BYTES
+from fl_tui.limits import ERROR_BODY_MAX, EVENT_SLACK, EVENTS_PER_TOKEN, NON_STREAM_PREVIEW, STREAM_MAX_BYTES, size_text
 
 
 def stream_client(concurrency: int = 1, keep_alive: bool = False) -> httpx.AsyncClient:
@@ -135,7 +135,7 @@ async def stream_chat(
                     if len(rec.head) < NON_STREAM_PREVIEW:
                         rec.head = (rec.head + chunk)[:NON_STREAM_PREVIEW]
                     if rec.body_bytes > STREAM_MAX_BYTES:
-                        rec.cut = f"stream cut at {STREAM_MAX_BYTES // 2**20} MiB (the byte cap)"
+                        rec.cut = f"stream cut at {size_text(STREAM_MAX_BYTES)} (the byte cap)"
                         return rec
                     for ev in parser.feed(chunk, stamp):
                         rec.events.append(ev)

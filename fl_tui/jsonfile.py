@@ -29,6 +29,8 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _SCALAR = re.compile(r'[^ \t\n\r,:\[\]{}"]+')  # a number, true/false/null, or NaN/Infinity (json.loads accepts them)
 _BARE_KEY = re.compile(r"[\w-]+")
 _KEY_TAG = "[key]"  # pydantic ends a loc with this when a dict key, not its value, is wrong
+# A \\uD800-\\uDFFF escape (after an even run of backslashes, so it is one): JSON allows it, UTF-8 cannot hold it.
+_SURROGATE_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*(\\u[dD][89a-fA-F][0-9a-fA-F]{2})")
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _BRACKET_OR_STRING = re.compile(r'[\[\]{}]|"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
@@ -46,12 +48,15 @@ def load_validated(path: Path, adapter: pydantic.TypeAdapter[T], limit: int = SM
     return validate(path, text, data, adapter)
 
 
-def read_json(path: Path, limit: int = SMALL_FILE_MAX) -> tuple[str, object]:
+def read_json(path: Path, limit: int = SMALL_FILE_MAX, *, lone_surrogates: bool = False) -> tuple[str, object]:
     """The text is returned with the value so that later schema errors can be placed in it. Files over `limit`
     bytes, files that are not regular (FIFOs, devices) and nesting deeper than JSON_DEPTH_MAX are refused: what is
-    read back is then safe to copy, validate and write again without recursion trouble."""
+    read back is then safe to copy, validate and write again without recursion trouble. So are lone surrogate
+    escapes, unless the caller keeps them (annotation notes round-trip them as escapes)."""
     text = decode_text(path, read_input(Path(path), limit))
     _check_depth(path, text)
+    if not lone_surrogates:
+        _check_surrogates(path, text)
     try:
         return text, json.loads(text)
     except json.JSONDecodeError as exc:
@@ -159,6 +164,24 @@ def _skip_value(text: str, pos: int) -> int:
 
 def _skip_whitespace(text: str, pos: int) -> int:
     return _WHITESPACE.match(text, pos).end()
+
+
+def _check_surrogates(path: Path, text: str) -> None:
+    """A lone surrogate escape decodes to a string no file or terminal can take: refused here, with its place.
+    A high one directly followed by a low one is a pair (one character) and fine."""
+    if "\\u" not in text:
+        return
+    units = [(m.start(1), m.end(1), int(m.group(1)[2:], 16)) for m in _SURROGATE_ESCAPE.finditer(text)]
+    for i, (begin, end, unit) in enumerate(units):
+        if unit < 0xDC00:  # high: a low one must follow at once
+            nxt = units[i + 1] if i + 1 < len(units) else None
+            paired = nxt is not None and nxt[0] == end and nxt[2] >= 0xDC00
+        else:  # low: a high one must come just before
+            prev = units[i - 1] if i else None
+            paired = prev is not None and prev[1] == begin and prev[2] < 0xDC00
+        if not paired:
+            line, col = _line_col(text, begin)
+            raise FileProblem(path, f"a lone surrogate {text[begin:end]} is not a character", line, col)
 
 
 def _check_depth(path: Path, text: str) -> None:

@@ -155,7 +155,7 @@ def load_annotations(path: Path | str, run: Mapping | None = None) -> Annotation
     `run` (a run.json dict, when given): the same run_id, every item one of its measured requests, every score
     for an aspect of the item's prompt. Nothing is written."""
     path = Path(path)
-    text, data = read_json(path, RUN_FILE_MAX)
+    text, data = read_json(path, RUN_FILE_MAX, lone_surrogates=True)  # see dumps()
     if not isinstance(data, dict):
         raise FileProblem(path, f"not an fl-tui annotation file: expected a JSON object with schema "
                           f"{ANNOTATIONS_SCHEMA!r}", 1, 1)

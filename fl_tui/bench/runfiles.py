@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 from fl_tui.bench.records import RUN_SCHEMA
+from fl_tui.bench.runschema import RUN_ADAPTER
 from fl_tui.errors import FileProblem
 from fl_tui.fileio import read_input
-from fl_tui.jsonfile import problem_at, read_json
+from fl_tui.jsonfile import problem_at, read_json, validate
 from fl_tui.limits import RUN_FILE_MAX
 
 RUN_FILE = "run.json"
@@ -29,9 +30,7 @@ def load_run(path: Path | str) -> dict:
         found = "no schema" if "schema" not in data else f"schema {json.dumps(schema)[:60]}"
         where = ("schema",) if "schema" in data else ()
         raise problem_at(path, text, where, f"not an fl-tui run: {found}, expected {RUN_SCHEMA!r}")
-    for key in ("models", "requests"):
-        if not isinstance(data.get(key, []), list):
-            raise problem_at(path, text, (key,), f"{key}: expected a list")
+    validate(path, text, data, RUN_ADAPTER)  # the dict is what callers read; this checks every known field's type
     data.setdefault("models", [])
     data.setdefault("requests", [])
     return data

@@ -70,7 +70,17 @@ def export_rows(files: list[AnnotationFile]) -> list[dict]:
 
 
 def render_jsonl(rows: list[dict]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return "".join(_json_line(row) + "\n" for row in rows)
+
+
+def _json_line(row: dict) -> str:
+    """UTF-8 where it can be; a note keeping a lone surrogate (see store.dumps) is written with escapes instead."""
+    line = json.dumps(row, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(row)
+    return line
 
 
 def _csv_value(value: object) -> object:

@@ -36,6 +36,7 @@ MODELS = (
     "surrogate-split", "lone-surrogate", "deep-nesting", "usage-negative", "usage-bool", "usage-string",
     "finish-error", "finish-odd", "escape-error", "done-then-more",
 )
+ODD_IDS = ("odd-\ud800-id", "rtl-\u202etxt.exe", "red-\x1b[31m-id")  # listed by /v1/models only
 
 
 def _json(obj: object) -> bytes:
@@ -144,7 +145,8 @@ class HostileServer:
         elif route == "/v1/models" and mode in ("huge", "drip", "driphead"):
             await {"huge": self._huge, "drip": self._drip, "driphead": self._driphead}[mode](writer)
         elif route == "/v1/models":
-            writer.write(_whole("200 OK", _json({"object": "list", "data": [{"id": m} for m in MODELS]})))
+            listed = [{"id": m} for m in (*MODELS, *ODD_IDS)]
+            writer.write(_whole("200 OK", _json({"object": "list", "data": listed})))
         elif route == "/v1/chat/completions" and method == "POST":
             await self._chat(json.loads(body)["model"], writer)
         else:

@@ -165,6 +165,13 @@ def test_status_against_a_server_that_answers_escapes_prints_none(server):
     assert not any(e in stdout + stderr for e in ESCAPES), repr(stderr)
 
 
+def test_models_list_shows_odd_server_ids_inert(server):
+    code, stdout, stderr, _ = _cli("--endpoint", server.endpoint("ok"), "models", "list")
+    assert code == 0, stderr
+    assert "odd-\ufffd-id" in stdout and "rtl-\ufffdtxt.exe" in stdout and "red--id" in stdout
+    assert not any(e in stdout + stderr for e in ESCAPES), repr(stdout)
+
+
 def test_credentials_in_the_endpoint_appear_nowhere(server, tmp_path):
     url = server.endpoint("ok").replace("http://", "http://alice:hunter2@")
     out = tmp_path / "run"

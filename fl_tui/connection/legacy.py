@@ -28,6 +28,7 @@ from fl_tui.connection.foundry_cli import PERCENT, FoundryCli
 from fl_tui.connection.openai_compat import FoundryHttpBackend, error_message, first_line, id_list
 from fl_tui.connection.probe import unreachable
 from fl_tui.limits import ERROR_BODY_MAX, LINE_MAX
+from fl_tui.textsafe import whole_unicode
 
 NOT_DOWNLOADED = "No OpenAIService provider found for modelName"
 NO_REMOVE = "the legacy service has no route to remove a model; install the foundry CLI"
@@ -43,7 +44,7 @@ def _number(value: object) -> float | None:
 
 
 def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return whole_unicode(value) if isinstance(value, str) and value else None
 
 
 def catalog_entry(raw: dict, *, cached: bool = False, loaded: bool = False) -> ModelEntry | None:

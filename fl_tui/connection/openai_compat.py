@@ -15,12 +15,14 @@ from fl_tui.connection.probe import normalize_endpoint, unreachable
 from fl_tui.connection.process import pid_listening_on
 from fl_tui.limits import CONTROL_ANSWER_MAX
 from fl_tui.redact import redact_url
+from fl_tui.textsafe import whole_unicode
 
 NO_MANAGEMENT = "an OpenAI-compatible server has no model management"
 
 
 def first_line(text: str, limit: int = 200) -> str:
-    for line in text.splitlines():
+    """The first non-blank line, cut at `limit`, and made whole (no lone surrogate reaches a message or a file)."""
+    for line in whole_unicode(text).splitlines():
         if line.strip():
             line = line.strip()
             return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -60,7 +62,7 @@ def id_list(body: object, what: str) -> list[str]:
     for item in body:
         value = (item.get("id") or item.get("name")) if isinstance(item, dict) else item
         if isinstance(value, str) and value:
-            ids.append(value)
+            ids.append(whole_unicode(value))  # an id with a lone surrogate could not be written to run.json
     return ids
 
 

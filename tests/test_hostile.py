@@ -205,3 +205,16 @@ def test_memory_stays_flat_against_endless_answers(server, tmp_path):
     growth_mib = (peak - baseline) / 1024
     print(f"peak RSS: baseline {baseline / 1024:.0f} MiB, against endless answers {peak / 1024:.0f} MiB")
     assert growth_mib < 64, (baseline, peak)
+
+
+async def test_queue_time_reaches_the_report_at_concurrency_above_one(server, tmp_path):
+    backend = OpenAICompatBackend(server.endpoint("ok"))
+    out = tmp_path / "run"
+    try:
+        settings = BenchSettings(rounds=6, warmup=0, max_tokens=4, concurrency=3)
+        run = await BenchEngine(backend, ["good"], ONE_PROMPT, settings, out).run()
+    finally:
+        backend.close()
+    assert all(r["status"] == "ok" and r["queue_ms"] >= 0 for r in run["requests"])
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Client queue time" in report and "| good | 6 |" in report

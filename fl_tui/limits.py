@@ -16,6 +16,7 @@ EVENTS_PER_TOKEN = 4  # a stream may carry max_tokens x this (+ EVENT_SLACK) eve
 EVENT_SLACK = 16  # role, finish, usage and [DONE] chunks, keep-alives
 NON_STREAM_PREVIEW = 120  # bytes of a 200 answer that is not an event stream, shown in its error
 DETECT_DEADLINE_S = 10.0  # the whole endpoint detection (up to three probes), not per read
+CONTROL_DEADLINE_S = 60.0  # one control-plane request, start to last byte (reads also time out at 10 s each)
 LINE_MAX = 64 * KiB  # one progress line of the legacy download stream
 
 SMALL_FILE_MAX = 4 * MiB  # config.toml, models.json, prompt sets, rubric files

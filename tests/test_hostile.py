@@ -122,6 +122,17 @@ def test_detection_has_one_deadline_for_a_dripping_server(server, mode):
         detect(server.endpoint(mode), timeout=5, deadline_s=1)
 
 
+@pytest.mark.parametrize("mode", ["drip", "driphead"])
+def test_a_control_plane_request_has_one_deadline_too(server, mode):
+    backend = OpenAICompatBackend(server.endpoint(mode))
+    backend.control_deadline_s = 1
+    try:
+        with pytest.raises(BackendError, match=r"cannot reach .*: no complete answer within 1 s"):
+            backend.list_models()
+    finally:
+        backend.close()
+
+
 def test_a_huge_model_list_is_refused_not_kept(server):
     backend = OpenAICompatBackend(server.endpoint("huge"))
     try:
@@ -218,3 +229,17 @@ async def test_queue_time_reaches_the_report_at_concurrency_above_one(server, tm
     assert all(r["status"] == "ok" and r["queue_ms"] >= 0 for r in run["requests"])
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Client queue time" in report and "| good | 6 |" in report
+
+
+async def test_a_model_error_quoting_a_server_keeps_its_escapes_out_of_run_json(server, tmp_path):
+    backend = OpenAICompatBackend(server.endpoint("osc"))
+    out = tmp_path / "run"
+    try:
+        run = await BenchEngine(backend, ["good"], ONE_PROMPT, BenchSettings(rounds=1, warmup=0), out).run()
+    finally:
+        backend.close()
+    (model,) = run["models"]
+    assert model["status"] == "failed" and "GET /v1/models: HTTP 404: nothing here" in model["error"]
+    for name in ("run.json", "report.md", "report.csv"):
+        text = (out / name).read_text(encoding="utf-8")
+        assert not any(e in text for e in ESCAPES), name

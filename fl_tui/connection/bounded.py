@@ -57,11 +57,15 @@ class _Watchdog:
         self._timer.daemon = True
 
     def trace(self, name: str, info: dict) -> None:
-        if name != "connection.connect_tcp.complete":
-            return
-        stream = info.get("return_value")
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if sock is None:
+        if name == "connection.connect_tcp.complete":
+            self.watch(info.get("return_value"))
+
+    def watch(self, stream: object) -> None:
+        """Shut this network stream's socket down at the deadline (a reused keep-alive connection is never
+        traced as connecting: `request_bounded` passes it here once the headers are in)."""
+        get_extra_info = getattr(stream, "get_extra_info", None)
+        sock = get_extra_info("socket") if get_extra_info is not None else None
+        if not isinstance(sock, socket.socket):
             return
         with self._lock:
             self._sockets.append(sock)
@@ -123,6 +127,8 @@ def request_bounded(
     try:
         with watchdog if watchdog is not None else contextlib.nullcontext():
             response = client.send(request, stream=True)
+            if watchdog is not None:
+                watchdog.watch(response.extensions.get("network_stream"))
             try:
                 limit = cap if response.status_code < 400 else min(cap, ERROR_BODY_MAX)
                 body, more = read_capped(response, limit, deadline)

@@ -17,10 +17,13 @@ from hypothesis import strategies as st
 from runfactory import sample_run
 
 from fl_tui.bench.compare import compare_runs
+from fl_tui.bench.metrics import request_result
 from fl_tui.bench.report import render_csv, render_markdown
 from fl_tui.bench.runfiles import load_run
 from fl_tui.cli.annotate_cmd import render_jsonl
 from fl_tui.config import load_settings
+from fl_tui.connection.chat import StreamRecord
+from fl_tui.connection.sse import SSEEvent
 from fl_tui.errors import FileProblem
 from fl_tui.prompts import load_prompt_set
 
@@ -127,3 +130,26 @@ def test_the_shipped_examples_still_load():
 def test_an_export_of_a_note_keeping_a_lone_surrogate_encodes():
     text = render_jsonl([{"note": "bad \ud800 note"}, {"note": "fine ü"}])
     assert text.encode("utf-8") == b'{"note": "bad \\ud800 note"}\n{"note": "fine \xc3\xbc"}\n'
+
+
+EVENT_DATA = st.one_of(
+    st.binary(max_size=60),
+    VALUES.map(lambda v: _dumps(v).encode()),
+    VALUES.map(lambda v: _dumps({"choices": [{"delta": {"content": v}, "finish_reason": v}], "usage": {
+        "completion_tokens": v, "prompt_tokens": v}}).encode()),
+    DEEP.map(str.encode),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(events=st.lists(st.tuples(EVENT_DATA, st.sampled_from([None, "error", "ping"])), max_size=6),
+       status=st.sampled_from([200, 200, 302, 500]))
+def test_scoring_any_stream_is_total_and_its_record_saves(events, status):
+    rec = StreamRecord(scheduled_ns=0, t0_ns=10, headers_ns=20, end_ns=99, status_code=status,
+                       events=[SSEEvent(30 + i, data, name) for i, (data, name) in enumerate(events)],
+                       error_body="\x1b]52;c;eA==\x07 \ud800" if status >= 400 else None)
+    result = request_result(rec, id="r", model="m", prompt_id="p", round=1, warmup=False, run_start_ns=0)
+    assert result.status in ("ok", "failed")
+    assert (result.output_tokens is None) or (isinstance(result.output_tokens, int) and result.output_tokens >= 0)
+    json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")  # requests.jsonl can always be written
+    assert "\x1b" not in (result.error or "")

@@ -153,3 +153,11 @@ def test_scoring_any_stream_is_total_and_its_record_saves(events, status):
     assert (result.output_tokens is None) or (isinstance(result.output_tokens, int) and result.output_tokens >= 0)
     json.dumps(result.to_json(), ensure_ascii=False).encode("utf-8")  # requests.jsonl can always be written
     assert "\x1b" not in (result.error or "")
+
+
+def test_undecodable_bytes_in_a_prompt_or_a_model_name_are_refused_up_front():
+    endpoint = ("--endpoint", "http://127.0.0.1:9")
+    result = run_cli(*endpoint, "bench", "--models", "x", env={"BENCH_PROMPT": "caf\udce9"})  # b"caf\xe9", Latin-1
+    assert result.returncode == 2 and "BENCH_PROMPT is not valid UTF-8 text (byte 4)" in result.stderr, result.stderr
+    result = run_cli(*endpoint, "bench", env={"BENCH_MODELS": "m\udcff"})
+    assert result.returncode == 2 and "BENCH_MODELS is not valid UTF-8 text" in result.stderr, result.stderr

@@ -61,7 +61,7 @@ class StreamRecord:
     """What one streamed request looked like on the wire, with monotonic nanosecond stamps."""
 
     scheduled_ns: int  # when the caller asked for the request (before any connection work)
-    t0_ns: int | None = None  # request fully written to the socket
+    t0_ns: int | None = None  # the request's last bytes handed to the socket (stamped just before the write)
     headers_ns: int | None = None  # response headers received
     end_ns: int | None = None  # stream closed (or cut)
     status_code: int | None = None
@@ -106,7 +106,10 @@ async def stream_chat(
     perf = time.perf_counter_ns
 
     async def trace(name: str, info: dict) -> None:
-        if name == "http11.send_request_body.complete":
+        # t0 just before the body (the request's last bytes) is handed to the socket: nothing between this stamp
+        # and the write yields to the event loop, while after the write anyio yields once, and with other
+        # requests in flight a stamp taken at "complete" waited for them (TTFTs under the server's own showed it).
+        if name == "http11.send_request_body.started":
             rec.t0_ns = perf()
         elif name == "http11.receive_response_headers.complete":
             rec.headers_ns = perf()

@@ -97,7 +97,7 @@ def test_definitions_section_states_the_formulas(run):
     md = render_markdown(run)
     defs = md.split("## How these figures are defined", 1)[1]
     for fragment in (
-        "t0", "fully written to the socket",
+        "t0", "last bytes are handed to the socket",
         "TTFT** = first event whose delta has non-empty `content`, `reasoning_content`/`reasoning`, or `tool_calls`",
         "role-only", "last token-bearing event - t0 (not the usage chunk, not `[DONE]`)",
         "(E2E - TTFT) / (N - 1)", "1 / TPOT", "N / E2E (includes TTFT)", "usage.completion_tokens",

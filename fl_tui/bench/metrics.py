@@ -1,7 +1,8 @@
 """Turn one recorded stream into a `RequestResult`, after the stream has ended (the stamps were taken on arrival).
 
 The definitions are those of notes/metrics.md, stated again in every report:
-- t0: the request fully written to the socket; every interval below is measured from it.
+- t0: the request's last bytes handed to the socket (stamped just before that write); every interval below is
+  measured from it.
 - headers latency = response headers - t0 (kept apart from TTFT).
 - TTFT = first event whose delta has non-empty `content`, `reasoning_content`/`reasoning` or `tool_calls`, minus t0.
   A role-only first chunk (`{"role": "assistant", "content": ""}`) is not a token.

@@ -36,3 +36,9 @@ def csv_cell(value: object) -> object:
         if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
             return "'" + value
     return value
+
+
+def json_text(text: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`) with C1 controls, DEL and bidi marks written as
+    \\uXXXX escapes: the same value, but inert on a terminal. json.dumps escapes only the C0 controls itself."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -243,3 +243,33 @@ async def test_a_model_error_quoting_a_server_keeps_its_escapes_out_of_run_json(
     for name in ("run.json", "report.md", "report.csv"):
         text = (out / name).read_text(encoding="utf-8")
         assert not any(e in text for e in ESCAPES), name
+
+
+EVIL = "\x1b]52;c;cHduZWQ=\x07\x9b31m\x7f\u202e\u2066"  # OSC 52, 8-bit CSI, DEL, a bidi override and an isolate
+
+
+def test_no_escape_reaches_the_terminal_from_any_command_that_prints(server, tmp_path):
+    out = tmp_path / "run"
+    code, stdout, stderr, _ = _cli("--endpoint", server.endpoint("ok"), "bench", "--models",
+                                   "escape-error,lone-surrogate,good", "--rounds", "1", "--warmup", "0",
+                                   "--max-tokens", "4", "--out", str(out))
+    assert code == 1, stderr  # escape-error failed; the models after it ran
+    statuses = [m["status"] for m in json.loads((out / "run.json").read_text(encoding="utf-8"))["models"]]
+    assert statuses == ["failed", "ok", "ok"]
+    printed = [stdout, stderr]
+
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))  # now a run edited to carry escapes everywhere
+    run["run_id"] = f"id{EVIL}"
+    run["warnings"] = [f"warn{EVIL}"]
+    for m in run["models"]:
+        m["model"], m["error"] = f"{m['model']}{EVIL}", f"error{EVIL}"
+    for r in run["requests"]:
+        r["model"], r["text"], r["error"] = f"{r['model']}{EVIL}", f"text{EVIL}", f"error{EVIL}"
+    (out / "run.json").write_text(json.dumps(run, ensure_ascii=False), encoding="utf-8")
+    for args in (("report", str(out)), ("report", str(out), "--format", "csv"),
+                 ("report", str(out), "--format", "json"), ("compare", str(out), str(out))):
+        code, stdout, stderr, _ = _cli(*args)
+        assert code == 0, (args, stderr)
+        printed += [stdout, stderr]
+    for text in printed:
+        assert not any(c in text for c in ("\x1b", "\x07", "\x9b", "\x7f", "\u202e", "\u2066")), repr(text)[:300]

@@ -19,7 +19,7 @@ from fl_tui.bench.definitions import definitions_markdown
 from fl_tui.bench.queue import queue_summaries
 from fl_tui.bench.records import PERCENTILE_METHOD
 from fl_tui.fileio import atomic_write_text
-from fl_tui.textsafe import csv_cell, plain
+from fl_tui.textsafe import csv_cell, json_text, plain
 
 REPORT_SCHEMA = "fl-tui/report/1"
 MISSING = "—"
@@ -279,7 +279,7 @@ def render_json(run: Mapping, quality: Mapping | None = None) -> str:
     }
     if quality is not None:
         report["quality"] = dict(quality)
-    return json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_text(json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def write_reports(run_dir: Path, run: Mapping, quality: Mapping | None = None) -> list[Path]:

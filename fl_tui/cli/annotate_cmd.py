@@ -20,7 +20,7 @@ from fl_tui.connection.base import BackendError, Capability
 from fl_tui.connection.chat import stream_client
 from fl_tui.errors import UserError
 from fl_tui.fileio import atomic_write_text
-from fl_tui.textsafe import csv_cell, plain
+from fl_tui.textsafe import csv_cell, json_text, plain
 
 EXPORT_COLUMNS = ("run_id", "rater", "judged", "request_id", "model", "prompt_id", "round", "overall", "scores",
                   "note", "scored_at", "seconds_spent", "attempts")
@@ -74,8 +74,9 @@ def render_jsonl(rows: list[dict]) -> str:
 
 
 def _json_line(row: dict) -> str:
-    """UTF-8 where it can be; a note keeping a lone surrogate (see store.dumps) is written with escapes instead."""
-    line = json.dumps(row, ensure_ascii=False)
+    """UTF-8 where it can be, controls and bidi marks escaped (textsafe.json_text); a note keeping a lone
+    surrogate (see store.dumps) is written with escapes instead."""
+    line = json_text(json.dumps(row, ensure_ascii=False))
     try:
         line.encode("utf-8")
     except UnicodeEncodeError:

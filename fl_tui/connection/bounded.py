@@ -2,7 +2,8 @@
 
 httpx's timeouts are per read: a server that drips one byte a second never trips them, and `resp.read()` keeps
 whatever a server sends. Here the body is read chunk by chunk up to a cap, and a deadline is enforced by a watchdog
-that shuts the request's socket down, which wakes a read blocked on it, headers included.
+that shuts the request's socket down, which wakes a read blocked on it: headers included on a new connection
+(detection opens one per probe), from the headers on for a reused keep-alive one.
 """
 
 from __future__ import annotations

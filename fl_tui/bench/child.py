@@ -7,6 +7,7 @@ timestamp (see fl_tui.bench.wire). Stop is SIGINT, exactly Ctrl-C in a shell: th
 from __future__ import annotations
 
 import collections
+import os
 import signal
 import subprocess
 import sys
@@ -51,9 +52,12 @@ class ChildRun:
         self.observer = observer
         self.ended = False  # the child reported the end of its run
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=5)
+        # The endpoint goes in the environment, not on the command line: it may hold credentials, and any local
+        # user can read a command line (ps), while /proc/<pid>/environ is the owner's only.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "fl_tui", "--endpoint", endpoint, "bench", *args, "--events"],
+            [sys.executable, "-m", "fl_tui", "bench", *args, "--events"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+            env={**os.environ, "FOUNDRY_LOCAL_ENDPOINT": endpoint},
         )
         self._reader = threading.Thread(target=self._read, name="bench-child-events", daemon=True)
         self._errors = threading.Thread(target=self._read_stderr, name="bench-child-stderr", daemon=True)

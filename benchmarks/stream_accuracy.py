@@ -76,7 +76,7 @@ async def bare_request(client: httpx.AsyncClient, url: str, model: str, max_toke
     t0: list[int] = []
 
     async def trace(name: str, info: dict) -> None:
-        if name == "http11.send_request_body.complete":
+        if name == "http11.send_request_body.started":  # as fl_tui.connection.chat: just before the write
             t0.append(time.perf_counter_ns())
 
     lines: list[tuple[int, str]] = []

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -15,17 +14,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from fl_tui import locations
 from fl_tui.errors import FileProblem
 from fl_tui.fileio import atomic_write_text
+from fl_tui.jsonfile import dotted_path
+from fl_tui.tomlfile import read_toml
+
+_PathText = Annotated[Path, Field(strict=False)]  # TOML has no path type: a string is one
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict like the JSON files: `rounds = "3"` is an error, not a 3."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     endpoint: str | None = Field(None, description="a Foundry Local or OpenAI-compatible URL; empty = auto")
     catalog: Literal["auto", "online", "offline"] = Field(
         "auto", description="embedded runtime: probe the public catalog (auto), always use it, or never"
     )
     catalog_url: str | None = Field(None, description="another catalog (…/asset-gallery/v1.0/models)")
-    model_cache_dir: Path | None = Field(None, description="embedded runtime's model cache")
+    model_cache_dir: _PathText | None = Field(None, description="embedded runtime's model cache")
     demo_models: bool = Field(True, description="build and register the two offline demo models")
     theme: str = "fl-dark"
     rounds: int = Field(3, ge=1, le=1000)
@@ -69,23 +74,17 @@ def load_settings(
 
 
 def _load_file(path: Path) -> tuple[Settings, FileProblem | None]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return Settings(), None
-    except (OSError, UnicodeDecodeError) as exc:
-        return Settings(), FileProblem(path, f"cannot read: {exc}")
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        return Settings(), FileProblem(path, f"invalid TOML: {msg}", *(map(int, m.groups()) if m else ()))
+        text, raw = read_toml(path)
+    except FileProblem as problem:
+        return Settings(), problem
     try:
         return Settings.model_validate(raw), None
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = dotted_path(err["loc"])  # odd keys quoted: an escape in a key stays inert
         return Settings(), FileProblem(path, f"{loc}: {err['msg']}", _line_of(text, str(err["loc"][0])), 1)
 
 

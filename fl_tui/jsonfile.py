@@ -19,6 +19,8 @@ from typing import TypeVar
 import pydantic
 
 from fl_tui.errors import FileProblem
+from fl_tui.fileio import read_input
+from fl_tui.limits import JSON_DEPTH_MAX, SMALL_FILE_MAX
 
 T = TypeVar("T")
 
@@ -27,6 +29,10 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _SCALAR = re.compile(r'[^ \t\n\r,:\[\]{}"]+')  # a number, true/false/null, or NaN/Infinity (json.loads accepts them)
 _BARE_KEY = re.compile(r"[\w-]+")
 _KEY_TAG = "[key]"  # pydantic ends a loc with this when a dict key, not its value, is wrong
+# A \\uD800-\\uDFFF escape (after an even run of backslashes, so it is one): JSON allows it, UTF-8 cannot hold it.
+_SURROGATE_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*(\\u[dD][89a-fA-F][0-9a-fA-F]{2})")
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_OR_STRING = re.compile(r'[\[\]{}]|"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 
 
 class ProblemAt(ValueError):
@@ -37,18 +43,20 @@ class ProblemAt(ValueError):
         self.path = path
 
 
-def load_validated(path: Path, adapter: pydantic.TypeAdapter[T]) -> T:
-    text, data = read_json(path)
+def load_validated(path: Path, adapter: pydantic.TypeAdapter[T], limit: int = SMALL_FILE_MAX) -> T:
+    text, data = read_json(path, limit)
     return validate(path, text, data, adapter)
 
 
-def read_json(path: Path) -> tuple[str, object]:
-    """The text is returned with the value so that later schema errors can be placed in it."""
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise FileProblem(path, f"cannot read: {exc.strerror or exc}") from exc
-    text = _decode(path, raw)
+def read_json(path: Path, limit: int = SMALL_FILE_MAX, *, lone_surrogates: bool = False) -> tuple[str, object]:
+    """The text is returned with the value so that later schema errors can be placed in it. Files over `limit`
+    bytes, files that are not regular (FIFOs, devices) and nesting deeper than JSON_DEPTH_MAX are refused: what is
+    read back is then safe to copy, validate and write again without recursion trouble. So are lone surrogate
+    escapes, unless the caller keeps them (annotation notes round-trip them as escapes)."""
+    text = decode_text(path, read_input(Path(path), limit))
+    _check_depth(path, text)
+    if not lone_surrogates:
+        _check_surrogates(path, text)
     try:
         return text, json.loads(text)
     except json.JSONDecodeError as exc:
@@ -72,7 +80,8 @@ def validate(path: Path, text: str, data: object, adapter: pydantic.TypeAdapter[
         if isinstance(cause, ProblemAt):
             loc += cause.path
         at_key = loc[-1:] == (_KEY_TAG,)
-        raise problem_at(path, text, loc[:-1] if at_key else loc, f"{_dotted(loc)}: {message}", at_key=at_key) from exc
+        message = f"{dotted_path(loc)}: {message}"
+        raise problem_at(path, text, loc[:-1] if at_key else loc, message, at_key=at_key) from exc
 
 
 def problem_at(path: Path, text: str, loc: Sequence[str | int], message: str, *, at_key: bool = False) -> FileProblem:
@@ -81,7 +90,7 @@ def problem_at(path: Path, text: str, loc: Sequence[str | int], message: str, *,
     return FileProblem(path, message, line, col)
 
 
-def _dotted(loc: Sequence[str | int]) -> str:
+def dotted_path(loc: Sequence[str | int]) -> str:
     """`prompts.2.max_tokens`; odd keys are quoted, which also keeps control characters out of the message."""
     steps = [str(s) if isinstance(s, int) or _BARE_KEY.fullmatch(s) else json.dumps(s) for s in loc if s != _KEY_TAG]
     return ".".join(steps) or "top level"
@@ -157,7 +166,47 @@ def _skip_whitespace(text: str, pos: int) -> int:
     return _WHITESPACE.match(text, pos).end()
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def _check_surrogates(path: Path, text: str) -> None:
+    """A lone surrogate escape decodes to a string no file or terminal can take: refused here, with its place.
+    A high one directly followed by a low one is a pair (one character) and fine."""
+    if "\\u" not in text:
+        return
+    units = [(m.start(1), m.end(1), int(m.group(1)[2:], 16)) for m in _SURROGATE_ESCAPE.finditer(text)]
+    for i, (begin, end, unit) in enumerate(units):
+        if unit < 0xDC00:  # high: a low one must follow at once
+            nxt = units[i + 1] if i + 1 < len(units) else None
+            paired = nxt is not None and nxt[0] == end and nxt[2] >= 0xDC00
+        else:  # low: a high one must come just before
+            prev = units[i - 1] if i else None
+            paired = prev is not None and prev[1] == begin and prev[2] < 0xDC00
+        if not paired:
+            line, col = _line_col(text, begin)
+            raise FileProblem(path, f"a lone surrogate {text[begin:end]} is not a character", line, col)
+
+
+def _check_depth(path: Path, text: str) -> None:
+    """Brackets outside strings counted at C speed (strings and other characters removed by regex); only a file
+    that is too deep is walked again, to place the error."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        depth += 1 if char in "[{" else -1
+        deepest = max(deepest, depth)
+    if deepest <= JSON_DEPTH_MAX:
+        return
+    depth = 0
+    for match in _BRACKET_OR_STRING.finditer(text):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > JSON_DEPTH_MAX:
+                line, col = _line_col(text, match.start())
+                raise FileProblem(path, f"nested deeper than {JSON_DEPTH_MAX} levels", line, col)
+        elif char in "]}":
+            depth -= 1
+
+
+def decode_text(path: Path, raw: bytes) -> str:
     raw = raw.removeprefix(codecs.BOM_UTF8)  # Windows editors like to write one; it is not content
     try:
         return raw.decode("utf-8")

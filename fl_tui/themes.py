@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import fields
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from textual.theme import Theme
 from fl_tui import locations
 from fl_tui.errors import FileProblem
 from fl_tui.resources import search_roots
+from fl_tui.tomlfile import read_toml
 
 FIELDS = {f.name for f in fields(Theme)}
 
@@ -25,12 +25,7 @@ def theme_files() -> list[Path]:
 
 
 def load_theme(path: Path) -> Theme:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FileProblem(path, f"cannot read: {exc}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise FileProblem(path, f"invalid TOML: {exc}") from exc
+    _text, data = read_toml(path)
     unknown = sorted(set(data) - FIELDS)
     if unknown:
         expected = ", ".join(sorted(FIELDS))

@@ -1,5 +1,10 @@
 """Settings: validated, saved atomically, and a bad file reported with its place, never fatal."""
 
+import os
+from pathlib import Path
+
+import pytest
+
 from fl_tui.config import Settings, load_settings, save_settings
 
 
@@ -48,3 +53,48 @@ def test_a_bad_environment_value_is_named_and_ignored(tmp_path):
     settings, problem = load_settings(path, env={"FL_TUI_CATALOG": "sometimes"})
     assert settings.catalog == "auto" and settings.rounds == 7
     assert str(problem).startswith("environment FL_TUI_CATALOG: Input should be 'auto', 'online' or 'offline'")
+
+
+def test_a_bom_is_accepted_like_in_json_files(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"\xef\xbb\xbfrounds = 5\n")
+    settings, problem = load_settings(path)
+    assert problem is None and settings.rounds == 5
+
+
+def test_types_are_strict_like_in_json_files(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('warmup = 0\nrounds = "3"\n')
+    _, problem = load_settings(path)
+    assert str(problem) == f"{path}:2:1: rounds: Input should be a valid integer"
+    path.write_text('timeout_s = 30\nmodel_cache_dir = "/tmp/models"\n')  # an int for a float, a string for a path
+    settings, problem = load_settings(path)
+    assert problem is None and settings.timeout_s == 30.0 and str(settings.model_cache_dir) == "/tmp/models"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("rounds = " + "1" * 5000 + "\n", "invalid TOML: Exceeds the limit (4300 digits)"),
+        ("keys = " + "[" * 1000 + "]" * 1000 + "\n", "invalid TOML: nested too deeply"),
+    ],
+)
+def test_huge_integers_and_deep_arrays_are_problems_not_crashes(tmp_path, text, message):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    settings, problem = load_settings(path, env={})
+    assert settings == Settings() and message in problem.message
+
+
+def test_a_fifo_or_a_device_is_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    assert load_settings(fifo)[1].message == "cannot read: not a regular file (a FIFO)"
+    assert load_settings(Path("/dev/zero"))[1].message == "cannot read: not a regular file (a character device)"
+
+
+def test_a_key_with_an_escape_is_quoted_in_the_problem(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('"evil\\u001b]52;c;eA==\\u0007" = 1\n')
+    _, problem = load_settings(path)
+    assert "\x1b" not in str(problem) and "Extra inputs are not permitted" in str(problem)

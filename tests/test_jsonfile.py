@@ -1,4 +1,5 @@
 import json
+import os
 import string
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fl_tui.errors import FileProblem
-from fl_tui.jsonfile import ProblemAt, load_validated, locate
+from fl_tui.jsonfile import ProblemAt, load_validated, locate, read_json
+from fl_tui.limits import SMALL_FILE_MAX
 
 
 class Item(BaseModel):
@@ -60,7 +62,20 @@ def test_missing_file_says_it_cannot_be_read(tmp_path):
 
 
 def test_directory_cannot_be_read(tmp_path):
-    assert problem(tmp_path).message.startswith("cannot read: ")
+    assert problem(tmp_path).message == "cannot read: not a regular file (a directory)"
+
+
+def test_a_fifo_or_a_device_is_refused_without_reading_it(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)  # nobody writes to it: a blocking open would hang here
+    assert problem(fifo).message == "cannot read: not a regular file (a FIFO)"
+    assert problem(Path("/dev/zero")).message == "cannot read: not a regular file (a character device)"
+
+
+def test_a_file_over_its_cap_is_refused(tmp_path):
+    path = tmp_path / "big.json"
+    path.write_bytes(b"[" + b"0," * (SMALL_FILE_MAX // 2) + b"0]")
+    assert problem(path).message.startswith("cannot read: larger than 4 MiB (")
 
 
 def test_syntax_error_has_json_line_and_column(tmp_path):
@@ -121,8 +136,16 @@ def test_bad_dict_key_points_at_the_key_and_odd_keys_are_quoted(tmp_path):
 
 
 def test_too_deep_nesting_and_huge_integers_are_file_problems(tmp_path):
-    assert "nested too deeply" in problem(write(tmp_path, "[" * 100_000), ANY).message
+    err = problem(write(tmp_path, "[" * 100_000), ANY)
+    assert (err.message, err.line, err.col) == ("nested deeper than 64 levels", 1, 65)
     assert "digits" in problem(write(tmp_path, "1" * 5000), ANY).message
+
+
+def test_nesting_is_counted_outside_strings_and_placed_on_its_line(tmp_path):
+    deep = "[" * 63 + "]" * 63  # inside the object: 64 levels, the most allowed
+    assert json.loads(read_json(write(tmp_path, f'{{"s": "[[[[{{{{", "a": {deep}}}'))[0])["s"] == "[[[[{{"
+    err = problem(write(tmp_path, '{\n "ok": "[[[[",\n "x": ' + "[" * 70 + "]" * 70 + "}"), ANY)
+    assert (err.line, err.col, err.message) == (3, 6 + 64, "nested deeper than 64 levels")
 
 
 def test_locate_takes_the_last_of_duplicate_keys_like_json_loads():

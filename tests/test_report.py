@@ -97,7 +97,7 @@ def test_definitions_section_states_the_formulas(run):
     md = render_markdown(run)
     defs = md.split("## How these figures are defined", 1)[1]
     for fragment in (
-        "t0", "fully written to the socket",
+        "t0", "last bytes are handed to the socket",
         "TTFT** = first event whose delta has non-empty `content`, `reasoning_content`/`reasoning`, or `tool_calls`",
         "role-only", "last token-bearing event - t0 (not the usage chunk, not `[DONE]`)",
         "(E2E - TTFT) / (N - 1)", "1 / TPOT", "N / E2E (includes TTFT)", "usage.completion_tokens",
@@ -188,3 +188,18 @@ def test_interrupted_run_and_warnings_are_stated(run):
     assert "- Interrupted: yes" in md
     warnings = md.split("## Warnings", 1)[1].split("##", 1)[0]
     assert "- GPU busy: figures may be noisy" in warnings
+
+
+def test_queue_time_is_reported_at_concurrency_above_one(run):
+    assert "Client queue time" not in render_markdown(run)  # concurrency 1: no request waited for a slot
+    run["settings"]["concurrency"] = 2
+    waits = {"alpha-cpu-1": 0.0, "alpha-cpu-2": 10.0, "alpha-cpu-3": 30.0}
+    for request in run["requests"]:
+        request["queue_ms"] = waits.get(request["id"])
+    markdown = render_markdown(run)
+    section = markdown.split("## Client queue time", 1)[1].split("##", 1)[0]
+    assert "one of 2 slots, before its t0: not part of TTFT or E2E" in section
+    assert "| alpha-cpu | 3 | 10.0 | 28.0 | 30.0 |" in section and "beta-gpu" not in section
+    rows = list(csv.DictReader(io.StringIO(render_csv(run))))
+    alpha = next(r for r in rows if r["model"] == "alpha-cpu")
+    assert (alpha["queue_p50_ms"], alpha["queue_p95_ms"]) == ("10.0", "28.0")

@@ -39,3 +39,21 @@ def test_csv_cells_for_the_values_a_run_holds():
         ["", "", "", "true", "false", 3, 2.5]
     assert csv_cell({"a": 1}) == '{"a": 1}' and csv_cell(["=x"]) == '["=x"]'
     assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+
+
+@pytest.mark.parametrize("mark", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                                  "\u2069"])
+def test_bidi_embeddings_overrides_and_isolates_are_neutralised(mark):
+    assert plain(f"invoice{mark}fdp.exe") == "invoice\ufffdfdp.exe"
+
+
+def test_surrogates_are_joined_when_paired_and_replaced_when_lone():
+    assert plain("split \ud83d" + "\ude00 pair") == "split \U0001f600 pair"
+    assert plain("lone \udc00 and \ud800") == "lone \ufffd and \ufffd"
+    plain("x\ud800").encode("utf-8")  # printable: no UnicodeEncodeError at the terminal
+
+
+def test_credentials_in_urls_are_masked():
+    assert plain("cannot reach http://alice:hunter2@10.0.0.5:5273: refused") == (
+        "cannot reach http://alice:***@10.0.0.5:5273: refused")
+    assert plain("https://token@host/v1 and http://plain:1/") == "https://***@host/v1 and http://plain:1/"

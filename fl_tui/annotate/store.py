@@ -27,6 +27,7 @@ from fl_tui.errors import FileProblem, UserError
 from fl_tui.fields import NonBlank
 from fl_tui.fileio import atomic_write_bytes
 from fl_tui.jsonfile import problem_at, read_json, validate
+from fl_tui.limits import RUN_FILE_MAX
 
 ANNOTATIONS_SCHEMA = "fl-tui/annotations/1"
 JUDGE_PREFIX = "model:"
@@ -141,7 +142,7 @@ def load_annotations(path: Path | str, run: Mapping | None = None) -> Annotation
     `run` (a run.json dict, when given): the same run_id, every item one of its measured requests, every score
     for an aspect of the item's prompt. Nothing is written."""
     path = Path(path)
-    text, data = read_json(path)
+    text, data = read_json(path, RUN_FILE_MAX, lone_surrogates=True)  # see dumps()
     if not isinstance(data, dict):
         raise FileProblem(path, f"not an fl-tui annotation file: expected a JSON object with schema "
                           f"{ANNOTATIONS_SCHEMA!r}", 1, 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import os
 import signal
 import subprocess
 import sys
@@ -21,9 +22,15 @@ from fl_tui.bench.wire import Decoder
 from fl_tui.errors import FileProblem
 
 
-def bench_command(endpoint: str, args: list[str]) -> list[str]:
-    """`fl-tui bench … --events` against `endpoint`, with this interpreter."""
-    return [sys.executable, "-m", "fl_tui", "--endpoint", endpoint, "bench", *args, "--events"]
+def bench_command(args: list[str]) -> list[str]:
+    """`fl-tui bench … --events`, with this interpreter; the endpoint comes from `bench_env`."""
+    return [sys.executable, "-m", "fl_tui", "bench", *args, "--events"]
+
+
+def bench_env(endpoint: str) -> dict[str, str]:
+    """The endpoint goes in the environment, not on the command line: it may hold credentials, and any local
+    user can read a command line (ps), while /proc/<pid>/environ is the owner's only."""
+    return {**os.environ, "FOUNDRY_LOCAL_ENDPOINT": endpoint}
 
 
 def bench_args(models: list[str], prompts: Path, settings: BenchSettings, out: Path | None = None) -> list[str]:
@@ -51,11 +58,12 @@ class ChildRun:
     run.json that cannot be read, the process dying before its end) reaches the observer as one RunFailed, and
     a run that went wrong is stopped, so a watcher never waits on a run that is not coming."""
 
-    def __init__(self, command: list[str], observer: Observer):
+    def __init__(self, command: list[str], observer: Observer, env: dict[str, str] | None = None):
         self.observer = observer
         self.ended = False  # the run ended: finished, or reported failed
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=5)
-        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=env)
         self._reader = threading.Thread(target=self._read, name="bench-child-events", daemon=True)
         self._errors = threading.Thread(target=self._read_stderr, name="bench-child-stderr", daemon=True)
         self._reader.start()

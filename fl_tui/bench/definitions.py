@@ -6,8 +6,9 @@ The wording follows notes/metrics.md exactly; tests/test_report.py guards the fo
 DEFINITIONS = (
     ("Clock", "one monotonic clock (`time.perf_counter_ns()`); every SSE event is stamped when its bytes arrive, "
      "before parsing."),
-    ("t0", "the moment the request is fully written to the socket. Time spent waiting for a concurrency slot in the "
-     "client is client queue time, reported apart, not service time."),
+    ("t0", "the moment the request's last bytes are handed to the socket (stamped just before that write, so no "
+     "event-loop turn sits between them). Time spent waiting for a concurrency slot in the client is client queue "
+     "time, reported apart, not service time."),
     ("Connection", "a new TCP connection per request (TCP_NODELAY); its set-up is outside t0. On a reused "
      "connection Linux's delayed ACK can hold the first token ~40 ms when a server does not set TCP_NODELAY "
      "(seen on Foundry Local's web service); `--keep-alive` measures that way."),

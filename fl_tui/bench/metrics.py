@@ -1,13 +1,15 @@
 """Turn one recorded stream into a `RequestResult`, after the stream has ended (the stamps were taken on arrival).
 
 The definitions are those of notes/metrics.md, stated again in every report:
-- t0: the request fully written to the socket; every interval below is measured from it.
+- t0: the request's last bytes handed to the socket (stamped just before that write); every interval below is
+  measured from it.
 - headers latency = response headers - t0 (kept apart from TTFT).
 - TTFT = first event whose delta has non-empty `content`, `reasoning_content`/`reasoning` or `tool_calls`, minus t0.
   A role-only first chunk (`{"role": "assistant", "content": ""}`) is not a token.
 - TTFOT = first non-empty `content`, minus t0.
 - E2E = last token-bearing event - t0 (not the usage chunk, not `[DONE]`).
-- N (output tokens) = `usage.completion_tokens`, else the number of token-bearing chunks; the source is recorded.
+- N (output tokens) = `usage.completion_tokens` when it is a non-negative integer, else the number of token-bearing
+  chunks; the source is recorded, and a usage value that was refused is named in the request's warning.
 - TPOT = (E2E - TTFT) / (N - 1) for N >= 2; decode tokens/s = 1000 / TPOT; E2E tokens/s = N / (E2E / 1000).
 """
 
@@ -18,12 +20,14 @@ import json
 from array import array
 from dataclasses import dataclass, field
 
+from fl_tui.bench.nonstream import not_a_stream
 from fl_tui.bench.records import RequestResult
 from fl_tui.connection.chat import StreamRecord
-from fl_tui.textsafe import plain
+from fl_tui.textsafe import plain, whole_unicode
 
 _DONE = b"[DONE]"
 _MAX_ERROR = 300  # characters of a server's message kept in the record
+FINISH_REASONS = ("stop", "length", "tool_calls")  # anything else is recorded with a warning; "error" fails
 
 
 def _ms(ns: int) -> float:
@@ -58,7 +62,7 @@ def http_error(status_code: int, body: str | None) -> str:
     if text:
         try:
             message = error_message(json.loads(text))
-        except ValueError:  # not JSON (json.JSONDecodeError is a ValueError): a plain-text body
+        except (ValueError, RecursionError):  # not JSON (JSONDecodeError is a ValueError), or nested too deep
             message = None
         if message is None:
             message = one_line(next(line for line in text.splitlines() if line.strip()))
@@ -80,6 +84,41 @@ class Parsed:
     chunks: int = 0  # data events before [DONE], token-bearing or not
     done: bool = False
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _loads(data: bytes) -> object:
+    """The JSON value of an event, or None for anything that is not JSON (bad UTF-8, nesting deeper than the
+    interpreter's recursion limit)."""
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+
+
+def _count(value: object) -> int | None:
+    """A token count a server gave: a non-negative int (bool is an int in Python, and is refused)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _read_usage(usage: dict, out: Parsed) -> None:
+    for key in ("completion_tokens", "prompt_tokens"):
+        if key not in usage:
+            continue
+        value = _count(usage[key])
+        if value is None:
+            shown = one_line(json.dumps(usage[key], ensure_ascii=False)[:40], 40)
+            out.warnings.append(f"usage.{key} ignored: {shown} is not a non-negative integer")
+        else:
+            setattr(out, key, value)
+
+
+def _read_finish(reason: str, out: Parsed) -> None:
+    out.finish_reason = one_line(reason, 40)
+    if reason == "error":
+        out.error = out.error or "the server ended the answer with finish_reason \"error\""
+    elif reason not in FINISH_REASONS:
+        out.warnings.append(f"unusual finish_reason {out.finish_reason!r}")
 
 
 def _nonempty(value: object) -> bool:
@@ -92,10 +131,7 @@ def parse_events(events) -> Parsed:
     for ev in events:
         if ev.event == "error":
             text = ev.data.decode("utf-8", "replace").strip()
-            try:
-                message = error_message(json.loads(text)) if text else None
-            except ValueError:  # the error event's data is plain text: that text is the message
-                message = None
+            message = error_message(_loads(ev.data)) if text else None  # plain text: that text is the message
             out.error = message or one_line(text) or "server sent an error event without a message"
             return out
         data = ev.data.strip()
@@ -105,10 +141,7 @@ def parse_events(events) -> Parsed:
             out.done = True
             return out
         out.chunks += 1
-        try:
-            obj = json.loads(data)
-        except ValueError:  # not JSON, or not UTF-8 (UnicodeDecodeError is a ValueError too)
-            obj = None
+        obj = _loads(data)
         if not isinstance(obj, dict):
             out.error = f"malformed event: {one_line(data.decode('utf-8', 'replace')[:80])}"
             return out
@@ -118,17 +151,14 @@ def parse_events(events) -> Parsed:
             return out
         usage = obj.get("usage")
         if isinstance(usage, dict):
-            if isinstance(usage.get("completion_tokens"), int):
-                out.completion_tokens = usage["completion_tokens"]
-            if isinstance(usage.get("prompt_tokens"), int):
-                out.prompt_tokens = usage["prompt_tokens"]
+            _read_usage(usage, out)
         choices = obj.get("choices")
         bearing = False
         for choice in choices if isinstance(choices, list) else []:
             if not isinstance(choice, dict):
                 continue
             if isinstance(choice.get("finish_reason"), str):
-                out.finish_reason = choice["finish_reason"]
+                _read_finish(choice["finish_reason"], out)
             delta = choice.get("delta")
             if not isinstance(delta, dict):
                 continue
@@ -136,7 +166,7 @@ def parse_events(events) -> Parsed:
             answer = isinstance(content, str) and content != ""
             thinking = _nonempty(delta.get("reasoning_content")) or _nonempty(delta.get("reasoning"))
             if answer:
-                out.answer.append(content)
+                out.answer.append(content)  # joined, then made whole: a pair split across two events rejoins
                 if out.first_answer_ns is None:
                     out.first_answer_ns = ev.t_ns
             bearing = bearing or answer or thinking or _nonempty(delta.get("tool_calls"))
@@ -168,7 +198,7 @@ def request_result(
         queue_ms=queue_ms, started_at=started_at, finish_reason=parsed.finish_reason,
         prompt_tokens=parsed.prompt_tokens,
     )
-    result.text = "".join(parsed.answer)
+    result.text = whole_unicode("".join(parsed.answer))
     if rec.events:
         result.text_sha256 = hashlib.sha256(result.text.encode("utf-8")).hexdigest()
 
@@ -201,6 +231,8 @@ def request_result(
     result.error = _failure(rec, parsed)
     if result.error is not None:
         result.status = "failed"
+    if parsed.warnings:
+        result.warning = "; ".join(dict.fromkeys(parsed.warnings))
     return result
 
 
@@ -220,6 +252,11 @@ def _failure(rec: StreamRecord, parsed: Parsed) -> str | None:
         return "request was never sent"
     if parsed.error is not None:
         return parsed.error
+    if rec.cut is not None:
+        return rec.cut
+    described = not_a_stream(rec, parsed.chunks)
+    if described is not None:
+        return described
     if not parsed.done and parsed.finish_reason is None:
         return f"stream ended early after {parsed.chunks} chunks"
     return None

@@ -38,6 +38,7 @@ class RequestResult:
     decode_tps: float | None = None
     e2e_tps: float | None = None
     finish_reason: str | None = None
+    warning: str | None = None  # what was odd but not fatal: a refused usage value, an unusual finish_reason
     text: str = ""
     text_sha256: str | None = None
     started_at: str | None = None  # wall clock, for people; intervals use the monotonic clock

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from fl_tui.bench.definitions import definitions_markdown
+from fl_tui.bench.queue import queue_summaries
 from fl_tui.bench.records import PERCENTILE_METHOD
 from fl_tui.fileio import atomic_write_text
-from fl_tui.textsafe import csv_cell, plain
+from fl_tui.textsafe import csv_cell, json_text, plain
 
 REPORT_SCHEMA = "fl-tui/report/1"
 MISSING = "—"
@@ -26,8 +27,9 @@ MISSING = "—"
 CSV_COLUMNS = (
     "model", "status", "error", "load_s", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms", "e2e_mean_ms", "e2e_p95_ms",
     "tpot_mean_ms", "itl_p95_ms", "decode_tps_mean", "e2e_tps_mean", "output_tokens_mean", "aggregate_output_tps",
-    "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic",
+    "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic", "queue_p50_ms", "queue_p95_ms",
 )
+_CSV_QUEUE = {"queue_p50_ms": "p50", "queue_p95_ms": "p95"}  # from the requests (bench.queue), not the summary
 _CSV_STATS = {  # column -> (summary metric, statistic)
     "ttft_p50_ms": ("ttft_ms", "p50"), "ttft_p95_ms": ("ttft_ms", "p95"), "ttft_p99_ms": ("ttft_ms", "p99"),
     "e2e_mean_ms": ("e2e_ms", "mean"), "e2e_p95_ms": ("e2e_ms", "p95"), "tpot_mean_ms": ("tpot_ms", "mean"),
@@ -187,6 +189,8 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
             reason = _line(m.get("error") or "no reason recorded")
             out.append(f"- **{_line(m.get('model', '?'))}** ({_line(m.get('status'))}): {reason}")
 
+    out += _queue_section(run, models)
+
     out += ["", "## Highlights", ""]
     out += _highlights(models) or ["- No model produced measurements."]
 
@@ -201,12 +205,33 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
     return "\n".join(out)
 
 
+def _queue_section(run: Mapping, models: list) -> list[str]:
+    """The client queue time table, for a run whose requests waited for a concurrency slot."""
+    queues = queue_summaries(run)
+    if not queues:
+        return []
+    slots = _line((run.get("settings") or {}).get("concurrency", "?"))
+    out = ["", "## Client queue time", "",
+           f"Time each measured request waited in the client for one of {slots} slots, before its t0: not part "
+           "of TTFT or E2E.", "",
+           "| Model | n | Queue p50 (ms) | Queue p95 (ms) | Queue max (ms) |", "|---|---:|---:|---:|---:|"]
+    for m in models:
+        q = queues.get(str(m.get("model")))
+        if q is not None:
+            out.append(f"| {_cell(m.get('model', '?'))} | {q['n']} | {_num(q['p50'])} | {_num(q['p95'])} "
+                       f"| {_num(q['max'])} |")
+    return out
+
+
 def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
     """One dict per model, keyed by CSV_COLUMNS (+ quality_mean, quality_n), values not yet neutralised."""
     rows = []
+    queues = queue_summaries(run)
     for m in run.get("models") or []:
-        row = {col: m.get(col) for col in CSV_COLUMNS if col not in _CSV_STATS}
+        row = {col: m.get(col) for col in CSV_COLUMNS if col not in _CSV_STATS and col not in _CSV_QUEUE}
         row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
+        queue = queues.get(str(m.get("model"))) or {}
+        row.update({col: _number(queue.get(stat)) for col, stat in _CSV_QUEUE.items()})
         if quality is not None:
             entry = quality.get(m.get("model")) or {}
             row["quality_mean"], row["quality_n"] = entry.get("mean"), entry.get("n")
@@ -246,7 +271,7 @@ def render_json(run: Mapping, quality: Mapping | None = None) -> str:
     }
     if quality is not None:
         report["quality"] = dict(quality)
-    return json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_text(json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def write_reports(run_dir: Path, run: Mapping, quality: Mapping | None = None) -> list[Path]:

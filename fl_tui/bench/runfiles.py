@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 
 from fl_tui.bench.records import RUN_SCHEMA
+from fl_tui.bench.runschema import RUN_ADAPTER
 from fl_tui.errors import FileProblem
-from fl_tui.jsonfile import problem_at, read_json
+from fl_tui.fileio import read_input
+from fl_tui.jsonfile import problem_at, read_json, validate
+from fl_tui.limits import RUN_FILE_MAX
 
 RUN_FILE = "run.json"
 REQUESTS_FILE = "requests.jsonl"
@@ -25,7 +28,7 @@ def load_run(path: Path | str) -> dict:
     path = Path(path)
     if path.is_dir():
         path = path / RUN_FILE
-    text, data = read_json(path)
+    text, data = read_json(path, RUN_FILE_MAX)
     if not isinstance(data, dict):
         raise FileProblem(path, f"not an fl-tui run: expected a JSON object with schema {RUN_SCHEMA!r}", 1, 1)
     schema = data.get("schema")
@@ -33,9 +36,7 @@ def load_run(path: Path | str) -> dict:
         found = "no schema" if "schema" not in data else f"schema {json.dumps(schema)[:60]}"
         where = ("schema",) if "schema" in data else ()
         raise problem_at(path, text, where, f"not an fl-tui run: {found}, expected {RUN_SCHEMA!r}")
-    for key in ("models", "requests"):
-        if not isinstance(data.get(key, []), list):
-            raise problem_at(path, text, (key,), f"{key}: expected a list")
+    validate(path, text, data, RUN_ADAPTER)  # the dict is what callers read; this checks every known field's type
     data.setdefault("models", [])
     data.setdefault("requests", [])
     return data
@@ -50,10 +51,7 @@ def read_requests_jsonl(path: Path | str) -> list[dict]:
     path = Path(path)
     if path.is_dir():
         path = path / REQUESTS_FILE
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise FileProblem(path, f"cannot read: {exc.strerror or exc}") from exc
+    raw = read_input(path, RUN_FILE_MAX)
     lines = raw.split(b"\n")
     out: list[dict] = []
     for number, line in enumerate(lines, 1):
@@ -62,7 +60,7 @@ def read_requests_jsonl(path: Path | str) -> list[dict]:
         cut_short = number == len(lines)  # the file does not end with a newline after this line
         try:
             value = json.loads(line)
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             if cut_short:
                 break
             raise FileProblem(path, f"not valid JSON: {_reason(exc)}", number) from exc
@@ -74,11 +72,13 @@ def read_requests_jsonl(path: Path | str) -> list[dict]:
     return out
 
 
-def _reason(exc: ValueError) -> str:
+def _reason(exc: ValueError | RecursionError) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} (column {exc.colno})"
     if isinstance(exc, UnicodeDecodeError):
         return "not UTF-8 text"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
     return str(exc)
 
 

@@ -19,7 +19,7 @@ from fl_tui.connection.base import BackendError, Capability
 from fl_tui.connection.chat import stream_client
 from fl_tui.errors import UserError
 from fl_tui.fileio import atomic_write_text
-from fl_tui.textsafe import csv_cell, plain
+from fl_tui.textsafe import csv_cell, json_text, plain
 
 EXPORT_COLUMNS = ("run_id", "rater", "judged", "request_id", "model", "prompt_id", "round", "overall", "scores",
                   "note", "scored_at", "seconds_spent", "attempts")
@@ -69,7 +69,18 @@ def export_rows(files: list[AnnotationFile]) -> list[dict]:
 
 
 def render_jsonl(rows: list[dict]) -> str:
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return "".join(_json_line(row) + "\n" for row in rows)
+
+
+def _json_line(row: dict) -> str:
+    """UTF-8 where it can be, controls and bidi marks escaped (textsafe.json_text); a note keeping a lone
+    surrogate (see store.dumps) is written with escapes instead."""
+    line = json_text(json.dumps(row, ensure_ascii=False))
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(row)
+    return line
 
 
 def render_export_csv(rows: list[dict]) -> str:
@@ -149,7 +160,7 @@ def run_judge(args: argparse.Namespace) -> int:
                 try:
                     backend.unload(entry.id)
                 except BackendError as exc:  # the scores are saved; say so and carry on
-                    print(f"fl-tui: warning: unloading {entry.id} failed: {exc}", file=sys.stderr)
+                    print(f"fl-tui: warning: unloading {plain(entry.id)} failed: {plain(exc)}", file=sys.stderr)
     judged = len(summary.outcomes)
     print(f"judge {plain(summary.rater)}: {judged} item{'s' if judged != 1 else ''} judged, {summary.scored} scored, "
           f"{summary.unscored} unscored; {summary.attempts} attempts, {summary.retries} retries "

@@ -52,17 +52,35 @@ def _positive(name: str, value: int | float | None) -> None:
         raise UserError(f"--{name} must be positive, got {value:g}")
 
 
+def _text(value: str, what: str) -> str:
+    """Arguments and environment variables arrive with undecodable bytes as lone surrogates (surrogateescape):
+    such text cannot go into run.json, so it is refused here, naming where it came from."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise UserError(f"{what} is not valid UTF-8 text (byte {exc.start + 1})") from exc
+    return value
+
+
 def _prompt_set(args: argparse.Namespace) -> PromptSet:
     single = os.environ.get("BENCH_PROMPT")
     if single:
-        return PromptSet(name="BENCH_PROMPT", prompts=[Prompt(id="p1", prompt=single)])
+        return PromptSet(name="BENCH_PROMPT", prompts=[Prompt(id="p1", prompt=_text(single, "BENCH_PROMPT"))])
     return load_prompt_set(find_prompt_set(args.prompts))
 
 
-def _models(args: argparse.Namespace, backend: Backend, specs: dict) -> list[str]:
+def _named_models(args: argparse.Namespace) -> list[str]:
+    """The models --models or BENCH_MODELS name (checked before anything connects), or [] for the default."""
     chosen = args.models or os.environ.get("BENCH_MODELS")
-    if chosen:
-        return [m.strip() for m in chosen.split(",") if m.strip()]
+    if not chosen:
+        return []
+    chosen = _text(chosen, "--models" if args.models else "BENCH_MODELS")
+    return [m.strip() for m in chosen.split(",") if m.strip()]
+
+
+def _models(named: list[str], backend: Backend, specs: dict) -> list[str]:
+    if named:
+        return named
     usable = (lambda m: m.cached) if backend.supports(Capability.CACHED) else (lambda m: True)
     available = [m for m in backend.list_models() if usable(m)]
     preferred = [m.alias for m in available if m.alias in specs or m.id in specs]
@@ -116,11 +134,12 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"BENCH_ROUNDS: {exc}") from exc
     prompt_set = _prompt_set(args)
     specs = load_specs(args.models_file)
+    named = _named_models(args)
     run_id = new_run_id()
     out = Path(args.out) if args.out else locations.runs_dir() / run_id
     with backend_for(args) as (backend, _choice):
         engine = BenchEngine(
-            backend, _models(args, backend, specs), prompt_set, settings, out,
+            backend, _models(named, backend, specs), prompt_set, settings, out,
             specs=specs, observer=BenchProgress(), run_id=run_id,
         )
         try:

@@ -11,12 +11,13 @@ from fl_tui.config import Settings, load_settings
 from fl_tui.connection.base import Backend
 from fl_tui.connection.resolve import Choice, choose_endpoint, open_backend
 from fl_tui.errors import UserError
+from fl_tui.textsafe import plain
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
     settings, problem = load_settings(Path(args.config) if args.config else None)
     if problem is not None:
-        print(f"fl-tui: {problem} (using defaults)", file=sys.stderr)
+        print(f"fl-tui: {plain(problem, keep_newlines=False)} (using defaults)", file=sys.stderr)
     return settings
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from fl_tui import __version__
 from fl_tui.connection.base import BackendError
 from fl_tui.errors import UserError
+from fl_tui.textsafe import plain
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -37,7 +38,7 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
     except (UserError, BackendError) as exc:
         if args.debug:
             traceback.print_exc()
-        print(f"fl-tui: {exc}", file=sys.stderr)
+        print(f"fl-tui: {plain(exc, keep_newlines=False)}", file=sys.stderr)  # messages quote servers and files
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
         print("fl-tui: interrupted", file=sys.stderr)
@@ -45,7 +46,8 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug: one line for the user, the traceback with --debug
         if args.debug:
             traceback.print_exc()
-        print(f"fl-tui: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        message = f"{type(exc).__name__}: {plain(exc, keep_newlines=False)}"
+        print(f"fl-tui: internal error: {message} (run with --debug for details)", file=sys.stderr)
         return 1
 
 

@@ -15,6 +15,7 @@ from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.textsafe import plain
 
 
 def add_parser(sub) -> None:
@@ -41,7 +42,8 @@ def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> lis
         return [load_annotations(Path(p), run) for p in args.annotations]
     files, problems = people_files(run_dir, run)
     for problem in problems:
-        print(f"fl-tui: warning: left out of the Quality column: {problem}", file=sys.stderr)
+        shown = plain(problem, keep_newlines=False)
+        print(f"fl-tui: warning: left out of the Quality column: {shown}", file=sys.stderr)
     return files
 
 
@@ -69,6 +71,7 @@ def run_compare(args: argparse.Namespace) -> int:
                           "deltas": [asdict(d) for d in deltas], "only_base": only_base, "only_new": only_new},
                          indent=2))
     else:
-        print(f"base {base['run_id']}  ->  new {new['run_id']}  (threshold {args.threshold:.0%})\n")
+        ids = [plain(run["run_id"], keep_newlines=False) for run in (base, new)]
+        print(f"base {ids[0]}  ->  new {ids[1]}  (threshold {args.threshold:.0%})\n")
         print(render_comparison(deltas, only_base=only_base, only_new=only_new))
     return 1 if any(d.regression for d in deltas) else 0

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from fl_tui.connection.sse import SSEEvent, SSEParser
+from fl_tui.limits import ERROR_BODY_MAX, EVENT_SLACK, EVENTS_PER_TOKEN, NON_STREAM_PREVIEW, STREAM_MAX_BYTES, size_text
 
 
 def stream_client(concurrency: int = 1, keep_alive: bool = False) -> httpx.AsyncClient:
@@ -60,14 +61,26 @@ class StreamRecord:
     """What one streamed request looked like on the wire, with monotonic nanosecond stamps."""
 
     scheduled_ns: int  # when the caller asked for the request (before any connection work)
-    t0_ns: int | None = None  # request fully written to the socket
+    t0_ns: int | None = None  # the request's last bytes handed to the socket (stamped just before the write)
     headers_ns: int | None = None  # response headers received
     end_ns: int | None = None  # stream closed (or cut)
     status_code: int | None = None
     events: list[SSEEvent] = field(default_factory=list)
-    error_body: str | None = None  # the body of a non-2xx answer
+    error_body: str | None = None  # the body of a non-2xx answer, up to ERROR_BODY_MAX bytes
     transport_error: str | None = None  # connection dropped, timeout, ...
     timed_out: bool = False
+    cut: str | None = None  # why the client stopped reading a stream that went on (a bound was hit)
+    content_type: str | None = None
+    content_encoding: str | None = None
+    location: str | None = None  # of a redirect (never followed)
+    body_bytes: int = 0  # bytes of the body read (raw, as they came)
+    head: bytes = b""  # the first NON_STREAM_PREVIEW bytes of the body, to describe what a non-stream was
+
+
+def event_cap(max_tokens: object) -> int:
+    """How many events a stream may carry: max_tokens x EVENTS_PER_TOKEN + EVENT_SLACK."""
+    tokens = max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else 128
+    return tokens * EVENTS_PER_TOKEN + EVENT_SLACK
 
 
 EventSink = Callable[[SSEEvent], None]
@@ -84,14 +97,19 @@ async def stream_chat(
     """POST `body` to `{inference_url}/chat/completions` and record the stream. Never raises for server or
     transport failures: they land in the record so the caller can score the request, not lose the run.
 
-    `timeout_s` bounds the whole request (a stalled stream is cut there). `on_event` is called with each
-    stamped event as it arrives, for live views; it must be cheap (append to a buffer).
+    `timeout_s` bounds the whole request (a stalled stream is cut there); a stream is also cut after
+    STREAM_MAX_BYTES bytes or `event_cap(max_tokens)` events, with `rec.cut` saying which, and an error body is
+    read up to ERROR_BODY_MAX bytes, then the connection is closed. `on_event` is called with each stamped
+    event as it arrives, for live views; it must be cheap (append to a buffer).
     """
     rec = StreamRecord(scheduled_ns=time.perf_counter_ns())
     perf = time.perf_counter_ns
 
     async def trace(name: str, info: dict) -> None:
-        if name == "http11.send_request_body.complete":
+        # t0 just before the body (the request's last bytes) is handed to the socket: nothing between this stamp
+        # and the write yields to the event loop, while after the write anyio yields once, and with other
+        # requests in flight a stamp taken at "complete" waited for them (TTFTs under the server's own showed it).
+        if name == "http11.send_request_body.started":
             rec.t0_ns = perf()
         elif name == "http11.receive_response_headers.complete":
             rec.headers_ns = perf()
@@ -107,15 +125,31 @@ async def stream_chat(
             response = await client.send(request, stream=True)
             try:
                 rec.status_code = response.status_code
+                rec.content_type = response.headers.get("content-type")
+                rec.content_encoding = response.headers.get("content-encoding")
+                rec.location = response.headers.get("location")
                 if response.status_code >= 400:
-                    rec.error_body = (await response.aread()).decode("utf-8", "replace")[:2000]
+                    rec.error_body = (await _read_capped(response, ERROR_BODY_MAX)).decode("utf-8", "replace")
                     return rec
+                max_events = event_cap(body.get("max_tokens"))
                 async for chunk in response.aiter_raw():
                     stamp = perf()
+                    rec.body_bytes += len(chunk)
+                    if len(rec.head) < NON_STREAM_PREVIEW:
+                        rec.head = (rec.head + chunk)[:NON_STREAM_PREVIEW]
+                    if rec.body_bytes > STREAM_MAX_BYTES:
+                        rec.cut = f"stream cut at {size_text(STREAM_MAX_BYTES)} (the byte cap)"
+                        return rec
                     for ev in parser.feed(chunk, stamp):
                         rec.events.append(ev)
                         if on_event is not None:
                             on_event(ev)
+                    if len(rec.events) > max_events:
+                        rec.cut = (
+                            f"stream cut after {max_events} events: more than max_tokens x {EVENTS_PER_TOKEN} "
+                            f"+ {EVENT_SLACK} (the server did not stop at max_tokens)"
+                        )
+                        return rec
                 for ev in parser.finish(perf()):
                     rec.events.append(ev)
                     if on_event is not None:
@@ -132,3 +166,13 @@ async def stream_chat(
     finally:
         rec.end_ns = perf()
     return rec
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> bytes:
+    """Up to `cap` raw bytes of the body; the rest is never read (closing the response drops the connection)."""
+    buf = bytearray()
+    async for chunk in response.aiter_raw():
+        buf += chunk
+        if len(buf) >= cap:
+            break
+    return bytes(buf[:cap])

@@ -23,9 +23,12 @@ from fl_tui.connection.base import (
     ProgressCallback,
     Status,
 )
+from fl_tui.connection.bounded import lines_capped, read_capped
 from fl_tui.connection.foundry_cli import PERCENT, FoundryCli
 from fl_tui.connection.openai_compat import FoundryHttpBackend, error_message, first_line, id_list
 from fl_tui.connection.probe import unreachable
+from fl_tui.limits import ERROR_BODY_MAX, LINE_MAX
+from fl_tui.textsafe import whole_unicode
 
 NOT_DOWNLOADED = "No OpenAIService provider found for modelName"
 NO_REMOVE = "the legacy service has no route to remove a model; install the foundry CLI"
@@ -41,7 +44,7 @@ def _number(value: object) -> float | None:
 
 
 def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    return whole_unicode(value) if isinstance(value, str) and value else None
 
 
 def catalog_entry(raw: dict, *, cached: bool = False, loaded: bool = False) -> ModelEntry | None:
@@ -126,7 +129,7 @@ class LegacyServiceBackend(FoundryHttpBackend):
         details = [f"serving {', '.join(str(e) for e in endpoints)}"] if endpoints else []
         details += [self._catalog_note] if self._catalog_note else []
         return Status(
-            endpoint=self.base_url,
+            endpoint=self.shown_endpoint,
             backend=self.kind,
             generation="legacy",
             cache_path=cache,
@@ -222,8 +225,9 @@ class LegacyServiceBackend(FoundryHttpBackend):
         try:
             with self._client.stream("POST", self.base_url + "/openai/download", json=body, timeout=timeout) as resp:
                 if resp.is_error:
-                    resp.read()
-                    raise BackendError(f"download {entry.id}: HTTP {resp.status_code}: {error_message(resp)}")
+                    body, _more = read_capped(resp, ERROR_BODY_MAX)
+                    read = httpx.Response(resp.status_code, content=body, request=resp.request)
+                    raise BackendError(f"download {entry.id}: HTTP {resp.status_code}: {error_message(read)}")
                 result = self._read_download(resp, entry.id, progress, cancel)
         except httpx.TransportError as exc:
             raise unreachable(self.base_url, exc, self.timeout) from exc
@@ -237,7 +241,7 @@ class LegacyServiceBackend(FoundryHttpBackend):
     ) -> dict:
         result: dict | None = None
         last = -1.0
-        for raw_line in resp.iter_lines():
+        for raw_line in lines_capped(resp, LINE_MAX, f"download {model_id}"):
             if cancel is not None and cancel.is_set():
                 resp.close()
                 raise BackendError("download cancelled")

@@ -9,15 +9,21 @@ from __future__ import annotations
 import httpx
 
 from fl_tui.connection.base import Backend, BackendError, Capability, CatalogState, ModelEntry, Status
+from fl_tui.connection.bounded import Deadline, request_bounded
 from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.connection.probe import normalize_endpoint, unreachable
 from fl_tui.connection.process import pid_listening_on
+from fl_tui.limits import CONTROL_ANSWER_MAX, CONTROL_DEADLINE_S
+from fl_tui.redact import redact_url
+from fl_tui.textsafe import plain, whole_unicode
 
 NO_MANAGEMENT = "an OpenAI-compatible server has no model management"
 
 
 def first_line(text: str, limit: int = 200) -> str:
-    for line in text.splitlines():
+    """The first non-blank line, cut at `limit`, inert (see textsafe.plain): a server's words go into messages,
+    run.json and the terminal."""
+    for line in plain(text).splitlines():
         if line.strip():
             line = line.strip()
             return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -57,7 +63,7 @@ def id_list(body: object, what: str) -> list[str]:
     for item in body:
         value = (item.get("id") or item.get("name")) if isinstance(item, dict) else item
         if isinstance(value, str) and value:
-            ids.append(value)
+            ids.append(whole_unicode(value))  # an id with a lone surrogate could not be written to run.json
     return ids
 
 
@@ -65,6 +71,7 @@ class HttpBackend(Backend):
     """A backend reached over HTTP with a sync client; tests inject an `httpx.Client` on a `MockTransport`."""
 
     kind = "http"
+    control_deadline_s = CONTROL_DEADLINE_S  # tests shorten it
 
     def __init__(self, base_url: str, client: httpx.Client | None = None, timeout: float = 10.0):
         self.base_url = normalize_endpoint(base_url)
@@ -80,12 +87,22 @@ class HttpBackend(Backend):
 
     @property
     def endpoint(self) -> str:
+        """The URL to connect to, credentials included: never shown (`shown_endpoint` is)."""
         return self.base_url
 
+    @property
+    def shown_endpoint(self) -> str:
+        return redact_url(self.base_url) or self.base_url
+
     def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """Every control-plane answer is read up to CONTROL_ANSWER_MAX (an error body up to ERROR_BODY_MAX) and
+        within `control_deadline_s`, however slowly the server drips it."""
         kwargs.setdefault("timeout", self.timeout)
         try:
-            return self._client.request(method, self.base_url + path, **kwargs)
+            return request_bounded(
+                self._client, method, self.base_url + path, what=f"{method} {path}", cap=CONTROL_ANSWER_MAX,
+                deadline=Deadline(self.control_deadline_s), **kwargs,
+            )
         except httpx.TransportError as exc:
             raise unreachable(self.base_url, exc, self.timeout) from exc
 
@@ -132,7 +149,7 @@ class OpenAICompatBackend(HttpBackend):
     def status(self) -> Status:
         ids = self._server_model_ids()
         return Status(
-            endpoint=self.base_url,
+            endpoint=self.shown_endpoint,
             backend=self.kind,
             generation=None,
             cache_path=None,

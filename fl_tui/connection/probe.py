@@ -2,8 +2,9 @@
 
 Three kinds of server speak HTTP here (see notes/foundry-local.md section 1): the legacy Foundry Local service
 (`GET /openai/status`), the current web service (`GET /status` with `modelCachePath`), and any other
-OpenAI-compatible server (`GET /v1/models` only). Probing uses short timeouts and stops at the first transport
-error, so a dead or black-holed host costs at most one timeout.
+OpenAI-compatible server (`GET /v1/models` only). Probing uses short timeouts, stops at the first transport
+error, reads each answer up to a cap, and the whole detection has one deadline (limits.DETECT_DEADLINE_S), so a
+server that drips its answer a byte at a time costs that deadline, not one timeout per byte.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from fl_tui.connection.base import Backend, BackendError
+from fl_tui.connection.bounded import Deadline, DeadlineExceeded, request_bounded
 from fl_tui.errors import TUNNEL_HINT
+from fl_tui.limits import CONTROL_ANSWER_MAX, DETECT_DEADLINE_S
+from fl_tui.redact import redact_url
 
 LEGACY, CURRENT, OPENAI = "legacy", "current", "openai"
 
@@ -49,6 +53,8 @@ def normalize_endpoint(url: str) -> str:
 
 def transport_reason(exc: httpx.TransportError, timeout: float | None = None) -> str:
     """One short phrase for a connection-level failure."""
+    if isinstance(exc, DeadlineExceeded):
+        return str(exc)
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {timeout:g} s" if timeout else "timed out"
     text = str(exc).strip()
@@ -58,18 +64,26 @@ def transport_reason(exc: httpx.TransportError, timeout: float | None = None) ->
 
 
 def unreachable(url: str, exc: httpx.TransportError, timeout: float | None = None) -> BackendError:
-    return BackendError(f"cannot reach {url}: {transport_reason(exc, timeout)}; {TUNNEL_HINT}")
+    return BackendError(f"cannot reach {redact_url(url)}: {transport_reason(exc, timeout)}; {TUNNEL_HINT}")
 
 
-def detect(base_url: str, client: httpx.Client | None = None, timeout: float = 2.0) -> str:
+def detect(
+    base_url: str, client: httpx.Client | None = None, timeout: float = 2.0, deadline_s: float = DETECT_DEADLINE_S
+) -> str:
     """"legacy", "current" or "openai" for the server at `base_url`; BackendError when none of them answers."""
     base = normalize_endpoint(base_url)
     own = client is None
-    http = client if client is not None else httpx.Client(timeout=timeout, trust_env=False)
+    # No keep-alive: each probe opens its own connection, which the deadline's watchdog can then shut down.
+    limits = httpx.Limits(max_keepalive_connections=0)
+    http = client if client is not None else httpx.Client(timeout=timeout, trust_env=False, limits=limits)
+    deadline = Deadline(deadline_s)
     try:
         def get(path: str) -> httpx.Response:
             try:
-                return http.get(base + path, timeout=timeout)
+                return request_bounded(
+                    http, "GET", base + path, what=f"GET {path}", cap=CONTROL_ANSWER_MAX, deadline=deadline,
+                    timeout=min(timeout, max(deadline.remaining(), 0.001)),
+                )
             except httpx.TransportError as exc:
                 raise unreachable(base, exc, timeout) from exc
 
@@ -82,7 +96,7 @@ def detect(base_url: str, client: httpx.Client | None = None, timeout: float = 2
         if models.status_code == 200:
             return OPENAI
         raise BackendError(
-            f"{base} answers HTTP but is not an OpenAI-compatible server "
+            f"{redact_url(base)} answers HTTP but is not an OpenAI-compatible server "
             f"(GET /v1/models gave HTTP {models.status_code})"
         )
     finally:

@@ -16,7 +16,9 @@ import os
 import shutil
 from pathlib import Path
 
-from fl_tui.fileio import atomic_write_text
+from fl_tui.errors import FileProblem
+from fl_tui.fileio import atomic_write_text, read_input
+from fl_tui.limits import SMALL_FILE_MAX
 
 INDEX = "foundry.modelinfo.json"
 INDEX_VERSION = 1
@@ -43,9 +45,9 @@ def _read_index(cache: Path) -> dict:
 def device_of(folder: Path) -> tuple[str, str]:
     """(device, execution provider) from the folder's genai_config.json provider options; CPU when none."""
     try:
-        config = json.loads((Path(folder) / "genai_config.json").read_text(encoding="utf-8"))
+        config = json.loads(read_input(Path(folder) / "genai_config.json", SMALL_FILE_MAX))
         options = config["model"]["decoder"]["session_options"].get("provider_options") or []
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (FileProblem, ValueError, RecursionError, KeyError, TypeError, AttributeError):  # a folder's own file
         return "CPU", "CPUExecutionProvider"
     names = {name.lower() for opt in options if isinstance(opt, dict) for name in opt}
     for key, device, provider in (

@@ -105,7 +105,7 @@ class FoundryServiceBackend(FoundryHttpBackend):
         details += [self._catalog_note] if self._catalog_note else []
         cache = body.get("modelCachePath")
         return Status(
-            endpoint=self.base_url,
+            endpoint=self.shown_endpoint,
             backend=self.kind,
             generation="current",
             cache_path=cache if isinstance(cache, str) else None,

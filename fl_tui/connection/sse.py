@@ -3,6 +3,8 @@
 It is fed raw network reads and the `perf_counter_ns` taken right after each read, so no parsing or UI work
 ever sits between the bytes arriving and their timestamp (see notes/metrics.md, "Clock and timestamps").
 Lines end in LF or CRLF; comments and unknown fields are skipped; data lines of one event are joined by LF.
+The pending partial line is a bytearray searched only where new bytes arrived, so a long line without a newline
+costs linear time; its length is bounded by the stream's byte cap (see chat.py), not here.
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ class SSEParser:
     __slots__ = ("_buf", "_data", "_event")
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._buf = bytearray()
         self._data: list[bytes] = []
         self._event: str | None = None
 
     def feed(self, chunk: bytes, t_ns: int) -> list[SSEEvent]:
-        self._buf += chunk
+        self._buf += chunk  # amortised linear: a bytearray grows in place
         if b"\n" not in chunk:
             return []
-        *lines, self._buf = self._buf.split(b"\n")
+        end = self._buf.rfind(b"\n")
+        lines = bytes(self._buf[:end]).split(b"\n")
+        del self._buf[: end + 1]
         out: list[SSEEvent] = []
         for line in lines:
             if line.endswith(b"\r"):
@@ -52,5 +56,5 @@ class SSEParser:
     def finish(self, t_ns: int) -> list[SSEEvent]:
         """Flush an event the server did not terminate with a blank line (lenient: some servers close early)."""
         tail = self.feed(b"\n\n", t_ns) if (self._buf or self._data or self._event is not None) else []
-        self._buf = b""
+        self._buf.clear()
         return tail

@@ -17,7 +17,7 @@ from textual import on, work
 from textual.widget import Widget
 from textual.widgets import TabPane
 
-from fl_tui.bench.child import ChildRun, bench_args, bench_command
+from fl_tui.bench.child import ChildRun, bench_args, bench_command, bench_env
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.live import LiveState
 from fl_tui.connection.base import Backend
@@ -64,14 +64,14 @@ class BenchRunner(Widget):
         self.state = LiveState()
         self.live.reset()
         self.running = True
-        self.launch(bench_command(endpoint, bench_args(models, prompts, settings)), prompts, self.state)
+        self.launch(bench_command(bench_args(models, prompts, settings)), bench_env(endpoint), prompts, self.state)
 
     @work(thread=True, exclusive=True, group="bench-launch", exit_on_error=False)
-    def launch(self, command: list[str], prompts: Path, state: LiveState) -> None:
+    def launch(self, command: list[str], env: dict[str, str] | None, prompts: Path, state: LiveState) -> None:
         """A bad prompt set is reported here, by the tab, rather than by the child."""
         try:
             load_prompt_set(prompts)
-            child = ChildRun(command, state.observe)
+            child = ChildRun(command, state.observe, env)
         except (FileProblem, OSError) as exc:  # OSError: the process could not be started
             self.post_message(RunBroke("cannot start", str(exc)))
             return

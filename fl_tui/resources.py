@@ -1,19 +1,25 @@
-"""Where the shipped data files are found: the current folder first, then the checkout fl-tui runs from,
-then the user config dir. A person can keep their own prompt sets and models.json in any of them."""
+"""Where the data files are found: the current folder first, then the user config dir, then the copies shipped
+inside the package (fl_tui/data). A person can keep their own prompt sets, themes and models.json in either of
+the first two, and an installed wheel still finds its defaults from any folder."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from fl_tui import locations
 from fl_tui.errors import UserError
 from fl_tui.models_file import ModelSpec, load_models_file
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+
+def packaged_data() -> Path:
+    """The package's own data folder. setuptools installs packages as plain folders, so this is a real path."""
+    return Path(str(resources.files("fl_tui").joinpath("data")))
 
 
 def search_roots() -> list[Path]:
-    roots = [Path.cwd(), CHECKOUT, locations.config_dir()]
+    """Earlier roots win: a file in the current folder overrides the config dir's, which overrides the shipped one."""
+    roots = [Path.cwd(), locations.config_dir(), packaged_data()]
     return list(dict.fromkeys(r.resolve() for r in roots))
 
 

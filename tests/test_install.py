@@ -1,0 +1,114 @@
+"""The package installs anywhere: the wheel carries its prompt sets, rubric scale, themes and models.json, and an
+installed copy run from a folder outside the checkout finds them.
+
+To stay fast the installed copy is fl-tui alone (`pip install --no-deps --target`), run by this venv's Python, so
+its dependencies come from the venv while `fl_tui` itself comes from the wheel (checked, not assumed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+DATA = ["models.json", "prompts/_scale.json", "prompts/default.json", "prompts/quick.json",
+        "themes/fl-ansi.toml", "themes/fl-dark.toml", "themes/fl-light.toml"]
+
+
+@pytest.mark.parametrize("name", ["prompts", "themes", "models.json"])
+def test_top_level_copies_are_relative_links_into_the_package(name):
+    """One source of truth: the files a person sees at the top of the checkout are the packaged ones."""
+    top = REPO / name
+    assert top.is_symlink(), f"{name} should be a symlink into fl_tui/data/"
+    target = os.readlink(top)
+    assert not os.path.isabs(target)
+    assert top.resolve() == (REPO / "fl_tui" / "data" / name).resolve()
+
+
+def test_packaged_data_is_found_from_an_empty_folder(tmp_path, monkeypatch):
+    from fl_tui import resources, themes
+
+    monkeypatch.chdir(tmp_path)
+    data = resources.packaged_data()
+    assert [d.parent for d in resources.prompt_dirs()] == [data.resolve()]
+    assert resources.find_prompt_set("default") == data.resolve() / "prompts" / "default.json"
+    assert "fl-demo-fast" in resources.load_specs()
+    assert sorted(p.stem for p in themes.theme_files()) == ["fl-ansi", "fl-dark", "fl-light"]
+
+
+def test_user_files_take_precedence_over_the_packaged_ones(tmp_path, monkeypatch):
+    from fl_tui import locations, resources, themes
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "default.json").write_text('["mine"]', encoding="utf-8")
+    user_themes = locations.config_dir() / "themes"
+    user_themes.mkdir(parents=True, exist_ok=True)
+    mine = user_themes / "fl-dark.toml"
+    mine.write_text('name = "fl-dark"\nprimary = "#ff0000"\n', encoding="utf-8")
+    try:
+        assert resources.find_prompt_set("default") == tmp_path.resolve() / "prompts" / "default.json"
+        assert mine.resolve() in [p.resolve() for p in themes.theme_files()]
+    finally:
+        mine.unlink()
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """The wheel built from a copy of the checkout (the build leaves nothing in it), installed alone."""
+    work = tmp_path_factory.mktemp("install")
+    src = work / "src"
+    shutil.copytree(REPO, src, symlinks=True,
+                    ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__", "tests"))
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-cache-dir", "-q"]
+    env = {**os.environ, "HOME": str(work / "home")}  # pip's own helpers write dot-folders into HOME
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(work / "dist"), str(src)],
+                   check=True, capture_output=True, timeout=300, env=env)
+    (wheel,) = (work / "dist").glob("fl_tui-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    missing = [d for d in DATA if f"fl_tui/data/{d}" not in names]
+    assert not missing, f"the wheel lacks {missing}"
+    target = work / "site"
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True, timeout=300, env=env)
+    return target
+
+
+def run_installed(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(site), "FL_TUI_HOME": str(cwd / ".fl-tui")}
+    return subprocess.run([str(site / "bin" / "fl-tui"), *args], capture_output=True, text=True, timeout=180,
+                          cwd=cwd, env=env)
+
+
+def test_installed_copy_is_the_wheel_not_the_checkout(installed, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    code = "import fl_tui, fl_tui.themes as t; print(fl_tui.__file__); print(sorted(p.stem for p in t.theme_files()))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env,
+                         check=True).stdout.splitlines()
+    assert Path(out[0]).is_relative_to(installed)
+    assert out[1] == "['fl-ansi', 'fl-dark', 'fl-light']"
+
+
+def test_installed_bench_runs_from_an_unrelated_folder(installed, tmp_path, served):
+    """The default prompt set and models.json come from the package: the models.json models the endpoint has
+    cached are benchmarked with the `default` prompts."""
+    listed = run_installed(installed, tmp_path, "--endpoint", served.url, "models", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    caps = {m["alias"]: m["capabilities"] for m in json.loads(listed.stdout)}
+    assert caps["fl-demo-fast"] == ["chat", "demo"]
+    out = tmp_path / "run"
+    result = run_installed(installed, tmp_path, "--endpoint", served.url, "bench", "--rounds", "1", "--warmup", "0",
+                           "--max-tokens", "4", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["settings"]["prompt_set"] == "default"
+    assert {m["spec"].get("capabilities", [None])[0] for m in run["models"]} == {"chat"}
+    assert all(m["status"] == "ok" for m in run["models"])

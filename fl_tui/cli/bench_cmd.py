@@ -61,7 +61,10 @@ def _prompt_set(args: argparse.Namespace) -> PromptSet:
 def _models(args: argparse.Namespace, backend: Backend, specs: dict) -> list[str]:
     chosen = args.models or os.environ.get("BENCH_MODELS")
     if chosen:
-        return [m.strip() for m in chosen.split(",") if m.strip()]
+        names = [m.strip() for m in chosen.split(",") if m.strip()]
+        for name in names:  # an unknown name is bad input (exit 2), not a failed model with a report
+            backend.resolve(name)
+        return names
     usable = (lambda m: m.cached) if backend.supports(Capability.CACHED) else (lambda m: True)
     available = [m for m in backend.list_models() if usable(m)]
     preferred = [m.alias for m in available if m.alias in specs or m.id in specs]

@@ -1,18 +1,21 @@
-"""User settings: one TOML file under the user config dir, validated; a bad file never stops the app."""
+"""User settings: one TOML file under the user config dir, validated; a bad file never stops the app, and saving\na setting edits the file in place (tomlkit) instead of rewriting it from what this version understood."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import tomli_w
+import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fl_tui import locations
 from fl_tui.errors import FileProblem
 from fl_tui.fileio import atomic_write_text
+
+
+HEADER = "# fl-tui settings (see README, Configuration)\n"
 
 
 class Settings(BaseModel):
@@ -39,8 +42,18 @@ def _line_of(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
+def _parse(path: Path, text: str) -> tuple[dict | None, FileProblem | None]:
+    try:
+        return tomllib.loads(text), None
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        return None, FileProblem(path, f"invalid TOML: {msg}", *(map(int, m.groups()) if m else ()))
+
+
 def load_settings(path: Path | None = None) -> tuple[Settings, FileProblem | None]:
-    """The settings, and the problem with the file if it had one (then the defaults are returned)."""
+    """The settings, and the first problem with the file if it had one. A key that does not validate (misspelt,
+    out of range) is left out and reported; the others still apply. A file that does not parse gives the defaults."""
     path = path or locations.config_file()
     try:
         text = path.read_text(encoding="utf-8")
@@ -48,22 +61,41 @@ def load_settings(path: Path | None = None) -> tuple[Settings, FileProblem | Non
         return Settings(), None
     except (OSError, UnicodeDecodeError) as exc:
         return Settings(), FileProblem(path, f"cannot read: {exc}")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        return Settings(), FileProblem(path, f"invalid TOML: {msg}", *(map(int, m.groups()) if m else ()))
+    raw, problem = _parse(path, text)
+    if raw is None:
+        return Settings(), problem
     try:
         return Settings.model_validate(raw), None
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        return Settings(), FileProblem(path, f"{loc}: {err['msg']}", _line_of(text, str(err["loc"][0])), 1)
+        errors = exc.errors()
+    err = errors[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    problem = FileProblem(path, f"{loc}: {err['msg']}", _line_of(text, str(err["loc"][0])), 1)
+    bad = {e["loc"][0] for e in errors if e["loc"]}
+    try:
+        return Settings.model_validate({k: v for k, v in raw.items() if k not in bad}), problem
+    except ValidationError:  # cannot happen key by key, but a model validator could refuse a combination
+        return Settings(), problem
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write only what differs from the defaults, atomically, so the file stays short and readable."""
+def save_settings(changes: dict[str, Any], path: Path | None = None) -> None:
+    """Set (or, for None, remove) the given keys in the file, editing it in place: comments, order and keys this
+    version does not know survive. A file that does not parse is never written over: a FileProblem says why."""
     path = path or locations.config_file()
-    data = settings.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
-    atomic_write_text(path, "# fl-tui settings (see README, Configuration)\n" + tomli_w.dumps(data))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = HEADER
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileProblem(path, f"settings not saved: cannot read the file: {exc}") from exc
+    raw, problem = _parse(path, text)
+    if raw is None:
+        raise FileProblem(path, f"settings not saved, the file is kept as it is: {problem.message}",
+                          problem.line, problem.col)
+    doc = tomlkit.parse(text)
+    for key, value in changes.items():
+        if value is None:
+            doc.pop(key, None)
+        else:
+            doc[key] = str(value) if isinstance(value, Path) else value
+    atomic_write_text(path, tomlkit.dumps(doc))

@@ -1,6 +1,9 @@
 """Settings: validated, saved atomically, and a bad file reported with its place, never fatal."""
 
+import pytest
+
 from fl_tui.config import Settings, load_settings, save_settings
+from fl_tui.errors import FileProblem
 
 
 def test_missing_file_gives_defaults(tmp_path):
@@ -8,9 +11,9 @@ def test_missing_file_gives_defaults(tmp_path):
     assert settings == Settings() and problem is None
 
 
-def test_round_trip_keeps_only_what_differs(tmp_path):
+def test_round_trip_writes_only_what_was_set(tmp_path):
     path = tmp_path / "config.toml"
-    save_settings(Settings(theme="fl-ansi", rounds=5, keys={"models.load": "L"}), path)
+    save_settings({"theme": "fl-ansi", "rounds": 5, "keys": {"models.load": "L"}}, path)
     text = path.read_text()
     assert 'theme = "fl-ansi"' in text and "max_tokens" not in text
     loaded, problem = load_settings(path)
@@ -31,3 +34,32 @@ def test_unknown_key_is_named_with_its_line(tmp_path):
     path.write_text('theme = "x"\n\nmax_tokenz = 3\n')
     _, problem = load_settings(path)
     assert str(problem) == f"{path}:3:1: max_tokenz: Extra inputs are not permitted"
+
+
+def test_saving_a_setting_keeps_comments_order_and_unknown_keys(tmp_path):
+    """The issue's case: one misspelt key, then the app saves the theme. Nothing the person wrote is lost."""
+    path = tmp_path / "config.toml"
+    original = ('# my box\nendpoint = "http://127.0.0.1:5273"  # the tunnel\n\nrounds = 7\nmax_token = 256\n\n'
+                '[keys]\n"models.load" = "L"\n')
+    path.write_text(original)
+    settings, problem = load_settings(path)
+    assert str(problem) == f"{path}:5:1: max_token: Extra inputs are not permitted"
+    assert (settings.endpoint, settings.rounds, settings.keys) == ("http://127.0.0.1:5273", 7, {"models.load": "L"})
+    save_settings({"theme": "fl-light"}, path)
+    save_settings({"rater": "ann"}, path)
+    text = path.read_text()
+    assert text.startswith(original.split("\n\n[keys]")[0])  # comments, order, the unknown key: as they were
+    assert '"models.load" = "L"' in text and 'theme = "fl-light"' in text and 'rater = "ann"' in text
+    assert load_settings(path)[0].theme == "fl-light"
+    save_settings({"rater": None}, path)
+    assert "rater" not in path.read_text()
+
+
+def test_a_file_that_does_not_parse_is_never_written_over(tmp_path):
+    path = tmp_path / "config.toml"
+    broken = 'endpoint = "http://box:5273"\nrounds = = 3\n'
+    path.write_text(broken)
+    with pytest.raises(FileProblem, match="settings not saved, the file is kept as it is: invalid TOML") as err:
+        save_settings({"theme": "fl-ansi"}, path)
+    assert (err.value.line, err.value.col) == (2, 10)
+    assert path.read_text() == broken and list(tmp_path.iterdir()) == [path]

@@ -1,4 +1,5 @@
-"""User settings: one TOML file under the user config dir, validated; a bad file never stops the app, and saving\na setting edits the file in place (tomlkit) instead of rewriting it from what this version understood."""
+"""User settings: one TOML file under the user config dir, validated; a bad file never stops the app, and saving
+a setting edits the file in place (tomlkit) instead of rewriting it from what this version understood."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from fl_tui import locations
 from fl_tui.errors import FileProblem
 from fl_tui.fileio import atomic_write_text
-
 
 HEADER = "# fl-tui settings (see README, Configuration)\n"
 

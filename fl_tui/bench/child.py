@@ -1,13 +1,13 @@
 """Run `fl-tui bench --events` in a process of its own and hand its decoded events to an observer.
 
 The app watches benchmarks this way so that no render or garbage collection in its process can delay a
-timestamp (see fl_tui.bench.wire). Stop is SIGINT, exactly Ctrl-C in a shell: the child writes what finished.
+timestamp (see fl_tui.bench.wire). Stop is Ctrl-C for the child (SIGINT; CTRL_BREAK_EVENT to its own process
+group on Windows, see fl_tui.platform): it writes what finished.
 """
 
 from __future__ import annotations
 
 import collections
-import signal
 import subprocess
 import sys
 import threading
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from fl_tui import platform
 from fl_tui.bench.engine import BenchSettings, RunFinished
 from fl_tui.bench.wire import Decoder
 
@@ -54,6 +55,7 @@ class ChildRun:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "fl_tui", "--endpoint", endpoint, "bench", *args, "--events"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+            **platform.child_group_options(),
         )
         self._reader = threading.Thread(target=self._read, name="bench-child-events", daemon=True)
         self._errors = threading.Thread(target=self._read_stderr, name="bench-child-stderr", daemon=True)
@@ -66,7 +68,7 @@ class ChildRun:
 
     def stop(self) -> None:
         if self.running:
-            self.proc.send_signal(signal.SIGINT)
+            platform.interrupt(self.proc)
 
     def wait(self, timeout: float | None = None) -> int:
         code = self.proc.wait(timeout)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
-from fl_tui import locations
+from fl_tui import locations, platform
 from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
+from fl_tui.bench.resume import (
+    Carried,
+    Reuse,
+    carried_over,
+    check_out,
+    remove_run,
+    restart_requests_file,
+    settings_record,
+)
 from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
@@ -39,7 +49,14 @@ def add_parser(sub) -> None:
     p.add_argument("--keep-alive", action="store_true",
                    help="reuse connections (default: a new one per request; see README, Measurement)")
     p.add_argument("--watts", type=float, help="power draw for the energy estimate (Wh per 1k tokens)")
-    p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>)")
+    p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>); one that already "
+                                 "holds a run needs --resume or --overwrite")
+    reuse = p.add_mutually_exclusive_group()
+    reuse.add_argument("--resume", dest="reuse", action="store_const", const=Reuse.RESUME, default=Reuse.REFUSE,
+                       help="continue the run in --out: models that finished are kept, the others run again "
+                            "(same run id; same settings and prompts required)")
+    reuse.add_argument("--overwrite", dest="reuse", action="store_const", const=Reuse.OVERWRITE,
+                       help="replace the run in --out (its run.json, requests.jsonl and reports)")
     p.add_argument("--events", action="store_true",
                    help="write the engine's events to stdout as JSON lines, for a program watching the run "
                         "(the app runs benchmarks this way, in a process of their own)")
@@ -110,6 +127,47 @@ async def _with_wire(engine: BenchEngine) -> dict:
         await asyncio.shield(wire.drain())
 
 
+class Stopped(Exception):
+    """A stop signal arrived (SIGTERM, SIGHUP, SIGBREAK): the run ends as on Ctrl-C."""
+
+
+def _stop_on_signals(task: asyncio.Task, received: list[int]) -> dict:
+    """Cancel the run on the platform's stop signals, as asyncio.run does on Ctrl-C: what finished is written."""
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: int, _frame: object) -> None:
+        received.append(signum)
+        loop.call_soon_threadsafe(task.cancel)
+
+    return {sig: signal.signal(sig, stop) for sig in platform.stop_signals()}
+
+
+async def _run_engine(engine: BenchEngine, events: bool, received: list[int]) -> dict:
+    task = asyncio.ensure_future(_with_wire(engine) if events else engine.run())
+    previous = _stop_on_signals(task, received)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if received:
+            raise Stopped from None
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _resume_point(out: Path, settings: BenchSettings, prompt_set: PromptSet, reuse: Reuse) -> Carried | None:
+    """Called once the models are known to exist: only then is an old run removed or rewritten."""
+    if reuse is Reuse.OVERWRITE:
+        remove_run(out)
+    if reuse is not Reuse.RESUME:
+        return None
+    carried = carried_over(out, settings_record(settings, prompt_set.name),
+                           [p.model_dump() for p in prompt_set.prompts])
+    restart_requests_file(out, carried)
+    return carried
+
+
 def run(args: argparse.Namespace) -> int:
     config = settings_for(args)
     try:
@@ -118,18 +176,31 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"BENCH_ROUNDS: {exc}") from exc
     prompt_set = _prompt_set(args)
     specs = load_specs(args.models_file)
+    if args.reuse is not Reuse.REFUSE and not args.out:
+        raise UserError("--resume and --overwrite need --out (the run folder to continue or replace)")
     run_id = new_run_id()
     out = Path(args.out) if args.out else locations.runs_dir() / run_id
+    check_out(out, args.reuse)
+    received: list[int] = []
     with backend_for(args) as (backend, _choice):
+        models = _models(args, backend, specs)
+        carried = _resume_point(out, settings, prompt_set, args.reuse)
+        if carried is not None:
+            models = [m for m in models if m not in carried.names]
+            print(f"resuming run {carried.run_id}: {len(carried.models)} model(s) finished, "
+                  f"{len(models)} to run", file=sys.stderr)
+        if not models:
+            print(f"run {carried.run_id} has nothing left to run: see {out}", file=sys.stderr)
+            return 0
         engine = BenchEngine(
-            backend, _models(args, backend, specs), prompt_set, settings, out,
-            specs=specs, observer=BenchProgress(), run_id=run_id,
+            backend, models, prompt_set, settings, out,
+            specs=specs, observer=BenchProgress(), run_id=run_id, carried=carried,
         )
         try:
-            result = asyncio.run(_with_wire(engine) if args.events else engine.run())
-        except KeyboardInterrupt:
+            result = asyncio.run(_run_engine(engine, args.events, received))
+        except (KeyboardInterrupt, Stopped):
             print(f"\ninterrupted: what finished is in {out}", file=sys.stderr)
-            return 130
+            return 128 + (received[0] if received else signal.SIGINT)
     if not args.events:
         print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
         print(f"run directory: {out}")

@@ -79,8 +79,9 @@ def _models(args: argparse.Namespace, backend: Backend, specs: dict) -> list[str
     chosen = args.models or os.environ.get("BENCH_MODELS")
     if chosen:
         names = [m.strip() for m in chosen.split(",") if m.strip()]
-        for name in names:  # an unknown name is bad input (exit 2), not a failed model with a report
-            backend.resolve(name)
+        if not args.events:  # a person's typo is bad input (exit 2), not a failed model with a report; the app
+            for name in names:  # (--events) picked from the backend's list and shows a failure per model instead
+                backend.resolve(name)
         return names
     usable = (lambda m: m.cached) if backend.supports(Capability.CACHED) else (lambda m: True)
     available = [m for m in backend.list_models() if usable(m)]

@@ -1,5 +1,6 @@
 """Which backend to talk to. First hit wins: --endpoint, FOUNDRY_LOCAL_ENDPOINT, the config file, a service
-already listening on 127.0.0.1:5273, else the embedded runtime."""
+already listening on 127.0.0.1:5273, the service the `foundry` CLI says is running (its port is dynamic unless
+pinned), else the embedded runtime."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from dataclasses import dataclass
 from fl_tui import locations
 from fl_tui.config import Settings
 from fl_tui.connection.base import Backend
+from fl_tui.connection.discover import discover
+from fl_tui.connection.foundry_cli import FoundryCli
 
 DEFAULT_SERVICE = ("127.0.0.1", 5273)
 
@@ -39,6 +42,9 @@ def choose_endpoint(cli_endpoint: str | None, settings: Settings, env: dict[str,
     if listening(*DEFAULT_SERVICE):
         host, port = DEFAULT_SERVICE
         return Choice(f"http://{host}:{port}", "service on the default port")
+    found = discover(FoundryCli.find())
+    if found is not None:
+        return Choice(found.url, f"found by `{found.how}`")
     return Choice(None, "embedded runtime (default)")
 
 

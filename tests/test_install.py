@@ -112,3 +112,29 @@ def test_installed_bench_runs_from_an_unrelated_folder(installed, tmp_path, serv
     assert run["settings"]["prompt_set"] == "default"
     assert {m["spec"].get("capabilities", [None])[0] for m in run["models"]} == {"chat"}
     assert all(m["status"] == "ok" for m in run["models"])
+
+
+async def test_the_app_from_an_empty_folder_has_prompt_sets_capabilities_and_its_themes(embedded, tmp_path,
+                                                                                         monkeypatch):
+    """What a wheel user sees: the Benchmark tab's prompt sets and Ctrl+T's themes come from the package."""
+    from waiting import settled
+
+    from fl_tui.app import FlTuiApp
+    from fl_tui.config import Settings
+    from fl_tui.resources import load_specs
+    from fl_tui.widgets.bench_pane import prompt_sets
+
+    monkeypatch.chdir(tmp_path)
+    assert [name for name, _path in prompt_sets()] == ["default", "quick"]
+    specs = load_specs()
+    assert specs["fl-demo-fast"].capabilities == ["chat", "demo"]
+    app = FlTuiApp(lambda: embedded, settings=Settings(theme="fl-dark"), settings_path=tmp_path / "c.toml",
+                   specs=specs)
+    seen = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot)
+        for _ in range(3):
+            seen.append(app.theme)
+            await pilot.press("ctrl+t")
+            await settled(pilot)
+    assert seen == ["fl-dark", "fl-light", "fl-ansi"]  # only the shipped themes, not Textual's own

@@ -121,3 +121,25 @@ def test_the_benchmark_child_is_stopped_through_the_platform_module(monkeypatch)
     finally:
         proc.stdin.close()
         proc.wait(30)
+
+
+def test_listener_lookup_without_privileges_is_unknown_with_the_reason(monkeypatch):
+    """psutil.net_connections needs administrator rights on macOS and (unelevated) Windows."""
+    import psutil
+
+    from fl_tui.connection import process
+
+    def denied(kind):
+        raise psutil.AccessDenied(pid=None, name="net_connections")
+
+    monkeypatch.setattr(psutil, "net_connections", denied)
+    found = process.find_listener("http://127.0.0.1:5273")
+    assert found.pid is None and "needs administrator rights" in found.reason
+    assert process.pid_listening_on("http://127.0.0.1:5273") is None
+    assert process.find_listener("http://10.1.2.3:5273").reason == "the server is on another machine"
+
+
+def test_listener_lookup_finds_this_machines_server(served):
+    from fl_tui.connection.process import find_listener
+
+    assert find_listener(served.url).pid == served.proc.pid

@@ -138,3 +138,22 @@ async def test_the_app_from_an_empty_folder_has_prompt_sets_capabilities_and_its
             await pilot.press("ctrl+t")
             await settled(pilot)
     assert seen == ["fl-dark", "fl-light", "fl-ansi"]  # only the shipped themes, not Textual's own
+
+
+def test_installed_copy_works_on_its_own_from_an_empty_folder(installed, tmp_path):
+    """The issue's first contact: no endpoint, nothing but the installed package. The embedded runtime builds the
+    demo models from the package's own corpus, and bench picks models.json's models with the `default` set."""
+    from fl_tui.connection.resolve import DEFAULT_SERVICE, listening
+
+    if listening(*DEFAULT_SERVICE):
+        pytest.skip("something listens on 127.0.0.1:5273 on this machine: fl-tui would use it, not the runtime")
+    status = run_installed(installed, tmp_path, "status")
+    assert status.returncode == 0, status.stderr
+    assert "embedded runtime (default)" in status.stdout
+    out = tmp_path / "run"
+    result = run_installed(installed, tmp_path, "bench", "--rounds", "1", "--warmup", "0", "--max-tokens", "4",
+                           "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["settings"]["prompt_set"] == "default" and run["backend"] == "embedded"
+    assert {m["requested_as"] for m in run["models"]} == {"fl-demo-fast", "fl-demo-slow"}

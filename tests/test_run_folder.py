@@ -127,3 +127,19 @@ def test_run_files_honour_the_umask(server, tmp_path, umask, mode):  # noqa: F81
     assert result.returncode == 0, result.stderr
     modes = {name: stat.S_IMODE((out / name).stat().st_mode) for name in ALL_RUN_FILES}
     assert modes == dict.fromkeys(ALL_RUN_FILES, mode)
+
+
+def test_resume_of_a_finished_run_runs_nothing(server, tmp_path):  # noqa: F811
+    out = tmp_path / "run"
+    assert bench(server.url, out).returncode == 0
+    before = (out / "run.json").read_text()
+    served_before = len(server.records("sched-5000"))
+    result = bench(server.url, out, "--resume")
+    assert result.returncode == 0 and "1 model(s) finished, 0 to run" in result.stderr
+    assert (out / "run.json").read_text() == before and len(server.records("sched-5000")) == served_before
+
+
+def test_resume_and_overwrite_need_out(server):  # noqa: F811
+    for flag in ("--resume", "--overwrite"):
+        result = run_cli("bench", "--endpoint", server.url, "--models", "sched-5000", flag)
+        assert result.returncode == 2 and "need --out" in result.stderr

@@ -79,6 +79,8 @@ def _models(args: argparse.Namespace, backend: Backend, specs: dict) -> list[str
     chosen = args.models or os.environ.get("BENCH_MODELS")
     if chosen:
         names = [m.strip() for m in chosen.split(",") if m.strip()]
+        if not names:
+            raise UserError(f"--models: no model named in {chosen!r}")
         if not args.events:  # a person's typo is bad input (exit 2), not a failed model with a report; the app
             for name in names:  # (--events) picked from the backend's list and shows a failure per model instead
                 backend.resolve(name)
@@ -157,18 +159,6 @@ async def _run_engine(engine: BenchEngine, events: bool, received: list[int]) ->
             signal.signal(sig, handler)
 
 
-def _resume_point(out: Path, settings: BenchSettings, prompt_set: PromptSet, reuse: Reuse) -> Carried | None:
-    """Called once the models are known to exist: only then is an old run removed or rewritten."""
-    if reuse is Reuse.OVERWRITE:
-        remove_run(out)
-    if reuse is not Reuse.RESUME:
-        return None
-    carried = carried_over(out, settings_record(settings, prompt_set.name),
-                           [p.model_dump() for p in prompt_set.prompts])
-    restart_requests_file(out, carried)
-    return carried
-
-
 def run(args: argparse.Namespace) -> int:
     config = settings_for(args)
     try:
@@ -182,17 +172,22 @@ def run(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     out = Path(args.out) if args.out else locations.runs_dir() / run_id
     check_out(out, args.reuse)
+    carried: Carried | None = None
+    if args.reuse is Reuse.RESUME:
+        carried = carried_over(out, settings_record(settings, prompt_set.name),
+                               [p.model_dump() for p in prompt_set.prompts])
     received: list[int] = []
     with backend_for(args) as (backend, _choice):
-        models = _models(args, backend, specs)
-        carried = _resume_point(out, settings, prompt_set, args.reuse)
+        models = _models(args, backend, specs)  # only once they are known is an old run removed or rewritten
+        if args.reuse is Reuse.OVERWRITE:
+            remove_run(out)
         if carried is not None:
+            restart_requests_file(out, carried)
             models = [m for m in models if m not in carried.names]
             print(f"resuming run {carried.run_id}: {len(carried.models)} model(s) finished, "
                   f"{len(models)} to run", file=sys.stderr)
-        if not models:
-            print(f"run {carried.run_id} has nothing left to run: see {out}", file=sys.stderr)
-            return 0
+            if not models:
+                return 0
         engine = BenchEngine(
             backend, models, prompt_set, settings, out,
             specs=specs, observer=BenchProgress(), run_id=run_id, carried=carried,

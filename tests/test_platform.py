@@ -143,3 +143,20 @@ def test_listener_lookup_finds_this_machines_server(served):
     from fl_tui.connection.process import find_listener
 
     assert find_listener(served.url).pid == served.proc.pid
+
+
+def test_a_bench_run_says_why_the_server_process_is_not_measured(monkeypatch):
+    import psutil
+
+    from fl_tui.cli.bench_cmd import _unmeasured_reason
+
+    remote = SimpleNamespace(kind="openai", base_url="http://10.1.2.3:5273")
+    assert _unmeasured_reason(remote) == "the server is on another machine"
+    assert _unmeasured_reason(SimpleNamespace(kind="embedded")) is None
+
+    def denied(kind):
+        raise psutil.AccessDenied(pid=None, name="net_connections")
+
+    monkeypatch.setattr(psutil, "net_connections", denied)
+    local = SimpleNamespace(kind="foundry-service", base_url="http://127.0.0.1:5273")
+    assert "needs administrator rights" in _unmeasured_reason(local)

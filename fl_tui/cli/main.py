@@ -17,19 +17,23 @@ from fl_tui.errors import UserError
 
 Handler = Callable[[argparse.Namespace], int]
 
-GLOBAL_DEFAULTS = {"debug": False, "endpoint": None, "config": None}
+def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) -> None:
+    """The options every command takes, before or after its name (as vLLM's and guidellm's do). On a command
+    their default is SUPPRESS: given there, they set the value; not given, the top level's value stands."""
 
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if on_command else value
 
-def _add_global_options(parser: argparse.ArgumentParser, default) -> None:
-    """The options every command takes, before or after its name (as vLLM's and guidellm's do)."""
-    parser.add_argument("--debug", action="store_true", default=default,
+    parser.add_argument("--debug", action="store_true", default=default(False),
                         help="show tracebacks and the runtime's own log output")
-    parser.add_argument("--endpoint", default=default,
+    parser.add_argument("--endpoint", default=default(None),
                         help="a Foundry Local or OpenAI-compatible URL (default: auto, see README)")
-    parser.add_argument("--config", default=default, help="settings file (default: the user config dir's config.toml)")
+    parser.add_argument("--config", default=default(None),
+                        help="settings file (default: the user config dir's config.toml)")
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command's parser, nested ones too. argparse has no public way to walk them; shtab reads the same."""
     found: list[argparse.ArgumentParser] = []
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -47,14 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 ok, 1 a model failed or a regression, 2 bad input or an unknown model, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"fl-tui {__version__}")
-    _add_global_options(parser, None)
-    parser.set_defaults(**GLOBAL_DEFAULTS)
+    _add_global_options(parser, on_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (status_cmd, models_cmd, bench_cmd, report_cmd, annotate_cmd, serve_cmd, completion_cmd):
         module.add_parser(sub)
     for child in _subparsers(parser):
-        # SUPPRESS: a subcommand sets the value only when it is given there, so `--debug status` still counts
-        _add_global_options(child, argparse.SUPPRESS)
+        _add_global_options(child, on_command=True)
     return parser
 
 

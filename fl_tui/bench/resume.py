@@ -1,7 +1,8 @@
 """A run folder given to `fl-tui bench --out` again: refused, replaced (--overwrite) or continued (--resume).
 
 Continuing works model by model: a model that finished (status ok) is kept with its requests and not run again;
-the others run from the start, under the same run id, into the same files."""
+the others run from the start, under the same run id, into the same files. Each attempt has its own monotonic
+clock, so `start_ms` offsets compare within a model, not across an attempt boundary."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Carried:
     started_at: str
     models: list[dict] = field(default_factory=list)  # run.json `models` entries with status ok
     requests: list[dict] = field(default_factory=list)  # their requests
+    warnings: list[str] = field(default_factory=list)  # the earlier attempt's
 
     @property
     def names(self) -> set[str]:
@@ -83,7 +85,8 @@ def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
     models = [m for m in run["models"] if isinstance(m, dict) and m.get("status") == "ok"]
     ids = {m.get("model") for m in models}
     requests = [r for r in run["requests"] if isinstance(r, dict) and r.get("model") in ids]
-    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests)
+    warnings = [str(w) for w in run.get("warnings") or []]
+    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings)
 
 
 def restart_requests_file(folder: Path, carried: Carried) -> None:

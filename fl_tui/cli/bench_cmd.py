@@ -202,8 +202,8 @@ def run(args: argparse.Namespace) -> int:
             specs=specs, observer=BenchProgress(), run_id=run_id, carried=carried,
         )
         unmeasured = _unmeasured_reason(backend)
-        if unmeasured:
-            engine.warnings.append(f"memory and CPU of the server are not measured: {unmeasured}")
+        new = [f"memory and CPU of the server are not measured: {unmeasured}"] if unmeasured else []
+        engine.warnings += list(dict.fromkeys([*(carried.warnings if carried else []), *new]))
         try:
             result = asyncio.run(_run_engine(engine, args.events, received))
         except (KeyboardInterrupt, Stopped):

@@ -6,6 +6,7 @@ Output formats, from public programs that parse them (the CLI's source is not pu
   `Unknown command 'server'` (and a non-zero exit).
 - legacy CLI (<= 0.8): `foundry service status` -> `🟢 Model management service is running on
   http://127.0.0.1:51995/openai/status`, or `🔴 Model management service is not running!`.
+`foundry status` is not asked: its public examples show a system overview (devices), no service URL.
 """
 
 from __future__ import annotations

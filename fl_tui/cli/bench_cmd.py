@@ -38,7 +38,7 @@ def add_parser(sub) -> None:
         "FOUNDRY_LOCAL_ENDPOINT. Requests always stream: TTFT and latency come from the same stream.",
     )
     p.add_argument("--models", help="comma-separated aliases or variant ids (default: models.json's cached ones)")
-    p.add_argument("--models-file", help="models.json (default: ./models.json or the checkout's)")
+    p.add_argument("--models-file", help="models.json (default: ./models.json, the config dir's, or the shipped one)")
     p.add_argument("--prompts", default="default", help="a prompt set name in prompts/ or a JSON file")
     p.add_argument("--rounds", type=int, help="measured rounds per prompt (default 3, or the config's)")
     p.add_argument("--warmup", type=int, help="warm-up requests per model, not measured (default 1)")

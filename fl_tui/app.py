@@ -265,10 +265,12 @@ def run(args: argparse.Namespace) -> int:
         specs = load_specs()
     except UserError as exc:
         specs, problems = {}, [*problems, str(exc)]
-    choice = choose_endpoint(args.endpoint, settings)
     opened: list[Backend] = []
 
     def open_it() -> Backend:
+        """Runs in the connect worker: choosing may probe port 5273 and ask the `foundry` CLI, never before the
+        first paint."""
+        choice = choose_endpoint(args.endpoint, settings)
         try:
             backend = open_backend(choice, settings, debug=args.debug)
         except ValueError as exc:

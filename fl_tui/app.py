@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from fl_tui.commands import ActionsProvider
 from fl_tui.config import Settings, load_settings, save_settings
 from fl_tui.connection.base import Backend, BackendError
+from fl_tui.errors import UserError
 from fl_tui.messages import BackendFailed, BackendReady, StateUpdated
 from fl_tui.screens.confirm import ConfirmScreen
 from fl_tui.screens.help import HelpScreen
@@ -192,11 +193,16 @@ class FlTuiApp(App[int]):
     def watch_theme(self, theme: str) -> None:
         if self._theme_ready and theme != self.settings.theme:
             self.settings = self.settings.model_copy(update={"theme": theme})
-            self.save_settings_worker()
+            self.save_settings_worker({"theme": theme})
 
     @work(thread=True, exit_on_error=False, group="settings")
-    def save_settings_worker(self) -> None:
-        save_settings(self.settings, self.settings_path)
+    def save_settings_worker(self, changes: dict) -> None:
+        """Only the keys that changed are written, so what the file held otherwise stays as it was."""
+        try:
+            save_settings(changes, self.settings_path)
+        except UserError as exc:
+            self.call_from_thread(self.notify, plain(str(exc)), title="configuration", severity="warning",
+                                  markup=False, timeout=10)
 
     def action_next_theme(self) -> None:
         names = sorted(n for n in self.available_themes if n.startswith("fl-")) or sorted(self.available_themes)
@@ -216,7 +222,7 @@ class FlTuiApp(App[int]):
 
     def remember_rater(self, rater: str) -> None:
         self.settings = self.settings.model_copy(update={"rater": rater})
-        self.save_settings_worker()
+        self.save_settings_worker({"rater": rater})
 
     def action_groups(self) -> list[tuple[str, object, list[Binding]]]:
         return [
@@ -261,7 +267,6 @@ class FlTuiApp(App[int]):
 def run(args: argparse.Namespace) -> int:
     """`fl-tui` with no command: settings, models.json, then the app; the backend closes after the UI is gone."""
     from fl_tui.connection.resolve import choose_endpoint, open_backend
-    from fl_tui.errors import UserError
     from fl_tui.resources import load_specs
 
     path = Path(args.config) if args.config else None
@@ -271,10 +276,12 @@ def run(args: argparse.Namespace) -> int:
         specs = load_specs()
     except UserError as exc:
         specs, problems = {}, [*problems, str(exc)]
-    choice = choose_endpoint(args.endpoint, settings)
     opened: list[Backend] = []
 
     def open_it() -> Backend:
+        """Runs in the connect worker: choosing may probe port 5273 and ask the `foundry` CLI, never before the
+        first paint."""
+        choice = choose_endpoint(args.endpoint, settings)
         try:
             backend = open_backend(choice, settings, debug=args.debug)
         except ValueError as exc:

@@ -1,4 +1,5 @@
-"""User settings: one TOML file under the user config dir, validated; a bad file never stops the app."""
+"""User settings: one TOML file under the user config dir, validated; a bad file never stops the app, and saving
+a setting edits the file in place (tomlkit) instead of rewriting it from what this version understood."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-import tomli_w
+import tomlkit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from fl_tui import locations
@@ -18,6 +19,8 @@ from fl_tui.jsonfile import dotted_path
 from fl_tui.tomlfile import read_toml
 
 _PathText = Annotated[Path, Field(strict=False)]  # TOML has no path type: a string is one
+
+HEADER = "# fl-tui settings (see README, Configuration)\n"
 
 
 class Settings(BaseModel):
@@ -66,14 +69,15 @@ def _line_of(text: str, key: str) -> int | None:
 def load_settings(
     path: Path | None = None, env: Mapping[str, str] | None = None
 ) -> tuple[Settings, FileProblem | None]:
-    """The settings (the file's, then the environment's overrides), and the problem if there was one (then the
-    defaults are used for the file's part)."""
+    """The settings (the file's, then the environment's overrides), and the first problem if there was one."""
     settings, problem = _load_file(path or locations.config_file())
     settings, env_problem = _with_environment(settings, os.environ if env is None else env)
     return settings, problem or env_problem
 
 
 def _load_file(path: Path) -> tuple[Settings, FileProblem | None]:
+    """A key that does not validate (misspelt, out of range) is left out and reported; the others still apply.
+    A file that cannot be read or parsed gives the defaults."""
     if not path.exists() and not path.is_symlink():
         return Settings(), None
     try:
@@ -83,13 +87,30 @@ def _load_file(path: Path) -> tuple[Settings, FileProblem | None]:
     try:
         return Settings.model_validate(raw), None
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = dotted_path(err["loc"])  # odd keys quoted: an escape in a key stays inert
-        return Settings(), FileProblem(path, f"{loc}: {err['msg']}", _line_of(text, str(err["loc"][0])), 1)
+        errors = exc.errors()
+    err = errors[0]
+    loc = dotted_path(err["loc"])  # odd keys quoted: an escape in a key stays inert
+    problem = FileProblem(path, f"{loc}: {err['msg']}", _line_of(text, str(err["loc"][0])), 1)
+    bad = {e["loc"][0] for e in errors if e["loc"]}
+    return Settings.model_validate({k: v for k, v in raw.items() if k not in bad}), problem  # fields are independent
 
 
-def save_settings(settings: Settings, path: Path | None = None) -> None:
-    """Write only what differs from the defaults, atomically, so the file stays short and readable."""
+def save_settings(changes: dict[str, Any], path: Path | None = None) -> None:
+    """Set (or, for None, remove) the given keys in the file, editing it in place: comments, order and keys this
+    version does not know survive. A file that does not parse is never written over: a FileProblem says why."""
     path = path or locations.config_file()
-    data = settings.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
-    atomic_write_text(path, "# fl-tui settings (see README, Configuration)\n" + tomli_w.dumps(data))
+    if not path.exists() and not path.is_symlink():
+        text = HEADER
+    else:
+        try:
+            text, _raw = read_toml(path)
+        except FileProblem as problem:
+            raise FileProblem(path, f"settings not saved, the file is kept as it is: {problem.message}",
+                              problem.line, problem.col) from problem
+    doc = tomlkit.parse(text)
+    for key, value in changes.items():
+        if value is None:
+            doc.pop(key, None)
+        else:
+            doc[key] = str(value) if isinstance(value, Path) else value
+    atomic_write_text(path, tomlkit.dumps(doc))

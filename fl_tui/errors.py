@@ -19,3 +19,6 @@ class FileProblem(UserError):
 
 
 TUNNEL_HINT = "if the service runs on another box, tunnel it first: ssh -L 5273:127.0.0.1:5273 box"
+NOTHING_LISTENING_HINT = f"start Foundry Local there (`foundry server start`, or `fl-tui serve`); {TUNNEL_HINT}"
+SILENT_HINT = ("a tunnel that is up with nothing behind it looks like this: start Foundry Local on the far side "
+               "and check the port it listens on (`foundry server status`)")

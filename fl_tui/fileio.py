@@ -1,4 +1,7 @@
-"""Writes that never leave a half-written file: a temporary file in the same folder, fsync, atomic rename."""
+"""Writes that never leave a half-written file: a temporary file in the same folder, fsync, atomic rename.
+
+The file gets the mode a plain open() would give it (the umask applies; mkstemp alone makes 0600), or keeps the
+mode of the file it replaces, so a run written on a shared box is readable by whoever may read its folder."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import stat
 import tempfile
 from pathlib import Path
 
+from fl_tui import platform
 from fl_tui.errors import FileProblem
 from fl_tui.limits import size_text
 
@@ -15,13 +19,18 @@ from fl_tui.limits import size_text
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = platform.new_file_mode()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.chmod(tmp, mode)
+        platform.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

@@ -47,7 +47,3 @@ def demo_models_dir() -> Path:
 
 def runs_dir() -> Path:
     return data_dir() / "runs"
-
-
-def user_themes_dir() -> Path:
-    return config_dir() / "themes"

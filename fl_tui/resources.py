@@ -1,19 +1,26 @@
-"""Where the shipped data files are found: the current folder first, then the checkout fl-tui runs from,
-then the user config dir. A person can keep their own prompt sets and models.json in any of them."""
+"""Where the data files are found: the current folder first, then the user config dir, then the copies shipped
+inside the package (fl_tui/data). A person can keep their own prompt sets, themes and models.json in either of
+the first two, and an installed wheel still finds its defaults from any folder."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from fl_tui import locations
 from fl_tui.errors import UserError
 from fl_tui.models_file import ModelSpec, load_models_file
+from fl_tui.prompts import list_prompt_sets
 
-CHECKOUT = Path(__file__).resolve().parents[1]
+
+def packaged_data() -> Path:
+    """The package's own data folder. setuptools installs packages as plain folders, so this is a real path."""
+    return Path(str(resources.files("fl_tui").joinpath("data")))
 
 
 def search_roots() -> list[Path]:
-    roots = [Path.cwd(), CHECKOUT, locations.config_dir()]
+    """Earlier roots win: a file in the current folder overrides the config dir's, which overrides the shipped one."""
+    roots = [Path.cwd(), locations.config_dir(), packaged_data()]
     return list(dict.fromkeys(r.resolve() for r in roots))
 
 
@@ -28,12 +35,19 @@ def find_prompt_set(name_or_path: str) -> Path:
         if not path.is_file():
             raise UserError(f"{path}: no such prompt file")
         return path
+    sets = prompt_sets()
+    if name_or_path in sets:
+        return sets[name_or_path]
+    raise UserError(f"no prompt set named {name_or_path!r}; known: {', '.join(sets) or 'none'}")
+
+
+def prompt_sets() -> dict[str, Path]:
+    """Every prompt set by name, sorted; for a name in several folders, the earlier folder's file."""
+    found: dict[str, Path] = {}
     for folder in prompt_dirs():
-        candidate = folder / f"{name_or_path}.json"
-        if candidate.is_file():
-            return candidate
-    names = sorted({p.stem for d in prompt_dirs() for p in d.glob("*.json") if not p.name.startswith("_")})
-    raise UserError(f"no prompt set named {name_or_path!r}; known: {', '.join(names) or 'none'}")
+        for path in list_prompt_sets(folder):
+            found.setdefault(path.stem, path)
+    return dict(sorted(found.items()))
 
 
 def find_models_file() -> Path | None:

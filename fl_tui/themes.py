@@ -1,4 +1,5 @@
-"""Themes are data files: the shipped ones in themes/, the user's in the config dir's themes/ (same format)."""
+"""Themes are data files (same format everywhere): the current folder's themes/, the config dir's themes/, then the
+ones shipped in the package (fl_tui/data/themes)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from pathlib import Path
 
 from textual.theme import Theme
 
-from fl_tui import locations
 from fl_tui.errors import FileProblem
 from fl_tui.resources import search_roots
 from fl_tui.tomlfile import read_toml
@@ -16,7 +16,7 @@ FIELDS = {f.name for f in fields(Theme)}
 
 
 def theme_files() -> list[Path]:
-    folders = [r / "themes" for r in search_roots()] + [locations.user_themes_dir()]
+    folders = [r / "themes" for r in search_roots()]
     files: dict[str, Path] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:

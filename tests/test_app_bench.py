@@ -131,7 +131,7 @@ async def test_stop_keeps_the_partial_results_and_unloads(embedded):
         run = json.loads((folder / "run.json").read_text())
         lines = (folder / "requests.jsonl").read_text().splitlines()
         assert run["interrupted"] is True and 3 <= len(run["requests"]) < 13
-        assert [json.loads(line) for line in lines] == run["requests"]
+        assert [json.loads(line) for line in lines] == [{"run_id": run["run_id"], **r} for r in run["requests"]]
         assert "(stopped early)" in str(pane.query_one("#bench-highlights").render())
         assert (folder / "report.md").exists()
     assert embedded.list_loaded() == []  # unloaded after the stop, once the server let go of the request

@@ -169,3 +169,24 @@ async def test_markup_and_escapes_in_model_names_are_shown_literally(nasty_serve
         assert isinstance(shown, Text) and shown.plain == "[bold]boom[/]:1" and not shown.spans
         details = app.query_one("#models-details").render()
         assert "[bold]boom[/]" in str(details) and "\x1b" not in str(details)
+
+
+async def test_theme_switch_edits_the_file_in_place_and_never_overwrites_a_broken_one(embedded, tmp_path):
+    from waiting import settled, until
+
+    path = tmp_path / "config.toml"
+    path.write_text('# mine\nrounds = 7\nmax_token = 256\n')
+    app = make_app(embedded, tmp_path, theme="fl-dark")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t")
+        await settled(pilot)
+    assert path.read_text() == '# mine\nrounds = 7\nmax_token = 256\ntheme = "fl-light"\n'
+    broken = 'rounds = = 7\n'
+    path.write_text(broken)
+    app = make_app(embedded, tmp_path, theme="fl-dark")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: any("settings not saved" in n.message for n in app._notifications),
+                    "a notification that the settings were not saved",
+                    seen=lambda: [n.message for n in app._notifications])
+    assert path.read_text() == broken

@@ -41,7 +41,7 @@ def test_files_and_schema(run_dir):
         assert all(set(s) == set(STAT_KEYS) for s in model["summary"].values())
     lines = (run_dir / "requests.jsonl").read_text().splitlines()
     assert len(lines) == len(run["requests"]) == 2 * (1 + 2 * 2)  # models x (warm-up + rounds x prompts)
-    assert [json.loads(line) for line in lines] == run["requests"]
+    assert [json.loads(line) for line in lines] == [{"run_id": run["run_id"], **r} for r in run["requests"]]
     for req in run["requests"]:
         assert set(req) >= REQUEST_KEYS and req["status"] == "ok" and req["token_count_source"] == "usage"
         assert req["output_tokens"] == 16 and len(req["chunk_offsets_ms"]) >= 1

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from fl_tui.config import Settings, load_settings, save_settings
+from fl_tui.errors import FileProblem
 
 
 def test_missing_file_gives_defaults(tmp_path):
@@ -13,12 +14,12 @@ def test_missing_file_gives_defaults(tmp_path):
     assert settings == Settings() and problem is None
 
 
-def test_round_trip_keeps_only_what_differs(tmp_path):
+def test_round_trip_writes_only_what_was_set(tmp_path):
     path = tmp_path / "config.toml"
-    save_settings(Settings(theme="fl-ansi", rounds=5, keys={"models.load": "L"}), path)
+    save_settings({"theme": "fl-ansi", "rounds": 5, "keys": {"models.load": "L"}}, path)
     text = path.read_text()
     assert 'theme = "fl-ansi"' in text and "max_tokens" not in text
-    loaded, problem = load_settings(path)
+    loaded, problem = load_settings(path, env={})
     assert problem is None and (loaded.theme, loaded.rounds, loaded.keys) == ("fl-ansi", 5, {"models.load": "L"})
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
 
@@ -34,7 +35,7 @@ def test_toml_syntax_error_has_line_and_column(tmp_path):
 def test_unknown_key_is_named_with_its_line(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('theme = "x"\n\nmax_tokenz = 3\n')
-    _, problem = load_settings(path)
+    _, problem = load_settings(path, env={})
     assert str(problem) == f"{path}:3:1: max_tokenz: Extra inputs are not permitted"
 
 
@@ -58,17 +59,17 @@ def test_a_bad_environment_value_is_named_and_ignored(tmp_path):
 def test_a_bom_is_accepted_like_in_json_files(tmp_path):
     path = tmp_path / "config.toml"
     path.write_bytes(b"\xef\xbb\xbfrounds = 5\n")
-    settings, problem = load_settings(path)
+    settings, problem = load_settings(path, env={})
     assert problem is None and settings.rounds == 5
 
 
 def test_types_are_strict_like_in_json_files(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('warmup = 0\nrounds = "3"\n')
-    _, problem = load_settings(path)
+    _, problem = load_settings(path, env={})
     assert str(problem) == f"{path}:2:1: rounds: Input should be a valid integer"
     path.write_text('timeout_s = 30\nmodel_cache_dir = "/tmp/models"\n')  # an int for a float, a string for a path
-    settings, problem = load_settings(path)
+    settings, problem = load_settings(path, env={})
     assert problem is None and settings.timeout_s == 30.0 and str(settings.model_cache_dir) == "/tmp/models"
 
 
@@ -89,12 +90,41 @@ def test_huge_integers_and_deep_arrays_are_problems_not_crashes(tmp_path, text, 
 def test_a_fifo_or_a_device_is_refused_without_hanging(tmp_path):
     fifo = tmp_path / "config.toml"
     os.mkfifo(fifo)
-    assert load_settings(fifo)[1].message == "cannot read: not a regular file (a FIFO)"
-    assert load_settings(Path("/dev/zero"))[1].message == "cannot read: not a regular file (a character device)"
+    assert load_settings(fifo, env={})[1].message == "cannot read: not a regular file (a FIFO)"
+    assert load_settings(Path("/dev/zero"), env={})[1].message == "cannot read: not a regular file (a character device)"
 
 
 def test_a_key_with_an_escape_is_quoted_in_the_problem(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text('"evil\\u001b]52;c;eA==\\u0007" = 1\n')
-    _, problem = load_settings(path)
+    _, problem = load_settings(path, env={})
     assert "\x1b" not in str(problem) and "Extra inputs are not permitted" in str(problem)
+
+
+def test_saving_a_setting_keeps_comments_order_and_unknown_keys(tmp_path):
+    """The issue's case: one misspelt key, then the app saves the theme. Nothing the person wrote is lost."""
+    path = tmp_path / "config.toml"
+    original = ('# my box\nendpoint = "http://127.0.0.1:5273"  # the tunnel\n\nrounds = 7\nmax_token = 256\n\n'
+                '[keys]\n"models.load" = "L"\n')
+    path.write_text(original)
+    settings, problem = load_settings(path, env={})
+    assert str(problem) == f"{path}:5:1: max_token: Extra inputs are not permitted"
+    assert (settings.endpoint, settings.rounds, settings.keys) == ("http://127.0.0.1:5273", 7, {"models.load": "L"})
+    save_settings({"theme": "fl-light"}, path)
+    save_settings({"rater": "ann"}, path)
+    text = path.read_text()
+    assert text.startswith(original.split("\n\n[keys]")[0])  # comments, order, the unknown key: as they were
+    assert '"models.load" = "L"' in text and 'theme = "fl-light"' in text and 'rater = "ann"' in text
+    assert load_settings(path, env={})[0].theme == "fl-light"
+    save_settings({"rater": None}, path)
+    assert "rater" not in path.read_text()
+
+
+def test_a_file_that_does_not_parse_is_never_written_over(tmp_path):
+    path = tmp_path / "config.toml"
+    broken = 'endpoint = "http://box:5273"\nrounds = = 3\n'
+    path.write_text(broken)
+    with pytest.raises(FileProblem, match="settings not saved, the file is kept as it is: invalid TOML") as err:
+        save_settings({"theme": "fl-ansi"}, path)
+    assert (err.value.line, err.value.col) == (2, 10)
+    assert path.read_text() == broken and list(tmp_path.iterdir()) == [path]

@@ -1,8 +1,8 @@
 """The rubric answers are scored against: a 1–5 scale with one line per level, and per prompt the aspects its answer
 should cover (the prompt's `expected_aspects`).
 
-The scale comes from `prompts/_scale.json` (found like the prompt sets: current folder, checkout, config dir), else
-from the built-in copy below; a prompt set may override levels with `"rubric": {"scale": {"1": "...", ...}}`.
+The scale comes from `prompts/_scale.json` (found like the prompt sets: current folder, config dir, the shipped
+one), else from the built-in copy below; a prompt set may override levels with `"rubric": {"scale": {"1": "...", ...}}`.
 """
 
 from __future__ import annotations

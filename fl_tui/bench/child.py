@@ -1,7 +1,8 @@
 """Run `fl-tui bench --events` in a process of its own and hand its decoded events to an observer.
 
 The app watches benchmarks this way so that no render or garbage collection in its process can delay a
-timestamp (see fl_tui.bench.wire). Stop is SIGINT, exactly Ctrl-C in a shell: the child writes what finished.
+timestamp (see fl_tui.bench.wire). Stop is Ctrl-C for the child (SIGINT; CTRL_BREAK_EVENT to its own process
+group on Windows, see fl_tui.platform): it writes what finished.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from __future__ import annotations
 import collections
 import dataclasses
 import os
-import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+from fl_tui import platform
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.events import Event, Observer, RunFailed, RunFinished
 from fl_tui.bench.runfiles import load_run
@@ -63,7 +64,7 @@ class ChildRun:
         self.ended = False  # the run ended: finished, or reported failed
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=5)
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env)
+                                     env=env, **platform.child_group_options())
         self._reader = threading.Thread(target=self._read, name="bench-child-events", daemon=True)
         self._errors = threading.Thread(target=self._read_stderr, name="bench-child-stderr", daemon=True)
         self._reader.start()
@@ -75,7 +76,7 @@ class ChildRun:
 
     def stop(self) -> None:
         if self.running:
-            self.proc.send_signal(signal.SIGINT)
+            platform.interrupt(self.proc)
 
     def wait(self, timeout: float | None = None) -> int:
         code = self.proc.wait(timeout)

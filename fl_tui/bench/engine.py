@@ -37,6 +37,7 @@ from fl_tui.bench.events import (
 )
 from fl_tui.bench.metrics import request_result
 from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, RequestResult
+from fl_tui.bench.resume import Carried
 from fl_tui.bench.runwriter import RunWriter
 from fl_tui.bench.sampler import MB, ResourceSampler
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
@@ -83,16 +84,19 @@ class BenchEngine:
         observer: Observer | None = None,
         on_chunk: Callable[[SSEEvent], None] | None = None,
         run_id: str | None = None,
+        carried: Carried | None = None,
     ):
         """`observer` gets the events of fl_tui.bench.events; `on_chunk`, when given, gets each stamped SSE event
-        of the request in flight instead of its LiveRequest keeping them (the `--events` wire forwards them)."""
+        of the request in flight instead of its LiveRequest keeping them (the `--events` wire forwards them).
+        `carried`: what an earlier attempt at this run finished (--resume); it goes into run.json as it was."""
         if not models:
             raise ValueError("no models to benchmark")
         self.backend = backend
         self.models = models
         self.prompt_set = prompt_set
         self.settings = settings
-        self.run_id = run_id or new_run_id()
+        self.carried = carried
+        self.run_id = carried.run_id if carried else run_id or new_run_id()
         self.run_dir = Path(out_dir)
         self.specs = specs or {}
         self.observer = observer or (lambda _event: None)
@@ -100,7 +104,7 @@ class BenchEngine:
         self.requests: list[RequestResult] = []
         self.model_results: list[ModelResult] = []
         self.warnings: list[str] = []
-        self.started_at = _now()
+        self.started_at = carried.started_at if carried else _now()
         self._run_start_ns = time.perf_counter_ns()
         self._writer: RunWriter | None = None
 
@@ -108,7 +112,7 @@ class BenchEngine:
 
     async def run(self) -> dict:
         """Run the whole matrix; on cancellation (Ctrl-C, the UI's stop) still writes what finished."""
-        self._writer = RunWriter(self.run_dir)
+        self._writer = RunWriter(self.run_dir, self.run_id)
         per_model = self.settings.warmup + self.settings.rounds * len(self.prompt_set.prompts)
         self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), per_model))
         interrupted = False
@@ -145,8 +149,8 @@ class BenchEngine:
             "percentile_method": PERCENTILE_METHOD,
             "prompts": [p.model_dump() for p in self.prompt_set.prompts],
             "warnings": list(self.warnings),
-            "models": [m.to_json() for m in self.model_results],
-            "requests": [r.to_json() for r in self.requests],
+            "models": [*(self.carried.models if self.carried else []), *(m.to_json() for m in self.model_results)],
+            "requests": [*(self.carried.requests if self.carried else []), *(r.to_json() for r in self.requests)],
         }
 
     # -- one model ----------------------------------------------------------------------------------------

@@ -13,13 +13,15 @@ from fl_tui.fileio import atomic_write_text
 
 
 class RunWriter:
-    def __init__(self, run_dir: Path):
+    def __init__(self, run_dir: Path, run_id: str):
+        """Every requests.jsonl line carries `run_id`: a line copied or appended elsewhere still says its run."""
         self.dir = Path(run_dir)
+        self.run_id = run_id
         self.dir.mkdir(parents=True, exist_ok=True)
         self._jsonl = open(self.dir / "requests.jsonl", "a", encoding="utf-8")  # noqa: SIM115 - kept for the run
 
     def request(self, result: RequestResult) -> None:
-        self._jsonl.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        self._jsonl.write(json.dumps({"run_id": self.run_id, **result.to_json()}, ensure_ascii=False) + "\n")
         self._jsonl.flush()
 
     def run(self, run: dict) -> None:

@@ -5,16 +5,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
-from fl_tui import locations
+from fl_tui import locations, platform
 from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
 from fl_tui.bench.events import Event
+from fl_tui.bench.resume import (
+    Carried,
+    Reuse,
+    carried_over,
+    check_out,
+    remove_run,
+    restart_requests_file,
+    settings_record,
+)
 from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
 from fl_tui.connection.base import Backend, Capability
+from fl_tui.connection.process import find_listener
 from fl_tui.errors import UserError
 from fl_tui.prompts import Prompt, PromptSet, load_prompt_set
 from fl_tui.resources import find_prompt_set, load_specs
@@ -28,7 +39,7 @@ def add_parser(sub) -> None:
         "FOUNDRY_LOCAL_ENDPOINT. Requests always stream: TTFT and latency come from the same stream.",
     )
     p.add_argument("--models", help="comma-separated aliases or variant ids (default: models.json's cached ones)")
-    p.add_argument("--models-file", help="models.json (default: ./models.json or the checkout's)")
+    p.add_argument("--models-file", help="models.json (default: ./models.json, the config dir's, or the shipped one)")
     p.add_argument("--prompts", default="default", help="a prompt set name in prompts/ or a JSON file")
     p.add_argument("--rounds", type=int, help="measured rounds per prompt (default 3, or the config's)")
     p.add_argument("--warmup", type=int, help="warm-up requests per model, not measured (default 1)")
@@ -40,7 +51,14 @@ def add_parser(sub) -> None:
     p.add_argument("--keep-alive", action="store_true",
                    help="reuse connections (default: a new one per request; see README, Measurement)")
     p.add_argument("--watts", type=float, help="power draw for the energy estimate (Wh per 1k tokens)")
-    p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>)")
+    p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>); one that already "
+                                 "holds a run needs --resume or --overwrite")
+    reuse = p.add_mutually_exclusive_group()
+    reuse.add_argument("--resume", dest="reuse", action="store_const", const=Reuse.RESUME, default=Reuse.REFUSE,
+                       help="continue the run in --out: models that finished are kept, the others run again "
+                            "(same run id; same settings and prompts required)")
+    reuse.add_argument("--overwrite", dest="reuse", action="store_const", const=Reuse.OVERWRITE,
+                       help="replace the run in --out (its run.json, requests.jsonl and reports)")
     p.add_argument("--events", action="store_true",
                    help="write the engine's events to stdout as JSON lines, for a program watching the run "
                         "(the app runs benchmarks this way, in a process of their own)")
@@ -75,11 +93,17 @@ def _named_models(args: argparse.Namespace) -> list[str]:
     if not chosen:
         return []
     chosen = _text(chosen, "--models" if args.models else "BENCH_MODELS")
-    return [m.strip() for m in chosen.split(",") if m.strip()]
+    names = [m.strip() for m in chosen.split(",") if m.strip()]
+    if not names:
+        raise UserError(f"--models: no model named in {chosen!r}")
+    return names
 
 
-def _models(named: list[str], backend: Backend, specs: dict) -> list[str]:
+def _models(named: list[str], backend: Backend, specs: dict, events: bool) -> list[str]:
     if named:
+        if not events:  # a person's typo is bad input (exit 2), not a failed model with a report; the app
+            for name in named:  # (--events) picked from the backend's list and shows a failure per model instead
+                backend.resolve(name)
         return named
     usable = (lambda m: m.cached) if backend.supports(Capability.CACHED) else (lambda m: True)
     available = [m for m in backend.list_models() if usable(m)]
@@ -126,6 +150,43 @@ async def _with_wire(engine: BenchEngine) -> dict:
         await asyncio.shield(wire.drain())
 
 
+class Stopped(Exception):
+    """A stop signal arrived (SIGTERM, SIGHUP, SIGBREAK): the run ends as on Ctrl-C."""
+
+
+def _stop_on_signals(task: asyncio.Task, received: list[int]) -> dict:
+    """Cancel the run on the platform's stop signals, as asyncio.run does on Ctrl-C: what finished is written."""
+    loop = asyncio.get_running_loop()
+
+    def stop(signum: int, _frame: object) -> None:
+        received.append(signum)
+        loop.call_soon_threadsafe(task.cancel)
+
+    return {sig: signal.signal(sig, stop) for sig in platform.stop_signals()}
+
+
+async def _run_engine(engine: BenchEngine, events: bool, received: list[int]) -> dict:
+    task = asyncio.ensure_future(_with_wire(engine) if events else engine.run())
+    previous = _stop_on_signals(task, received)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if received:
+            raise Stopped from None
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _unmeasured_reason(backend: Backend) -> str | None:
+    """Why the process serving the models cannot be watched (remote, or sockets not listable here), if so."""
+    base_url = getattr(backend, "base_url", None)
+    if backend.kind == "embedded" or base_url is None:
+        return None
+    return find_listener(base_url).reason
+
+
 def run(args: argparse.Namespace) -> int:
     config = settings_for(args)
     try:
@@ -135,18 +196,39 @@ def run(args: argparse.Namespace) -> int:
     prompt_set = _prompt_set(args)
     specs = load_specs(args.models_file)
     named = _named_models(args)
+    if args.reuse is not Reuse.REFUSE and not args.out:
+        raise UserError("--resume and --overwrite need --out (the run folder to continue or replace)")
     run_id = new_run_id()
     out = Path(args.out) if args.out else locations.runs_dir() / run_id
+    check_out(out, args.reuse)
+    carried: Carried | None = None
+    if args.reuse is Reuse.RESUME:
+        carried = carried_over(out, settings_record(settings, prompt_set.name),
+                               [p.model_dump() for p in prompt_set.prompts])
+    received: list[int] = []
     with backend_for(args) as (backend, _choice):
+        models = _models(named, backend, specs, args.events)  # known first: only then is an old run replaced
+        if args.reuse is Reuse.OVERWRITE:
+            remove_run(out)
+        if carried is not None:
+            restart_requests_file(out, carried)
+            models = [m for m in models if m not in carried.names]
+            print(f"resuming run {carried.run_id}: {len(carried.models)} model(s) finished, "
+                  f"{len(models)} to run", file=sys.stderr)
+            if not models:
+                return 0
         engine = BenchEngine(
-            backend, _models(named, backend, specs), prompt_set, settings, out,
-            specs=specs, observer=BenchProgress(), run_id=run_id,
+            backend, models, prompt_set, settings, out,
+            specs=specs, observer=BenchProgress(), run_id=run_id, carried=carried,
         )
+        unmeasured = _unmeasured_reason(backend)
+        new = [f"memory and CPU of the server are not measured: {unmeasured}"] if unmeasured else []
+        engine.warnings += list(dict.fromkeys([*(carried.warnings if carried else []), *new]))
         try:
-            result = asyncio.run(_with_wire(engine) if args.events else engine.run())
-        except KeyboardInterrupt:
+            result = asyncio.run(_run_engine(engine, args.events, received))
+        except (KeyboardInterrupt, Stopped):
             print(f"\ninterrupted: what finished is in {out}", file=sys.stderr)
-            return 130
+            return 128 + (received[0] if received else signal.SIGINT)
     if not args.events:
         print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
         print(f"run directory: {out}")

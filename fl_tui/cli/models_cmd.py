@@ -10,8 +10,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 from fl_tui.cli.context import backend_for
+from fl_tui.cli.output import Format, add_format_option, render_table
 from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, BackendError, CatalogState, ModelEntry
+from fl_tui.connection.names import UnknownModel
 from fl_tui.errors import UserError
+from fl_tui.modelfilter import FIELDS, apply_filter, parse_filter
 from fl_tui.modelview import capabilities, size_text
 from fl_tui.progress import PercentBar
 from fl_tui.resources import load_specs
@@ -25,7 +28,9 @@ def add_parser(sub) -> None:
     which = ls.add_mutually_exclusive_group()
     which.add_argument("--cached", action="store_true", help="only models in the cache")
     which.add_argument("--loaded", action="store_true", help="only loaded models")
-    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.add_argument("--filter", metavar="KEY=VALUE,…",
+                    help=f"only models matching every pair (keys: {', '.join(FIELDS)}), e.g. device=CPU,task=chat")
+    add_format_option(ls)
     ls.add_argument("--models-file", help="models.json whose capabilities to show (default: the shipped one)")
     ls.set_defaults(handler=run_list)
     for name, helptext, handler in (
@@ -49,8 +54,12 @@ def add_parser(sub) -> None:
     msub.add_parser("unload-all", help="unload every loaded model").set_defaults(handler=run_unload_all)
 
 
+COLUMNS = ("alias", "id", "device", "size", "cached", "loaded", "source", "capabilities")
+
+
 def run_list(args: argparse.Namespace) -> int:
     specs = load_specs(args.models_file)
+    conditions = parse_filter(args.filter or "")
     with backend_for(args, web=False) as (backend, _choice):
         if args.loaded:
             models = backend.list_loaded()
@@ -59,24 +68,24 @@ def run_list(args: argparse.Namespace) -> int:
         else:
             models = backend.list_models()
         status = backend.status()
-    if args.json:
+    models = sorted(apply_filter(models, conditions, specs), key=lambda m: (m.alias, m.id))
+    if args.format is Format.JSON:
         print(json.dumps([{**asdict(m), "capabilities": capabilities(m, specs)} for m in models], indent=2))
         return 0
     if status.catalog is CatalogState.UNREACHABLE and not (args.loaded or args.cached):
         print(f"({CATALOG_UNREACHABLE_MESSAGE})", file=sys.stderr)
-    header = ("ALIAS", "ID", "DEVICE", "SIZE", "CACHED", "LOADED", "SOURCE", "CAPABILITIES")
+    text = args.format is Format.TEXT
     rows = [
-        (
-            m.alias, m.id, m.device or "-", size_text(m), "✓" if m.cached else "", "●" if m.loaded else "",
-            m.source, ",".join(capabilities(m, specs)),
-        )
-        for m in sorted(models, key=lambda m: (m.alias, m.id))
+        {
+            "alias": m.alias, "id": m.id, "device": m.device or "-", "size": size_text(m),
+            "cached": ("✓" if m.cached else "") if text else m.cached,
+            "loaded": ("●" if m.loaded else "") if text else m.loaded,
+            "source": m.source, "capabilities": capabilities(m, specs),
+        }
+        for m in models
     ]
-    rows = [tuple(plain(c, keep_newlines=False) for c in row) for row in rows]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-    if not rows:
+    print(render_table(args.format, COLUMNS, rows))
+    if not rows and text:
         print("(no models)")
     return 0
 
@@ -110,7 +119,13 @@ def download_with_progress(backend: Backend, entry: ModelEntry) -> None:
 
 def run_download(args: argparse.Namespace) -> int:
     with backend_for(args, web=False) as (backend, _):
-        entry = backend.resolve(args.name)
+        try:
+            entry = backend.resolve(args.name)
+        except UnknownModel as exc:
+            if backend.status().catalog is CatalogState.UNREACHABLE:
+                raise UserError(f"cannot download {args.name!r}: the model catalog is unreachable (offline?), so "
+                                "only cached and local models are known; try again online") from exc
+            raise
         if entry.cached:
             print(f"{plain(entry.id)} is already in the cache")
             return 0

@@ -15,6 +15,7 @@ from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.cli.output import Format, add_format_option, render_table
 from fl_tui.textsafe import plain
 
 
@@ -31,7 +32,7 @@ def add_parser(sub) -> None:
     c.add_argument("new", help="the newer run")
     c.add_argument("--threshold", type=float, default=0.10,
                    help="relative change that counts as a regression when the whole CI is beyond it (default 0.10)")
-    c.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format_option(c)
     c.set_defaults(handler=run_compare)
 
 
@@ -66,10 +67,13 @@ def run_compare(args: argparse.Namespace) -> int:
     base, new = load_run(run_dir_of(args.base)), load_run(run_dir_of(args.new))
     deltas = compare_runs(base, new, threshold=args.threshold)
     only_base, only_new = models_only_in(base, new)
-    if args.json:
+    if args.format is Format.JSON:
         print(json.dumps({"base": base["run_id"], "new": new["run_id"], "threshold": args.threshold,
                           "deltas": [asdict(d) for d in deltas], "only_base": only_base, "only_new": only_new},
                          indent=2))
+    elif args.format in (Format.CSV, Format.MD):
+        columns = ("model", "metric", "stat", "base", "new", "change", "ci_low", "ci_high", "regression")
+        print(render_table(args.format, columns, [asdict(d) for d in deltas]))
     else:
         ids = [plain(run["run_id"], keep_newlines=False) for run in (base, new)]
         print(f"base {ids[0]}  ->  new {ids[1]}  (threshold {args.threshold:.0%})\n")

@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from fl_tui import locations
+from fl_tui import locations, platform
 from fl_tui.cli.context import settings_for
 from fl_tui.connection.resolve import DEFAULT_SERVICE, Choice, listening, open_backend
 from fl_tui.textsafe import plain
@@ -26,7 +26,7 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in (signal.SIGINT, *platform.stop_signals()):
         signal.signal(sig, lambda *_: stop.set())
     port = args.port
     if port is None:

@@ -7,21 +7,35 @@ import json
 from dataclasses import asdict
 
 from fl_tui.cli.context import backend_for
-from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, CatalogState
+from fl_tui.cli.output import Format, add_format_option, render_table
+from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, CatalogState
+from fl_tui.connection.process import find_listener
 from fl_tui.textsafe import plain
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("status", help="show the endpoint, backend, cache and loaded models (exit 2: unreachable)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format_option(p)
     p.set_defaults(handler=run)
+
+
+def _process(backend: Backend) -> str:
+    """Which process runs the models (memory and CPU are measured there), or why that is unknown."""
+    if backend.kind == "embedded":
+        return f"this one (pid {backend.host_pid()})"
+    base_url = getattr(backend, "base_url", None)
+    if base_url is None:
+        return "unknown"
+    found = find_listener(base_url)
+    return f"pid {found.pid}" if found.pid is not None else found.reason or "unknown"
 
 
 def run(args: argparse.Namespace) -> int:
     with backend_for(args, web=False) as (backend, choice):
         status = backend.status()
-    if args.json:
-        print(json.dumps({**asdict(status), "source": choice.source}, indent=2))
+        process = _process(backend)
+    if args.format is Format.JSON:
+        print(json.dumps({**asdict(status), "source": choice.source, "process": process}, indent=2))
         return 0
     catalog = {
         CatalogState.OK: "reachable",
@@ -35,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
         ("cache", status.cache_path or "-"),
         ("catalog", catalog + (f" ({status.detail})" if status.detail else "")),
         ("loaded", ", ".join(status.loaded) or "(none)"),
+        ("process", process),
     ]
+    if args.format is not Format.TEXT:
+        print(render_table(args.format, ("field", "value"), [{"field": k, "value": v} for k, v in rows]))
+        return 0
     for key, value in rows:
         print(f"{key:<9}{plain(value, keep_newlines=False)}")
     return 0

@@ -16,7 +16,7 @@ import httpx
 
 from fl_tui.connection.base import Backend, BackendError
 from fl_tui.connection.bounded import Deadline, DeadlineExceeded, request_bounded
-from fl_tui.errors import TUNNEL_HINT
+from fl_tui.errors import NOTHING_LISTENING_HINT, SILENT_HINT, TUNNEL_HINT
 from fl_tui.limits import CONTROL_ANSWER_MAX, DETECT_DEADLINE_S
 from fl_tui.redact import redact_url
 
@@ -51,20 +51,33 @@ def normalize_endpoint(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc}{path}"
 
 
+def _refused(exc: httpx.TransportError) -> bool:
+    return isinstance(exc, httpx.ConnectError) and "refused" in str(exc).lower()
+
+
+def _silent(exc: httpx.TransportError) -> bool:
+    """The connection was accepted, then no HTTP came back: what an SSH tunnel with nothing behind it does."""
+    return isinstance(exc, httpx.ReadTimeout | httpx.RemoteProtocolError | httpx.ReadError)
+
+
 def transport_reason(exc: httpx.TransportError, timeout: float | None = None) -> str:
     """One short phrase for a connection-level failure."""
     if isinstance(exc, DeadlineExceeded):
         return str(exc)
+    if _refused(exc):
+        return "nothing is listening there (connection refused)"
+    if _silent(exc):
+        within = f" within {timeout:g} s" if timeout and isinstance(exc, httpx.ReadTimeout) else ""
+        return f"something is listening but sent no HTTP answer{within}"
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {timeout:g} s" if timeout else "timed out"
     text = str(exc).strip()
-    if "refused" in text.lower():
-        return "connection refused"
     return text.splitlines()[0] if text else type(exc).__name__
 
 
 def unreachable(url: str, exc: httpx.TransportError, timeout: float | None = None) -> BackendError:
-    return BackendError(f"cannot reach {redact_url(url)}: {transport_reason(exc, timeout)}; {TUNNEL_HINT}")
+    hint = NOTHING_LISTENING_HINT if _refused(exc) else SILENT_HINT if _silent(exc) else TUNNEL_HINT
+    return BackendError(f"cannot reach {redact_url(url)}: {transport_reason(exc, timeout)}; {hint}")
 
 
 def detect(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import psutil
@@ -18,16 +19,28 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def pid_listening_on(url: str) -> int | None:
-    """The pid listening on the URL's port on this machine, or None (remote, a tunnel's ssh, or not permitted)."""
+@dataclass(frozen=True)
+class Listener:
+    """The process listening on an endpoint's port, or why it is unknown."""
+
+    pid: int | None
+    reason: str | None = None  # set when pid is None
+
+
+def find_listener(url: str) -> Listener:
     if not is_loopback(url):
-        return None
+        return Listener(None, "the server is on another machine")
     port = urlparse(url).port or 80
     try:
         conns = psutil.net_connections(kind="tcp")
-    except psutil.AccessDenied:
-        return None
+    except psutil.AccessDenied as exc:  # macOS always, Windows without elevation
+        return Listener(None, f"unknown: listing the listening sockets needs administrator rights here ({exc})")
     for conn in conns:
         if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
-            return conn.pid
-    return None
+            return Listener(conn.pid)
+    return Listener(None, f"unknown: no process of this user listens on port {port} (a tunnel, or another user's)")
+
+
+def pid_listening_on(url: str) -> int | None:
+    """The pid listening on the URL's port on this machine, or None (remote, a tunnel's ssh, or not permitted)."""
+    return find_listener(url).pid

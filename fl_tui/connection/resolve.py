@@ -1,6 +1,7 @@
 """Which backend to talk to. First hit wins: --endpoint, FOUNDRY_LOCAL_ENDPOINT, the config file (or
-FL_TUI_ENDPOINT), a service already listening on 127.0.0.1:5273, else the embedded runtime. The word `embedded`
-at any of the first three asks for the embedded runtime outright, whatever listens on 5273."""
+FL_TUI_ENDPOINT), a service already listening on 127.0.0.1:5273, the service the `foundry` CLI says is running
+(its port is dynamic unless pinned), else the embedded runtime. The word `embedded` at any of the first three
+asks for the embedded runtime outright, whatever else is running."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from fl_tui import locations
 from fl_tui.config import Settings
 from fl_tui.connection.base import Backend
+from fl_tui.connection.discover import discover
+from fl_tui.connection.foundry_cli import FoundryCli
 
 DEFAULT_SERVICE = ("127.0.0.1", 5273)
 
@@ -41,6 +44,9 @@ def choose_endpoint(cli_endpoint: str | None, settings: Settings, env: dict[str,
     if listening(*DEFAULT_SERVICE):
         host, port = DEFAULT_SERVICE
         return Choice(f"http://{host}:{port}", "service on the default port")
+    found = discover(FoundryCli.find())
+    if found is not None:
+        return Choice(found.url, f"found by `{found.how}`")
     return Choice(None, "embedded runtime (default)")
 
 

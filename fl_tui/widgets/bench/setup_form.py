@@ -13,18 +13,8 @@ from fl_tui.bench.engine import BenchSettings
 from fl_tui.config import Settings
 from fl_tui.connection.base import ModelEntry
 from fl_tui.errors import UserError
-from fl_tui.resources import prompt_dirs
+from fl_tui.resources import prompt_sets
 from fl_tui.textsafe import plain
-
-
-def prompt_sets() -> list[tuple[str, str]]:
-    """(name, path) of every prompt set; a folder found earlier (the current one) wins for a name."""
-    found: dict[str, Path] = {}
-    for folder in prompt_dirs():
-        for path in sorted(folder.glob("*.json")):
-            if not path.name.startswith("_"):
-                found.setdefault(path.stem, path)
-    return sorted((name, str(path)) for name, path in found.items())
 
 
 def model_choices(models: list[ModelEntry], specs: dict, usable_only: bool) -> list[str]:
@@ -47,7 +37,7 @@ class SetupForm(Horizontal):
             yield SelectionList[str](id="bench-models")
         with Vertical(id="bench-form"):
             yield Label("Prompt set")
-            sets = prompt_sets()
+            sets = [(name, str(path)) for name, path in prompt_sets().items()]
             default = dict(sets).get("default", sets[0][1] if sets else None)
             yield Select[str](sets, id="bench-prompts", allow_blank=not sets, compact=True,
                               **({"value": default} if default else {}))
@@ -83,7 +73,7 @@ class SetupForm(Horizontal):
         box.deselect_all()
         for value in models:
             box.select(value)
-        self.query_one("#bench-prompts", Select).value = dict(prompt_sets())[prompt_set]
+        self.query_one("#bench-prompts", Select).value = str(prompt_sets()[prompt_set])
 
     def read(self) -> tuple[list[str], Path, BenchSettings]:
         """The models, the prompt set's file and the settings; UserError saying which field is wrong."""

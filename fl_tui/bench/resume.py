@@ -1,0 +1,101 @@
+"""A run folder given to `fl-tui bench --out` again: refused, replaced (--overwrite) or continued (--resume).
+
+Continuing works model by model: a model that finished (status ok) is kept with its requests and not run again;
+the others run from the start, under the same run id, into the same files. Each attempt has its own monotonic
+clock, so `start_ms` offsets compare within a model, not across an attempt boundary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from fl_tui.bench.runfiles import REQUESTS_FILE, RUN_FILE, load_run
+from fl_tui.errors import UserError
+from fl_tui.fileio import atomic_write_text
+
+RUN_OUTPUTS = (RUN_FILE, REQUESTS_FILE, "report.md", "report.csv")  # what a run writes into its folder
+
+
+class Reuse(StrEnum):
+    REFUSE = "refuse"
+    OVERWRITE = "overwrite"
+    RESUME = "resume"
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What an earlier attempt at this run finished, kept as it was written."""
+
+    run_id: str
+    started_at: str
+    models: list[dict] = field(default_factory=list)  # run.json `models` entries with status ok
+    requests: list[dict] = field(default_factory=list)  # their requests
+    warnings: list[str] = field(default_factory=list)  # the earlier attempt's
+
+    @property
+    def names(self) -> set[str]:
+        """Both the name it was asked for and the variant id, so either spelling on the command line matches."""
+        return {m["requested_as"] for m in self.models} | {m["model"] for m in self.models}
+
+
+def holds_run(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in (RUN_FILE, REQUESTS_FILE))
+
+
+def check_out(folder: Path, reuse: Reuse) -> None:
+    """Refuse a file, or a folder holding a run unless told what to do with it."""
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"--out {folder}: is a file, not a folder; give the folder the run should go in")
+    if not holds_run(folder):
+        if reuse is Reuse.RESUME:
+            raise UserError(f"--resume: {folder} holds no run to continue")
+        return
+    if reuse is Reuse.REFUSE:
+        raise UserError(f"--out {folder} already holds a run; pass --resume to continue it or --overwrite to "
+                        "replace it")
+
+
+def remove_run(folder: Path) -> None:
+    """--overwrite: the old run's files go (only those: anything else in the folder stays)."""
+    for name in RUN_OUTPUTS:
+        (folder / name).unlink(missing_ok=True)
+
+
+def _comparable(settings: dict) -> dict:
+    return {k: v for k, v in settings.items() if k != "concurrency"}  # in-flight count does not change results
+
+
+def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
+    """The finished part of the run in `folder`, after checking it was made with the same settings and prompts
+    (a continued run mixing two settings would measure nothing consistent)."""
+    if not (folder / RUN_FILE).is_file():
+        raise UserError(f"--resume: {folder} has no {RUN_FILE} (the run ended before its first model finished); "
+                        "use --overwrite")
+    run = load_run(folder)
+    before = _comparable(run.get("settings") or {})
+    now = _comparable(settings)
+    changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    if changed:
+        detail = ", ".join(f"{k} {before.get(k)!r} -> {now.get(k)!r}" for k in changed)
+        raise UserError(f"--resume: the run in {folder} was made with other settings ({detail})")
+    if run.get("prompts") != prompts:
+        raise UserError(f"--resume: the run in {folder} was made with other prompts")
+    models = [m for m in run["models"] if isinstance(m, dict) and m.get("status") == "ok"]
+    ids = {m.get("model") for m in models}
+    requests = [r for r in run["requests"] if isinstance(r, dict) and r.get("model") in ids]
+    warnings = [str(w) for w in run.get("warnings") or []]
+    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings)
+
+
+def restart_requests_file(folder: Path, carried: Carried) -> None:
+    """requests.jsonl again holds exactly the carried requests: the unfinished model's lines would be duplicated
+    when it runs again."""
+    lines = "".join(json.dumps({"run_id": carried.run_id, **r}, ensure_ascii=False) + "\n" for r in carried.requests)
+    atomic_write_text(folder / REQUESTS_FILE, lines)
+
+
+def settings_record(bench_settings: object, prompt_set_name: str) -> dict:
+    """The `settings` object run.json holds for these settings (what --resume compares)."""
+    return {**asdict(bench_settings), "prompt_set": prompt_set_name}

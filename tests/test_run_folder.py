@@ -1,0 +1,145 @@
+"""Nothing a user made is lost or mixed: `bench --out` refuses a folder holding a run unless told to resume or
+overwrite it, every requests.jsonl line names its run, stop signals end a run as Ctrl-C does, and the files are
+written with the umask's mode. `fl-tui bench` runs in a subprocess against the loopback server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import REPO, run_cli
+from test_engine_faults import jsonl, server  # noqa: F401 - the loopback server fixture
+
+ALL_RUN_FILES = ("run.json", "requests.jsonl", "report.md", "report.csv")
+
+
+def bench(url: str, out, *extra: str, models: str = "sched-5000", prompts=None):
+    args = ["bench", "--endpoint", url, "--models", models, "--rounds", "2", "--warmup", "0", "--max-tokens", "4",
+            "--out", str(out), *extra]
+    if prompts is not None:
+        args += ["--prompts", str(prompts)]
+    return run_cli(*args, env={"BENCH_PROMPT": "Say hello."} if prompts is None else None)
+
+
+def test_out_holding_a_run_is_refused_then_overwritten(server, tmp_path):  # noqa: F811
+    out = tmp_path / "run"
+    assert bench(server.url, out).returncode == 0
+    first = json.loads((out / "run.json").read_text())
+    (out / "notes.txt").write_text("mine")
+    refused = bench(server.url, out)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert "already holds a run" in refused.stderr and refused.stderr.count("\n") == 1
+    assert json.loads((out / "run.json").read_text()) == first and len(jsonl(out / "requests.jsonl")) == 2
+
+    assert bench(server.url, out, "--overwrite").returncode == 0
+    second = json.loads((out / "run.json").read_text())
+    lines = jsonl(out / "requests.jsonl")
+    assert second["run_id"] != first["run_id"] and len(lines) == 2  # replaced, not appended to
+    assert {line["run_id"] for line in lines} == {second["run_id"]}
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_out_that_is_a_file_is_bad_input(server, tmp_path):  # noqa: F811
+    out = tmp_path / "a-file"
+    out.write_text("x")
+    result = bench(server.url, out)
+    assert result.returncode == 2 and "is a file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_resume_skips_the_models_that_finished(server, tmp_path):  # noqa: F811
+    out = tmp_path / "run"
+    first = bench(server.url, out, models="sched-5000,fault-http500")
+    assert first.returncode == 1  # one model failed
+    before = json.loads((out / "run.json").read_text())
+    served_before = len(server.records("sched-5000"))
+
+    resumed = bench(server.url, out, "--resume", models="sched-5000,sched-2000")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "1 model(s) finished, 1 to run" in resumed.stderr
+    assert len(server.records("sched-5000")) == served_before  # not run again
+    run = json.loads((out / "run.json").read_text())
+    assert run["run_id"] == before["run_id"] and run["started_at"] == before["started_at"]
+    assert [(m["model"], m["status"]) for m in run["models"]] == [("sched-5000", "ok"), ("sched-2000", "ok")]
+    lines = jsonl(out / "requests.jsonl")
+    assert [line["model"] for line in lines] == ["sched-5000"] * 2 + ["sched-2000"] * 2
+    assert [line["id"] for line in lines] == [r["id"] for r in run["requests"]]
+    assert {line["run_id"] for line in lines} == {run["run_id"]}
+
+
+def test_resume_refuses_other_settings(server, tmp_path):  # noqa: F811
+    out = tmp_path / "run"
+    assert bench(server.url, out).returncode == 0
+    result = run_cli("bench", "--endpoint", server.url, "--models", "sched-5000", "--rounds", "3", "--warmup", "0",
+                     "--max-tokens", "4", "--out", str(out), "--resume", env={"BENCH_PROMPT": "Say hello."})
+    assert result.returncode == 2 and "other settings (rounds 2 -> 3)" in result.stderr
+
+
+def test_resume_without_a_run_is_bad_input(server, tmp_path):  # noqa: F811
+    result = bench(server.url, tmp_path / "empty", "--resume")
+    assert result.returncode == 2 and "holds no run" in result.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_stop_signals_keep_what_finished(server, tmp_path, sig):  # noqa: F811
+    """SIGTERM (kill, systemd) and SIGHUP (the SSH session dropped) end a run as Ctrl-C does."""
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(json.dumps(["Count to three."]), encoding="utf-8")
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "fl_tui", "--endpoint", server.url, "bench", "--models", "slow-50", "--prompts",
+            str(prompts), "--rounds", "50", "--warmup", "0", "--max-tokens", "4", "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        lines_file = out / "requests.jsonl"
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            if lines_file.is_file() and len(lines_file.read_text(encoding="utf-8").splitlines()) >= 2:
+                break
+            time.sleep(0.05)  # paces the polling; the condition is what is waited for
+        assert proc.poll() is None, proc.communicate()
+        proc.send_signal(sig)
+        _stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + sig and "interrupted" in stderr, stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    lines = jsonl(out / "requests.jsonl")
+    assert run["interrupted"] is True and 2 <= len(lines) < 50
+    assert [r["id"] for r in run["requests"]] == [line["id"] for line in lines]
+    assert (out / "report.md").is_file()
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_run_files_honour_the_umask(server, tmp_path, umask, mode):  # noqa: F811
+    out = tmp_path / "run"
+    old = os.umask(umask)
+    try:
+        result = bench(server.url, out)  # the child inherits the umask
+    finally:
+        os.umask(old)
+    assert result.returncode == 0, result.stderr
+    modes = {name: stat.S_IMODE((out / name).stat().st_mode) for name in ALL_RUN_FILES}
+    assert modes == dict.fromkeys(ALL_RUN_FILES, mode)
+
+
+def test_resume_of_a_finished_run_runs_nothing(server, tmp_path):  # noqa: F811
+    out = tmp_path / "run"
+    assert bench(server.url, out).returncode == 0
+    before = (out / "run.json").read_text()
+    served_before = len(server.records("sched-5000"))
+    result = bench(server.url, out, "--resume")
+    assert result.returncode == 0 and "1 model(s) finished, 0 to run" in result.stderr
+    assert (out / "run.json").read_text() == before and len(server.records("sched-5000")) == served_before
+
+
+def test_resume_and_overwrite_need_out(server):  # noqa: F811
+    for flag in ("--resume", "--overwrite"):
+        result = run_cli("bench", "--endpoint", server.url, "--models", "sched-5000", flag)
+        assert result.returncode == 2 and "need --out" in result.stderr

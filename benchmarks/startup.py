@@ -57,7 +57,7 @@ import json, time
 t0 = time.perf_counter()
 import fl_tui.cli.main
 from fl_tui.config import load_settings
-from fl_tui.connection.names import UnknownModel
+from fl_tui.connection.base import UnknownModel
 from fl_tui.connection.resolve import Choice, open_backend
 t1 = time.perf_counter()
 backend = open_backend(Choice(None, "startup"), load_settings()[0], web=False)

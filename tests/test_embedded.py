@@ -7,9 +7,8 @@ import shutil
 import httpx
 import pytest
 
-from fl_tui.connection.base import BackendError, Capability, CatalogState
+from fl_tui.connection.base import BackendError, Capability, CatalogState, UnknownModel
 from fl_tui.connection.chat import chat_body, stream_chat
-from fl_tui.connection.names import UnknownModel
 from fl_tui.demo.build import FAST, SLOW
 
 

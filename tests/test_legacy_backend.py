@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, BackendError, Capability, CatalogState
+from fl_tui.connection.endpoint import normalize_endpoint
 from fl_tui.connection.legacy import LegacyServiceBackend
-from fl_tui.connection.probe import connect, detect, normalize_endpoint
+from fl_tui.connection.probe import connect, detect
 
 BASE = "http://127.0.0.1:5273"
 CACHE_DIR = r"C:\Users\me\.foundry\cache\models"

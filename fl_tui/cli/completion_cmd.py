@@ -17,7 +17,5 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     import shtab
 
-    from fl_tui.cli.main import build_parser
-
-    print(shtab.complete(build_parser(), shell=args.shell), end="")
+    print(shtab.complete(args.parser, shell=args.shell), end="")
     return 0

@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_parser(sub)
     for child in _subparsers(parser):
         _add_global_options(child, on_command=True)
+    parser.set_defaults(parser=parser)  # `completion` describes the parser it was called through
     return parser
 
 

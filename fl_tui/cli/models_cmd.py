@@ -11,8 +11,14 @@ from pathlib import Path
 
 from fl_tui.cli.context import backend_for
 from fl_tui.cli.output import Format, add_format_option, render_table
-from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, BackendError, CatalogState, ModelEntry
-from fl_tui.connection.names import UnknownModel
+from fl_tui.connection.base import (
+    CATALOG_UNREACHABLE_MESSAGE,
+    Backend,
+    BackendError,
+    CatalogState,
+    ModelEntry,
+    UnknownModel,
+)
 from fl_tui.errors import UserError
 from fl_tui.modelfilter import FIELDS, apply_filter, parse_filter
 from fl_tui.modelview import capabilities, size_text

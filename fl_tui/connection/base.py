@@ -7,6 +7,7 @@ greys out what is missing instead of failing late. Methods block: the UI calls t
 
 from __future__ import annotations
 
+import difflib
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -157,9 +158,34 @@ class Backend(ABC):
 
     def resolve(self, name: str) -> ModelEntry:
         """An alias or a full id to one known variant; unknown names raise with the closest names."""
-        from fl_tui.connection.names import resolve_name
-
         return resolve_name(name, self.list_models())
 
     def close(self) -> None:  # noqa: B027 - most backends hold nothing that needs releasing
         """Release connections and stop anything this backend started."""
+
+
+class UnknownModel(BackendError):
+    def __init__(self, name: str, known: list[str]):
+        close = difflib.get_close_matches(name, known, n=4, cutoff=0.4)
+        hint = ""
+        if close:
+            hint = f"; close names: {', '.join(close)}"
+        elif known:
+            hint = f"; known: {', '.join(known[:6])}"
+        super().__init__(f"unknown model '{name}'{hint}")
+        self.name = name
+        self.close = close
+
+
+def resolve_name(name: str, models: list[ModelEntry]) -> ModelEntry:
+    """Exact id, then alias (preferring a loaded, then a cached variant, then catalog order); then ignoring case."""
+    for match in (lambda s: s, str.casefold):
+        wanted = match(name)
+        by_id = [m for m in models if match(m.id) == wanted]
+        if by_id:
+            return by_id[0]
+        by_alias = [m for m in models if match(m.alias) == wanted]
+        if by_alias:
+            return sorted(by_alias, key=lambda m: (not m.loaded, not m.cached))[0]
+    known = sorted({m.alias for m in models} | {m.id for m in models})
+    raise UnknownModel(name, known)

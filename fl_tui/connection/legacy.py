@@ -24,9 +24,9 @@ from fl_tui.connection.base import (
     Status,
 )
 from fl_tui.connection.bounded import lines_capped, read_capped
+from fl_tui.connection.endpoint import unreachable
 from fl_tui.connection.foundry_cli import PERCENT, FoundryCli
-from fl_tui.connection.openai_compat import FoundryHttpBackend, error_message, first_line, id_list
-from fl_tui.connection.probe import unreachable
+from fl_tui.connection.http import FoundryHttpBackend, error_message, first_line, id_list
 from fl_tui.limits import ERROR_BODY_MAX, LINE_MAX
 from fl_tui.textsafe import whole_unicode
 

@@ -20,7 +20,7 @@ import httpx
 
 from fl_tui.connection.base import BackendError, Capability, CatalogState, ModelEntry, ProgressCallback, Status
 from fl_tui.connection.disk import with_cache_facts
-from fl_tui.connection.openai_compat import FoundryHttpBackend, error_message, id_list
+from fl_tui.connection.http import FoundryHttpBackend, error_message, id_list
 from fl_tui.connection.process import is_loopback
 
 NO_ROUTE = "the current Foundry Local service has no HTTP route for this; install the foundry CLI"

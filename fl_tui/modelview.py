@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fl_tui.connection.base import ModelEntry
+from fl_tui.connection.base import ModelEntry, ModelSource
 from fl_tui.textsafe import plain
 
 DEVICE_ORDER = {"NPU": 0, "GPU": 1, "CPU": 2}  # the catalog's preference order for the variants of an alias
@@ -91,11 +91,12 @@ def details(entry: ModelEntry, specs: dict) -> list[tuple[str, str]]:
         ("on disk", f"{entry.disk_bytes / 2**20:,.1f} MB" if entry.disk_bytes is not None else None),
         ("cache path", entry.path), ("license", entry.license), ("tool calling", _tools(entry)),
         ("cached", "yes" if entry.cached else "no"), ("loaded", "yes" if entry.loaded else "no"),
-        ("source", {"local": "registered local folder", "catalog": "catalog", "server": "listed by the server"}.get(
+        ("source", {ModelSource.LOCAL: "registered local folder", ModelSource.CATALOG: "catalog",
+                    ModelSource.SERVER: "listed by the server"}.get(
             entry.source, entry.source)),
         ("capabilities", ", ".join(capabilities(entry, specs)) or None),
     ]
-    if entry.source == "local":
+    if entry.source is ModelSource.LOCAL:
         served = entry.extra.get("served_over_http")
         pairs.append(("served over HTTP", "yes" if served else "from the next start"))
     if spec is not None:

@@ -29,6 +29,10 @@ class SteppedDownloads(Backend):
     def inference_url(self):
         return "http://127.0.0.1:9/v1"
 
+    @property
+    def endpoint(self):
+        return "http://127.0.0.1:9"
+
     def status(self):
         raise NotImplementedError
 

@@ -135,7 +135,6 @@ def test_listener_lookup_without_privileges_is_unknown_with_the_reason(monkeypat
     monkeypatch.setattr(psutil, "net_connections", denied)
     found = process.find_listener("http://127.0.0.1:5273")
     assert found.pid is None and "needs administrator rights" in found.reason
-    assert process.pid_listening_on("http://127.0.0.1:5273") is None
     assert process.find_listener("http://10.1.2.3:5273").reason == "the server is on another machine"
 
 
@@ -145,18 +144,19 @@ def test_listener_lookup_finds_this_machines_server(served):
     assert find_listener(served.url).pid == served.proc.pid
 
 
-def test_a_bench_run_says_why_the_server_process_is_not_measured(monkeypatch):
+def test_a_bench_run_says_why_the_server_process_is_not_measured(monkeypatch, embedded):
     import psutil
 
     from fl_tui.cli.bench_cmd import _unmeasured_reason
+    from fl_tui.connection.openai_compat import OpenAICompatBackend
 
-    remote = SimpleNamespace(kind="openai", base_url="http://10.1.2.3:5273")
+    remote = OpenAICompatBackend("http://10.1.2.3:5273")  # never contacted: the address alone tells
     assert _unmeasured_reason(remote) == "the server is on another machine"
-    assert _unmeasured_reason(SimpleNamespace(kind="embedded")) is None
+    assert _unmeasured_reason(embedded) is None
 
     def denied(kind):
         raise psutil.AccessDenied(pid=None, name="net_connections")
 
     monkeypatch.setattr(psutil, "net_connections", denied)
-    local = SimpleNamespace(kind="foundry-service", base_url="http://127.0.0.1:5273")
+    local = OpenAICompatBackend("http://127.0.0.1:5273")
     assert "needs administrator rights" in _unmeasured_reason(local)

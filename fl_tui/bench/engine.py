@@ -44,7 +44,6 @@ from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
 from fl_tui.connection.chat import chat_body, stream_chat, stream_client
 from fl_tui.connection.sse import SSEEvent
 from fl_tui.prompts import Prompt, PromptSet
-from fl_tui.redact import redact_url
 
 WARMUP_PROMPT = "Reply with one short sentence about the weather."
 
@@ -143,7 +142,7 @@ class BenchEngine:
             "started_at": self.started_at,
             "finished_at": _now() if finished else None,
             "interrupted": interrupted,
-            "endpoint": redact_url(getattr(self.backend, "endpoint", None)),
+            "endpoint": self.backend.shown_endpoint,
             "backend": self.backend.kind,
             "settings": settings,
             "percentile_method": PERCENTILE_METHOD,

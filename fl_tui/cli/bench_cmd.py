@@ -25,7 +25,6 @@ from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
 from fl_tui.connection.base import Backend, Capability
-from fl_tui.connection.process import find_listener
 from fl_tui.errors import UserError
 from fl_tui.prompts import Prompt, PromptSet, load_prompt_set
 from fl_tui.resources import find_prompt_set, load_specs
@@ -181,10 +180,7 @@ async def _run_engine(engine: BenchEngine, events: bool, received: list[int]) ->
 
 def _unmeasured_reason(backend: Backend) -> str | None:
     """Why the process serving the models cannot be watched (remote, or sockets not listable here), if so."""
-    base_url = getattr(backend, "base_url", None)
-    if backend.kind == "embedded" or base_url is None:
-        return None
-    return find_listener(base_url).reason
+    return backend.host().reason
 
 
 def run(args: argparse.Namespace) -> int:

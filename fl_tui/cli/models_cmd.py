@@ -17,6 +17,7 @@ from fl_tui.connection.base import (
     BackendError,
     CatalogState,
     ModelEntry,
+    ModelSource,
     UnknownModel,
 )
 from fl_tui.errors import UserError
@@ -145,7 +146,7 @@ def run_load(args: argparse.Namespace) -> int:
         entry = backend.resolve(args.name)
         backend.load(entry.id, args.ttl)
         print(f"loaded {plain(entry.id)}")
-        if backend.kind == "embedded":
+        if backend.in_process:
             print("note: the embedded runtime ends with this command; run `fl-tui serve` to keep models loaded",
                   file=sys.stderr)
     return 0
@@ -167,7 +168,7 @@ def run_unload_all(args: argparse.Namespace) -> int:
 
 
 def removal_summary(entry: ModelEntry) -> str:
-    if entry.source == "local":
+    if entry.source is ModelSource.LOCAL:
         return f"unregister {entry.id} (its folder {entry.path or '?'} is kept)"
     size = f", {entry.disk_bytes / 2**20:.1f} MB" if entry.disk_bytes else ""
     return f"delete {entry.id} from the cache ({entry.path or '?'}{size})"

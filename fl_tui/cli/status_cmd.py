@@ -9,7 +9,6 @@ from dataclasses import asdict
 from fl_tui.cli.context import backend_for
 from fl_tui.cli.output import Format, add_format_option, render_table
 from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, CatalogState
-from fl_tui.connection.process import find_listener
 from fl_tui.textsafe import plain
 
 
@@ -21,13 +20,10 @@ def add_parser(sub) -> None:
 
 def _process(backend: Backend) -> str:
     """Which process runs the models (memory and CPU are measured there), or why that is unknown."""
-    if backend.kind == "embedded":
-        return f"this one (pid {backend.host_pid()})"
-    base_url = getattr(backend, "base_url", None)
-    if base_url is None:
-        return "unknown"
-    found = find_listener(base_url)
-    return f"pid {found.pid}" if found.pid is not None else found.reason or "unknown"
+    found = backend.host()
+    if found.pid is None:
+        return found.reason or "unknown"
+    return f"this one (pid {found.pid})" if backend.in_process else f"pid {found.pid}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from fl_tui.connection.process import Listener
+from fl_tui.redact import redact_url
+
 
 class Capability(StrEnum):
     STATUS = "status"
@@ -35,6 +38,12 @@ class CatalogState(StrEnum):
     UNREACHABLE = "unreachable"
     UNKNOWN = "unknown"
     NONE = "none"  # the backend has no catalog at all
+
+
+class ModelSource(StrEnum):
+    CATALOG = "catalog"  # the public catalog
+    LOCAL = "local"  # a registered folder
+    SERVER = "server"  # listed by an endpoint
 
 
 CATALOG_UNREACHABLE_MESSAGE = "catalog unreachable: showing cached and local models"
@@ -62,7 +71,7 @@ class ModelEntry:
     tool_calling: bool | None = None
     cached: bool = False
     loaded: bool = False
-    source: str = "catalog"  # "catalog" (public), "local" (a registered folder), "server" (listed by an endpoint)
+    source: ModelSource = ModelSource.CATALOG
     display_name: str | None = None
     publisher: str | None = None
     path: str | None = None
@@ -89,6 +98,7 @@ class Backend(ABC):
     """A connection to something that runs models. Unsupported operations raise `Unsupported`."""
 
     kind: str = "?"
+    in_process = False  # the models run in this process, and stop with it
 
     @property
     @abstractmethod
@@ -152,9 +162,21 @@ class Backend(ABC):
         self.require(Capability.REGISTER)
         raise NotImplementedError
 
+    @property
+    @abstractmethod
+    def endpoint(self) -> str:
+        """What this backend talks to, as a URL with any credentials in it: print `shown_endpoint` instead."""
+
+    @property
+    def shown_endpoint(self) -> str:
+        return redact_url(self.endpoint) or self.endpoint
+
+    def host(self) -> Listener:
+        """The local process that runs the models (for memory and CPU figures), or why it cannot be known."""
+        return Listener(None, "unknown for this kind of server")
+
     def host_pid(self) -> int | None:
-        """The local process that runs the models (for memory and CPU figures), when it can be known."""
-        return None
+        return self.host().pid
 
     def resolve(self, name: str) -> ModelEntry:
         """An alias or a full id to one known variant; unknown names raise with the closest names."""

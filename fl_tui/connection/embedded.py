@@ -35,12 +35,14 @@ from fl_tui.connection.base import (
     Capability,
     CatalogState,
     ModelEntry,
+    ModelSource,
     ProgressCallback,
     Status,
 )
 from fl_tui.connection.catalog_probe import DEFAULT_CATALOG_URL, catalog_reachable
 from fl_tui.connection.disk import dir_bytes
 from fl_tui.connection.model_folder import folder_problem
+from fl_tui.connection.process import Listener
 
 CATALOG_WAIT_S = 0.25  # how long a listing waits for an online catalog fetch before showing what it has
 
@@ -57,6 +59,7 @@ def _slug(text: str) -> str:
 
 class EmbeddedBackend(Backend):
     kind = "embedded"
+    in_process = True
 
     def __init__(
         self,
@@ -217,8 +220,8 @@ class EmbeddedBackend(Backend):
             detail="; ".join([detail, *self.notes]).strip("; "),
         )
 
-    def host_pid(self) -> int | None:
-        return os.getpid()
+    def host(self) -> Listener:
+        return Listener(os.getpid())
 
     def _public_ready(self) -> bool:
         return self._catalog_done.wait(CATALOG_WAIT_S)
@@ -271,7 +274,7 @@ class EmbeddedBackend(Backend):
             tool_calling=info.supports_tool_calling,
             cached=cached,
             loaded=v.id in loaded,
-            source="local" if local else "catalog",
+            source=ModelSource.LOCAL if local else ModelSource.CATALOG,
             display_name=info.display_name,
             publisher=info.publisher,
             path=path,
@@ -323,7 +326,7 @@ class EmbeddedBackend(Backend):
         entry, obj = self._object(name)
         if entry.loaded:
             self.unload(entry.id)
-        if entry.source == "local":
+        if entry.source is ModelSource.LOCAL:
             local_obj = self._local.get_model_variant(entry.id)
             if local_obj is not None and local_obj.is_loaded:
                 self._call(f"unload {entry.id}", local_obj.unload)

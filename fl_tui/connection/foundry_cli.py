@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from fl_tui.connection.base import BackendError, ModelEntry, ProgressCallback
+from fl_tui.connection.base import BackendError, ModelEntry, ModelSource, ProgressCallback
 
 PERCENT = re.compile(r"(\d+(?:\.\d+)?)%")
 
@@ -109,7 +109,7 @@ def entry_from_row(row: dict, *, cached: bool = False, loaded: bool = False) -> 
         tool_calling=tools if isinstance(tools, bool) else None,
         cached=row_cached if isinstance(row_cached, bool) else cached,
         loaded=row_loaded if isinstance(row_loaded, bool) else loaded,
-        source="catalog",
+        source=ModelSource.CATALOG,
         display_name=_str(_get(row, "displayName")),
         publisher=_str(_get(row, "publisher")),
         extra={"cli": row},

@@ -10,9 +10,8 @@ from fl_tui.connection.base import Backend, BackendError, CatalogState
 from fl_tui.connection.bounded import Deadline, request_bounded
 from fl_tui.connection.endpoint import normalize_endpoint, unreachable
 from fl_tui.connection.foundry_cli import FoundryCli
-from fl_tui.connection.process import pid_listening_on
+from fl_tui.connection.process import Listener, find_listener
 from fl_tui.limits import CONTROL_ANSWER_MAX, CONTROL_DEADLINE_S
-from fl_tui.redact import redact_url
 from fl_tui.textsafe import plain, whole_unicode
 
 
@@ -86,10 +85,6 @@ class HttpBackend(Backend):
         """The URL to connect to, credentials included: never shown (`shown_endpoint` is)."""
         return self.base_url
 
-    @property
-    def shown_endpoint(self) -> str:
-        return redact_url(self.base_url) or self.base_url
-
     def _request(self, method: str, path: str, **kwargs) -> httpx.Response:
         """Every control-plane answer is read up to CONTROL_ANSWER_MAX (an error body up to ERROR_BODY_MAX) and
         within `control_deadline_s`, however slowly the server drips it."""
@@ -119,8 +114,8 @@ class HttpBackend(Backend):
         what = f"GET {path}"
         return self._json(self._check(self._request("GET", path), what), what)
 
-    def host_pid(self) -> int | None:
-        return pid_listening_on(self.base_url)
+    def host(self) -> Listener:
+        return find_listener(self.base_url)
 
     def _server_model_ids(self) -> list[str]:
         return id_list(self._get_json("/v1/models"), "GET /v1/models")

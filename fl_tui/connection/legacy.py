@@ -20,6 +20,7 @@ from fl_tui.connection.base import (
     Capability,
     CatalogState,
     ModelEntry,
+    ModelSource,
     ProgressCallback,
     Status,
 )
@@ -66,7 +67,7 @@ def catalog_entry(raw: dict, *, cached: bool = False, loaded: bool = False) -> M
         tool_calling=tools if isinstance(tools, bool) else None,
         cached=cached,
         loaded=loaded,
-        source="catalog",
+        source=ModelSource.CATALOG,
         display_name=_text(raw.get("displayName")),
         publisher=_text(raw.get("publisher")),
         extra={"catalog": raw},
@@ -167,7 +168,7 @@ class LegacyServiceBackend(FoundryHttpBackend):
         for model_id in dict.fromkeys([*cached.ids, *loaded.ids]):
             if model_id not in known:
                 flags = {"cached": model_id in cached, "loaded": model_id in loaded}
-                out.append(ModelEntry(id=model_id, alias=model_id, source="server", **flags))
+                out.append(ModelEntry(id=model_id, alias=model_id, source=ModelSource.SERVER, **flags))
         return out
 
     # -- load / unload --------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ model-management capability is reported missing with the reason.
 
 from __future__ import annotations
 
-from fl_tui.connection.base import Capability, CatalogState, ModelEntry, Status
+from fl_tui.connection.base import Capability, CatalogState, ModelEntry, ModelSource, Status
 from fl_tui.connection.http import HttpBackend
 
 NO_MANAGEMENT = "an OpenAI-compatible server has no model management"
@@ -38,4 +38,5 @@ class OpenAICompatBackend(HttpBackend):
 
     def list_models(self) -> list[ModelEntry]:
         # Whether a model is loaded is not known here: `loaded` stays False rather than guessing.
-        return [ModelEntry(id=mid, alias=mid, source="server") for mid in dict.fromkeys(self._server_model_ids())]
+        ids = dict.fromkeys(self._server_model_ids())
+        return [ModelEntry(id=mid, alias=mid, source=ModelSource.SERVER) for mid in ids]

@@ -40,7 +40,3 @@ def find_listener(url: str) -> Listener:
             return Listener(conn.pid)
     return Listener(None, f"unknown: no process of this user listens on port {port} (a tunnel, or another user's)")
 
-
-def pid_listening_on(url: str) -> int | None:
-    """The pid listening on the URL's port on this machine, or None (remote, a tunnel's ssh, or not permitted)."""
-    return find_listener(url).pid

@@ -18,7 +18,15 @@ from urllib.parse import quote
 
 import httpx
 
-from fl_tui.connection.base import BackendError, Capability, CatalogState, ModelEntry, ProgressCallback, Status
+from fl_tui.connection.base import (
+    BackendError,
+    Capability,
+    CatalogState,
+    ModelEntry,
+    ModelSource,
+    ProgressCallback,
+    Status,
+)
 from fl_tui.connection.disk import with_cache_facts
 from fl_tui.connection.http import FoundryHttpBackend, error_message, id_list
 from fl_tui.connection.process import is_loopback
@@ -167,7 +175,8 @@ class FoundryServiceBackend(FoundryHttpBackend):
             else:
                 alias = self._aliases.get(model_id) or alias_for_id(model_id)
                 device = device_of(model_id)
-                out.append(ModelEntry(id=model_id, alias=alias, device=device, source="server", **flags(model_id)))
+                out.append(ModelEntry(id=model_id, alias=alias, device=device, source=ModelSource.SERVER,
+                                      **flags(model_id)))
         served = {strip_version(i) for i in seen}
         for entry in catalog:
             if entry.id not in seen and strip_version(entry.id) not in served:
@@ -175,7 +184,7 @@ class FoundryServiceBackend(FoundryHttpBackend):
         if self.cli is not None and self._catalog_state is not CatalogState.OK:
             # Keep cached models visible when the CLI catalog failed but its cache answered.
             extra = sorted(cached - seen)
-            out += [ModelEntry(id=i, alias=alias_for_id(i), cached=True, source="catalog") for i in extra]
+            out += [ModelEntry(id=i, alias=alias_for_id(i), cached=True, source=ModelSource.CATALOG) for i in extra]
         return out
 
     # -- load / unload ----------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from fl_tui.connection.base import (
     Capability,
     CatalogState,
     ModelEntry,
+    ModelSource,
     Status,
 )
 from fl_tui.downloads import PENDING, DownloadQueue
@@ -43,7 +44,7 @@ NEEDS_SELECTION = {"load", "unload", "download", "remove"}
 
 
 def removal_lines(entry: ModelEntry) -> list[str]:
-    if entry.source == "local":
+    if entry.source is ModelSource.LOCAL:
         lines = [f"unregister {entry.id}", f"its folder stays on disk: {entry.path or '?'}"]
     else:
         size = f" ({entry.disk_bytes / 2**20:,.1f} MB)" if entry.disk_bytes else ""

@@ -1,7 +1,7 @@
 """The Textual app: a header with live status, the Models / Benchmark / Annotate tabs, help and palette.
 
 The UI never calls the core on its event loop: the backend opens in a thread worker, and one poll loop (status
-always, the model list only while the Models tab is visible) re-arms itself after each answer, so polls never
+always, the model list while the Models or the Benchmark tab is shown) re-arms itself after each answer, so polls never
 pile up and an offline catalog never freezes a key press.
 """
 

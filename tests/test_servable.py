@@ -51,7 +51,7 @@ def test_a_folder_it_did_not_make_is_never_replaced(tmp_path, folder):
 def test_device_comes_from_the_provider_options(tmp_path, folder):
     config = {"model": {"decoder": {"session_options": {"provider_options": [{"cuda": {}}]}}}}
     (folder / "genai_config.json").write_text(json.dumps(config))
-    assert servable.device_of(folder) == ("GPU", "CUDAExecutionProvider")
+    assert servable.folder_device(folder) == ("GPU", "CUDAExecutionProvider")
 
 
 def test_a_foreign_index_format_is_refused(tmp_path, folder):

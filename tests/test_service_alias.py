@@ -2,7 +2,7 @@
 
 The mapping is a heuristic (strip `:version` and the device suffix) checked against `/models/loaded` after loading;
 when the `foundry` CLI is available its catalog's alias wins. The routes are replayed with `httpx.MockTransport`
-in the shapes of notes/foundry-local.md section 1; the real service is exercised by other tests.
+in the shapes the current service answers with; the real service is exercised by other tests.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ import httpx
 import pytest
 
 from fl_tui.connection.base import BackendError, Capability, ModelEntry, Unsupported
+from fl_tui.connection.ids import device_from_id, strip_version
 from fl_tui.connection.service import (
     NO_ROUTE,
     FoundryServiceBackend,
     alias_candidates,
     alias_for_id,
-    device_of,
-    strip_version,
 )
 
 BASE = "http://127.0.0.1:5273"
@@ -57,8 +56,8 @@ def test_candidates_go_from_the_literal_guess_to_the_catalog_style_alias():
 def test_version_and_device_helpers():
     assert strip_version("tiny-chat-generic-cpu:1") == "tiny-chat-generic-cpu"
     assert strip_version("tiny-chat") == "tiny-chat"
-    assert device_of("Phi-4-mini-instruct-qnn-npu:2") == "NPU"
-    assert device_of("phi-4-mini") is None
+    assert device_from_id("Phi-4-mini-instruct-qnn-npu:2") == "NPU"
+    assert device_from_id("phi-4-mini") is None
 
 
 # -- the mapping in use, against the current service's routes --------------------------------------------------------

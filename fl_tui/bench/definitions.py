@@ -1,6 +1,6 @@
 """How every figure is defined, once: the reports render it as Markdown, the help screen as text.
 
-The wording follows notes/metrics.md exactly; tests/test_report.py guards the formulas.
+This is the one statement of them in the repo; tests/test_report.py guards the formulas.
 """
 
 DEFINITIONS = (

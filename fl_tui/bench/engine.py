@@ -180,6 +180,8 @@ class BenchEngine:
                 sampler.stop()
                 result.rss_peak_mb = sampler.peak_rss_mb
                 result.cpu_percent_mean = sampler.cpu_mean
+                if sampler.error is not None:  # the figures stop where sampling did
+                    self.warnings.append(f"{name}: {sampler.error}")
             if loaded_by_us and entry is not None and self.backend.supports(Capability.UNLOAD):
                 await asyncio.shield(self._unload_when_idle(entry.id))
             self._finish_model(name, result, mine)

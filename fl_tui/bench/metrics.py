@@ -1,6 +1,6 @@
 """Turn one recorded stream into a `RequestResult`, after the stream has ended (the stamps were taken on arrival).
 
-The definitions are those of notes/metrics.md, stated again in every report:
+The definitions are those of fl_tui/bench/definitions.py, stated in every report:
 - t0: the request's last bytes handed to the socket (stamped just before that write); every interval below is
   measured from it.
 - headers latency = response headers - t0 (kept apart from TTFT).
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from fl_tui.bench.nonstream import not_a_stream
 from fl_tui.bench.records import RequestResult
 from fl_tui.connection.chat import StreamRecord
+from fl_tui.connection.server_words import payload_message
 from fl_tui.textsafe import plain, whole_unicode
 
 _DONE = b"[DONE]"
@@ -41,18 +42,9 @@ def one_line(text: object, limit: int = _MAX_ERROR) -> str:
 
 
 def error_message(payload: object) -> str | None:
-    """The message of an OpenAI-style error (`{"error": {"message": ...}}`, `{"error": "..."}`), if it is one."""
-    if not isinstance(payload, dict) or "error" not in payload:
-        return None
-    err = payload["error"]
-    if isinstance(err, dict):
-        message = err.get("message")
-        if isinstance(message, str) and message.strip():
-            return one_line(message)
-        return one_line(json.dumps(err, ensure_ascii=False))
-    if isinstance(err, str) and err.strip():
-        return one_line(err)
-    return one_line(json.dumps(err, ensure_ascii=False))
+    """The message of an OpenAI-style error as one inert line, if the payload is one."""
+    message = payload_message(payload)
+    return one_line(message) if message is not None else None
 
 
 def http_error(status_code: int, body: str | None) -> str:

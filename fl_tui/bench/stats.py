@@ -1,4 +1,4 @@
-"""Statistics over a model's measured requests (notes/metrics.md, "Per model / per run").
+"""Statistics over a model's measured requests (defined in fl_tui/bench/definitions.py).
 
 Percentiles are `numpy.percentile(..., method="linear")`, as vLLM, genai-perf and AIPerf compute them: on three values
 [1, 2, 3] the p95 is 2.9, never above the maximum. Warm-up requests and failed requests are left out of every figure.

@@ -11,6 +11,7 @@ from fl_tui.connection.bounded import Deadline, request_bounded
 from fl_tui.connection.endpoint import normalize_endpoint, unreachable
 from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.connection.process import Listener, find_listener
+from fl_tui.connection.server_words import payload_message
 from fl_tui.limits import CONTROL_ANSWER_MAX, CONTROL_DEADLINE_S
 from fl_tui.textsafe import plain, whole_unicode
 
@@ -34,7 +35,7 @@ def error_message(resp: httpx.Response) -> str:
     if isinstance(body, dict):
         err = body.get("error")
         if isinstance(err, dict) and isinstance(err.get("message"), str):
-            return first_line(err["message"]) or resp.reason_phrase
+            return first_line(payload_message(body)) or resp.reason_phrase
         for value in (err, body.get("message"), body.get("errorMessage"), body.get("detail")):
             if isinstance(value, str) and value.strip():
                 return first_line(value)

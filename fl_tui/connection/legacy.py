@@ -1,6 +1,6 @@
 """The legacy Foundry Local service (`foundry service …`, CLI <= 0.8, Windows only).
 
-Everything goes over HTTP (notes/foundry-local.md sections 1 and 2): status `GET /openai/status`, catalog
+Everything goes over HTTP (the routes are listed in the README, "Which endpoint fl-tui talks to"): status `GET /openai/status`, catalog
 `GET /foundry/list`, cached `GET /openai/models`, loaded `GET /openai/loadedmodels`, load and unload
 `GET /openai/load|unload/{name}`, cache folder `GET /foundry/cache`, and a streamed `POST /openai/download`.
 Removing a model has no route (the `foundry` CLI does it when it is on PATH); registering a folder is not possible.
@@ -28,16 +28,13 @@ from fl_tui.connection.bounded import lines_capped, read_capped
 from fl_tui.connection.endpoint import unreachable
 from fl_tui.connection.foundry_cli import PERCENT, FoundryCli
 from fl_tui.connection.http import FoundryHttpBackend, error_message, first_line, id_list
+from fl_tui.connection.ids import strip_version
 from fl_tui.limits import ERROR_BODY_MAX, LINE_MAX
 from fl_tui.textsafe import whole_unicode
 
 NOT_DOWNLOADED = "No OpenAIService provider found for modelName"
 NO_REMOVE = "the legacy service has no route to remove a model; install the foundry CLI"
 NO_REGISTER = "the legacy service cannot register folders"
-
-
-def _strip_version(model_id: str) -> str:
-    return model_id.rsplit(":", 1)[0] if ":" in model_id else model_id
 
 
 def _number(value: object) -> float | None:
@@ -79,10 +76,10 @@ class _Ids:
 
     def __init__(self, ids: list[str]):
         self.ids = ids
-        self._names = {_strip_version(i) for i in ids}
+        self._names = {strip_version(i) for i in ids}
 
     def __contains__(self, model_id: str) -> bool:
-        return model_id in self.ids or _strip_version(model_id) in self._names
+        return model_id in self.ids or strip_version(model_id) in self._names
 
 
 class LegacyServiceBackend(FoundryHttpBackend):

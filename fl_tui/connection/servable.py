@@ -42,7 +42,7 @@ def _read_index(cache: Path) -> dict:
     return data
 
 
-def device_of(folder: Path) -> tuple[str, str]:
+def folder_device(folder: Path) -> tuple[str, str]:
     """(device, execution provider) from the folder's genai_config.json provider options; CPU when none."""
     try:
         config = json.loads(read_input(Path(folder) / "genai_config.json", SMALL_FILE_MAX))
@@ -83,7 +83,7 @@ def publish(
     (target / "inference_model.json").write_text(json.dumps({"Name": model_id}), encoding="utf-8")
     (target / MARKER).write_text(str(Path(folder).resolve()), encoding="utf-8")
     index = _read_index(cache)
-    device, provider = device_of(folder)
+    device, provider = folder_device(folder)
     entry = {
         **(metadata or {}),
         "id": model_id,

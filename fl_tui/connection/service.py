@@ -29,6 +29,7 @@ from fl_tui.connection.base import (
 )
 from fl_tui.connection.disk import with_cache_facts
 from fl_tui.connection.http import FoundryHttpBackend, error_message, id_list
+from fl_tui.connection.ids import device_from_id, strip_version
 from fl_tui.connection.process import is_loopback
 
 NO_ROUTE = "the current Foundry Local service has no HTTP route for this; install the foundry CLI"
@@ -41,12 +42,6 @@ _DEVICE_SUFFIX = re.compile(
     r"|migraphx|coreml|metal)-)?(?:cpu|gpu|npu)$",
     re.IGNORECASE,
 )
-_DEVICE = re.compile(r"-(cpu|gpu|npu)$", re.IGNORECASE)
-
-
-def strip_version(model_id: str) -> str:
-    """`name:version` -> `name` (ids carry a version after the last colon)."""
-    return model_id.rsplit(":", 1)[0] if ":" in model_id else model_id
 
 
 def alias_candidates(model_id: str) -> list[str]:
@@ -64,11 +59,6 @@ def alias_candidates(model_id: str) -> list[str]:
 
 def alias_for_id(model_id: str) -> str:
     return alias_candidates(model_id)[0]
-
-
-def device_of(model_id: str) -> str | None:
-    match = _DEVICE.search(strip_version(model_id))
-    return match.group(1).upper() if match else None
 
 
 def _is_model_not_found(resp: httpx.Response) -> bool:
@@ -174,7 +164,7 @@ class FoundryServiceBackend(FoundryHttpBackend):
                 out.append(dataclasses.replace(known, id=model_id, **flags(model_id)))
             else:
                 alias = self._aliases.get(model_id) or alias_for_id(model_id)
-                device = device_of(model_id)
+                device = device_from_id(model_id)
                 out.append(ModelEntry(id=model_id, alias=alias, device=device, source=ModelSource.SERVER,
                                       **flags(model_id)))
         served = {strip_version(i) for i in seen}

@@ -1,13 +1,12 @@
 """The default backend: Foundry Local's own runtime in this process (foundry-local-sdk 2.x).
 
-Management goes through the SDK; inference through the runtime's built-in web service on a loopback port, so
-a measurement takes the same HTTP path as against a remote box. Facts this relies on (measured on
-foundry-local-sdk 2.2; the README, "Offline", says what a user sees): offline, the first public-catalog access costs ~4.5 s and unknown-id lookups as much
-again, so when the catalog is unreachable the runtime is pointed at its own port (an instant 404 makes it fall
-back to its cache file); models loaded through the LOCAL catalog are invisible to the web service, so every
-operation prefers the public-catalog object of a model; names are resolved against listings, never by asking
-the runtime about an unknown id.
-"""
+Management goes through the SDK; inference through the runtime's built-in web service on a loopback port, so a
+measurement takes the same HTTP path as against a remote box. Facts this relies on (measured on foundry-local-sdk
+2.2; the README, "Offline", says what a user sees): offline, the first public-catalog access costs ~4.5 s and
+unknown-id lookups as much again, so when the catalog is unreachable the runtime is pointed at its own port (an
+instant 404 makes it fall back to its cache file); models loaded through the LOCAL catalog are invisible to the web
+service, so every operation prefers the public-catalog object of a model; names are resolved against listings, never
+by asking the runtime about an unknown id."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ BREAKDOWN = """
 import json, time
 t0 = time.perf_counter()
 import fl_tui.cli.main
-from fl_tui.config import load_settings
+from fl_tui.core.config import load_settings
 from fl_tui.connection.base import UnknownModel
 from fl_tui.connection.resolve import Choice, open_backend
 t1 = time.perf_counter()

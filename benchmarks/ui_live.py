@@ -68,11 +68,11 @@ from stream_accuracy import own_cpu_s, pct, verdict  # noqa: E402  (the same hel
 from textual import events  # noqa: E402
 from textual._compositor import CompositorUpdate  # noqa: E402
 
-from fl_tui.app import FlTuiApp  # noqa: E402
 from fl_tui.bench.engine import BenchEngine, BenchSettings  # noqa: E402
-from fl_tui.config import Settings  # noqa: E402
 from fl_tui.connection.openai_compat import OpenAICompatBackend  # noqa: E402
-from fl_tui.prompts import Prompt, PromptSet  # noqa: E402
+from fl_tui.core.config import Settings  # noqa: E402
+from fl_tui.core.prompts import Prompt, PromptSet  # noqa: E402
+from fl_tui.ui.app import FlTuiApp  # noqa: E402
 
 MODEL = "sched-2000"
 RATE = 2000

@@ -53,8 +53,8 @@ def pytest_sessionfinish(session, exitstatus):
 def runtime():
     """The in-process runtime with the demo models and its web service (one per process), and the model ids it
     starts with."""
-    from fl_tui.config import Settings
     from fl_tui.connection.resolve import Choice, open_backend
+    from fl_tui.core.config import Settings
 
     backend = open_backend(Choice(None, "tests"), Settings(catalog="offline"))
     yield backend, {m.id for m in backend.list_models()}

@@ -102,7 +102,7 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_score(bench_run, 
 
 
 def test_a_kill_mid_save_leaves_no_temp_file_after_reopening(tmp_path):
-    from fl_tui.fileio import remove_stale_temps
+    from fl_tui.core.fileio import remove_stale_temps
 
     target = tmp_path / "annotations.ann.json"
     target.write_text("{}")

@@ -13,9 +13,9 @@ from fl_tui.annotate.rubric import BUILTIN_SCALE
 from fl_tui.annotate.session import OVERALL, ScoringSession, build_items
 from fl_tui.annotate.store import load_annotations
 from fl_tui.bench.runfiles import load_run
+from fl_tui.core.errors import FileProblem, UserError
+from fl_tui.core.prompts import PromptSet
 from fl_tui.demo.build import FAST, SLOW
-from fl_tui.errors import FileProblem, UserError
-from fl_tui.prompts import PromptSet
 
 ASPECTS = ["mentions retrieval", "two sentences"]
 

@@ -23,7 +23,7 @@ from fl_tui.annotate.stats import (
     t_quantile,
 )
 from fl_tui.annotate.store import AnnotationItem, new_file
-from fl_tui.errors import UserError
+from fl_tui.core.errors import UserError
 
 # Two-sided 95% (p = 0.975) and other quantiles of Student's t, as printed in every statistics table.
 T_TABLE = [

@@ -23,8 +23,8 @@ from fl_tui.annotate.store import (
     slug,
 )
 from fl_tui.bench.records import RUN_SCHEMA
-from fl_tui.errors import FileProblem, UserError
-from fl_tui.prompts import PromptSet, list_prompt_sets
+from fl_tui.core.errors import FileProblem, UserError
+from fl_tui.core.prompts import PromptSet, list_prompt_sets
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_ID = "20250101-000000-abcd"

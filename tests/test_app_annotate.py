@@ -8,11 +8,11 @@ from waiting import settled, until
 
 from fl_tui.annotate.session import OVERALL, ScoringSession
 from fl_tui.annotate.store import annotation_path
-from fl_tui.app import FlTuiApp
 from fl_tui.bench.engine import BenchEngine, BenchSettings
-from fl_tui.config import Settings
-from fl_tui.prompts import load_prompt_set
-from fl_tui.resources import find_prompt_set, load_specs
+from fl_tui.core.config import Settings
+from fl_tui.core.prompts import load_prompt_set
+from fl_tui.core.resources import find_prompt_set, load_specs
+from fl_tui.ui.app import FlTuiApp
 
 SIZE = (100, 32)
 
@@ -21,7 +21,7 @@ SIZE = (100, 32)
 def run_dir(embedded, tmp_path, monkeypatch):
     """A fresh data folder holding one run: the fast demo model, the default prompts, 3 rounds = 12 answers."""
     monkeypatch.setenv("FL_TUI_HOME", str(tmp_path / "home"))
-    from fl_tui import locations
+    from fl_tui.core import locations
 
     folder = locations.runs_dir() / "run-a"
     engine = BenchEngine(embedded, ["fl-demo-fast"], load_prompt_set(find_prompt_set("default")),

@@ -9,7 +9,6 @@ from runfactory import sample_run
 from test_app_snapshots import Pinned
 from waiting import settled, until
 
-from fl_tui.app import FlTuiApp
 from fl_tui.bench.events import (
     LiveRequest,
     ModelFinished,
@@ -21,12 +20,13 @@ from fl_tui.bench.events import (
 )
 from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.report import table_row
-from fl_tui.config import Settings
 from fl_tui.connection.sse import SSEEvent
+from fl_tui.core.config import Settings
+from fl_tui.core.resources import load_specs
 from fl_tui.demo.build import FAST, SLOW
-from fl_tui.resources import load_specs
-from fl_tui.screens.runs import TextScreen
-from fl_tui.widgets.bench import run_picker, summary_view
+from fl_tui.ui.app import FlTuiApp
+from fl_tui.ui.screens.runs import TextScreen
+from fl_tui.ui.widgets.bench import run_picker, summary_view
 
 SIZE = (100, 32)
 

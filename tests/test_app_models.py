@@ -7,13 +7,13 @@ import pytest
 from rich.text import Text
 from waiting import settled, until
 
-from fl_tui.app import FlTuiApp
-from fl_tui.config import Settings, load_settings
 from fl_tui.connection.base import ModelEntry
 from fl_tui.connection.openai_compat import OpenAICompatBackend
+from fl_tui.core.config import Settings, load_settings
+from fl_tui.core.resources import load_specs
 from fl_tui.demo.build import FAST, SLOW
-from fl_tui.resources import load_specs
-from fl_tui.screens.confirm import ConfirmScreen
+from fl_tui.ui.app import FlTuiApp
+from fl_tui.ui.screens.confirm import ConfirmScreen
 
 SIZE = (100, 30)
 
@@ -143,7 +143,7 @@ async def test_help_and_palette_list_every_models_action(embedded, tmp_path):
 
 
 def _palette(app):
-    from fl_tui.commands import ActionsProvider
+    from fl_tui.ui.commands import ActionsProvider
 
     return list(ActionsProvider(app.screen).commands())
 

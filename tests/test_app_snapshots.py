@@ -10,9 +10,9 @@ import pytest
 from conftest import ROOT
 from waiting import settled, until
 
-from fl_tui.app import FlTuiApp
-from fl_tui.config import Settings
-from fl_tui.resources import load_specs
+from fl_tui.core.config import Settings
+from fl_tui.core.resources import load_specs
+from fl_tui.ui.app import FlTuiApp
 
 
 class Pinned:

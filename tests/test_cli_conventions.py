@@ -14,8 +14,8 @@ from conftest import FL_TUI, REPO, run_cli
 from test_cli import closed_port
 
 from fl_tui.connection.base import ModelEntry
-from fl_tui.errors import UserError
-from fl_tui.modelfilter import apply_filter, parse_filter
+from fl_tui.core.errors import UserError
+from fl_tui.models.filter import apply_filter, parse_filter
 
 
 @pytest.mark.parametrize("args", [

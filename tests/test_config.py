@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from fl_tui.config import Settings, load_settings, save_settings
-from fl_tui.errors import FileProblem
+from fl_tui.core.config import Settings, load_settings, save_settings
+from fl_tui.core.errors import FileProblem
 
 
 def test_missing_file_gives_defaults(tmp_path):

@@ -18,10 +18,10 @@ import pytest
 from conftest import run_cli
 from test_cli import closed_port
 
-from fl_tui.config import Settings
 from fl_tui.connection import resolve
 from fl_tui.connection.discover import Discovered, discover
 from fl_tui.connection.foundry_cli import FoundryCli
+from fl_tui.core.config import Settings
 
 URL = "http://127.0.0.1:53494"
 

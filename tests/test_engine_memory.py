@@ -3,8 +3,8 @@
 import asyncio
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
+from fl_tui.core.prompts import Prompt, PromptSet
 from fl_tui.demo.build import FAST, SLOW
-from fl_tui.prompts import Prompt, PromptSet
 
 
 def run(backend, models, folder):

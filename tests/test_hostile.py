@@ -23,8 +23,8 @@ from fl_tui.connection.base import BackendError
 from fl_tui.connection.chat import chat_body, stream_chat, stream_client
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.connection.probe import detect
-from fl_tui.limits import ERROR_BODY_MAX, STREAM_MAX_BYTES
-from fl_tui.prompts import Prompt, PromptSet
+from fl_tui.core.limits import ERROR_BODY_MAX, STREAM_MAX_BYTES
+from fl_tui.core.prompts import Prompt, PromptSet
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("hostile_server", REPO / "benchmarks" / "hostile_server.py")

@@ -21,11 +21,11 @@ from fl_tui.bench.metrics import request_result
 from fl_tui.bench.report import render_csv, render_markdown
 from fl_tui.bench.runfiles import load_run
 from fl_tui.cli.annotate_cmd import render_jsonl
-from fl_tui.config import load_settings
 from fl_tui.connection.chat import StreamRecord
 from fl_tui.connection.sse import SSEEvent
-from fl_tui.errors import FileProblem
-from fl_tui.prompts import load_prompt_set
+from fl_tui.core.config import load_settings
+from fl_tui.core.errors import FileProblem
+from fl_tui.core.prompts import load_prompt_set
 
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=8),

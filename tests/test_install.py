@@ -33,7 +33,7 @@ def test_top_level_copies_are_relative_links_into_the_package(name):
 
 
 def test_packaged_data_is_found_from_an_empty_folder(tmp_path, monkeypatch):
-    from fl_tui import resources, themes
+    from fl_tui.core import resources, themes
 
     monkeypatch.chdir(tmp_path)
     data = resources.packaged_data()
@@ -44,7 +44,7 @@ def test_packaged_data_is_found_from_an_empty_folder(tmp_path, monkeypatch):
 
 
 def test_user_files_take_precedence_over_the_packaged_ones(tmp_path, monkeypatch):
-    from fl_tui import locations, resources, themes
+    from fl_tui.core import locations, resources, themes
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "prompts").mkdir()
@@ -91,7 +91,8 @@ def run_installed(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProc
 
 def test_installed_copy_is_the_wheel_not_the_checkout(installed, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(installed)}
-    code = "import fl_tui, fl_tui.themes as t; print(fl_tui.__file__); print(sorted(p.stem for p in t.theme_files()))"
+    code = ("import fl_tui, fl_tui.ui.themes as t; print(fl_tui.__file__); "
+            "print(sorted(p.stem for p in t.theme_files()))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env,
                          check=True).stdout.splitlines()
     assert Path(out[0]).is_relative_to(installed)
@@ -120,9 +121,9 @@ async def test_the_app_from_an_empty_folder_has_prompt_sets_capabilities_and_its
     """What a wheel user sees: the Benchmark tab's prompt sets and Ctrl+T's themes come from the package."""
     from waiting import settled
 
-    from fl_tui.app import FlTuiApp
-    from fl_tui.config import Settings
-    from fl_tui.resources import load_specs, prompt_sets
+    from fl_tui.core.config import Settings
+    from fl_tui.core.resources import load_specs, prompt_sets
+    from fl_tui.ui.app import FlTuiApp
 
     monkeypatch.chdir(tmp_path)
     assert list(prompt_sets()) == ["default", "quick"]

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from fl_tui.errors import FileProblem
-from fl_tui.jsonfile import ProblemAt, load_validated, locate, read_json
-from fl_tui.limits import SMALL_FILE_MAX
+from fl_tui.core.errors import FileProblem
+from fl_tui.core.jsonfile import ProblemAt, load_validated, locate, read_json
+from fl_tui.core.limits import SMALL_FILE_MAX
 
 
 class Item(BaseModel):

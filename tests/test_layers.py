@@ -1,19 +1,108 @@
-"""The core (connection layer, benchmark engine, stores, reports, CLI) never imports Textual."""
+"""The house rules a test can walk: nothing outside the UI package imports Textual, and no import cycles.
 
+Both read every module's source (imports inside functions included, since a lazy import is still a dependency),
+so a new module is covered without being listed here.
+"""
+
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
-CORE = [
-    "fl_tui.connection.embedded", "fl_tui.connection.probe", "fl_tui.connection.legacy", "fl_tui.connection.service",
-    "fl_tui.connection.resolve", "fl_tui.bench.engine", "fl_tui.bench.report", "fl_tui.cli.main",
-    "fl_tui.cli.bench_cmd", "fl_tui.cli.models_cmd", "fl_tui.cli.annotate_cmd", "fl_tui.annotate.session",
-    "fl_tui.annotate.store", "fl_tui.annotate.stats", "fl_tui.annotate.judge", "fl_tui.bench.live",
-    "fl_tui.bench.chartdata", "fl_tui.modelview", "fl_tui.downloads",
-]
+PACKAGE = Path(__file__).resolve().parents[1] / "fl_tui"
+UI = "fl_tui.ui"
+UI_LIBRARIES = ("textual", "textual_plotext", "textual_serve")
 
 
-def test_core_modules_do_not_import_textual():
-    imports = "".join(f"import {m}\n" for m in CORE)
-    code = f"import sys\n{imports}print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))"
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imports_of(name: str) -> set[str]:
+    """Every module `name` imports, anywhere in its source; `from a import b` counts a.b when that is a module."""
+    path = MODULES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, up level - 1
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names if f"{base}.{alias.name}" in MODULES}
+    return found
+
+
+def is_ui(name: str) -> bool:
+    return name == UI or name.startswith(UI + ".")
+
+
+def test_nothing_outside_the_ui_package_imports_textual():
+    offenders = {name: sorted(i for i in imports_of(name) if i.split(".")[0] in UI_LIBRARIES)
+                 for name in MODULES if not is_ui(name)}
+    assert {n: i for n, i in offenders.items() if i} == {}
+
+
+def test_the_headless_modules_load_without_textual():
+    headless = [name for name in MODULES if not is_ui(name) and name != "fl_tui.__main__"]
+    code = "".join(f"import {m}\n" for m in headless)
+    code += "import sys; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'textual_plotext')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Module -> the fl_tui modules it imports (a package's __init__ is not an edge: it holds nothing)."""
+    return {name: {i for i in imports_of(name) if i in MODULES and i != name and MODULES[i].name != "__init__.py"}
+            for name in MODULES}
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles():
+    assert cycles(package_graph()) == []

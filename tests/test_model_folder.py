@@ -1,7 +1,7 @@
 """One rule for a registrable model folder, said the same way by the register dialog and the backend."""
 
 from fl_tui.connection.model_folder import folder_problem
-from fl_tui.screens.path_prompt import folder_problem as typed_problem
+from fl_tui.ui.screens.path_prompt import folder_problem as typed_problem
 
 
 def test_a_folder_with_a_genai_config_is_registrable(tmp_path):

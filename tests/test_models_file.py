@@ -5,9 +5,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fl_tui.errors import FileProblem
-from fl_tui.models_file import ModelSpec, load_models_file
-from fl_tui.resources import find_models_file
+from fl_tui.core.errors import FileProblem
+from fl_tui.core.resources import find_models_file
+from fl_tui.models.specs import ModelSpec, load_models_file
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fl_tui import fileio, platform
+from fl_tui.core import fileio, platform
 
 
 @pytest.fixture(params=[False, True], ids=["posix", "windows"])

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fl_tui.errors import FileProblem
-from fl_tui.prompts import Prompt, PromptSet, list_prompt_sets, load_prompt_set
+from fl_tui.core.errors import FileProblem
+from fl_tui.core.prompts import Prompt, PromptSet, list_prompt_sets, load_prompt_set
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -4,9 +4,9 @@ import socket
 
 import pytest
 
-from fl_tui.config import Settings
 from fl_tui.connection import resolve
 from fl_tui.connection.resolve import choose_endpoint
+from fl_tui.core.config import Settings
 
 
 @pytest.fixture

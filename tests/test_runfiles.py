@@ -7,7 +7,7 @@ import pytest
 
 from fl_tui.bench.records import RUN_SCHEMA, RequestResult
 from fl_tui.bench.runfiles import list_runs, load_run, read_requests_jsonl
-from fl_tui.errors import FileProblem
+from fl_tui.core.errors import FileProblem
 
 
 def request_line(i: int) -> str:

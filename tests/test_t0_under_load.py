@@ -16,7 +16,7 @@ import pytest
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.connection.openai_compat import OpenAICompatBackend
-from fl_tui.prompts import Prompt, PromptSet
+from fl_tui.core.prompts import Prompt, PromptSet
 
 REPO = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("loopback_server", REPO / "benchmarks" / "loopback_server.py")

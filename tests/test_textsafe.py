@@ -2,7 +2,7 @@
 
 import pytest
 
-from fl_tui.textsafe import csv_cell, plain
+from fl_tui.core.textsafe import csv_cell, plain
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ from fl_tui.annotate.store import (
 from fl_tui.bench.metrics import one_line, request_result
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.connection.chat import chat_body, stream_chat
-from fl_tui.errors import FileProblem, UserError
+from fl_tui.core.errors import FileProblem, UserError
 
 ATTEMPTS = 3  # the first reply and up to two retries
 DEFAULT_MAX_TOKENS = 200  # a reply for four aspects needs ~100 tokens; small models have small contexts

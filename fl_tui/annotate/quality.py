@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fl_tui.annotate.stats import quality_by_model
 from fl_tui.annotate.store import AnnotationFile, list_annotation_files, load_annotations
-from fl_tui.errors import FileProblem, UserError
+from fl_tui.core.errors import FileProblem, UserError
 
 
 def people_files(run_dir: Path, run: dict) -> tuple[list[AnnotationFile], list[FileProblem]]:

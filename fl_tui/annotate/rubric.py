@@ -16,11 +16,11 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from fl_tui import resources
-from fl_tui.errors import UserError
-from fl_tui.fields import OneLine, one_line
-from fl_tui.jsonfile import ProblemAt, load_validated, read_json, validate
-from fl_tui.prompts import PromptSet, load_prompt_set
+from fl_tui.core import resources
+from fl_tui.core.errors import UserError
+from fl_tui.core.fields import OneLine, one_line
+from fl_tui.core.jsonfile import ProblemAt, load_validated, read_json, validate
+from fl_tui.core.prompts import PromptSet, load_prompt_set
 
 LEVELS = (1, 2, 3, 4, 5)
 SCALE_FILE = "_scale.json"

@@ -31,9 +31,9 @@ from fl_tui.annotate.store import (
     save,
 )
 from fl_tui.bench.runfiles import load_run, run_dir_of
-from fl_tui.errors import FileProblem, UserError
-from fl_tui.fileio import remove_stale_temps
-from fl_tui.prompts import PromptSet
+from fl_tui.core.errors import FileProblem, UserError
+from fl_tui.core.fileio import remove_stale_temps
+from fl_tui.core.prompts import PromptSet
 
 OVERALL = "overall"
 

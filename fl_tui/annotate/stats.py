@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from fl_tui.annotate.store import AnnotationFile
-from fl_tui.errors import UserError
+from fl_tui.core.errors import UserError
 
 CATEGORIES = (1, 2, 3, 4, 5)
 

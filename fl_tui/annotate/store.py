@@ -5,9 +5,10 @@
      "overall": n | null, "note", "scored_at", "seconds_spent", "attempts"?}]}
 
 `items` is in scoring order (shuffled with `seed` when blind). Files of judge models have the rater `model:<id>`, a
-`judge` object with the totals, and `attempts` per item. Every save writes a temporary file in the same folder, fsyncs
-it and renames it over the old one (fl_tui.fileio): a kill at any moment leaves the old or the new file. A file that
-does not load (corrupt, another run's, an unknown schema) is a FileProblem naming it; nothing here overwrites it.
+`judge` object with the totals, and `attempts` per item. Every save writes a temporary file in the same folder,
+fsyncs it and renames it over the old one (fl_tui.core.fileio): a kill at any moment leaves the old or the new file.
+A file that does not load (corrupt, another run's, an unknown schema) is a FileProblem naming it; nothing here
+overwrites it.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from fl_tui.annotate.rubric import Rubric, Scale
-from fl_tui.errors import FileProblem, UserError
-from fl_tui.fields import NonBlank
-from fl_tui.fileio import atomic_write_bytes
-from fl_tui.jsonfile import problem_at, read_json, validate
-from fl_tui.limits import RUN_FILE_MAX
+from fl_tui.core.errors import FileProblem, UserError
+from fl_tui.core.fields import NonBlank
+from fl_tui.core.fileio import atomic_write_bytes
+from fl_tui.core.jsonfile import problem_at, read_json, validate
+from fl_tui.core.limits import RUN_FILE_MAX
 
 ANNOTATIONS_SCHEMA = "fl-tui/annotations/1"
 JUDGE_PREFIX = "model:"

@@ -2,7 +2,7 @@
 
 The app watches benchmarks this way so that no render or garbage collection in its process can delay a
 timestamp (see fl_tui.bench.wire). Stop is Ctrl-C for the child (SIGINT; CTRL_BREAK_EVENT to its own process
-group on Windows, see fl_tui.platform): it writes what finished.
+group on Windows, see fl_tui.core.platform): it writes what finished.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import sys
 import threading
 from pathlib import Path
 
-from fl_tui import platform
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.events import Event, Observer, RunFailed, RunFinished
 from fl_tui.bench.runfiles import load_run
 from fl_tui.bench.wire import Decoder
-from fl_tui.errors import FileProblem
+from fl_tui.core import platform
+from fl_tui.core.errors import FileProblem
 
 
 def bench_command(args: list[str]) -> list[str]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from fl_tui.bench.records import PERCENTILE_METHOD
 from fl_tui.bench.stats import chunk_gaps, get_field, measured_ok
-from fl_tui.textsafe import plain
+from fl_tui.core.textsafe import plain
 
 # (metric, statistic, lower is better)
 KEY_METRICS = (

@@ -43,7 +43,7 @@ from fl_tui.bench.sampler import MB, ResourceSampler
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
 from fl_tui.connection.chat import chat_body, stream_chat, stream_client
 from fl_tui.connection.sse import SSEEvent
-from fl_tui.prompts import Prompt, PromptSet
+from fl_tui.core.prompts import Prompt, PromptSet
 
 WARMUP_PROMPT = "Reply with one short sentence about the weather."
 

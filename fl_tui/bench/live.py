@@ -29,7 +29,7 @@ from fl_tui.bench.events import (
 from fl_tui.bench.metrics import parse_events
 from fl_tui.bench.records import RequestResult
 from fl_tui.bench.stats import chunk_gaps
-from fl_tui.textsafe import plain
+from fl_tui.core.textsafe import plain
 
 ROLLING = 240  # gaps kept for a model's rolling sparkline (a few widths of the widget)
 TEXT_LIMIT = 4000  # characters of the streaming answer kept for display

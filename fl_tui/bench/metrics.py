@@ -24,7 +24,7 @@ from fl_tui.bench.nonstream import not_a_stream
 from fl_tui.bench.records import RequestResult
 from fl_tui.connection.chat import StreamRecord
 from fl_tui.connection.server_words import payload_message
-from fl_tui.textsafe import plain, whole_unicode
+from fl_tui.core.textsafe import plain, whole_unicode
 
 _DONE = b"[DONE]"
 _MAX_ERROR = 300  # characters of a server's message kept in the record

@@ -8,7 +8,7 @@ first bytes.
 from __future__ import annotations
 
 from fl_tui.connection.chat import StreamRecord
-from fl_tui.textsafe import plain
+from fl_tui.core.textsafe import plain
 
 _EVENT_STREAM = "text/event-stream"
 

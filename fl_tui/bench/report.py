@@ -18,8 +18,8 @@ from typing import Any
 from fl_tui.bench.definitions import definitions_markdown
 from fl_tui.bench.queue import queue_summaries
 from fl_tui.bench.records import PERCENTILE_METHOD
-from fl_tui.fileio import atomic_write_text
-from fl_tui.textsafe import csv_cell, json_text, plain
+from fl_tui.core.fileio import atomic_write_text
+from fl_tui.core.textsafe import csv_cell, json_text, plain
 
 REPORT_SCHEMA = "fl-tui/report/1"
 MISSING = "—"

@@ -12,8 +12,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from fl_tui.bench.runfiles import REQUESTS_FILE, RUN_FILE, load_run
-from fl_tui.errors import UserError
-from fl_tui.fileio import atomic_write_text
+from fl_tui.core.errors import UserError
+from fl_tui.core.fileio import atomic_write_text
 
 RUN_OUTPUTS = (RUN_FILE, REQUESTS_FILE, "report.md", "report.csv")  # what a run writes into its folder
 

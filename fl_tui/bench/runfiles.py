@@ -8,10 +8,10 @@ from pathlib import Path
 
 from fl_tui.bench.records import RUN_SCHEMA
 from fl_tui.bench.runschema import RUN_ADAPTER
-from fl_tui.errors import FileProblem
-from fl_tui.fileio import read_input
-from fl_tui.jsonfile import problem_at, read_json, validate
-from fl_tui.limits import RUN_FILE_MAX
+from fl_tui.core.errors import FileProblem
+from fl_tui.core.fileio import read_input
+from fl_tui.core.jsonfile import problem_at, read_json, validate
+from fl_tui.core.limits import RUN_FILE_MAX
 
 RUN_FILE = "run.json"
 REQUESTS_FILE = "requests.jsonl"

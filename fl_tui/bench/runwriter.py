@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from fl_tui.bench.records import RequestResult
-from fl_tui.fileio import atomic_write_text
+from fl_tui.core.fileio import atomic_write_text
 
 
 class RunWriter:

@@ -17,9 +17,9 @@ from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.context import backend_for
 from fl_tui.connection.base import BackendError, Capability
 from fl_tui.connection.chat import stream_client
-from fl_tui.errors import UserError
-from fl_tui.fileio import atomic_write_text
-from fl_tui.textsafe import csv_cell, json_text, plain
+from fl_tui.core.errors import UserError
+from fl_tui.core.fileio import atomic_write_text
+from fl_tui.core.textsafe import csv_cell, json_text, plain
 
 EXPORT_COLUMNS = ("run_id", "rater", "judged", "request_id", "model", "prompt_id", "round", "overall", "scores",
                   "note", "scored_at", "seconds_spent", "attempts")

@@ -6,6 +6,6 @@ import argparse
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from fl_tui.app import run
+    from fl_tui.ui.app import run
 
     return run(args)

@@ -9,7 +9,6 @@ import signal
 import sys
 from pathlib import Path
 
-from fl_tui import locations, platform
 from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
 from fl_tui.bench.events import Event
 from fl_tui.bench.resume import (
@@ -25,10 +24,11 @@ from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
 from fl_tui.connection.base import Backend, Capability
-from fl_tui.errors import UserError
-from fl_tui.prompts import Prompt, PromptSet, load_prompt_set
-from fl_tui.resources import find_prompt_set, load_specs
-from fl_tui.textsafe import plain
+from fl_tui.core import locations, platform
+from fl_tui.core.errors import UserError
+from fl_tui.core.prompts import Prompt, PromptSet, load_prompt_set
+from fl_tui.core.resources import find_prompt_set, load_specs
+from fl_tui.core.textsafe import plain
 
 
 def add_parser(sub) -> None:

@@ -19,7 +19,7 @@ from fl_tui.bench.events import (
     RunFinished,
     RunStarted,
 )
-from fl_tui.textsafe import plain
+from fl_tui.core.textsafe import plain
 
 
 def _ms(value: float | None) -> str:

@@ -7,11 +7,11 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from fl_tui.config import Settings, load_settings
 from fl_tui.connection.base import Backend
 from fl_tui.connection.resolve import Choice, choose_endpoint, open_backend
-from fl_tui.errors import UserError
-from fl_tui.textsafe import plain
+from fl_tui.core.config import Settings, load_settings
+from fl_tui.core.errors import UserError
+from fl_tui.core.textsafe import plain
 
 
 def settings_for(args: argparse.Namespace) -> Settings:

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from fl_tui import __version__
 from fl_tui.connection.base import BackendError
-from fl_tui.errors import UserError
-from fl_tui.textsafe import plain
+from fl_tui.core.errors import UserError
+from fl_tui.core.textsafe import plain
 
 Handler = Callable[[argparse.Namespace], int]
 

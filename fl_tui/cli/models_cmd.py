@@ -20,12 +20,12 @@ from fl_tui.connection.base import (
     ModelSource,
     UnknownModel,
 )
-from fl_tui.errors import UserError
-from fl_tui.modelfilter import FIELDS, apply_filter, parse_filter
-from fl_tui.modelview import capabilities, size_text
-from fl_tui.progress import PercentBar
-from fl_tui.resources import load_specs
-from fl_tui.textsafe import plain
+from fl_tui.core.errors import UserError
+from fl_tui.core.progress import PercentBar
+from fl_tui.core.resources import load_specs
+from fl_tui.core.textsafe import plain
+from fl_tui.models.filter import FIELDS, apply_filter, parse_filter
+from fl_tui.ui.modelview import capabilities, size_text
 
 
 def add_parser(sub) -> None:

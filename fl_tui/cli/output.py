@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from enum import StrEnum
 
-from fl_tui.textsafe import csv_cell, plain
+from fl_tui.core.textsafe import csv_cell, plain
 
 
 class Format(StrEnum):

@@ -16,7 +16,7 @@ from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.output import Format, add_format_option, render_table
-from fl_tui.textsafe import plain
+from fl_tui.core.textsafe import plain
 
 
 def add_parser(sub) -> None:

@@ -7,10 +7,10 @@ import signal
 import sys
 import threading
 
-from fl_tui import locations, platform
 from fl_tui.cli.context import settings_for
 from fl_tui.connection.resolve import DEFAULT_SERVICE, Choice, listening, open_backend
-from fl_tui.textsafe import plain
+from fl_tui.core import locations, platform
+from fl_tui.core.textsafe import plain
 
 
 def add_parser(sub) -> None:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from fl_tui.cli.context import backend_for
 from fl_tui.cli.output import Format, add_format_option, render_table
 from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, CatalogState
-from fl_tui.textsafe import plain
+from fl_tui.core.textsafe import plain
 
 
 def add_parser(sub) -> None:

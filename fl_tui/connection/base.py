@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from fl_tui.connection.process import Listener
-from fl_tui.redact import redact_url
+from fl_tui.core.redact import redact_url
 
 
 class Capability(StrEnum):

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 import httpx
 
 from fl_tui.connection.base import BackendError
-from fl_tui.limits import ERROR_BODY_MAX, size_text
+from fl_tui.core.limits import ERROR_BODY_MAX, size_text
 
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")  # the body kept is decoded
 

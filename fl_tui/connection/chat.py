@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 import httpx
 
 from fl_tui.connection.sse import SSEEvent, SSEParser
-from fl_tui.limits import ERROR_BODY_MAX, EVENT_SLACK, EVENTS_PER_TOKEN, NON_STREAM_PREVIEW, STREAM_MAX_BYTES, size_text
+from fl_tui.core.limits import (
+    ERROR_BODY_MAX,
+    EVENT_SLACK,
+    EVENTS_PER_TOKEN,
+    NON_STREAM_PREVIEW,
+    STREAM_MAX_BYTES,
+    size_text,
+)
 
 
 def stream_client(concurrency: int = 1, keep_alive: bool = False) -> httpx.AsyncClient:

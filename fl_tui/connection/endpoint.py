@@ -12,8 +12,8 @@ import httpx
 
 from fl_tui.connection.base import BackendError
 from fl_tui.connection.bounded import DeadlineExceeded
-from fl_tui.errors import NOTHING_LISTENING_HINT, SILENT_HINT, TUNNEL_HINT
-from fl_tui.redact import redact_url
+from fl_tui.core.errors import NOTHING_LISTENING_HINT, SILENT_HINT, TUNNEL_HINT
+from fl_tui.core.redact import redact_url
 
 _EXPECTED = "expected an endpoint like http://127.0.0.1:5273 (optionally ending in /v1)"
 _HOST = re.compile(r"^[A-Za-z0-9._~-]+$")

@@ -12,8 +12,8 @@ from fl_tui.connection.endpoint import normalize_endpoint, unreachable
 from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.connection.process import Listener, find_listener
 from fl_tui.connection.server_words import payload_message
-from fl_tui.limits import CONTROL_ANSWER_MAX, CONTROL_DEADLINE_S
-from fl_tui.textsafe import plain, whole_unicode
+from fl_tui.core.limits import CONTROL_ANSWER_MAX, CONTROL_DEADLINE_S
+from fl_tui.core.textsafe import plain, whole_unicode
 
 
 def first_line(text: str, limit: int = 200) -> str:

@@ -29,8 +29,8 @@ from fl_tui.connection.endpoint import unreachable
 from fl_tui.connection.foundry_cli import PERCENT, FoundryCli
 from fl_tui.connection.http import FoundryHttpBackend, error_message, first_line, id_list
 from fl_tui.connection.ids import strip_version
-from fl_tui.limits import ERROR_BODY_MAX, LINE_MAX
-from fl_tui.textsafe import whole_unicode
+from fl_tui.core.limits import ERROR_BODY_MAX, LINE_MAX
+from fl_tui.core.textsafe import whole_unicode
 
 NOT_DOWNLOADED = "No OpenAIService provider found for modelName"
 NO_REMOVE = "the legacy service has no route to remove a model; install the foundry CLI"

@@ -17,8 +17,8 @@ from fl_tui.connection.endpoint import normalize_endpoint, unreachable
 from fl_tui.connection.legacy import LegacyServiceBackend
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.connection.service import FoundryServiceBackend
-from fl_tui.limits import CONTROL_ANSWER_MAX, DETECT_DEADLINE_S
-from fl_tui.redact import redact_url
+from fl_tui.core.limits import CONTROL_ANSWER_MAX, DETECT_DEADLINE_S
+from fl_tui.core.redact import redact_url
 
 LEGACY, CURRENT, OPENAI = "legacy", "current", "openai"
 

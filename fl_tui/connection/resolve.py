@@ -9,11 +9,11 @@ import os
 import socket
 from dataclasses import dataclass
 
-from fl_tui import locations
-from fl_tui.config import Settings
 from fl_tui.connection.base import Backend
 from fl_tui.connection.discover import discover
 from fl_tui.connection.foundry_cli import FoundryCli
+from fl_tui.core import locations
+from fl_tui.core.config import Settings
 
 DEFAULT_SERVICE = ("127.0.0.1", 5273)
 

@@ -16,9 +16,9 @@ import os
 import shutil
 from pathlib import Path
 
-from fl_tui.errors import FileProblem
-from fl_tui.fileio import atomic_write_text, read_input
-from fl_tui.limits import SMALL_FILE_MAX
+from fl_tui.core.errors import FileProblem
+from fl_tui.core.fileio import atomic_write_text, read_input
+from fl_tui.core.limits import SMALL_FILE_MAX
 
 INDEX = "foundry.modelinfo.json"
 INDEX_VERSION = 1

@@ -1,0 +1,298 @@
+"""The Textual app: a header with live status, the Models / Benchmark / Annotate tabs, help and palette.
+
+The UI never calls the core on its event loop: the backend opens in a thread worker, and one poll loop (status
+always, the model list while the Models or the Benchmark tab is shown) re-arms itself after each answer, so polls never
+pile up and an offline catalog never freezes a key press.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from fl_tui.connection.base import Backend, BackendError
+from fl_tui.core.config import Settings, load_settings, save_settings
+from fl_tui.core.errors import UserError
+from fl_tui.core.textsafe import plain
+from fl_tui.ui.commands import ActionsProvider
+from fl_tui.ui.messages import BackendFailed, BackendReady, StateUpdated
+from fl_tui.ui.screens.confirm import ConfirmScreen
+from fl_tui.ui.screens.help import HelpScreen
+from fl_tui.ui.widgets.annotate_pane import AnnotatePane
+from fl_tui.ui.widgets.bench import BenchPane
+from fl_tui.ui.widgets.models_pane import ModelsPane
+from fl_tui.ui.widgets.status_header import StatusHeader
+
+POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth
+DEFAULT_THEME = "fl-dark"
+
+
+class FlTuiApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "fl-tui"
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    AUTO_FOCUS = None  # set in on_mount, before any key: a later automatic focus could pull back a hidden tab
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("q", "quit_app", "Quit", id="app.quit"),
+        Binding("1", "show_tab('models')", "Models tab", id="app.tab_models", show=False),
+        Binding("2", "show_tab('benchmark')", "Benchmark tab", id="app.tab_benchmark", show=False),
+        Binding("3", "show_tab('annotate')", "Annotate tab", id="app.tab_annotate", show=False),
+        Binding("left_square_bracket", "cycle_tab(-1)", "Previous tab", id="app.tab_prev", show=False),
+        Binding("right_square_bracket", "cycle_tab(1)", "Next tab", id="app.tab_next", show=False),
+        Binding("ctrl+t", "next_theme", "Next theme", id="app.next_theme", show=False),
+    ]
+
+    def __init__(
+        self,
+        open_backend: Callable[[], Backend],
+        *,
+        settings: Settings | None = None,
+        settings_path: Path | None = None,
+        specs: dict | None = None,
+        startup_problems: list[str] | None = None,
+    ):
+        super().__init__()
+        self.open_backend = open_backend
+        self.settings = settings or Settings()
+        self.settings_path = settings_path
+        self.specs = specs or {}
+        self.startup_problems = list(startup_problems or [])
+        self.backend: Backend | None = None
+        self._polling = False
+        self._poll_timer = None
+        self._theme_ready = False  # theme changes before start-up are Textual's defaults, not the person's choice
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="status-header")
+        with TabbedContent(initial="models", id="tabs"):
+            with TabPane("Models", id="models"):
+                yield ModelsPane(self.specs, id="models-pane")
+            with TabPane("Benchmark", id="benchmark"):
+                yield BenchPane(self.settings, self.specs, id="bench-pane")
+            with TabPane("Annotate", id="annotate"):
+                yield AnnotatePane(self.settings.rater, id="annotate-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from fl_tui.ui.themes import load_themes
+
+        # Kept, not queried later: polls and messages can arrive while the app tears its widgets down.
+        self.tabs = self.query_one("#tabs", TabbedContent)
+        self.header = self.query_one(StatusHeader)
+        self.models_pane = self.query_one(ModelsPane)
+        self.bench_pane = self.query_one(BenchPane)
+        self.annotate_pane = self.query_one(AnnotatePane)
+        self.models_pane.focus_main()
+        themes, problems = load_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        self.startup_problems += [str(p) for p in problems]
+        wanted = self.settings.theme if self.settings.theme in self.available_themes else DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        self._theme_ready = True
+        if self.settings.keys:
+            self.set_keymap(self.settings.keys)
+        for problem in self.startup_problems:
+            self.notify(plain(problem), title="configuration", severity="warning", markup=False, timeout=10)
+        self.header.show(None)
+        self.connect_backend()
+
+    # -- backend and polling -------------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="connect")
+    def connect_backend(self) -> None:
+        try:
+            backend = self.open_backend()
+        except BackendError as exc:
+            self.post_message(BackendFailed(str(exc)))
+            return
+        self.post_message(BackendReady(backend))
+
+    @on(BackendReady)
+    def handle_backend_ready(self, message: BackendReady) -> None:
+        if not self.is_running:  # shutting down: a worker's late answer finds the widgets gone
+            return
+        self.backend = message.backend
+        self.models_pane.attach(message.backend)
+        self.bench_pane.attach(message.backend)
+        self.poll_now()
+
+    @on(BackendFailed)
+    def handle_backend_failed(self, message: BackendFailed) -> None:
+        if not self.is_running:
+            return
+        self.header.show(None, message.error)
+        self.notify(plain(message.error), title="cannot connect", severity="error", markup=False, timeout=15)
+
+    def poll_now(self) -> None:
+        """Poll at once (after an action), unless a poll is in flight: its answer re-arms the loop anyway."""
+        if self.backend is None or self._polling:
+            return
+        if self._poll_timer is not None:
+            self._poll_timer.stop()
+        self._polling = True
+        self.poll_worker(self.tabs.active in ("models", "benchmark"))
+
+    @work(thread=True, exit_on_error=False, group="poll")
+    def poll_worker(self, with_models: bool) -> None:
+        try:
+            status = self.backend.status()
+            models = self.backend.list_models() if with_models else None
+        except BackendError as exc:
+            self.post_message(StateUpdated(None, None, str(exc)))
+            return
+        self.post_message(StateUpdated(status, models))
+
+    @on(StateUpdated)
+    def handle_state(self, message: StateUpdated) -> None:
+        self._polling = False
+        if not self.is_running:
+            return
+        self.header.show(message.status, message.error)
+        if message.error is None:
+            self.models_pane.show_state(message.status, message.models)
+            if message.models is not None:
+                self.bench_pane.offer_models(message.models)
+        self._poll_timer = self.set_timer(POLL_S, self.poll_now)
+
+    @on(TabbedContent.TabActivated)
+    def handle_tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        """Focus moves into the shown tab: left in a hidden pane, it would pull that pane's tab back. Only for
+        the tab that is active now, and only when the focus is not already in it: a late activation message would
+        otherwise focus its old tab, which activates that tab again, and the tabs would switch back and forth."""
+        pane = event.pane
+        if pane.id == self.tabs.active and pane.children:
+            focused = self.focused
+            if focused is None or pane not in focused.ancestors_with_self:
+                pane.children[0].focus_main()  # every tab's pane has one
+        self.poll_now()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place where a worker's unexpected failure becomes visible, instead of killing the app."""
+        if event.state is WorkerState.ERROR:
+            if event.worker.group == "poll":
+                self._polling = False
+                self._poll_timer = self.set_timer(POLL_S, self.poll_now)
+            error = event.worker.error
+            self.notify(plain(f"{type(error).__name__}: {error}"), title="unexpected error", severity="error",
+                        markup=False, timeout=15)
+
+    # -- themes, keys, help, palette ---------------------------------------------------------------------
+
+    def watch_theme(self, theme: str) -> None:
+        if self._theme_ready and theme != self.settings.theme:
+            self.settings = self.settings.model_copy(update={"theme": theme})
+            self.save_settings_worker({"theme": theme})
+
+    @work(thread=True, exit_on_error=False, group="settings")
+    def save_settings_worker(self, changes: dict) -> None:
+        """Only the keys that changed are written, so what the file held otherwise stays as it was."""
+        try:
+            save_settings(changes, self.settings_path)
+        except UserError as exc:
+            self.call_from_thread(self.notify, plain(str(exc)), title="configuration", severity="warning",
+                                  markup=False, timeout=10)
+
+    def action_next_theme(self) -> None:
+        names = sorted(n for n in self.available_themes if n.startswith("fl-")) or sorted(self.available_themes)
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch, and move the focus into the new tab at once: while the focus stays on the old tab's widget,
+        the Hide event that widget gets hands the focus to one of its siblings, which brings the old tab back."""
+        self.tabs.active = tab
+        pane = self.tabs.get_pane(tab)
+        if pane.children:
+            pane.children[0].focus_main()
+
+    def action_cycle_tab(self, step: int) -> None:
+        order = ["models", "benchmark", "annotate"]
+        self.action_show_tab(order[(order.index(self.tabs.active) + step) % len(order)])
+
+    def remember_rater(self, rater: str) -> None:
+        self.settings = self.settings.model_copy(update={"rater": rater})
+        self.save_settings_worker({"rater": rater})
+
+    def action_groups(self) -> list[tuple[str, object, list[Binding]]]:
+        return [
+            ("App", self, [b for b in self.BINDINGS if isinstance(b, Binding)]),
+            ("Models", self.models_pane, ModelsPane.BINDINGS),
+            ("Benchmark", self.bench_pane, BenchPane.BINDINGS),
+            ("Annotate", self.annotate_pane, AnnotatePane.BINDINGS),
+        ]
+
+    def keymap_for(self, binding: Binding) -> str:
+        """The key as shown to a person (`?`, not `question_mark`), with the user's keymap applied."""
+        keys = self.settings.keys.get(binding.id or "", binding.key)
+        return ", ".join(self.get_key_display(Binding(k.strip(), binding.action)) for k in keys.split(","))
+
+    def run_action_on(self, target, action: str) -> None:
+        self.call_later(target.run_action, action)
+
+    def action_help(self) -> None:
+        groups = {name: bindings for name, _target, bindings in self.action_groups()}
+        self.push_screen(HelpScreen(groups, self.keymap_for))
+
+    @work(exclusive=True, group="quit")
+    async def action_quit_app(self) -> None:
+        pane = self.models_pane
+        running = []
+        if pane.downloads is not None and pane.downloads.active:
+            running.append("downloads are running and will be cancelled")
+        bench = self.bench_pane
+        if bench.runner.running:
+            running.append("a benchmark is running: it will stop, keeping what finished")
+        if running and not await self.push_screen_wait(ConfirmScreen("Quit while work is running?", running, "Quit")):
+            return
+        if pane.downloads is not None:
+            for job in pane.downloads.jobs:
+                job.cancel.set()
+        bench.action_stop()
+        if bench.runner.child is not None:  # the benchmark process writes what finished before the app goes
+            await asyncio.to_thread(bench.runner.child.wait, 30)
+        self.exit(0)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`fl-tui` with no command: settings, models.json, then the app; the backend closes after the UI is gone."""
+    from fl_tui.connection.resolve import choose_endpoint, open_backend
+    from fl_tui.core.resources import load_specs
+
+    path = Path(args.config) if args.config else None
+    settings, problem = load_settings(path)
+    problems = [f"{problem} (using defaults)"] if problem else []
+    try:
+        specs = load_specs()
+    except UserError as exc:
+        specs, problems = {}, [*problems, str(exc)]
+    opened: list[Backend] = []
+
+    def open_it() -> Backend:
+        """Runs in the connect worker: choosing may probe port 5273 and ask the `foundry` CLI, never before the
+        first paint."""
+        choice = choose_endpoint(args.endpoint, settings)
+        try:
+            backend = open_backend(choice, settings, debug=args.debug)
+        except ValueError as exc:
+            raise BackendError(f"{choice.source}: {exc}") from exc
+        opened.append(backend)
+        return backend
+
+    app = FlTuiApp(open_it, settings=settings, settings_path=path, specs=specs, startup_problems=problems)
+    try:
+        return app.run() or 0
+    finally:
+        for backend in opened:
+            backend.close()
+

@@ -1,0 +1,56 @@
+"""Pick an earlier run (to open it, or as one side of a comparison), and show a comparison."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from fl_tui.core.textsafe import plain
+
+
+class RunPickerScreen(ModalScreen[Path | None]):
+    AUTO_FOCUS = "OptionList"
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="runs.cancel")]
+
+    def __init__(self, title: str, runs: list[tuple[Path, str]]):
+        """`runs`: (run directory, one-line description), newest first."""
+        super().__init__()
+        self.title_text, self.runs = title, runs
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(Text(self.title_text, style="bold"), id="dialog-title")
+            if self.runs:
+                yield OptionList(*(Option(Text(plain(label)), id=str(i)) for i, (_p, label) in enumerate(self.runs)))
+            else:
+                yield Static(Text("no runs yet: start one with Ctrl+R on the set-up view"))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.runs[int(event.option.id)][0])
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextScreen(ModalScreen[None]):
+    """Monospace text in a scrollable box (the comparison of two runs)."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close", id="text.close")]
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(Text(plain(self.text)))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

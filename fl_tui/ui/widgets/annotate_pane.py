@@ -1,0 +1,306 @@
+"""The Annotate tab: score a run's answers 1–5 against each prompt's rubric, blind by default, from the keyboard.
+
+All state and every save live in `fl_tui.annotate.session.ScoringSession`, which is not thread-safe: it is opened,
+changed and read only on this pane's one worker thread, in key order, and so is the focused row (the aspect a
+score key applies to). Each call answers with an immutable `ScoringView` that the pane draws, so fast typing
+(a move, then a score) always scores the aspect the person saw next, and a slow disk (each save is an fsync)
+never blocks a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from fl_tui.annotate.quality import people_files
+from fl_tui.annotate.rubric import LEVELS, scale_text
+from fl_tui.annotate.session import OVERALL, ItemView, ScoringSession
+from fl_tui.annotate.stats import agreement, agreement_text, quality_by_model
+from fl_tui.bench.runfiles import list_runs
+from fl_tui.core import locations
+from fl_tui.core.errors import FileProblem, UserError
+from fl_tui.core.textsafe import plain
+from fl_tui.ui.screens.ask import AskScreen
+from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
+
+
+@dataclass(frozen=True)
+class ScoringView:
+    """What the pane draws: a snapshot taken on the worker thread after a call."""
+
+    run_id: str
+    rater: str
+    total: int
+    progress: tuple[int, int]
+    blind: bool
+    resumed: bool
+    item: ItemView
+    rows: tuple[str, ...]  # the item's scored aspects, then the overall score
+    row: int  # the focused row
+    levels: dict[int, str]  # score -> the rubric's words for it
+    scale: str  # the whole scale, for `?`
+
+
+class ViewChanged(Message):
+    """Posted from the worker thread: the new view (None when nothing could be opened) and any problem."""
+
+    def __init__(self, view: ScoringView | None, problem: str | None = None, unexpected: bool = False,
+                 opened: bool = False):
+        super().__init__()
+        self.view, self.problem, self.unexpected, self.opened = view, problem, unexpected, opened
+
+
+class _Scoring:
+    """The session and the focused row; touched only on the worker thread."""
+
+    def __init__(self, session: ScoringSession):
+        self.session, self.row = session, 0
+
+    def rows(self) -> tuple[str, ...]:
+        return (*self.session.current.scored_aspects, OVERALL)
+
+    def view(self) -> ScoringView:
+        s = self.session
+        rows = self.rows()
+        self.row = max(0, min(len(rows) - 1, self.row))
+        return ScoringView(run_id=s.run_id, rater=s.rater, total=s.total, progress=s.progress, blind=s.blind,
+                           resumed=s.resumed, item=s.current, rows=rows, row=self.row,
+                           levels={n: s.rubric.describe(n) for n in LEVELS}, scale=scale_text(s.rubric))
+
+    def score(self, value: int) -> None:
+        self.session.set_score(self.rows()[self.row], value)
+
+    def step_row(self, step: int) -> None:
+        self.row = max(0, min(len(self.rows()) - 1, self.row + step))
+
+    def move(self, step: int) -> None:
+        self.session.next() if step > 0 else self.session.prev()
+
+
+class AnnotatePane(Vertical, can_focus=True):
+    BINDINGS = [
+        *(Binding(str(n), f"score({n})", f"Score {n}", id=f"annotate.score_{n}", show=n == 1) for n in range(1, 6)),
+        Binding("up", "row(-1)", "Previous aspect", id="annotate.up", show=False),
+        Binding("down", "row(1)", "Next aspect", id="annotate.down", show=False),
+        Binding("left,p", "move(-1)", "Previous answer", id="annotate.prev"),
+        Binding("right,n", "move(1)", "Next answer", id="annotate.next"),
+        Binding("u", "unscored", "Next unscored", id="annotate.unscored"),
+        Binding("e", "note", "Note", id="annotate.note"),
+        Binding("question_mark", "scale", "Scale", id="annotate.scale"),
+        Binding("r", "reveal", "Reveal models", id="annotate.reveal", show=False),
+        Binding("s", "results", "Results", id="annotate.results"),
+        Binding("o", "open_run", "Open run", id="annotate.open", show=False),
+        Binding("pagedown", "scroll(1)", "Scroll answer down", id="annotate.page_down", show=False),
+        Binding("pageup", "scroll(-1)", "Scroll answer up", id="annotate.page_up", show=False),
+    ]
+
+    def __init__(self, rater: str | None, **kwargs):
+        super().__init__(**kwargs)
+        self.rater = rater
+        self.view: ScoringView | None = None  # the last snapshot drawn; None until a run is open
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate")
+        self._scoring: _Scoring | None = None  # the worker thread's own
+        self._shown_item: tuple[str, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="ann-head")
+        yield Static("", id="ann-prompt")
+        yield Static("", id="ann-scores")
+        with VerticalScroll(id="ann-answer-box"):
+            yield Static("", id="ann-answer")
+
+    def on_mount(self) -> None:
+        self.draw()
+
+    def on_unmount(self) -> None:
+        self._executor.submit(self._close)
+        self._executor.shutdown(wait=True)  # every queued save lands before the app goes
+
+    def focus_main(self) -> None:
+        self.screen.set_focus(self)  # at once: see FlTuiApp.action_show_tab
+        if self.view is None:
+            self.open_latest()
+
+    async def idle(self) -> None:
+        """Return once every call queued so far has run (its view is posted, to be drawn next)."""
+        await asyncio.wrap_future(self._executor.submit(lambda: None))
+
+    # -- the worker thread --------------------------------------------------------------------------------
+
+    def _close(self) -> None:
+        if self._scoring is not None:
+            self._scoring.session.close()
+            self._scoring = None
+
+    def _open(self, run_dir: Path, rater: str) -> None:
+        try:
+            session = ScoringSession.open(run_dir, rater)
+        except (FileProblem, UserError) as exc:
+            self.post_message(ViewChanged(None, f"cannot annotate this run: {exc}"))
+            return
+        self._close()
+        self._scoring = _Scoring(session)
+        self.post_message(ViewChanged(self._scoring.view(), opened=True))
+
+    def _run(self, change) -> None:
+        """Apply `change` to the scoring state, then post what to draw (also after a failure)."""
+        if self._scoring is None:
+            return
+        problem, unexpected = None, False
+        try:
+            change(self._scoring)
+        except (UserError, FileProblem) as exc:
+            problem = str(exc)
+        except Exception as exc:  # a bug: shown, not swallowed; the file on disk is still whole
+            problem, unexpected = f"{type(exc).__name__}: {exc}", True
+        self.post_message(ViewChanged(self._scoring.view(), problem, unexpected))
+
+    def _results_text(self) -> str:
+        session = self._scoring.session
+        files, problems = people_files(session.path.parent, session.run)
+        lines = [f"Quality of run {plain(session.run_id)} (people's scores; mean, 95% CI, n)", ""]
+        for model, q in quality_by_model(files).items():
+            low, high = q["ci95"] or (None, None)
+            ci = f"[{low:.2f}, {high:.2f}]" if low is not None else "[—]"
+            lines.append(f"{plain(model)}: {q['mean']:.2f} {ci} n={q['n']}")
+            lines += [f"    {plain(a)}: {m:.2f}" for a, m in (q.get("aspects") or {}).items()]
+        if len(files) > 1:
+            lines += ["", agreement_text(agreement(files))]
+        lines += [f"left out: {plain(str(p))}" for p in problems]
+        return "\n".join(lines)
+
+    # -- opening a run ------------------------------------------------------------------------------------
+
+    @work(exclusive=True, group="annotate-open")
+    async def open_latest(self) -> None:
+        runs = await asyncio.to_thread(list_runs, locations.runs_dir())
+        if runs:
+            await self.open_run(runs[0])
+
+    async def open_run(self, run_dir: Path) -> None:
+        if not self.rater:
+            name = await self.app.push_screen_wait(AskScreen("Your rater name (kept in the config)", "", "e.g. ann"))
+            if not name or not name.strip():
+                return
+            self.rater = name.strip()
+            self.app.remember_rater(self.rater)
+        await asyncio.wrap_future(self._executor.submit(self._open, run_dir, self.rater))
+
+    @work(exclusive=True, group="annotate-open")
+    async def action_open_run(self) -> None:
+        runs = await asyncio.to_thread(list_runs, locations.runs_dir())
+        folder = await self.app.push_screen_wait(RunPickerScreen("Annotate which run?", [(f, f.name) for f in runs]))
+        if folder is not None:
+            await self.open_run(folder)
+
+    @on(ViewChanged)
+    def handle_view(self, message: ViewChanged) -> None:
+        if not self.app.is_running:  # shutting down: the saves still land, nothing is left to draw on
+            return
+        if message.problem is not None:
+            self.notify(plain(message.problem), title="unexpected error" if message.unexpected else None,
+                        severity="error", markup=False, timeout=15 if message.unexpected else 10)
+        if message.view is None:
+            return
+        self.view = message.view
+        if message.opened and message.view.resumed:
+            self.notify(f"resumed at answer {message.view.item.index + 1} of {message.view.total}", timeout=4)
+        self.draw()
+
+    # -- keys ---------------------------------------------------------------------------------------------
+
+    def _do(self, change) -> None:
+        """Queue a change to the scoring state; it runs on the worker thread after every earlier one."""
+        if self.view is None:
+            self.notify("no run open: press o to open one")
+            return
+        self._executor.submit(self._run, change)
+
+    def action_score(self, value: int) -> None:
+        self._do(lambda scoring: scoring.score(value))
+
+    def action_row(self, step: int) -> None:
+        self._do(lambda scoring: scoring.step_row(step))
+
+    def action_move(self, step: int) -> None:
+        self._do(lambda scoring: scoring.move(step))
+
+    def action_unscored(self) -> None:
+        self._do(lambda scoring: scoring.session.next_unscored())
+
+    def action_reveal(self) -> None:
+        self._do(lambda scoring: scoring.session.reveal())
+
+    def action_scroll(self, pages: int) -> None:
+        box = self.query_one("#ann-answer-box", VerticalScroll)
+        box.scroll_page_down() if pages > 0 else box.scroll_page_up()
+
+    @work(exclusive=True, group="annotate-note")
+    async def action_note(self) -> None:
+        if self.view is None:
+            return
+        text = await self.app.push_screen_wait(AskScreen("Note on this answer", self.view.item.note))
+        if text is not None:
+            self._do(lambda scoring: scoring.session.set_note(text))
+
+    def action_scale(self) -> None:
+        if self.view is None:
+            return
+        help_text = "The scale (1–5 score the focused aspect; the same key again clears it)\n\n"
+        self.app.push_screen(TextScreen(help_text + self.view.scale + "\n\nF1: all keys"))
+
+    @work(exclusive=True, group="annotate-results")
+    async def action_results(self) -> None:
+        if self.view is None:
+            return
+        text = await asyncio.wrap_future(self._executor.submit(self._results_text))
+        self.app.push_screen(TextScreen(text))
+
+    # -- drawing ------------------------------------------------------------------------------------------
+
+    def draw(self) -> None:
+        head, prompt, scores, answer = (self.query_one(f"#ann-{n}", Static) for n in ("head", "prompt", "scores",
+                                                                                        "answer"))
+        view = self.view
+        if view is None:
+            head.update(Text("No run open. Run a benchmark (tab 2), then come back, or press o to open a run."))
+            for box in (prompt, scores, answer):
+                box.update("")
+            return
+        item = view.item
+        done, total = view.progress
+        who = plain(item.model, keep_newlines=False) if item.model is not None else "hidden (r reveals)"
+        head.update(Text.assemble(
+            (f" {item.index + 1}/{total} ", "bold reverse"), ("  ✓" if item.scored else "", "green"),
+            f"  {done} scored · rater {plain(view.rater)} · model {who}",
+            no_wrap=True, overflow="ellipsis",
+        ))
+        prompt.update(Text.assemble((f"{plain(item.prompt_id)} · round {item.round}: ", "bold"), plain(item.prompt)))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, name in enumerate(view.rows):
+            value = item.overall if name == OVERALL else item.scores.get(name)
+            marker = "▶" if i == view.row else " "
+            stars = "★" * (value or 0) + "☆" * (5 - (value or 0))
+            text.append(f"{marker} {plain(name, keep_newlines=False)[:34]:<34} ", "bold" if i == view.row else "")
+            text.append(f"{value if value is not None else '–'} {stars}", "green" if value else "dim")
+            if value:
+                text.append(f"  {plain(view.levels[value])}", "dim")
+            text.append("\n")
+        if item.note:
+            text.append(f"note: {plain(item.note, keep_newlines=False)}\n", "italic")
+        scores.update(text)
+        shown = (view.run_id, item.index)
+        if self._shown_item != shown:  # the answer is redrawn (and scrolled to the top) only when it changes
+            answer.update(Text(plain(item.answer) or "(empty answer)"))
+            self.query_one("#ann-answer-box", VerticalScroll).scroll_home(animate=False)
+            self._shown_item = shown

@@ -1,0 +1,73 @@
+"""Open an earlier run, or compare two: the pickers are screens; reading run.json and the comparison (2,000
+bootstrap resamples per figure) run in thread workers, so the tab keeps answering keys meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual import on, work
+from textual.widget import Widget
+
+from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
+from fl_tui.bench.runfiles import list_runs, load_run
+from fl_tui.core import locations
+from fl_tui.core.errors import FileProblem
+from fl_tui.core.textsafe import plain
+from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
+from fl_tui.ui.widgets.bench.messages import BenchProblem, ComparisonReady, RunOpened
+
+
+def known_runs() -> list[tuple[Path, str]]:
+    return [(folder, folder.name) for folder in list_runs(locations.runs_dir())]
+
+
+class RunPicker(Widget):
+    """No area of its own: it owns the open and compare flows, and posts RunOpened for the pane to show."""
+
+    DEFAULT_CSS = "RunPicker { display: none; }"
+
+    @work(exclusive=True, group="bench-open")
+    async def open_run(self) -> None:
+        runs = await asyncio.to_thread(known_runs)
+        folder = await self.app.push_screen_wait(RunPickerScreen("Open a run", runs))
+        if folder is not None:
+            self.load(folder)
+
+    @work(thread=True, exclusive=True, group="bench-load", exit_on_error=False)
+    def load(self, folder: Path) -> None:
+        try:
+            run = load_run(folder)
+        except FileProblem as exc:
+            self.post_message(BenchProblem("cannot open the run", str(exc)))
+            return
+        self.post_message(RunOpened(run, folder))
+
+    @work(exclusive=True, group="bench-compare")
+    async def compare(self) -> None:
+        runs = await asyncio.to_thread(known_runs)
+        base = await self.app.push_screen_wait(RunPickerScreen("Compare: the base run", runs))
+        if base is None:
+            return
+        new = await self.app.push_screen_wait(RunPickerScreen("Compare: the new run", runs))
+        if new is not None:
+            self.compare_files(base, new)
+
+    @work(thread=True, exclusive=True, group="bench-comparing", exit_on_error=False)
+    def compare_files(self, base: Path, new: Path) -> None:
+        try:
+            base_run, new_run = load_run(base), load_run(new)
+        except FileProblem as exc:
+            self.post_message(BenchProblem("cannot compare", str(exc)))
+            return
+        only_base, only_new = models_only_in(base_run, new_run)
+        text = render_comparison(compare_runs(base_run, new_run), only_base=only_base, only_new=only_new)
+        self.post_message(ComparisonReady(f"base {base_run['run_id']} -> new {new_run['run_id']}\n\n{text}"))
+
+    @on(BenchProblem)
+    def handle_problem(self, message: BenchProblem) -> None:
+        self.notify(plain(message.error), title=message.title, severity="error", markup=False)
+
+    @on(ComparisonReady)
+    def show_comparison(self, message: ComparisonReady) -> None:
+        self.app.push_screen(TextScreen(message.text))

@@ -1,0 +1,105 @@
+"""The Benchmark tab's set-up: which models, which prompt set, and the run's numbers, read into BenchSettings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Select, SelectionList, Static
+
+from fl_tui.bench.engine import BenchSettings
+from fl_tui.connection.base import ModelEntry
+from fl_tui.core.config import Settings
+from fl_tui.core.errors import UserError
+from fl_tui.core.resources import prompt_sets
+from fl_tui.core.textsafe import plain
+
+
+def model_choices(models: list[ModelEntry], specs: dict, usable_only: bool) -> list[str]:
+    """models.json's names that the backend knows, then every usable variant id; in a stable order."""
+    usable = [m for m in models if m.cached or m.loaded or not usable_only]
+    names = [a for a in specs if any(a in (m.alias, m.id) for m in usable)]
+    return list(dict.fromkeys(names + sorted(m.id for m in usable)))
+
+
+class SetupForm(Horizontal):
+    def __init__(self, settings: Settings, specs: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.settings, self.specs = settings, specs
+        self.choices: list[str] = []  # the models offered, in the list's order
+
+    def compose(self) -> ComposeResult:
+        s = self.settings
+        with Vertical(id="bench-models-box"):
+            yield Label("Models to compare (space picks)")
+            yield SelectionList[str](id="bench-models")
+        with Vertical(id="bench-form"):
+            yield Label("Prompt set")
+            sets = [(name, str(path)) for name, path in prompt_sets().items()]
+            default = dict(sets).get("default", sets[0][1] if sets else None)
+            yield Select[str](sets, id="bench-prompts", allow_blank=not sets, compact=True,
+                              **({"value": default} if default else {}))
+            for label, field, value in (
+                ("Rounds", "rounds", s.rounds), ("Warm-up", "warmup", s.warmup),
+                ("Temperature", "temperature", 0.0), ("Seed", "seed", ""),
+                ("Max tokens", "max_tokens", s.max_tokens), ("Concurrency", "concurrency", 1),
+                ("Timeout (s)", "timeout_s", s.timeout_s),
+            ):
+                with Horizontal(classes="form-row"):
+                    yield Label(label, classes="form-label")
+                    yield Input(str(value), id=f"bench-{field}", compact=True, classes="form-input")
+            yield Static(Text("Ctrl+R starts, Ctrl+X stops; o opens an earlier run"), classes="hint")
+
+    def offer_models(self, models: list[ModelEntry], usable_only: bool) -> None:
+        """Offer what the backend has; what was picked stays picked (at first, models.json's names are)."""
+        choices = model_choices(models, self.specs, usable_only)
+        if choices == self.choices:
+            return
+        box = self.query_one("#bench-models", SelectionList)
+        picked = set(box.selected) if self.choices else {c for c in choices if c in self.specs}
+        box.clear_options()
+        box.add_options([(plain(c, keep_newlines=False), c, c in picked) for c in choices])
+        self.choices = choices
+
+    def choose(self, models: list[str], prompt_set: str) -> None:
+        """Pick exactly `models` and the prompt set named `prompt_set`, as keys would (for scripts and tests). A
+        model the list does not offer is added, so that a run can try a name the backend does not know."""
+        box = self.query_one("#bench-models", SelectionList)
+        for value in models:
+            if value not in self.choices:
+                box.add_option((plain(value, keep_newlines=False), value))
+        box.deselect_all()
+        for value in models:
+            box.select(value)
+        self.query_one("#bench-prompts", Select).value = str(prompt_sets()[prompt_set])
+
+    def read(self) -> tuple[list[str], Path, BenchSettings]:
+        """The models, the prompt set's file and the settings; UserError saying which field is wrong."""
+        models = list(self.query_one("#bench-models", SelectionList).selected)
+        if not models:
+            raise UserError("pick at least one model (space in the list)")
+        prompts = self.query_one("#bench-prompts", Select).value
+        if not isinstance(prompts, str):
+            raise UserError("pick a prompt set")
+        number = self._number
+        settings = BenchSettings(
+            rounds=number("rounds", int, 1), warmup=number("warmup", int, 0),
+            temperature=number("temperature", float, 0.0), seed=number("seed", int, 0, optional=True),
+            max_tokens=number("max_tokens", int, 1), concurrency=number("concurrency", int, 1),
+            timeout_s=number("timeout_s", float, 0.1),
+        )
+        return models, Path(prompts), settings
+
+    def _number(self, field: str, kind: type, minimum: float, optional: bool = False):
+        raw = self.query_one(f"#bench-{field}", Input).value.strip()
+        if optional and not raw:
+            return None
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise UserError(f"{field.replace('_', ' ')}: expected a {kind.__name__}, got {raw!r}") from None
+        if value < minimum:
+            raise UserError(f"{field.replace('_', ' ')}: must be at least {minimum}")
+        return value

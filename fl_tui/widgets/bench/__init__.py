@@ -1,5 +1,0 @@
-"""The Benchmark tab: a thin switcher pane over one widget per concern (set-up, live view, summary, run picker)."""
-
-from fl_tui.widgets.bench.pane import BenchPane
-
-__all__ = ["BenchPane"]

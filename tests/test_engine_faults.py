@@ -20,7 +20,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from waiting import until_sync
+from waiting import until_sync, written_lines
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.bench.records import RUN_SCHEMA
@@ -151,13 +151,8 @@ def test_ctrl_c_keeps_what_finished(server, tmp_path):
         args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ), cwd=REPO
     )
     try:
-        jsonl_path = out / "requests.jsonl"
-
-        def lines_written() -> int:
-            return len(jsonl_path.read_text(encoding="utf-8").splitlines()) if jsonl_path.is_file() else 0
-
-        until_sync(lambda: lines_written() >= 2 or proc.poll() is not None, "two requests written",
-                   seen=lines_written)
+        until_sync(lambda: written_lines(out) >= 2 or proc.poll() is not None, "two requests written",
+                   seen=lambda: written_lines(out))
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)

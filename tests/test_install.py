@@ -33,7 +33,8 @@ def test_top_level_copies_are_relative_links_into_the_package(name):
 
 
 def test_packaged_data_is_found_from_an_empty_folder(tmp_path, monkeypatch):
-    from fl_tui.core import resources, themes
+    from fl_tui.core import resources
+    from fl_tui.ui import themes
 
     monkeypatch.chdir(tmp_path)
     data = resources.packaged_data()
@@ -44,7 +45,8 @@ def test_packaged_data_is_found_from_an_empty_folder(tmp_path, monkeypatch):
 
 
 def test_user_files_take_precedence_over_the_packaged_ones(tmp_path, monkeypatch):
-    from fl_tui.core import locations, resources, themes
+    from fl_tui.core import locations, resources
+    from fl_tui.ui import themes
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "prompts").mkdir()

@@ -10,11 +10,11 @@ import signal
 import stat
 import subprocess
 import sys
-import time
 
 import pytest
 from conftest import REPO, run_cli
 from test_engine_faults import jsonl, server  # noqa: F401 - the loopback server fixture
+from waiting import until_sync, written_lines
 
 ALL_RUN_FILES = ("run.json", "requests.jsonl", "report.md", "report.csv")
 
@@ -95,12 +95,8 @@ def test_stop_signals_keep_what_finished(server, tmp_path, sig):  # noqa: F811
             str(prompts), "--rounds", "50", "--warmup", "0", "--max-tokens", "4", "--out", str(out)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     try:
-        lines_file = out / "requests.jsonl"
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            if lines_file.is_file() and len(lines_file.read_text(encoding="utf-8").splitlines()) >= 2:
-                break
-            time.sleep(0.05)  # paces the polling; the condition is what is waited for
+        until_sync(lambda: written_lines(out) >= 2 or proc.poll() is not None, "two requests written",
+                   seen=lambda: written_lines(out))
         assert proc.poll() is None, proc.communicate()
         proc.send_signal(sig)
         _stdout, stderr = proc.communicate(timeout=30)

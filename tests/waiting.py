@@ -37,6 +37,12 @@ def until_sync(condition: Callable[[], object], what: str, *, seen: Callable[[],
         time.sleep(POLL_S)
 
 
+def written_lines(run_dir) -> int:
+    """How many requests a running benchmark has written to its requests.jsonl so far."""
+    path = run_dir / "requests.jsonl"
+    return len(path.read_text(encoding="utf-8").splitlines()) if path.is_file() else 0
+
+
 async def settled(pilot) -> None:
     """Every worker has finished and every message already queued has been handled."""
     await pilot.app.workers.wait_for_complete()

@@ -26,9 +26,9 @@ from fl_tui.ui.commands import ActionsProvider
 from fl_tui.ui.messages import BackendFailed, BackendReady, StateUpdated
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.help import HelpScreen
-from fl_tui.ui.widgets.annotate_pane import AnnotatePane
+from fl_tui.ui.widgets.annotate.pane import AnnotatePane
 from fl_tui.ui.widgets.bench import BenchPane
-from fl_tui.ui.widgets.models_pane import ModelsPane
+from fl_tui.ui.widgets.models.pane import ModelsPane
 from fl_tui.ui.widgets.status_header import StatusHeader
 
 POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth

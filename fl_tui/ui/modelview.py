@@ -103,3 +103,13 @@ def details(entry: ModelEntry, specs: dict) -> list[tuple[str, str]]:
         extra = {k: v for k, v in spec.model_dump().items() if k != "capabilities" and v is not None}
         pairs += [(f"models.json {k}", str(v)) for k, v in extra.items()]
     return [(k, plain(v)) for k, v in pairs if v not in (None, "")]
+
+
+def removal_lines(entry: ModelEntry) -> list[str]:
+    """What removing `entry` does, for the confirmation."""
+    if entry.source is ModelSource.LOCAL:
+        lines = [f"unregister {entry.id}", f"its folder stays on disk: {entry.path or '?'}"]
+    else:
+        size = f" ({entry.disk_bytes / 2**20:,.1f} MB)" if entry.disk_bytes else ""
+        lines = [f"delete {entry.id} from the cache{size}", f"files under {entry.path or '?'}"]
+    return lines + (["it is loaded: it will be unloaded first"] if entry.loaded else [])

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 from functools import partial
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Input, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable
 
 from fl_tui.connection.base import (
-    CATALOG_UNREACHABLE_MESSAGE,
     Backend,
     BackendError,
     Capability,
-    CatalogState,
     ModelEntry,
-    ModelSource,
     Status,
 )
 from fl_tui.core.textsafe import plain
@@ -30,6 +26,11 @@ from fl_tui.ui import modelview
 from fl_tui.ui.downloads import PENDING, DownloadQueue
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.path_prompt import PathPromptScreen
+from fl_tui.ui.widgets.models.banner import CatalogBanner
+from fl_tui.ui.widgets.models.details import ModelDetails
+from fl_tui.ui.widgets.models.download_lines import DownloadLines
+from fl_tui.ui.widgets.models.filter_box import ModelsFilter
+from fl_tui.ui.widgets.models.table import ModelsTable
 
 ACTION_CAPS = {
     "load": Capability.LOAD,
@@ -41,15 +42,6 @@ ACTION_CAPS = {
     "register": Capability.REGISTER,
 }
 NEEDS_SELECTION = {"load", "unload", "download", "remove"}
-
-
-def removal_lines(entry: ModelEntry) -> list[str]:
-    if entry.source is ModelSource.LOCAL:
-        lines = [f"unregister {entry.id}", f"its folder stays on disk: {entry.path or '?'}"]
-    else:
-        size = f" ({entry.disk_bytes / 2**20:,.1f} MB)" if entry.disk_bytes else ""
-        lines = [f"delete {entry.id} from the cache{size}", f"files under {entry.path or '?'}"]
-    return lines + (["it is loaded: it will be unloaded first"] if entry.loaded else [])
 
 
 class ModelsPane(Vertical):
@@ -77,27 +69,14 @@ class ModelsPane(Vertical):
         self.sort_key = "alias"
         self.reverse = False
         self.query_text = ""
-        self._shown: list[tuple[str, list[str]]] | None = None
-        self._details: Text | None = None
-        self._banner = ""
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="models-banner")
-        yield Input(placeholder="filter: words to match (alias, device, capability…); Esc clears", id="models-filter")
+        yield CatalogBanner(id="models-banner")
+        yield ModelsFilter(id="models-filter")
         with Horizontal(id="models-body"):
-            table = DataTable(id="models-table", cursor_type="row", zebra_stripes=True)
-            for column in modelview.COLUMNS:
-                table.add_column(column.label, key=column.key)
-            yield table
-            with VerticalScroll(id="models-details-box"):
-                yield Static(Text("connecting…"), id="models-details")
-        yield Static("", id="models-downloads")
-
-    def on_mount(self) -> None:
-        self.query_one("#models-filter").display = False
-        self.query_one("#models-banner").display = False
-        self.query_one("#models-downloads").display = False
-        self.set_interval(0.25, self._draw_downloads)
+            yield ModelsTable(id="models-table")
+            yield ModelDetails(id="models-details-box")
+        yield DownloadLines(id="models-downloads")
 
     def focus_main(self) -> None:
         self.screen.set_focus(self.query_one("#models-table"))  # at once: see FlTuiApp.action_show_tab
@@ -106,45 +85,25 @@ class ModelsPane(Vertical):
 
     def attach(self, backend: Backend) -> None:
         self.backend = backend
-        self.downloads = DownloadQueue(backend)
+        self.downloads = self.query_one(DownloadLines).queue = DownloadQueue(backend)
         self.refresh_bindings()
 
     def show_state(self, status: Status | None, models: list[ModelEntry] | None) -> None:
         self.status = status
-        banner = self.query_one("#models-banner", Static)
-        offline = status is not None and status.catalog is CatalogState.UNREACHABLE
-        banner.display = offline
-        text = f"{CATALOG_UNREACHABLE_MESSAGE} ({plain(status.detail, keep_newlines=False)})" if offline else ""
-        if offline and text != self._banner:
-            self._banner = text
-            banner.update(Text(text))
+        self.query_one(CatalogBanner).show(status)
         if models is not None:
             self.models = {m.id: m for m in models}
             self._redraw()
 
-    def _redraw(self, force: bool = False) -> None:
-        shown = modelview.rows(
-            list(self.models.values()), self.specs, sort_key=self.sort_key, reverse=self.reverse, query=self.query_text
-        )
-        if shown != self._shown or force:
-            table = self.query_one("#models-table", DataTable)
-            keep = self.selected()
-            table.clear()
-            for model_id, cells in shown:
-                table.add_row(*(Text(c) for c in cells), key=model_id)
-            self._shown = shown
-            ids = [model_id for model_id, _ in shown]
-            if keep is not None and keep.id in ids:
-                table.move_cursor(row=ids.index(keep.id))
+    def _redraw(self) -> None:
+        table = self.query_one(ModelsTable)
+        if table.show(self.models, self.specs, sort_key=self.sort_key, reverse=self.reverse, query=self.query_text):
             self.refresh_bindings()  # what is enabled depends on the rows; refreshing rebuilds the footer
         self._draw_details()
 
     def selected(self) -> ModelEntry | None:
-        table = self.query_one("#models-table", DataTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.models.get(key)
+        model_id = self.query_one(ModelsTable).selected_id()
+        return self.models.get(model_id) if model_id is not None else None
 
     @on(DataTable.RowHighlighted)
     def handle_highlighted(self) -> None:
@@ -152,23 +111,8 @@ class ModelsPane(Vertical):
         self.refresh_bindings()
 
     def _draw_details(self) -> None:
-        text = Text()
-        entry = self.selected()
-        if entry is None:
-            text.append("no model selected" if self.models or self.backend else "connecting…")
-        else:
-            width = max(len(k) for k, _ in modelview.details(entry, self.specs))
-            for key, value in modelview.details(entry, self.specs):
-                text.append(f"{key:<{width}}  ", "bold")
-                text.append(f"{value}\n")
-        missing = self.unavailable()
-        if missing:
-            text.append("\nnot available here\n", "bold")
-            for action, reason in missing.items():
-                text.append(f"{action}: {reason}\n", "dim")
-        if text != self._details:  # redrawn after every poll: repaint (and re-layout) only on change
-            self._details = text
-            self.query_one("#models-details", Static).update(text)
+        self.query_one(ModelDetails).show(self.selected(), self.specs, self.unavailable(),
+                                          connected=bool(self.models or self.backend))
 
     def unavailable(self) -> dict[str, str]:
         if self.backend is None:
@@ -217,7 +161,7 @@ class ModelsPane(Vertical):
             self.notify(f"{plain(entry.id)} is already in the cache", markup=False)
             return
         self.downloads.enqueue(entry)
-        self._draw_downloads()
+        self.query_one(DownloadLines).draw()
 
     def action_cancel_download(self) -> None:
         live = [j for j in self.downloads.jobs if j.state in PENDING]
@@ -231,7 +175,8 @@ class ModelsPane(Vertical):
     @work(exclusive=True, group="models-remove")
     async def action_remove(self) -> None:
         entry = self.selected()
-        if await self.app.push_screen_wait(ConfirmScreen(f"Remove {entry.id}?", removal_lines(entry), "Remove")):
+        confirm = ConfirmScreen(f"Remove {entry.id}?", modelview.removal_lines(entry), "Remove")
+        if await self.app.push_screen_wait(confirm):
             self._op(f"remove {entry.id}", self.backend.remove, entry.id)
 
     @work(exclusive=True, group="models-register")
@@ -241,25 +186,20 @@ class ModelsPane(Vertical):
             self._op(f"register {folder}", self.backend.register, folder)
 
     def action_filter(self) -> None:
-        box = self.query_one("#models-filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one(ModelsFilter).open()
 
-    @on(Input.Changed, "#models-filter")
-    def handle_filter_changed(self, event: Input.Changed) -> None:
+    @on(ModelsFilter.Changed)
+    def handle_filter_changed(self, event: ModelsFilter.Changed) -> None:
         self.query_text = event.value
         self._redraw()
 
-    @on(Input.Submitted, "#models-filter")
+    @on(ModelsFilter.Submitted)
     def handle_filter_done(self) -> None:
-        self.query_one("#models-table").focus()
+        self.query_one(ModelsTable).focus()
 
     def key_escape(self) -> None:
-        box = self.query_one("#models-filter", Input)
-        if box.display:
-            box.value = ""
-            box.display = False
-            self.query_one("#models-table").focus()
+        if self.query_one(ModelsFilter).close():
+            self.query_one(ModelsTable).focus()
 
     def action_sort(self) -> None:
         keys = [c.key for c in modelview.COLUMNS]
@@ -273,10 +213,3 @@ class ModelsPane(Vertical):
 
     def action_refresh(self) -> None:
         self.app.poll_now()
-
-    def _draw_downloads(self) -> None:
-        box = self.query_one("#models-downloads", Static)
-        jobs = self.downloads.jobs[-4:] if self.downloads else []
-        box.display = bool(jobs)
-        if jobs:
-            box.update(Text("\n".join(plain(job.line(), keep_newlines=False) for job in jobs)))

@@ -2,7 +2,8 @@
 
 All state and every save live in `fl_tui.annotate.session.ScoringSession`, which is not thread-safe: it is opened,
 changed and read only on this pane's one worker thread, in key order, and so is the focused row (the aspect a
-score key applies to). Each call answers with an immutable `ScoringView` that the pane draws, so fast typing
+score key applies to; both are `fl_tui.annotate.cursor.ScoringCursor`). Each call answers with an immutable
+`ScoringView` that the pane's `ScoringPanel` draws, so fast typing
 (a move, then a score) always scores the aspect the person saw next, and a slow disk (each save is an fsync)
 never blocks a key.
 """
@@ -11,20 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from dataclasses import dataclass
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Static
 
+from fl_tui.annotate.cursor import ScoringCursor, ScoringView
 from fl_tui.annotate.quality import people_files
-from fl_tui.annotate.rubric import LEVELS, scale_text
-from fl_tui.annotate.session import OVERALL, ItemView, ScoringSession
+from fl_tui.annotate.session import ScoringSession
 from fl_tui.annotate.stats import agreement, agreement_text, quality_by_model
 from fl_tui.bench.runfiles import list_runs
 from fl_tui.core import locations
@@ -32,23 +30,7 @@ from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.screens.ask import AskScreen
 from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
-
-
-@dataclass(frozen=True)
-class ScoringView:
-    """What the pane draws: a snapshot taken on the worker thread after a call."""
-
-    run_id: str
-    rater: str
-    total: int
-    progress: tuple[int, int]
-    blind: bool
-    resumed: bool
-    item: ItemView
-    rows: tuple[str, ...]  # the item's scored aspects, then the overall score
-    row: int  # the focused row
-    levels: dict[int, str]  # score -> the rubric's words for it
-    scale: str  # the whole scale, for `?`
+from fl_tui.ui.widgets.annotate.panel import ScoringPanel
 
 
 class ViewChanged(Message):
@@ -58,33 +40,6 @@ class ViewChanged(Message):
                  opened: bool = False):
         super().__init__()
         self.view, self.problem, self.unexpected, self.opened = view, problem, unexpected, opened
-
-
-class _Scoring:
-    """The session and the focused row; touched only on the worker thread."""
-
-    def __init__(self, session: ScoringSession):
-        self.session, self.row = session, 0
-
-    def rows(self) -> tuple[str, ...]:
-        return (*self.session.current.scored_aspects, OVERALL)
-
-    def view(self) -> ScoringView:
-        s = self.session
-        rows = self.rows()
-        self.row = max(0, min(len(rows) - 1, self.row))
-        return ScoringView(run_id=s.run_id, rater=s.rater, total=s.total, progress=s.progress, blind=s.blind,
-                           resumed=s.resumed, item=s.current, rows=rows, row=self.row,
-                           levels={n: s.rubric.describe(n) for n in LEVELS}, scale=scale_text(s.rubric))
-
-    def score(self, value: int) -> None:
-        self.session.set_score(self.rows()[self.row], value)
-
-    def step_row(self, step: int) -> None:
-        self.row = max(0, min(len(self.rows()) - 1, self.row + step))
-
-    def move(self, step: int) -> None:
-        self.session.next() if step > 0 else self.session.prev()
 
 
 class AnnotatePane(Vertical, can_focus=True):
@@ -109,18 +64,16 @@ class AnnotatePane(Vertical, can_focus=True):
         self.rater = rater
         self.view: ScoringView | None = None  # the last snapshot drawn; None until a run is open
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate")
-        self._scoring: _Scoring | None = None  # the worker thread's own
-        self._shown_item: tuple[str, int] | None = None
+        self._scoring: ScoringCursor | None = None  # the worker thread's own
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="ann-head")
-        yield Static("", id="ann-prompt")
-        yield Static("", id="ann-scores")
-        with VerticalScroll(id="ann-answer-box"):
-            yield Static("", id="ann-answer")
+        yield ScoringPanel(id="ann-panel")
 
     def on_mount(self) -> None:
         self.draw()
+
+    def draw(self) -> None:
+        self.query_one(ScoringPanel).show(self.view)
 
     def on_unmount(self) -> None:
         self._executor.submit(self._close)
@@ -149,7 +102,7 @@ class AnnotatePane(Vertical, can_focus=True):
             self.post_message(ViewChanged(None, f"cannot annotate this run: {exc}"))
             return
         self._close()
-        self._scoring = _Scoring(session)
+        self._scoring = ScoringCursor(session)
         self.post_message(ViewChanged(self._scoring.view(), opened=True))
 
     def _run(self, change) -> None:
@@ -242,8 +195,7 @@ class AnnotatePane(Vertical, can_focus=True):
         self._do(lambda scoring: scoring.session.reveal())
 
     def action_scroll(self, pages: int) -> None:
-        box = self.query_one("#ann-answer-box", VerticalScroll)
-        box.scroll_page_down() if pages > 0 else box.scroll_page_up()
+        self.query_one(ScoringPanel).scroll_answer(pages)
 
     @work(exclusive=True, group="annotate-note")
     async def action_note(self) -> None:
@@ -265,42 +217,3 @@ class AnnotatePane(Vertical, can_focus=True):
             return
         text = await asyncio.wrap_future(self._executor.submit(self._results_text))
         self.app.push_screen(TextScreen(text))
-
-    # -- drawing ------------------------------------------------------------------------------------------
-
-    def draw(self) -> None:
-        head, prompt, scores, answer = (self.query_one(f"#ann-{n}", Static) for n in ("head", "prompt", "scores",
-                                                                                        "answer"))
-        view = self.view
-        if view is None:
-            head.update(Text("No run open. Run a benchmark (tab 2), then come back, or press o to open a run."))
-            for box in (prompt, scores, answer):
-                box.update("")
-            return
-        item = view.item
-        done, total = view.progress
-        who = plain(item.model, keep_newlines=False) if item.model is not None else "hidden (r reveals)"
-        head.update(Text.assemble(
-            (f" {item.index + 1}/{total} ", "bold reverse"), ("  ✓" if item.scored else "", "green"),
-            f"  {done} scored · rater {plain(view.rater)} · model {who}",
-            no_wrap=True, overflow="ellipsis",
-        ))
-        prompt.update(Text.assemble((f"{plain(item.prompt_id)} · round {item.round}: ", "bold"), plain(item.prompt)))
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for i, name in enumerate(view.rows):
-            value = item.overall if name == OVERALL else item.scores.get(name)
-            marker = "▶" if i == view.row else " "
-            stars = "★" * (value or 0) + "☆" * (5 - (value or 0))
-            text.append(f"{marker} {plain(name, keep_newlines=False)[:34]:<34} ", "bold" if i == view.row else "")
-            text.append(f"{value if value is not None else '–'} {stars}", "green" if value else "dim")
-            if value:
-                text.append(f"  {plain(view.levels[value])}", "dim")
-            text.append("\n")
-        if item.note:
-            text.append(f"note: {plain(item.note, keep_newlines=False)}\n", "italic")
-        scores.update(text)
-        shown = (view.run_id, item.index)
-        if self._shown_item != shown:  # the answer is redrawn (and scrolled to the top) only when it changes
-            answer.update(Text(plain(item.answer) or "(empty answer)"))
-            self.query_one("#ann-answer-box", VerticalScroll).scroll_home(animate=False)
-            self._shown_item = shown

@@ -1,0 +1,1 @@
+"""The Annotate tab: the pane (keys, opening runs, the worker thread) and its scoring panel."""

@@ -1,0 +1,1 @@
+"""The Models tab: the pane (state, keys, actions), its table and its details."""

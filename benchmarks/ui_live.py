@@ -8,8 +8,8 @@ heap is collected before each, and the pauses of Python's garbage collector duri
 
 - headless: `asyncio.run(BenchEngine(OpenAICompatBackend(url), ...).run())` on this process's main thread.
 - live view: the real app (`FlTuiApp`) under Textual's test driver, `run_test(size=(120, 40))`, driven as a person
-  does: Benchmark tab, the form filled in, Ctrl+R; the engine then runs in the tab's thread worker while the app's
-  loop draws the live view at 10 Hz. Textual's headless driver skips turning frames into terminal escape sequences;
+  does: Benchmark tab, the form filled in, Ctrl+R; the engine then runs in a `fl-tui bench --events` process of
+  its own while the app's loop draws the live view at 10 Hz. Textual's headless driver skips turning frames into terminal escape sequences;
   this script does that for every frame (`render_segments`, into nothing) so the UI's work is what a terminal
   session costs, the write to the tty and the terminal's own drawing excepted.
 - live view + keys: the same, while up to 40 key presses switch tabs (`1` Models, `2` Benchmark, whichever is not
@@ -165,8 +165,8 @@ class MeasuredApp(FlTuiApp):
     A key press is timed from the moment its `Key` event is handed to the app, as Textual's driver does from its
     input thread after parsing the terminal's bytes (`driver.send_message`), to the end of `_display` for the first
     frame whose compositor layout contains the pane the key brings forward. That interval covers: waiting on the
-    app's loop behind whatever it is doing (the 10 Hz tick drawing the live view, the engine thread holding the GIL,
-    status polls), dispatching the key to its binding, the tab switch and its messages, the layout (reflow), every
+    app's loop behind whatever it is doing (the 10 Hz tick drawing the live view, the child reader's thread holding the
+    GIL, status polls), dispatching the key to its binding, the tab switch and its messages, the layout (reflow), every
     widget's render into strips, the compositor's update, and encoding that update into terminal escape sequences
     (`render_segments`, which the headless driver skips and this hook does). It does not cover the terminal's side:
     the terminal emulator turning the key into bytes and Textual's input thread reading and parsing them

@@ -21,6 +21,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis's per-example deadline (200 ms) is a wall-clock limit: on a busy machine it fails tests for slowness.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 ROOT = Path(tempfile.mkdtemp(prefix="fl-tui-tests-"))
 HOME = ROOT / "home"
@@ -75,6 +80,13 @@ def embedded(runtime):
     _reset(backend, baseline)
     yield backend
     _reset(backend, baseline)
+
+
+def http_get(url: str):
+    """A GET to a test server on loopback: no proxy from the environment, a deadline for a busy machine."""
+    import httpx
+
+    return httpx.get(url, timeout=60, trust_env=False)
 
 
 def run_cli(*args: str, env: dict | None = None, timeout: float = 60, stdin: str | None = None):

@@ -11,7 +11,8 @@ from fl_tui.annotate.store import annotation_path
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.core.config import Settings
 from fl_tui.core.prompts import load_prompt_set
-from fl_tui.core.resources import find_prompt_set, load_specs
+from fl_tui.core.resources import find_prompt_set
+from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
 
 SIZE = (100, 32)

@@ -22,8 +22,8 @@ from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.report import table_row
 from fl_tui.connection.sse import SSEEvent
 from fl_tui.core.config import Settings
-from fl_tui.core.resources import load_specs
 from fl_tui.demo.build import FAST, SLOW
+from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
 from fl_tui.ui.screens.runs import TextScreen
 from fl_tui.ui.widgets.bench import run_picker, summary_view

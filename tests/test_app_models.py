@@ -10,8 +10,8 @@ from waiting import settled, until
 from fl_tui.connection.base import ModelEntry
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.config import Settings, load_settings
-from fl_tui.core.resources import load_specs
 from fl_tui.demo.build import FAST, SLOW
+from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
 from fl_tui.ui.screens.confirm import ConfirmScreen
 

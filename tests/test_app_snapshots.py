@@ -11,7 +11,7 @@ from conftest import ROOT
 from waiting import settled, until
 
 from fl_tui.core.config import Settings
-from fl_tui.core.resources import load_specs
+from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
 
 

@@ -10,14 +10,15 @@ def test_a_listening_catalog_host_is_reachable():
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         port = listener.getsockname()[1]
-        assert catalog_reachable(f"http://127.0.0.1:{port}/asset-gallery/v1.0/models") == (True, "reachable")
+        url = f"http://127.0.0.1:{port}/asset-gallery/v1.0/models"
+        assert catalog_reachable(url, timeout_s=30) == (True, "reachable")
 
 
 def test_a_closed_port_is_unreachable_with_the_reason():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    reachable, why = catalog_reachable(f"http://127.0.0.1:{port}/models")
+    reachable, why = catalog_reachable(f"http://127.0.0.1:{port}/models", timeout_s=30)
     assert reachable is False and why.startswith("127.0.0.1: ") and "refused" in why.lower()
 
 

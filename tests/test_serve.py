@@ -6,6 +6,7 @@ import json
 import signal
 
 import httpx
+from conftest import http_get
 
 from fl_tui.connection.chat import chat_body, stream_chat
 from fl_tui.connection.probe import connect, detect
@@ -13,9 +14,9 @@ from fl_tui.demo.build import FAST, SLOW
 
 
 def test_serves_the_demo_models(served):
-    body = httpx.get(served.url + "/v1/models").json()
+    body = http_get(served.url + "/v1/models").json()
     assert {FAST.model_id, SLOW.model_id} <= {m["id"] for m in body["data"]}
-    status = httpx.get(served.url + "/status").json()
+    status = http_get(served.url + "/status").json()
     assert status["endpoints"] and "modelCachePath" in status
 
 
@@ -29,11 +30,12 @@ def test_service_backend_load_stream_unload(served):
         assert backend.kind == "foundry-service"
         ids = {m.id for m in backend.list_models()}
         assert FAST.model_id in ids
+        backend.unload_all()  # the session's server may still hold a model an earlier test loaded
         backend.load(FAST.model_id)  # an id: the backend maps it to the alias the route needs
         assert backend.status().loaded == [FAST.model_id]
 
         async def go():
-            async with httpx.AsyncClient() as client:
+            async with httpx.AsyncClient(timeout=60, trust_env=False) as client:
                 return await stream_chat(client, backend.inference_url, chat_body(FAST.model_id, "hi", max_tokens=8))
 
         rec = asyncio.run(go())
@@ -60,6 +62,6 @@ def test_sigterm_stops_cleanly(tmp_path):
     from conftest import Served
 
     server = Served(tmp_path / "home")
-    assert httpx.get(server.url + "/v1/models").status_code == 200
+    assert http_get(server.url + "/v1/models").status_code == 200
     assert server.stop(signal.SIGTERM) == 0
     assert "stopped" in server.proc.stderr.read()

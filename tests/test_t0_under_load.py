@@ -29,7 +29,7 @@ PROMPTS = PromptSet(name="eight", prompts=[Prompt(id=f"p{i}", prompt=f"Say {i}."
 
 @pytest.fixture(scope="module")
 def server():
-    handle = loopback.start_subprocess(lifetime_s=300)
+    handle = loopback.start_subprocess(lifetime_s=3600)
     yield handle
     handle.stop()
 

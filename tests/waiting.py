@@ -8,6 +8,7 @@ can be many times slower than a laptop, and a test that waits on a condition cos
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -43,9 +44,13 @@ def written_lines(run_dir) -> int:
     return len(path.read_text(encoding="utf-8").splitlines()) if path.is_file() else 0
 
 
-async def settled(pilot) -> None:
+async def settled(pilot, timeout: float = DEADLINE_S) -> None:
     """Every worker has finished and every message already queued has been handled."""
-    await pilot.app.workers.wait_for_complete()
+    try:
+        await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout)
+    except TimeoutError:
+        running = [w.name for w in pilot.app.workers if not w.is_finished]
+        raise AssertionError(f"workers still running after {timeout:.0f} s: {running}") from None
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()

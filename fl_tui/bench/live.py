@@ -1,6 +1,6 @@
 """The live view's state, folded from the engine's events. Headless: the Benchmark tab draws it on a clock.
 
-The engine's thread appends events to a queue; `LiveState.drain` applies them and `LiveState.tick` reads the
+The child-process reader's thread (fl_tui.bench.child) appends events to a queue; `LiveState.drain` applies them and `LiveState.tick` reads the
 new bytes of the request in flight (already stamped by the engine), so statistics are computed a few times a
 second over arrays, never once per token, and drawing never touches a timestamp.
 """
@@ -74,7 +74,7 @@ class InFlight:
 
 class LiveState:
     def __init__(self) -> None:
-        self.queue: collections.deque[Event] = collections.deque()  # appended by the engine's thread
+        self.queue: collections.deque[Event] = collections.deque()  # appended by the child reader's thread
         self.rows: dict[str, ModelRow] = {}
         self.inflight: InFlight | None = None
         self.run_id: str | None = None
@@ -139,7 +139,7 @@ class LiveState:
         if flight is None:
             return False
         events = flight.live.events
-        count = len(events)  # the engine's thread only appends; read up to what is there now
+        count = len(events)  # the reader's thread only appends; read up to what is there now
         if count == flight.seen:
             return False
         parsed = parse_events(events[flight.seen:count])

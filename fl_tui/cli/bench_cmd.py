@@ -27,8 +27,9 @@ from fl_tui.connection.base import Backend, Capability
 from fl_tui.core import locations, platform
 from fl_tui.core.errors import UserError
 from fl_tui.core.prompts import Prompt, PromptSet, load_prompt_set
-from fl_tui.core.resources import find_prompt_set, load_specs
+from fl_tui.core.resources import find_prompt_set
 from fl_tui.core.textsafe import plain
+from fl_tui.models.specs import load_specs
 
 
 def add_parser(sub) -> None:

@@ -22,9 +22,9 @@ from fl_tui.connection.base import (
 )
 from fl_tui.core.errors import UserError
 from fl_tui.core.progress import PercentBar
-from fl_tui.core.resources import load_specs
 from fl_tui.core.textsafe import plain
 from fl_tui.models.filter import FIELDS, apply_filter, parse_filter
+from fl_tui.models.specs import load_specs
 from fl_tui.ui.modelview import capabilities, size_text
 
 

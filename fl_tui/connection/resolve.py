@@ -37,8 +37,9 @@ EMBEDDED = "embedded"
 
 def choose_endpoint(cli_endpoint: str | None, settings: Settings, env: dict[str, str] | None = None) -> Choice:
     env = os.environ if env is None else env
+    from_file = "FL_TUI_ENDPOINT" if env.get("FL_TUI_ENDPOINT") == settings.endpoint else "config file"
     for given, source in ((cli_endpoint, "--endpoint"), (env.get("FOUNDRY_LOCAL_ENDPOINT"), "FOUNDRY_LOCAL_ENDPOINT"),
-                          (settings.endpoint, "config file")):
+                          (settings.endpoint, from_file)):
         if given:
             return Choice(None if given.strip() == EMBEDDED else given, source)
     if listening(*DEFAULT_SERVICE):

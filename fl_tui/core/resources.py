@@ -10,7 +10,6 @@ from pathlib import Path
 from fl_tui.core import locations
 from fl_tui.core.errors import UserError
 from fl_tui.core.prompts import list_prompt_sets
-from fl_tui.models.specs import ModelSpec, load_models_file
 
 
 def packaged_data() -> Path:
@@ -48,16 +47,3 @@ def prompt_sets() -> dict[str, Path]:
         for path in list_prompt_sets(folder):
             found.setdefault(path.stem, path)
     return dict(sorted(found.items()))
-
-
-def find_models_file() -> Path | None:
-    for root in search_roots():
-        if (root / "models.json").is_file():
-            return root / "models.json"
-    return None
-
-
-def load_specs(path: str | Path | None = None) -> dict[str, ModelSpec]:
-    """The given models.json, else the first one found; none at all is fine (no capabilities shown)."""
-    file = Path(path) if path else find_models_file()
-    return load_models_file(file) if file else {}

@@ -9,6 +9,7 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from fl_tui.core.jsonfile import load_validated
+from fl_tui.core.resources import search_roots
 
 
 class ModelSpec(BaseModel):
@@ -32,3 +33,15 @@ _ADAPTER = pydantic.TypeAdapter(dict[Annotated[str, AfterValidator(_named)], Mod
 def load_models_file(path: Path) -> dict[str, ModelSpec]:
     return load_validated(path, _ADAPTER)
 
+
+def find_models_file() -> Path | None:
+    for root in search_roots():
+        if (root / "models.json").is_file():
+            return root / "models.json"
+    return None
+
+
+def load_specs(path: str | Path | None = None) -> dict[str, ModelSpec]:
+    """The given models.json, else the first one found; none at all is fine (no capabilities shown)."""
+    file = Path(path) if path else find_models_file()
+    return load_models_file(file) if file else {}

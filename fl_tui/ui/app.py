@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from fl_tui.ui.widgets.bench import BenchPane
 from fl_tui.ui.widgets.models.pane import ModelsPane
 from fl_tui.ui.widgets.status_header import StatusHeader
 
+QUIT_WAIT_S = 30  # for a benchmark process to write what finished
 POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth
 DEFAULT_THEME = "fl-dark"
 
@@ -117,6 +119,9 @@ class FlTuiApp(App[int]):
         except BackendError as exc:
             self.post_message(BackendFailed(str(exc)))
             return
+        except Exception as exc:  # a bug or an SDK failure: the header says so, not "connecting" forever
+            self.post_message(BackendFailed(f"unexpected error: {type(exc).__name__}: {exc}"))
+            raise  # and the worker handler reports it with its type
         self.post_message(BackendReady(backend))
 
     @on(BackendReady)
@@ -259,15 +264,19 @@ class FlTuiApp(App[int]):
             for job in pane.downloads.jobs:
                 job.cancel.set()
         bench.action_stop()
-        if bench.runner.child is not None:  # the benchmark process writes what finished before the app goes
-            await asyncio.to_thread(bench.runner.child.wait, 30)
+        child = bench.runner.child
+        if child is not None:  # the benchmark process writes what finished before the app goes
+            try:
+                await asyncio.to_thread(child.wait, QUIT_WAIT_S)
+            except subprocess.TimeoutExpired:  # stuck: a quit must end; what it wrote so far stays on disk
+                child.proc.kill()
         self.exit(0)
 
 
 def run(args: argparse.Namespace) -> int:
     """`fl-tui` with no command: settings, models.json, then the app; the backend closes after the UI is gone."""
     from fl_tui.connection.resolve import choose_endpoint, open_backend
-    from fl_tui.core.resources import load_specs
+    from fl_tui.models.specs import load_specs
 
     path = Path(args.config) if args.config else None
     settings, problem = load_settings(path)

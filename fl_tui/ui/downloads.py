@@ -99,6 +99,8 @@ class DownloadQueue:
             except BackendError as exc:
                 job.state = DownloadState.CANCELLED if job.cancel.is_set() else DownloadState.FAILED
                 job.error = None if job.cancel.is_set() else str(exc)
+            except Exception as exc:  # not a failure the backend described: kept on the job, and the queue goes on
+                job.state, job.error = DownloadState.FAILED, f"unexpected error: {type(exc).__name__}: {exc}"
             self.on_change(job)
 
     @staticmethod

@@ -103,9 +103,11 @@ class BenchRunner(Widget):
             gc.freeze()
         if self.running and state.failure is not None:
             self.running = False
+            gc.unfreeze()  # the run is over: what it left may be collected again
             self.post_message(RunBroke("benchmark failed", state.failure))
         elif self.running and state.run is not None:
             self.running = False
+            gc.unfreeze()
             self.post_message(RunEnded(state.run, state.run_dir))
         elif changed and tab_shown(self):
             self.draw()

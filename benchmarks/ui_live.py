@@ -10,8 +10,8 @@ heap is collected before each, and the pauses of Python's garbage collector duri
 - live view: the real app (`FlTuiApp`) under Textual's test driver, `run_test(size=(120, 40))`, driven as a person
   does: Benchmark tab, the form filled in, Ctrl+R; the engine then runs in a `fl-tui bench --events` process of
   its own while the app's loop draws the live view at 10 Hz. Textual's headless driver skips turning frames into
-  terminal escape sequences; this script does that for every frame (`render_segments`, into nothing) so the UI's work is what a terminal
-  session costs, the write to the tty and the terminal's own drawing excepted.
+  terminal escape sequences; this script does that for every frame (`render_segments`, into nothing) so the UI's
+  work is what a terminal session costs, the write to the tty and the terminal's own drawing excepted.
 - live view + keys: the same, while up to 40 key presses switch tabs (`1` Models, `2` Benchmark, whichever is not
   shown), each >= 100 ms after the one before and once the previous switch has settled (see `press_keys`).
 

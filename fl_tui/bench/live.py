@@ -1,8 +1,8 @@
 """The live view's state, folded from the engine's events. Headless: the Benchmark tab draws it on a clock.
 
 The child-process reader's thread (fl_tui.bench.child) appends events to a queue; `LiveState.drain` applies them
-and `LiveState.tick` reads the new bytes of the request in flight (already stamped by the engine), so statistics are computed a few times a
-second over arrays, never once per token, and drawing never touches a timestamp.
+and `LiveState.tick` reads the new bytes of the request in flight (already stamped by the engine), so statistics
+are computed a few times a second over arrays, never once per token, and drawing never touches a timestamp.
 """
 
 from __future__ import annotations

@@ -146,3 +146,45 @@ async def test_fast_typing_scores_the_aspect_each_key_was_meant_for(embedded, ru
             rows = [*item.scored_aspects, OVERALL]
             got = [item.overall if r == OVERALL else item.scores.get(r) for r in rows[:2]]
             assert got == [i % 5 + 1, 5 - i % 5][:len(rows)], (i, rows, got)
+
+
+async def test_opening_saving_and_results_run_off_the_ui_loop(embedded, run_dir, monkeypatch):
+    """Listing runs, opening a session, every fsync'd save and reading people's files for the results each run
+    on a worker thread: on the UI loop's thread they would hold every key press while they run."""
+    import threading
+
+    from fl_tui.annotate import session as session_mod
+    from fl_tui.ui.widgets.annotate import pane as pane_mod
+
+    calls: list[tuple[str, bool]] = []
+
+    def recorded(module, name):
+        real = getattr(module, name)
+
+        def call(*args, **kwargs):
+            calls.append((name, threading.current_thread() is threading.main_thread()))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, call)
+
+    for module, name in ((pane_mod, "list_runs"), (pane_mod, "results_text"), (session_mod, "save")):
+        recorded(module, name)
+    real_open = ScoringSession.open.__func__
+
+    class Watched(ScoringSession):
+        @classmethod
+        def open(cls, *args, **kwargs):
+            calls.append(("open", threading.current_thread() is threading.main_thread()))
+            return real_open(ScoringSession, *args, **kwargs)
+
+    monkeypatch.setattr(pane_mod, "ScoringSession", Watched)
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_tab(pilot)
+        await pilot.press("3")
+        await settle(pane, pilot)
+        await pilot.press("s")
+        await until(pilot, lambda: type(app.screen).__name__ == "TextScreen", "the results", seen=lambda: app.screen)
+        await settled(pilot)
+    assert {name for name, _on_loop in calls} == {"list_runs", "open", "save", "results_text"}
+    assert [name for name, on_loop in calls if on_loop] == []

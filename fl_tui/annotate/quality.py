@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fl_tui.annotate.stats import quality_by_model
+from fl_tui.annotate.session import ScoringSession
+from fl_tui.annotate.stats import agreement, agreement_text, quality_by_model
 from fl_tui.annotate.store import AnnotationFile, list_annotation_files, load_annotations
 from fl_tui.core.errors import FileProblem, UserError
+from fl_tui.core.textsafe import plain
 
 
 def people_files(run_dir: Path, run: dict) -> tuple[list[AnnotationFile], list[FileProblem]]:
@@ -40,3 +42,18 @@ def quality_for(files: list[AnnotationFile]) -> tuple[dict | None, str | None]:
 def labelled(run: dict, label: str | None) -> dict:
     """The run with the quality label in its settings, for the reports (run.json itself is not touched)."""
     return run if label is None else {**run, "settings": {**(run.get("settings") or {}), "quality": label}}
+
+
+def results_text(session: ScoringSession) -> str:
+    """The Annotate tab's results: every person's scores of the session's run, per model, with agreement."""
+    files, problems = people_files(session.path.parent, session.run)
+    lines = [f"Quality of run {plain(session.run_id)} (people's scores; mean, 95% CI, n)", ""]
+    for model, q in quality_by_model(files).items():
+        low, high = q["ci95"] or (None, None)
+        ci = f"[{low:.2f}, {high:.2f}]" if low is not None else "[—]"
+        lines.append(f"{plain(model)}: {q['mean']:.2f} {ci} n={q['n']}")
+        lines += [f"    {plain(a)}: {m:.2f}" for a, m in (q.get("aspects") or {}).items()]
+    if len(files) > 1:
+        lines += ["", agreement_text(agreement(files))]
+    lines += [f"left out: {plain(str(p))}" for p in problems]
+    return "\n".join(lines)

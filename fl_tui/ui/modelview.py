@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fl_tui.connection.base import ModelEntry, ModelSource
+from fl_tui.connection.base import Capability, ModelEntry, ModelSource
 from fl_tui.core.textsafe import plain
 
 DEVICE_ORDER = {"NPU": 0, "GPU": 1, "CPU": 2}  # the catalog's preference order for the variants of an alias
@@ -113,3 +113,21 @@ def removal_lines(entry: ModelEntry) -> list[str]:
         size = f" ({entry.disk_bytes / 2**20:,.1f} MB)" if entry.disk_bytes else ""
         lines = [f"delete {entry.id} from the cache{size}", f"files under {entry.path or '?'}"]
     return lines + (["it is loaded: it will be unloaded first"] if entry.loaded else [])
+
+
+ACTION_CAPS = {
+    "load": Capability.LOAD,
+    "unload": Capability.UNLOAD,
+    "unload_all": Capability.UNLOAD,
+    "download": Capability.DOWNLOAD,
+    "cancel_download": Capability.DOWNLOAD,
+    "remove": Capability.REMOVE,
+    "register": Capability.REGISTER,
+}
+NEEDS_SELECTION = {"load", "unload", "download", "remove"}
+
+
+def unavailable(caps: dict[Capability, str | None]) -> dict[str, str]:
+    """Each Models-tab action this backend cannot do, with its reason (the details pane lists them)."""
+    shown = {a: c for a, c in ACTION_CAPS.items() if a != "cancel_download"}
+    return {action: caps[cap] for action, cap in shown.items() if caps.get(cap)}

@@ -21,9 +21,8 @@ from textual.containers import Vertical
 from textual.message import Message
 
 from fl_tui.annotate.cursor import ScoringCursor, ScoringView
-from fl_tui.annotate.quality import people_files
+from fl_tui.annotate.quality import results_text
 from fl_tui.annotate.session import ScoringSession
-from fl_tui.annotate.stats import agreement, agreement_text, quality_by_model
 from fl_tui.bench.runfiles import list_runs
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem, UserError
@@ -118,20 +117,6 @@ class AnnotatePane(Vertical, can_focus=True):
             problem, unexpected = f"{type(exc).__name__}: {exc}", True
         self.post_message(ViewChanged(self._scoring.view(), problem, unexpected))
 
-    def _results_text(self) -> str:
-        session = self._scoring.session
-        files, problems = people_files(session.path.parent, session.run)
-        lines = [f"Quality of run {plain(session.run_id)} (people's scores; mean, 95% CI, n)", ""]
-        for model, q in quality_by_model(files).items():
-            low, high = q["ci95"] or (None, None)
-            ci = f"[{low:.2f}, {high:.2f}]" if low is not None else "[—]"
-            lines.append(f"{plain(model)}: {q['mean']:.2f} {ci} n={q['n']}")
-            lines += [f"    {plain(a)}: {m:.2f}" for a, m in (q.get("aspects") or {}).items()]
-        if len(files) > 1:
-            lines += ["", agreement_text(agreement(files))]
-        lines += [f"left out: {plain(str(p))}" for p in problems]
-        return "\n".join(lines)
-
     # -- opening a run ------------------------------------------------------------------------------------
 
     @work(exclusive=True, group="annotate-open")
@@ -215,5 +200,5 @@ class AnnotatePane(Vertical, can_focus=True):
     async def action_results(self) -> None:
         if self.view is None:
             return
-        text = await asyncio.wrap_future(self._executor.submit(self._results_text))
+        text = await asyncio.wrap_future(self._executor.submit(lambda: results_text(self._scoring.session)))
         self.app.push_screen(TextScreen(text))

@@ -17,7 +17,6 @@ from textual.widgets import DataTable
 from fl_tui.connection.base import (
     Backend,
     BackendError,
-    Capability,
     ModelEntry,
     Status,
 )
@@ -31,17 +30,6 @@ from fl_tui.ui.widgets.models.details import ModelDetails
 from fl_tui.ui.widgets.models.download_lines import DownloadLines
 from fl_tui.ui.widgets.models.filter_box import ModelsFilter
 from fl_tui.ui.widgets.models.table import ModelsTable
-
-ACTION_CAPS = {
-    "load": Capability.LOAD,
-    "unload": Capability.UNLOAD,
-    "unload_all": Capability.UNLOAD,
-    "download": Capability.DOWNLOAD,
-    "cancel_download": Capability.DOWNLOAD,
-    "remove": Capability.REMOVE,
-    "register": Capability.REGISTER,
-}
-NEEDS_SELECTION = {"load", "unload", "download", "remove"}
 
 
 class ModelsPane(Vertical):
@@ -115,17 +103,13 @@ class ModelsPane(Vertical):
                                           connected=bool(self.models or self.backend))
 
     def unavailable(self) -> dict[str, str]:
-        if self.backend is None:
-            return {}
-        caps = self.backend.capabilities
-        shown = {a: c for a, c in ACTION_CAPS.items() if a != "cancel_download"}
-        return {action: caps[cap] for action, cap in shown.items() if caps.get(cap)}
+        return modelview.unavailable(self.backend.capabilities) if self.backend is not None else {}
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ACTION_CAPS:
-            if self.backend is None or not self.backend.supports(ACTION_CAPS[action]):
+        if action in modelview.ACTION_CAPS:
+            if self.backend is None or not self.backend.supports(modelview.ACTION_CAPS[action]):
                 return None  # shown disabled; the details pane says why
-            if action in NEEDS_SELECTION and self.selected() is None:
+            if action in modelview.NEEDS_SELECTION and self.selected() is None:
                 return None
         return True
 

@@ -184,9 +184,11 @@ async def test_theme_switch_edits_the_file_in_place_and_never_overwrites_a_broke
     broken = 'rounds = = 7\n'
     path.write_text(broken)
     app = make_app(embedded, tmp_path, theme="fl-dark")
+    said: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, *args, **kwargs: (said.append(str(message)), notify(message, *args, **kwargs))[1]
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+t")
-        await until(pilot, lambda: any("settings not saved" in n.message for n in app._notifications),
-                    "a notification that the settings were not saved",
-                    seen=lambda: [n.message for n in app._notifications])
+        await until(pilot, lambda: any("settings not saved" in m for m in said),
+                    "a notification that the settings were not saved", seen=lambda: said)
     assert path.read_text() == broken

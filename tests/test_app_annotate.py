@@ -4,7 +4,7 @@ import asyncio
 import json
 
 import pytest
-from waiting import settled, until
+from waiting import ThreadLog, settled, until
 
 from fl_tui.annotate.session import OVERALL, ScoringSession
 from fl_tui.annotate.store import annotation_path
@@ -151,30 +151,18 @@ async def test_fast_typing_scores_the_aspect_each_key_was_meant_for(embedded, ru
 async def test_opening_saving_and_results_run_off_the_ui_loop(embedded, run_dir, monkeypatch):
     """Listing runs, opening a session, every fsync'd save and reading people's files for the results each run
     on a worker thread: on the UI loop's thread they would hold every key press while they run."""
-    import threading
-
     from fl_tui.annotate import session as session_mod
     from fl_tui.ui.widgets.annotate import pane as pane_mod
 
-    calls: list[tuple[str, bool]] = []
-
-    def recorded(module, name):
-        real = getattr(module, name)
-
-        def call(*args, **kwargs):
-            calls.append((name, threading.current_thread() is threading.main_thread()))
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, call)
-
+    log = ThreadLog(monkeypatch)
     for module, name in ((pane_mod, "list_runs"), (pane_mod, "results_text"), (session_mod, "save")):
-        recorded(module, name)
+        log.wrap(module, name)
     real_open = ScoringSession.open.__func__
 
     class Watched(ScoringSession):
         @classmethod
         def open(cls, *args, **kwargs):
-            calls.append(("open", threading.current_thread() is threading.main_thread()))
+            log.note("open")
             return real_open(ScoringSession, *args, **kwargs)
 
     monkeypatch.setattr(pane_mod, "ScoringSession", Watched)
@@ -186,5 +174,5 @@ async def test_opening_saving_and_results_run_off_the_ui_loop(embedded, run_dir,
         await pilot.press("s")
         await until(pilot, lambda: type(app.screen).__name__ == "TextScreen", "the results", seen=lambda: app.screen)
         await settled(pilot)
-    assert {name for name, _on_loop in calls} == {"list_runs", "open", "save", "results_text"}
-    assert [name for name, on_loop in calls if on_loop] == []
+    assert log.names() == {"list_runs", "open", "save", "results_text"}
+    assert log.on_the_loop() == []

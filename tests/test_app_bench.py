@@ -1,13 +1,12 @@
 """The Benchmark tab by keys, against the real in-process runtime with the demo models."""
 
 import json
-import threading
 from pathlib import Path
 
 import pytest
 from runfactory import sample_run
 from test_app_snapshots import Pinned
-from waiting import settled, until
+from waiting import ThreadLog, settled, until
 
 from fl_tui.bench.events import (
     LiveRequest,
@@ -199,24 +198,14 @@ def test_summary_snapshot(snap_compare, embedded, size):
 async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path, monkeypatch):
     """Reading runs and annotation files, the comparison, the export and the server's pid lookup each run in a
     thread worker: a call on the UI loop's thread would hold every key press while it runs."""
-    calls: list[tuple[str, bool]] = []
-
-    def recorded(module, name):
-        real = getattr(module, name)
-
-        def call(*args, **kwargs):
-            calls.append((name, threading.current_thread() is threading.main_thread()))
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, call)
-
+    log = ThreadLog(monkeypatch)
     for module, name in ((run_picker, "load_run"), (run_picker, "compare_runs"), (summary_view, "people_files"),
                          (summary_view, "write_reports"), (summary_view, "atomic_write_text")):
-        recorded(module, name)
+        log.wrap(module, name)
 
     class Watched(Pinned):
         def host_pid(self):
-            calls.append(("host_pid", threading.current_thread() is threading.main_thread()))
+            log.note("host_pid")
             return None
 
     folders = []
@@ -235,6 +224,6 @@ async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path
         pane.picker.compare_files(*folders)
         await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
         await settled(pilot)
-    names = {name for name, _on_loop in calls}
-    assert names == {"load_run", "compare_runs", "people_files", "write_reports", "atomic_write_text", "host_pid"}
-    assert [name for name, on_loop in calls if on_loop] == []
+    assert log.names() == {"load_run", "compare_runs", "people_files", "write_reports", "atomic_write_text",
+                           "host_pid"}
+    assert log.on_the_loop() == []

@@ -9,6 +9,7 @@ can be many times slower than a laptop, and a test that waits on a condition cos
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 
@@ -36,6 +37,32 @@ def until_sync(condition: Callable[[], object], what: str, *, seen: Callable[[],
             shown = f"; saw {seen()!r}" if seen is not None else ""
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}{shown}")
         time.sleep(POLL_S)
+
+
+class ThreadLog:
+    """Records, for each call of the functions it wraps, whether it ran on the UI loop's (main) thread: a blocking
+    call there would hold every key press while it runs. Checks which thread, not how long, so any machine agrees."""
+
+    def __init__(self, monkeypatch):
+        self.monkeypatch, self.calls = monkeypatch, []
+
+    def wrap(self, module, name: str) -> None:
+        real = getattr(module, name)
+
+        def call(*args, **kwargs):
+            self.note(name)
+            return real(*args, **kwargs)
+
+        self.monkeypatch.setattr(module, name, call)
+
+    def note(self, name: str) -> None:
+        self.calls.append((name, threading.current_thread() is threading.main_thread()))
+
+    def names(self) -> set[str]:
+        return {name for name, _on_loop in self.calls}
+
+    def on_the_loop(self) -> list[str]:
+        return [name for name, on_loop in self.calls if on_loop]
 
 
 def written_lines(run_dir) -> int:

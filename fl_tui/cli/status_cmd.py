@@ -11,6 +11,8 @@ from fl_tui.cli.output import Format, add_format_option, render_table
 from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, CatalogState
 from fl_tui.core.textsafe import plain
 
+SETTLE_S = 15.0  # an online catalog's first fetch: the answer then matches what the app's header shows
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("status", help="show the endpoint, backend, cache and loaded models (exit 2: unreachable)")
@@ -28,6 +30,7 @@ def _process(backend: Backend) -> str:
 
 def run(args: argparse.Namespace) -> int:
     with backend_for(args, web=False) as (backend, choice):
+        backend.settle(SETTLE_S)
         status = backend.status()
         process = _process(backend)
     if args.format is Format.JSON:
@@ -36,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     catalog = {
         CatalogState.OK: "reachable",
         CatalogState.UNREACHABLE: CATALOG_UNREACHABLE_MESSAGE,
-        CatalogState.UNKNOWN: "still fetching",
+        CatalogState.UNKNOWN: "unknown: no answer from the catalog yet",
         CatalogState.NONE: "none (this backend has no catalog)",
     }[status.catalog]
     rows = [

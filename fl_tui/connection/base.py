@@ -121,6 +121,12 @@ class Backend(ABC):
     @abstractmethod
     def status(self) -> Status: ...
 
+    def settle(self, timeout_s: float) -> None:
+        """Wait, at most `timeout_s`, for facts still being fetched in the background (a catalog), so that a
+        one-shot command reports what the app's header settles on, not a passing "unknown". Most backends
+        fetch nothing in the background: they return at once."""
+        return
+
     @abstractmethod
     def list_models(self) -> list[ModelEntry]:
         """Everything known: catalog variants (when reachable), cached, local and loaded models, merged by id."""

@@ -179,6 +179,11 @@ class EmbeddedBackend(Backend):
         except FoundryLocalException as exc:
             self.notes.append(f"catalog fetch failed: {exc}")
             ids = set()
+        except RuntimeError:
+            if self._mgr is None:  # closed while fetching (a one-shot command that is done): nobody asks any more
+                self._catalog_done.set()
+                return
+            raise
         # A failed fetch falls back to the cache index: only what we published is then visible.
         real = ids - servable.published_ids(self.cache_dir)
         self._catalog_state = CatalogState.OK if real else CatalogState.UNREACHABLE
@@ -218,6 +223,9 @@ class EmbeddedBackend(Backend):
             catalog=self._catalog_state,
             detail="; ".join([detail, *self.notes]).strip("; "),
         )
+
+    def settle(self, timeout_s: float) -> None:
+        self._catalog_done.wait(timeout_s)
 
     def host(self) -> Listener:
         return Listener(os.getpid())

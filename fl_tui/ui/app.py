@@ -13,10 +13,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from textual import on, work
+from textual import actions, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from fl_tui.connection.base import Backend, BackendError
@@ -94,6 +94,9 @@ class FlTuiApp(App[int]):
         self.models_pane = self.query_one(ModelsPane)
         self.bench_pane = self.query_one(BenchPane)
         self.annotate_pane = self.query_one(AnnotatePane)
+        # The strip is not a stop for Tab: focused, it would take the tab's keys away while the footer still
+        # showed them. Tabs change with 1/2/3, [ and ], or the mouse.
+        self.tabs.query_one(Tabs).can_focus = False
         self.models_pane.focus_main()
         themes, problems = load_themes()
         for theme in themes:
@@ -212,6 +215,20 @@ class FlTuiApp(App[int]):
     def action_next_theme(self) -> None:
         names = sorted(n for n in self.available_themes if n.startswith("fl-")) or sorted(self.available_themes)
         self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+        self.notify(f"theme {self.theme} (Ctrl+T for the next)", markup=False, timeout=3)
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """A key whose action is unavailable says why in one line instead of doing nothing: a pane that refuses an
+        action in `check_action` names the reason in `why_not(action, parameters)`."""
+        if await super().run_action(action, default_namespace, namespaces):
+            return True
+        destination, name, parameters = actions.parse(action) if isinstance(action, str) else action
+        why_not = getattr(default_namespace, "why_not", None)
+        reason = why_not(name, parameters) if why_not is not None and not destination else None
+        if reason is None:
+            return False
+        self.notify(plain(reason, keep_newlines=False), severity="warning", markup=False, timeout=4)
+        return True
 
     def action_show_tab(self, tab: str) -> None:
         """Switch, and move the focus into the new tab at once: while the focus stays on the old tab's widget,

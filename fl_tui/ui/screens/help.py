@@ -13,17 +13,20 @@ from fl_tui.bench.definitions import DEFINITIONS
 
 
 def binding_rows(groups: dict[str, list[Binding]], key_of) -> Text:
+    """Key, what it does, and the id a `[keys]` table in the config rebinds it by."""
     text = Text()
     for group, bindings in groups.items():
         text.append(f"{group}\n", "bold underline")
         for b in bindings:
             text.append(f"  {key_of(b):<14}", "bold")
-            text.append(f"{b.description or b.action}\n")
+            text.append(f"{b.description or b.action:<26}")
+            text.append(f" {b.id or ''}\n", "dim")
         text.append("\n")
     return text
 
 
 class HelpScreen(ModalScreen[None]):
+    AUTO_FOCUS = "#help"  # the arrows and page keys scroll at once
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="help.close")]
 
     def __init__(self, groups: dict[str, list[Binding]], key_of):
@@ -33,7 +36,8 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
-            yield Static(Text("fl-tui help  (Esc closes; Ctrl+P finds any action by name)", style="bold"))
+            title = "fl-tui help  (Esc closes; Ctrl+P finds any action by name; the dim ids are for [keys])"
+            yield Static(Text(title, style="bold"))
             yield Static(binding_rows(self.groups, self.key_of))
             metrics = Text("How the figures are defined\n", "bold underline")
             for name, definition in DEFINITIONS:

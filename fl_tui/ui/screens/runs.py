@@ -42,6 +42,7 @@ class RunPickerScreen(ModalScreen[Path | None]):
 class TextScreen(ModalScreen[None]):
     """Monospace text in a scrollable box (the comparison of two runs)."""
 
+    AUTO_FOCUS = "#help"  # the arrows and page keys scroll at once
     BINDINGS = [Binding("escape,q", "close", "Close", id="text.close")]
 
     def __init__(self, text: str):

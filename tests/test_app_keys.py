@@ -1,0 +1,69 @@
+"""App-wide keys at 80x24: Tab never parks on the tab strip, Ctrl+T names the theme, help scrolls and lists the ids
+a `[keys]` table uses."""
+
+from textual.widgets import Tabs
+from waiting import until
+
+from fl_tui.core.config import Settings
+from fl_tui.models.specs import load_specs
+from fl_tui.ui.app import FlTuiApp
+from fl_tui.ui.screens.help import HelpScreen
+from fl_tui.ui.screens.runs import RunPickerScreen
+
+SIZE = (80, 24)
+
+
+def make_app(backend, tmp_path, **settings):
+    return FlTuiApp(lambda: backend, settings=Settings(**settings), settings_path=tmp_path / "config.toml",
+                    specs=load_specs())
+
+
+def recorded_notifications(app) -> list[str]:
+    said: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, *args, **kwargs: (said.append(str(message)), notify(message, *args, **kwargs))[1]
+    return said
+
+
+async def test_tab_keys_stay_inside_the_tab_so_its_keys_keep_working(embedded, tmp_path, monkeypatch):
+    monkeypatch.setenv("FL_TUI_HOME", str(tmp_path / "home"))
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        pane = app.query_one("#benchmark")
+        await until(pilot, lambda: app.focused is not None and pane in app.focused.ancestors_with_self,
+                    "the focus in the Benchmark tab", seen=lambda: app.focused)
+        seen = []
+        for key in ["shift+tab"] * 4 + ["tab"] * 4:
+            await pilot.press(key)
+            seen.append(app.focused)
+        assert not any(isinstance(w, Tabs) for w in seen), seen
+        assert all(w is not None and pane in w.ancestors_with_self for w in seen), seen
+        await pilot.press("escape")  # leave any list the cycle landed in; `o` belongs to the pane, not a widget
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, RunPickerScreen), "the run picker opened by `o`",
+                    seen=lambda: app.screen)
+
+
+async def test_ctrl_t_switches_the_theme_and_names_it(embedded, tmp_path):
+    app = make_app(embedded, tmp_path, theme="fl-dark")
+    async with app.run_test(size=SIZE) as pilot:
+        said = recorded_notifications(app)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: app.theme != "fl-dark", "another theme", seen=lambda: app.theme)
+        assert any(app.theme in s for s in said), said
+
+
+async def test_help_scrolls_at_once_and_lists_the_action_ids(embedded, tmp_path):
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen", seen=lambda: app.screen)
+        scroller = app.screen.query_one("#help")
+        await until(pilot, lambda: app.focused is scroller, "the help text focused", seen=lambda: app.focused)
+        text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
+        assert "app.quit" in text and "models.download" in text and "bench.start" in text
+        await until(pilot, lambda: scroller.max_scroll_y > 0, "help taller than the screen",
+                    seen=lambda: scroller.max_scroll_y)
+        await pilot.press("end")
+        await until(pilot, lambda: scroller.scroll_y > 0, "the help scrolled by a key", seen=lambda: scroller.scroll_y)

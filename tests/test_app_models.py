@@ -164,6 +164,11 @@ async def test_every_models_key_acts_or_says_why_not(embedded, tmp_path):
             await until(pilot, lambda: any(words in m for m in said), f"{key!r} saying {words!r}", seen=lambda: said)
 
         await press("d", "cannot download: catalog unreachable")  # offline: disabled, and it says why
+        said.clear()
+        run = next(callback for label, callback, _ in _palette(app) if label == "Models: Download (d)")
+        run()  # the palette says why too
+        await until(pilot, lambda: any("cannot download" in m for m in said), "the palette saying why",
+                    seen=lambda: said)
         await press("c", "no download to cancel")
         await press("u", f"{FAST.model_id} is not loaded")
         await press("U", "no model is loaded")

@@ -106,6 +106,9 @@ def test_refusals_say_why_a_key_cannot_act():
     assert refusal("unload_all", Situation(ALL, loaded=1)) is None
     assert refusal("load", Situation(None, NOT_LOADED)) == "not connected to Foundry Local yet"
     assert refusal("sort", Situation(None)) is None
+    assert refusal("remove", Situation(ALL, ModelEntry(id="c:1", alias="c"))) \
+        == "c:1 is not in the cache: nothing to remove"
+    assert refusal("remove", Situation(ALL, NOT_LOADED)) is None
 
 
 def test_a_backend_that_does_not_know_what_is_loaded_is_not_told_a_model_is_not_loaded():

@@ -228,6 +228,8 @@ def refusal(action: str, now: Situation) -> str | None:
         return f"{plain(entry.id)} is already in the cache"
     if action == "download" and entry.id in now.downloading:
         return f"{plain(entry.id)} is already queued"
+    if action == "remove" and entry.source is ModelSource.CATALOG and not entry.cached:
+        return f"{plain(entry.id)} is not in the cache: nothing to remove"
     return None
 
 

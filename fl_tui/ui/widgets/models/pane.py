@@ -6,12 +6,14 @@ redrawn only when the app's poll brings data that differs from what is shown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.widgets import DataTable
 
 from fl_tui.connection.base import (
@@ -134,13 +136,19 @@ class ModelsPane(Vertical):
     def on_key(self, event: events.Key) -> None:
         """A key bound here whose action is disabled says why in one line, instead of doing nothing."""
         bound = self.screen.active_bindings.get(event.key)
-        if bound is None or bound.node is not self or bound.enabled:
-            return
-        action = bound.binding.action
+        if bound is not None and bound.node is self and not bound.enabled and self._say_why(bound.binding.action):
+            event.stop()
+
+    async def run_action(self, action: str, namespaces: Mapping[str, DOMNode] | None = None) -> None:
+        """The palette runs actions this way: one that cannot run says why, as its key does."""
+        if not self._say_why(action):
+            await super().run_action(action, namespaces)
+
+    def _say_why(self, action: str) -> bool:
         why = modelview.refusal(action, self.situation())
         if why is not None:
-            event.stop()
             self.notify(why, severity="warning", markup=False, timeout=4)
+        return why is not None
 
     # -- actions ----------------------------------------------------------------------------------------
 

@@ -1,13 +1,14 @@
 """The app driven by keys (Textual's pilot) against the real in-process runtime with the demo models."""
 
 import shutil
+import threading
 
 import httpx
 import pytest
 from rich.text import Text
 from waiting import settled, until
 
-from fl_tui.connection.base import ModelEntry
+from fl_tui.connection.base import BackendError, Capability, ModelEntry
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.config import Settings, load_settings
 from fl_tui.demo.build import FAST, SLOW
@@ -182,6 +183,57 @@ async def test_every_models_key_acts_or_says_why_not(embedded, tmp_path):
         assert headers(app)[:2] == ["Alias", "Variant ▼"]
         await settled(pilot)
     assert not any(m.startswith(f"unload {FAST.model_id}") for m in said)  # nothing claimed an unload
+
+
+class WithCatalog:
+    """The real runtime, plus one catalog model that is not downloaded and a download that runs until cancelled."""
+
+    def __init__(self, backend):
+        self._backend = backend
+        self.started = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+    @property
+    def capabilities(self):
+        return {**self._backend.capabilities, Capability.DOWNLOAD: None}
+
+    def supports(self, cap):
+        return self.capabilities.get(cap, "not supported") is None
+
+    def list_models(self):
+        return [*self._backend.list_models(), ModelEntry(id="catalog-model:1", alias="catalog-model", device="CPU")]
+
+    def download(self, name, progress, cancel):
+        self.started.set()
+        cancel.wait(60)
+        raise BackendError("download cancelled")
+
+
+async def test_download_and_cancel_act_and_say_so_and_say_why_when_they_cannot(embedded, tmp_path):
+    backend = WithCatalog(embedded)
+    app = make_app(backend, tmp_path)
+    said = said_by(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: "catalog-model:1" in table_ids(app), "the catalog model",
+                    seen=lambda: table_ids(app))
+        await select(pilot, app, "catalog-model:1")
+
+        async def press(key, words):
+            said.clear()
+            await pilot.press(key)
+            await until(pilot, lambda: any(words in m for m in said), f"{key!r} saying {words!r}", seen=lambda: said)
+
+        await press("x", "catalog-model:1 is not in the cache: nothing to remove")
+        await press("d", "download queued: catalog-model:1")
+        await press("d", "catalog-model:1 is already queued")
+        await until(pilot, backend.started.is_set, "the download running")
+        await press("c", "cancelling the download of catalog-model:1")
+        jobs = app.query_one("#models-pane").downloads.jobs
+        await until(pilot, lambda: jobs[0].state == "cancelled", "the download cancelled", seen=lambda: jobs)
+        await press("c", "no download to cancel")
+        await settled(pilot)
 
 
 async def test_at_80_columns_the_useful_columns_fit_and_long_names_are_cut_but_whole_in_the_details(

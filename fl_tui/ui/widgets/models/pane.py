@@ -24,7 +24,7 @@ from fl_tui.connection.base import (
 )
 from fl_tui.core.textsafe import plain
 from fl_tui.ui import modelview
-from fl_tui.ui.downloads import PENDING, DownloadQueue
+from fl_tui.ui.downloads import PENDING, DownloadQueue, DownloadState
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.path_prompt import PathPromptScreen
 from fl_tui.ui.widgets.models.banner import CatalogBanner
@@ -187,7 +187,9 @@ class ModelsPane(Vertical):
         entry = self.selected()
         job = next((j for j in live if entry is not None and j.entry.id == entry.id), live[0])
         self.downloads.cancel(job)
-        self.notify(f"download cancelled: {plain(job.entry.id)}", markup=False, timeout=3)
+        done = job.state is DownloadState.CANCELLED  # a queued one is dropped at once; a running one stops soon
+        self.notify(f"{'download cancelled' if done else 'cancelling the download of'} {plain(job.entry.id)}",
+                    markup=False, timeout=3)
 
     @work(exclusive=True, group="models-remove")
     async def action_remove(self) -> None:

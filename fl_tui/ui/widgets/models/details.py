@@ -19,7 +19,6 @@ from fl_tui.ui import modelview
 SIDE_BY_SIDE = 56  # at least this wide, a value sits beside its label
 
 
-
 class ModelDetails(VerticalScroll):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -1,4 +1,4 @@
-"""Snapshots of each tab at 80x24 in the dark and ANSI themes (pytest-textual-snapshot).
+"""Snapshots of each tab at 80x24, and of the Models tab at 120x40, in the dark and ANSI themes (textual-snapshot).
 
 The runtime is the real one; a thin proxy only pins what changes from run to run (the web service's random
 port and the temporary data dir) so the pictures are comparable. Update with `pytest --snapshot-update`.
@@ -62,3 +62,16 @@ def test_tab_snapshot(snap_compare, embedded, tmp_path, monkeypatch, theme, tab)
         await show_settled(pilot, tab)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)
+
+
+@pytest.mark.parametrize("theme", ["fl-dark", "fl-ansi"])
+def test_models_wide_snapshot(snap_compare, embedded, tmp_path, monkeypatch, theme):
+    """At 120x40 the details sit beside the table, which still shows every column that matters."""
+    monkeypatch.setenv("FL_TUI_HOME", str(tmp_path / "home"))
+    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(theme=theme), settings_path=tmp_path / "c.toml",
+                   specs=load_specs())
+
+    async def before(pilot):
+        await show_settled(pilot, "models")
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=before)

@@ -41,7 +41,6 @@ class FlTuiApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "fl-tui"
     COMMANDS = App.COMMANDS | {ActionsProvider}
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     AUTO_FOCUS = None  # set in on_mount, before any key: a later automatic focus could pull back a hidden tab
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rich.cells import cell_len, set_cell_size
+
 from fl_tui.connection.base import Capability, ModelEntry, ModelSource
 from fl_tui.core.textsafe import plain
 
@@ -30,29 +32,89 @@ def loaded_text(entry: ModelEntry) -> str:
 
 @dataclass(frozen=True)
 class Column:
+    """One table column; `shrink` says its text may be cut with an ellipsis (the details pane shows it whole)."""
+
     key: str
     label: str
     text: Callable[[ModelEntry, dict], str]
     sort: Callable[[ModelEntry, dict], object]
+    shrink: bool = False
 
 
 def _tools(e: ModelEntry) -> str:
     return {True: "yes", False: "no", None: "-"}[e.tool_calling]
 
 
+# In the order of their priority, which is also the order shown: a narrow table keeps the first ones that fit.
 COLUMNS = (
-    Column("alias", "Alias", lambda e, s: e.alias, lambda e, s: (e.alias.casefold(), DEVICE_ORDER.get(e.device, 3))),
-    Column("id", "Variant", lambda e, s: e.id, lambda e, s: e.id.casefold()),
+    Column("alias", "Alias", lambda e, s: e.alias, lambda e, s: (e.alias.casefold(), DEVICE_ORDER.get(e.device, 3)),
+           shrink=True),
+    Column("id", "Variant", lambda e, s: e.id, lambda e, s: e.id.casefold(), shrink=True),
     Column("device", "Dev", lambda e, s: e.device or "-", lambda e, s: DEVICE_ORDER.get(e.device, 3)),
-    Column("ep", "Provider", lambda e, s: e.execution_provider or "-", lambda e, s: e.execution_provider or ""),
-    Column("task", "Task", lambda e, s: e.task or "-", lambda e, s: e.task or ""),
-    Column("size", "Size", lambda e, s: size_text(e), lambda e, s: e.disk_bytes or (e.size_mb or 0) * 2**20),
-    Column("license", "License", lambda e, s: e.license or "-", lambda e, s: (e.license or "").casefold()),
-    Column("tools", "Tools", lambda e, s: _tools(e), lambda e, s: _tools(e)),
     Column("cached", "Cached", lambda e, s: "✓" if e.cached else "", lambda e, s: not e.cached),
     Column("loaded", "Loaded", lambda e, s: loaded_text(e), lambda e, s: not e.loaded),
-    Column("caps", "Capabilities", lambda e, s: ",".join(capabilities(e, s)), lambda e, s: capabilities(e, s)),
+    Column("size", "Size", lambda e, s: size_text(e), lambda e, s: e.disk_bytes or (e.size_mb or 0) * 2**20),
+    Column("caps", "Capabilities", lambda e, s: ",".join(capabilities(e, s)), lambda e, s: capabilities(e, s),
+           shrink=True),
+    Column("task", "Task", lambda e, s: e.task or "-", lambda e, s: e.task or "", shrink=True),
+    Column("tools", "Tools", lambda e, s: _tools(e), lambda e, s: _tools(e)),
+    Column("ep", "Provider", lambda e, s: e.execution_provider or "-", lambda e, s: e.execution_provider or "",
+           shrink=True),
+    Column("license", "License", lambda e, s: e.license or "-", lambda e, s: (e.license or "").casefold(),
+           shrink=True),
 )
+ESSENTIAL = 6  # alias to size: fitted, and widened, before any of the others
+CELL_PADDING = 2  # the DataTable's one cell of padding on each side of a column
+MIN_SHRUNK = 10  # a cut column keeps at least this many cells (or its label's width), else it is left out
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A column as the table shows it at one width: its header (with the sort mark) and its width in cells."""
+
+    key: str
+    header: str
+    width: int
+
+
+def header(column: Column, sort_key: str, reverse: bool) -> str:
+    """The label, and on the sorted column the direction: "Size ▼" is descending."""
+    return f"{column.label} {'▼' if reverse else '▲'}" if column.key == sort_key else column.label
+
+
+def fit_columns(width: int, cells: list[list[str]], *, sort_key: str = "alias",
+                reverse: bool = False) -> list[Fitted]:
+    """The columns that fit in `width` cells, by priority, for rows of `cells` (one text per column of COLUMNS).
+
+    Each column wants its widest text; a `shrink` column may be cut down to MIN_SHRUNK (never below its header).
+    The ESSENTIAL columns come first: taken in order while their least width fits, then widened toward what they
+    want; the others then share what is left the same way. A column that does not fit is skipped (a later,
+    narrower one may still fit). The first column is always shown, cut to the width if it must be."""
+    headers = [header(c, sort_key, reverse) for c in COLUMNS]
+    wanted = [max([cell_len(h), *(cell_len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
+    least = [min(w, max(MIN_SHRUNK, cell_len(h))) if c.shrink else w
+             for c, h, w in zip(COLUMNS, headers, wanted, strict=True)]
+    chosen: dict[int, int] = {}
+    spare = width
+    for tier in (range(ESSENTIAL), range(ESSENTIAL, len(COLUMNS))):
+        taken = []
+        for i in tier:
+            if least[i] + CELL_PADDING <= spare:
+                taken.append(i)
+                spare -= least[i] + CELL_PADDING
+        if 0 in tier and 0 not in taken:  # too narrow even for the first: it alone, cut
+            return [Fitted(COLUMNS[0].key, headers[0], max(1, width - CELL_PADDING))]
+        for i in taken:
+            chosen[i] = least[i] + min(spare, wanted[i] - least[i])
+            spare -= chosen[i] - least[i]
+    return [Fitted(COLUMNS[i].key, headers[i], chosen[i]) for i in sorted(chosen)]
+
+
+def cut(text: str, width: int) -> str:
+    """`text` in at most `width` terminal cells, ending with "…" when something was cut."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
 
 
 def matches(entry: ModelEntry, specs: dict, query: str) -> bool:
@@ -125,6 +187,50 @@ ACTION_CAPS = {
     "register": Capability.REGISTER,
 }
 NEEDS_SELECTION = {"load", "unload", "download", "remove"}
+VERBS = {"load": "load", "unload": "unload", "unload_all": "unload", "download": "download", "remove": "remove",
+         "register": "register a folder"}
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What decides whether a Models-tab action can run now. `caps` is None until the backend is connected."""
+
+    caps: dict[Capability, str | None] | None
+    entry: ModelEntry | None = None
+    loaded: int = 0  # how many models the list shows loaded
+    downloading: frozenset[str] = frozenset()  # the ids queued or downloading
+
+
+def refusal(action: str, now: Situation) -> str | None:
+    """Why `action` cannot run now, in one line for a notification; None when it can. A key that cannot act says
+    this instead of doing nothing, and one that would change nothing (unloading what is not loaded) says so too."""
+    if action == "cancel_download":
+        return None if now.downloading else "no download to cancel"
+    if action in ACTION_CAPS:
+        if now.caps is None:
+            return "not connected to Foundry Local yet"
+        reason = now.caps.get(ACTION_CAPS[action], "not supported")
+        if reason is not None:
+            return f"cannot {VERBS[action]}: {reason}"
+    knows_loaded = now.caps is not None and now.caps.get(Capability.LOADED, "not supported") is None
+    if action == "unload_all" and knows_loaded and not now.loaded:
+        return "no model is loaded"
+    if action not in NEEDS_SELECTION:
+        return None
+    entry = now.entry
+    if entry is None:
+        return "no model selected"
+    if action == "load" and entry.loaded:
+        return f"{plain(entry.id)} is already loaded"
+    if action == "unload" and knows_loaded and not entry.loaded:
+        return f"{plain(entry.id)} is not loaded"
+    if action == "download" and entry.cached:
+        return f"{plain(entry.id)} is already in the cache"
+    if action == "download" and entry.id in now.downloading:
+        return f"{plain(entry.id)} is already queued"
+    if action == "remove" and entry.source is ModelSource.CATALOG and not entry.cached:
+        return f"{plain(entry.id)} is not in the cache: nothing to remove"
+    return None
 
 
 def unavailable(caps: dict[Capability, str | None]) -> dict[str, str]:

@@ -15,6 +15,7 @@ from fl_tui.core.config import Settings
 from fl_tui.core.errors import UserError
 from fl_tui.core.resources import prompt_sets
 from fl_tui.core.textsafe import plain
+from fl_tui.ui.widgets.pick_list import PickList
 
 
 def model_choices(models: list[ModelEntry], specs: dict, usable_only: bool) -> list[str]:
@@ -34,7 +35,7 @@ class SetupForm(Horizontal):
         s = self.settings
         with Vertical(id="bench-models-box"):
             yield Label("Models to compare (space picks)")
-            yield SelectionList[str](id="bench-models")
+            yield PickList(id="bench-models")
         with Vertical(id="bench-form"):
             yield Label("Prompt set")
             sets = [(name, str(path)) for name, path in prompt_sets().items()]

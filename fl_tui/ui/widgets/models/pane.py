@@ -6,12 +6,14 @@ redrawn only when the app's poll brings data that differs from what is shown.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.widgets import DataTable
 
 from fl_tui.connection.base import (
@@ -22,7 +24,7 @@ from fl_tui.connection.base import (
 )
 from fl_tui.core.textsafe import plain
 from fl_tui.ui import modelview
-from fl_tui.ui.downloads import PENDING, DownloadQueue
+from fl_tui.ui.downloads import PENDING, DownloadQueue, DownloadState
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.path_prompt import PathPromptScreen
 from fl_tui.ui.widgets.models.banner import CatalogBanner
@@ -30,6 +32,8 @@ from fl_tui.ui.widgets.models.details import ModelDetails
 from fl_tui.ui.widgets.models.download_lines import DownloadLines
 from fl_tui.ui.widgets.models.filter_box import ModelsFilter
 from fl_tui.ui.widgets.models.table import ModelsTable
+
+STACK_BELOW = 100  # narrower than this, the details pane goes under the table, which keeps the whole width
 
 
 class ModelsPane(Vertical):
@@ -57,6 +61,7 @@ class ModelsPane(Vertical):
         self.sort_key = "alias"
         self.reverse = False
         self.query_text = ""
+        self.refresh_asked = False  # `r` was pressed: the next model list says how many it found
 
     def compose(self) -> ComposeResult:
         yield CatalogBanner(id="models-banner")
@@ -82,12 +87,22 @@ class ModelsPane(Vertical):
         if models is not None:
             self.models = {m.id: m for m in models}
             self._redraw()
+            if self.refresh_asked:
+                self.refresh_asked = False
+                self.notify(f"model list refreshed: {len(models)} models", timeout=3)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < STACK_BELOW, "-stacked")
 
     def _redraw(self) -> None:
-        table = self.query_one(ModelsTable)
-        if table.show(self.models, self.specs, sort_key=self.sort_key, reverse=self.reverse, query=self.query_text):
-            self.refresh_bindings()  # what is enabled depends on the rows; refreshing rebuilds the footer
+        self.query_one(ModelsTable).show(self.models, self.specs, sort_key=self.sort_key, reverse=self.reverse,
+                                         query=self.query_text)
         self._draw_details()
+
+    @on(ModelsTable.Redrawn)
+    def handle_redrawn(self) -> None:
+        self._draw_details()
+        self.refresh_bindings()  # what is enabled depends on the rows; refreshing rebuilds the footer
 
     def selected(self) -> ModelEntry | None:
         model_id = self.query_one(ModelsTable).selected_id()
@@ -105,13 +120,35 @@ class ModelsPane(Vertical):
     def unavailable(self) -> dict[str, str]:
         return modelview.unavailable(self.backend.capabilities) if self.backend is not None else {}
 
+    def situation(self) -> modelview.Situation:
+        return modelview.Situation(
+            caps=self.backend.capabilities if self.backend is not None else None,
+            entry=self.selected(),
+            loaded=sum(m.loaded for m in self.models.values()),
+            downloading=frozenset(j.entry.id for j in self.downloads.jobs if j.state in PENDING)
+            if self.downloads is not None else frozenset(),
+        )
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in modelview.ACTION_CAPS:
-            if self.backend is None or not self.backend.supports(modelview.ACTION_CAPS[action]):
-                return None  # shown disabled; the details pane says why
-            if action in modelview.NEEDS_SELECTION and self.selected() is None:
-                return None
-        return True
+        """An action that cannot run now is shown dimmed in the footer; its key says why (see on_key)."""
+        return None if modelview.refusal(action, self.situation()) else True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key bound here whose action is disabled says why in one line, instead of doing nothing."""
+        bound = self.screen.active_bindings.get(event.key)
+        if bound is not None and bound.node is self and not bound.enabled and self._say_why(bound.binding.action):
+            event.stop()
+
+    async def run_action(self, action: str, namespaces: Mapping[str, DOMNode] | None = None) -> None:
+        """The palette runs actions this way: one that cannot run says why, as its key does."""
+        if not self._say_why(action):
+            await super().run_action(action, namespaces)
+
+    def _say_why(self, action: str) -> bool:
+        why = modelview.refusal(action, self.situation())
+        if why is not None:
+            self.notify(why, severity="warning", markup=False, timeout=4)
+        return why is not None
 
     # -- actions ----------------------------------------------------------------------------------------
 
@@ -141,20 +178,18 @@ class ModelsPane(Vertical):
 
     def action_download(self) -> None:
         entry = self.selected()
-        if entry.cached:
-            self.notify(f"{plain(entry.id)} is already in the cache", markup=False)
-            return
         self.downloads.enqueue(entry)
         self.query_one(DownloadLines).draw()
+        self.notify(f"download queued: {plain(entry.id)} (c cancels)", markup=False, timeout=3)
 
     def action_cancel_download(self) -> None:
         live = [j for j in self.downloads.jobs if j.state in PENDING]
-        if not live:
-            self.notify("no download to cancel")
-            return
         entry = self.selected()
         job = next((j for j in live if entry is not None and j.entry.id == entry.id), live[0])
         self.downloads.cancel(job)
+        done = job.state is DownloadState.CANCELLED  # a queued one is dropped at once; a running one stops soon
+        self.notify(f"{'download cancelled' if done else 'cancelling the download of'} {plain(job.entry.id)}",
+                    markup=False, timeout=3)
 
     @work(exclusive=True, group="models-remove")
     async def action_remove(self) -> None:
@@ -188,12 +223,22 @@ class ModelsPane(Vertical):
     def action_sort(self) -> None:
         keys = [c.key for c in modelview.COLUMNS]
         self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
-        self.notify(f"sorted by {next(c.label for c in modelview.COLUMNS if c.key == self.sort_key)}", timeout=2)
-        self._redraw()
+        self._sorted()
 
     def action_reverse(self) -> None:
         self.reverse = not self.reverse
+        self._sorted()
+
+    def _sorted(self) -> None:
+        """The header marks the sorted column; the notification also names a column the table has no room for."""
+        label = next(c.label for c in modelview.COLUMNS if c.key == self.sort_key)
+        self.notify(f"sorted by {label}, {'descending' if self.reverse else 'ascending'}", timeout=2)
         self._redraw()
 
     def action_refresh(self) -> None:
+        if self.backend is None:
+            self.notify("not connected to Foundry Local yet", severity="warning", timeout=4)
+            return
+        self.refresh_asked = True
+        self.notify("refreshing the model list…", timeout=2)
         self.app.poll_now()

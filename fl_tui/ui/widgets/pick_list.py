@@ -1,0 +1,31 @@
+"""A SelectionList whose marks read without colour: "[x]" picked, "[ ]" not. Textual's own draws "▐X▌" on every
+row and tells them apart only by colour, so in a 16-colour theme every model looked picked."""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widgets import SelectionList
+from textual.widgets.option_list import OptionDoesNotExist
+
+PICKED, NOT_PICKED = "[x]", "[ ]"
+
+
+class PickList(SelectionList):
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        index = self.scroll_offset.y + y
+        try:
+            value = self.get_option_at_index(index).value
+        except OptionDoesNotExist:  # below the last option: no mark was drawn
+            return line
+        # The parent drew its three mark cells first; they are replaced by ours, keeping the click target.
+        segments = list(line)
+        rest = Strip(segments).crop(len(PICKED))
+        base = segments[3].style if len(segments) > 3 and segments[3].style else self.rich_style
+        picked = value in self.selected
+        mark = base + Style(bold=picked, meta={"option": index})
+        if picked:
+            mark += Style(color=self.get_component_rich_style("selection-list--button-selected").color)
+        return Strip([Segment(PICKED if picked else NOT_PICKED, mark), *rest])

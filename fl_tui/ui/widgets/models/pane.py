@@ -6,14 +6,12 @@ redrawn only when the app's poll brings data that differs from what is shown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.dom import DOMNode
 from textual.widgets import DataTable
 
 from fl_tui.connection.base import (
@@ -130,25 +128,11 @@ class ModelsPane(Vertical):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """An action that cannot run now is shown dimmed in the footer; its key says why (see on_key)."""
-        return None if modelview.refusal(action, self.situation()) else True
+        """An action that cannot run now is shown dimmed in the footer; its key says why (the app asks why_not)."""
+        return None if self.why_not(action, parameters) else True
 
-    def on_key(self, event: events.Key) -> None:
-        """A key bound here whose action is disabled says why in one line, instead of doing nothing."""
-        bound = self.screen.active_bindings.get(event.key)
-        if bound is not None and bound.node is self and not bound.enabled and self._say_why(bound.binding.action):
-            event.stop()
-
-    async def run_action(self, action: str, namespaces: Mapping[str, DOMNode] | None = None) -> None:
-        """The palette runs actions this way: one that cannot run says why, as its key does."""
-        if not self._say_why(action):
-            await super().run_action(action, namespaces)
-
-    def _say_why(self, action: str) -> bool:
-        why = modelview.refusal(action, self.situation())
-        if why is not None:
-            self.notify(why, severity="warning", markup=False, timeout=4)
-        return why is not None
+    def why_not(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        return modelview.refusal(action, self.situation())
 
     # -- actions ----------------------------------------------------------------------------------------
 

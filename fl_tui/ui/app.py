@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from textual import actions, on, work
+from textual import actions, events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, TabbedContent, TabPane, Tabs
@@ -35,6 +35,7 @@ from fl_tui.ui.widgets.status_header import StatusHeader
 QUIT_WAIT_S = 30  # for a benchmark process to write what finished
 POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth
 DEFAULT_THEME = "fl-dark"
+WIDE_FOOTER = 100  # columns from which the footer also shows the palette's key
 
 
 class FlTuiApp(App[int]):
@@ -82,7 +83,8 @@ class FlTuiApp(App[int]):
                 yield BenchPane(self.settings, self.specs, id="bench-pane")
             with TabPane("Annotate", id="annotate"):
                 yield AnnotatePane(self.settings.rater, id="annotate-pane")
-        yield Footer()
+        self.footer = Footer(compact=True)
+        yield self.footer
 
     def on_mount(self) -> None:
         from fl_tui.ui.themes import load_themes
@@ -111,6 +113,11 @@ class FlTuiApp(App[int]):
             self.notify(plain(problem), title="configuration", severity="warning", markup=False, timeout=10)
         self.header.show(None)
         self.connect_backend()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below 100 columns the footer keeps its width for the tab's keys and Help/Quit; the palette is on
+        Ctrl+P all the same, and the help screen says so."""
+        self.footer.show_command_palette = event.size.width >= WIDE_FOOTER
 
     # -- backend and polling -------------------------------------------------------------------------------
 

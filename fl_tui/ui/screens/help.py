@@ -19,7 +19,7 @@ def binding_rows(groups: dict[str, list[Binding]], key_of) -> Text:
         text.append(f"{group}\n", "bold underline")
         for b in bindings:
             text.append(f"  {key_of(b):<14}", "bold")
-            text.append(f"{b.description or b.action:<26}")
+            text.append(f"{b.tooltip or b.description or b.action:<30}")  # the footer's label is the short one
             text.append(f" {b.id or ''}\n", "dim")
         text.append("\n")
     return text

@@ -42,7 +42,7 @@ class ModelsPane(Vertical):
         Binding("d", "download", "Download", id="models.download"),
         Binding("c", "cancel_download", "Cancel download", id="models.cancel_download", show=False),
         Binding("x", "remove", "Remove", id="models.remove"),
-        Binding("a", "register", "Register folder", id="models.register"),
+        Binding("a", "register", "Register", id="models.register", tooltip="Register a local model folder"),
         Binding("slash", "filter", "Filter", id="models.filter"),
         Binding("s", "sort", "Sort", id="models.sort"),
         Binding("S", "reverse", "Reverse sort", id="models.reverse", show=False),

@@ -111,11 +111,16 @@ def test_report_shows_quality_beside_ttft_and_decode(run_dir):
         values = [v for m, v in zip(models, [5, 4, 3, 2, 1, 2, 3, None], strict=True) if m == model and v]
         expected[model] = (sum(values) / len(values), len(values))
     rows = table_rows(result.stdout)
+    csv_rows = {r["model"]: r for r in csv.DictReader(io.StringIO((run_dir / "report.csv").read_text("utf-8")))}
     for model, (mean, n) in expected.items():
-        assert rows[model][-1].startswith(f"{mean:.2f} [") and rows[model][-1].endswith(f"(n={n})")
+        assert n >= 3 and rows[model][-1].startswith(f"{mean:.2f} [") and rows[model][-1].endswith(f"(n={n})")
+        low, high = (float(x) for x in rows[model][-1].split("[")[1].split("]")[0].split(", "))
+        assert 1 <= low <= mean <= high <= 5  # on the scale
+        row = csv_rows[model]
+        assert float(row["quality_ci95_low"]) == pytest.approx(low, abs=0.005) and int(row["quality_n"]) == n
+        assert 1 <= float(row["quality_ci95_low"]) <= float(row["quality_ci95_high"]) <= 5
     assert "quality scored by ann" in result.stdout
     assert "Quality" in (run_dir / "report.md").read_text(encoding="utf-8")
-    assert "quality_mean" in (run_dir / "report.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "agreement" not in result.stdout  # one rater
 
 

@@ -23,8 +23,10 @@ from fl_tui.annotate.rubric import LEVELS, Rubric, rubric_for_run
 from fl_tui.annotate.store import (
     AnnotationFile,
     AnnotationItem,
+    Completion,
     annotation_path,
     check_rater,
+    completion,
     is_judge,
     load_annotations,
     new_file,
@@ -74,11 +76,6 @@ def build_items(run: Mapping, *, one_round: bool = False, seed: int | None = Non
     if seed is not None:
         random.Random(seed).shuffle(items)
     return items
-
-
-def is_scored(item: AnnotationItem, aspects: tuple[str, ...]) -> bool:
-    """Overall set, and every aspect that gets a score (none in overall-only mode)."""
-    return item.overall is not None and all(a in item.scores for a in aspects)
 
 
 @dataclass(frozen=True)
@@ -223,8 +220,13 @@ class ScoringSession:
 
     @property
     def progress(self) -> tuple[int, int]:
-        """(items scored, items in all)."""
+        """(items scored, items in all); scored means complete (store.Completion)."""
         return sum(1 for i in range(self.total) if self._scored(i)), self.total
+
+    @property
+    def partly(self) -> int:
+        """Items with some scores but not all (not counted in `progress`, nor in the quality figures)."""
+        return sum(1 for i in range(self.total) if self._completion(i) is Completion.PARTLY)
 
     @property
     def all_scored(self) -> bool:
@@ -371,9 +373,12 @@ class ScoringSession:
 
     # -- internals ----------------------------------------------------------------------------------------
 
-    def _scored(self, index: int) -> bool:
+    def _completion(self, index: int) -> Completion:
         item = self._file.items[index]
-        return is_scored(item, self._rubric.scored_aspects(item.prompt_id))
+        return completion(item, self._rubric.scored_aspects(item.prompt_id))
+
+    def _scored(self, index: int) -> bool:
+        return self._completion(index) is Completion.SCORED
 
     def _first_unscored(self) -> int:
         return next((i for i in range(self.total) if not self._scored(i)), 0)

@@ -13,7 +13,8 @@ from conftest import run_cli
 from fl_tui.annotate.judge import ReplyProblem, judge_prompt, judge_run, parse_reply
 from fl_tui.annotate.rubric import BUILTIN_SCALE, Rubric
 from fl_tui.annotate.session import OVERALL, ScoringSession
-from fl_tui.cli.annotate_cmd import EXPORT_COLUMNS
+from fl_tui.annotate.store import AnnotationItem, new_file
+from fl_tui.cli.annotate_cmd import EXPORT_COLUMNS, export_rows
 from fl_tui.demo.build import FAST, SLOW
 
 
@@ -64,12 +65,21 @@ def test_export_jsonl_every_item_of_every_file(run_dir):
     assert len(rows) == 16 and set(rows[0]) == set(EXPORT_COLUMNS)
     ann = [r for r in rows if r["rater"] == "ann"]
     assert [r["overall"] for r in ann] == [5, 4, 3, 2, 1, 2, 3, None]
+    assert [r["completion"] for r in ann] == ["scored"] * 7 + ["unscored"]  # overall-only: the overall is all
     assert {r["model"] for r in rows} == {FAST.model_id, SLOW.model_id} and not any(r["judged"] for r in rows)
     only = run_cli("annotate", "export", str(run_dir / "run.json"), "--rater", "bob")
     assert only.returncode == 0 and {json.loads(line)["rater"] for line in only.stdout.splitlines()} == {"bob"}
     missing = run_cli("annotate", "export", str(run_dir), "--rater", "cy")
     assert missing.returncode == 2 and "no annotation file for rater 'cy'" in missing.stderr
     assert "annotations.ann.json" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_export_says_which_items_the_quality_figures_count():
+    rubric = Rubric(scale=dict(BUILTIN_SCALE), aspects={"p": ("a",)})
+    items = [AnnotationItem(request_id=f"r{i}", model="m", prompt_id="p", round=1, overall=overall, scores=scores)
+             for i, (overall, scores) in enumerate([(4, {"a": 3}), (4, {}), (None, {"a": 2}), (None, {})])]
+    rows = export_rows([new_file("run", "ann", rubric, items)])
+    assert [r["completion"] for r in rows] == ["scored", "partly", "partly", "unscored"]
 
 
 def test_export_csv_neutralises_formulas_and_can_write_a_file(run_dir):

@@ -31,7 +31,7 @@ def head_text(view: ScoringView) -> Text:
     partly = f" ({view.partly} partly)" if view.partly else ""
     return Text.assemble(
         " · ".join(run), f" · rater {plain(view.rater, keep_newlines=False)}\n",
-        (f" {item.index + 1}/{total} ", "bold reverse"), ("  ✓ scored" if item.scored else ""),
+        (f" {item.index + 1}/{total} ", "bold reverse"), ("  ✓ scored", "green") if item.scored else "",
         f"  scored {done}/{total}{partly} · model {who}",
     )
 

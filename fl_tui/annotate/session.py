@@ -174,7 +174,7 @@ class ScoringSession:
         items = build_items(run, one_round=one_round, seed=seed if blind else None)
         if not items:
             raise NothingToScore(f"{run_dir}: run {run.get('run_id')} has no answers to score "
-                            "(no measured request finished ok)")
+                                 "(no measured request finished ok)")
         rubric = rubric_for_run(run, prompt_set=prompt_set, overall_only=overall_only)
         file = new_file(str(run.get("run_id")), rater, rubric, items, seed=seed if blind else None, blind=blind,
                         one_round=one_round)

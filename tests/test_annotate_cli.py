@@ -155,6 +155,22 @@ def test_report_defaults_to_the_people_and_prints_agreement(run_dir):
     assert judged.returncode == 0 and "quality judged by model:x" in judged.stdout
 
 
+def test_report_says_how_many_partly_scored_answers_it_left_out(run_dir):
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    run["prompts"][0]["expected_aspects"] = ["covers it"]  # its 4 answers get an overall score only: partly
+    (run_dir / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    session = ScoringSession.open(run_dir, "ann", blind=False)
+    for index in range(session.total):
+        session.goto(index)
+        session.set_score(OVERALL, 4)
+    assert (session.progress, session.partly) == ((4, 8), 4)
+    result = run_cli("report", str(run_dir))
+    assert result.returncode == 0, result.stderr
+    assert "4 partly scored answers left out of the Quality column" in result.stderr
+    rows = table_rows(result.stdout)
+    assert rows[FAST.model_id][-1] == rows[SLOW.model_id][-1] == "4.00 (n=2, n too small)"
+
+
 def test_report_leaves_out_a_broken_file_it_was_not_asked_for(run_dir):
     score(run_dir, "ann", [4] * 8)
     broken = run_dir / "annotations.zed.json"

@@ -275,12 +275,12 @@ async def test_with_no_run_to_score_the_tab_says_so_in_one_line(embedded, run_di
     without_answers(run_dir)
     app = make_app(embedded)
     said = recording(app)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
         head = app.query_one("#ann-head")
         await until(pilot, lambda: NO_RUN_TO_SCORE in shown_text(head), "the no-run message",
                     seen=lambda: shown_text(head))
-        assert said == [] and head.size.height == 1
+        assert said == [] and head.size.height == 1  # one line at 80 columns
         await pilot.press("s")
         await until(pilot, lambda: said == ["no run open: press o to open one"], "s to say why it does nothing",
                     seen=lambda: said)

@@ -31,7 +31,7 @@ from fl_tui.ui.screens.ask import AskScreen
 from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
 from fl_tui.ui.widgets.annotate.panel import ScoringPanel
 
-NO_RUN_TO_SCORE = "No run has answers to score yet: run a benchmark (tab 2), or press o to open a run."
+NO_RUN_TO_SCORE = "No run has answers to score: run a benchmark (tab 2), or o opens a run."
 
 
 def opening_problem(exc: UserError, run_dir: Path) -> str:

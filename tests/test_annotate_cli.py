@@ -13,7 +13,8 @@ from conftest import run_cli
 from fl_tui.annotate.judge import ReplyProblem, judge_prompt, judge_run, parse_reply
 from fl_tui.annotate.rubric import BUILTIN_SCALE, Rubric
 from fl_tui.annotate.session import OVERALL, ScoringSession
-from fl_tui.cli.annotate_cmd import EXPORT_COLUMNS
+from fl_tui.annotate.store import AnnotationItem, new_file
+from fl_tui.cli.annotate_cmd import EXPORT_COLUMNS, export_rows
 from fl_tui.demo.build import FAST, SLOW
 
 
@@ -64,12 +65,21 @@ def test_export_jsonl_every_item_of_every_file(run_dir):
     assert len(rows) == 16 and set(rows[0]) == set(EXPORT_COLUMNS)
     ann = [r for r in rows if r["rater"] == "ann"]
     assert [r["overall"] for r in ann] == [5, 4, 3, 2, 1, 2, 3, None]
+    assert [r["completion"] for r in ann] == ["scored"] * 7 + ["unscored"]  # overall-only: the overall is all
     assert {r["model"] for r in rows} == {FAST.model_id, SLOW.model_id} and not any(r["judged"] for r in rows)
     only = run_cli("annotate", "export", str(run_dir / "run.json"), "--rater", "bob")
     assert only.returncode == 0 and {json.loads(line)["rater"] for line in only.stdout.splitlines()} == {"bob"}
     missing = run_cli("annotate", "export", str(run_dir), "--rater", "cy")
     assert missing.returncode == 2 and "no annotation file for rater 'cy'" in missing.stderr
     assert "annotations.ann.json" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_export_says_which_items_the_quality_figures_count():
+    rubric = Rubric(scale=dict(BUILTIN_SCALE), aspects={"p": ("a",)})
+    items = [AnnotationItem(request_id=f"r{i}", model="m", prompt_id="p", round=1, overall=overall, scores=scores)
+             for i, (overall, scores) in enumerate([(4, {"a": 3}), (4, {}), (None, {"a": 2}), (None, {})])]
+    rows = export_rows([new_file("run", "ann", rubric, items)])
+    assert [r["completion"] for r in rows] == ["scored", "partly", "partly", "unscored"]
 
 
 def test_export_csv_neutralises_formulas_and_can_write_a_file(run_dir):
@@ -111,11 +121,16 @@ def test_report_shows_quality_beside_ttft_and_decode(run_dir):
         values = [v for m, v in zip(models, [5, 4, 3, 2, 1, 2, 3, None], strict=True) if m == model and v]
         expected[model] = (sum(values) / len(values), len(values))
     rows = table_rows(result.stdout)
+    csv_rows = {r["model"]: r for r in csv.DictReader(io.StringIO((run_dir / "report.csv").read_text("utf-8")))}
     for model, (mean, n) in expected.items():
-        assert rows[model][-1].startswith(f"{mean:.2f} [") and rows[model][-1].endswith(f"(n={n})")
+        assert n >= 3 and rows[model][-1].startswith(f"{mean:.2f} [") and rows[model][-1].endswith(f"(n={n})")
+        low, high = (float(x) for x in rows[model][-1].split("[")[1].split("]")[0].split(", "))
+        assert 1 <= low <= mean <= high <= 5  # on the scale
+        row = csv_rows[model]
+        assert float(row["quality_ci95_low"]) == pytest.approx(low, abs=0.005) and int(row["quality_n"]) == n
+        assert 1 <= float(row["quality_ci95_low"]) <= float(row["quality_ci95_high"]) <= 5
     assert "quality scored by ann" in result.stdout
     assert "Quality" in (run_dir / "report.md").read_text(encoding="utf-8")
-    assert "quality_mean" in (run_dir / "report.csv").read_text(encoding="utf-8").splitlines()[0]
     assert "agreement" not in result.stdout  # one rater
 
 
@@ -138,6 +153,22 @@ def test_report_defaults_to_the_people_and_prints_agreement(run_dir):
     assert mixed.returncode == 2 and "either people's scores or a judge model's" in mixed.stderr
     judged = run_cli("report", str(run_dir), "--annotations", str(judge))
     assert judged.returncode == 0 and "quality judged by model:x" in judged.stdout
+
+
+def test_report_says_how_many_partly_scored_answers_it_left_out(run_dir):
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    run["prompts"][0]["expected_aspects"] = ["covers it"]  # its 4 answers get an overall score only: partly
+    (run_dir / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    session = ScoringSession.open(run_dir, "ann", blind=False)
+    for index in range(session.total):
+        session.goto(index)
+        session.set_score(OVERALL, 4)
+    assert (session.progress, session.partly) == ((4, 8), 4)
+    result = run_cli("report", str(run_dir))
+    assert result.returncode == 0, result.stderr
+    assert "4 partly scored answers left out of the Quality column" in result.stderr
+    rows = table_rows(result.stdout)
+    assert rows[FAST.model_id][-1] == rows[SLOW.model_id][-1] == "4.00 (n=2, n too small)"
 
 
 def test_report_leaves_out_a_broken_file_it_was_not_asked_for(run_dir):

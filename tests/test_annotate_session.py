@@ -9,8 +9,10 @@ import shutil
 import pytest
 
 from fl_tui.annotate import session as session_mod
+from fl_tui.annotate.cursor import ScoringCursor, when
 from fl_tui.annotate.rubric import BUILTIN_SCALE
-from fl_tui.annotate.session import OVERALL, ScoringSession, build_items
+from fl_tui.annotate.session import OVERALL, NothingToScore, ScoringSession, build_items, newest_to_score
+from fl_tui.annotate.stats import quality_by_model
 from fl_tui.annotate.store import load_annotations
 from fl_tui.bench.runfiles import load_run
 from fl_tui.core.errors import FileProblem, UserError
@@ -85,6 +87,58 @@ def test_blind_hides_the_model_until_revealed_or_all_scored(run_dir):
         fresh.set_score(OVERALL, 3)
     assert fresh.all_scored and fresh.revealed and on_disk(fresh)["revealed"] is False
     assert fresh.current.model is not None
+
+
+def test_r_shows_and_hides_the_models_and_a_show_is_recorded(run_dir):
+    session = ScoringSession.open(run_dir, "ann")
+    cursor = ScoringCursor(session)
+    assert cursor.toggle_models() == "model names shown (r hides them)" and session.current.model is not None
+    assert cursor.toggle_models() == "model names hidden (r shows them)"
+    assert not session.revealed and session.current.model is None and session.current.request_id is None
+    assert cursor.view().item.model is None
+    assert on_disk(session)["revealed"] is True  # the rater has seen them: later scores are not blind
+    for i in range(session.total):  # hidden stays hidden, even once every answer is scored
+        session.goto(i)
+        for row in (*session.current.scored_aspects, OVERALL):
+            session.set_score(row, 4)
+    assert session.all_scored and session.current.model is None
+    assert cursor.toggle_models() == "model names shown (r hides them)" and session.current.model is not None
+    not_blind = ScoringCursor(ScoringSession.open(run_dir, "bob", blind=False))
+    assert not_blind.toggle_models() == "model names hidden (r shows them)"  # not blind: r hides them too
+    assert not_blind.session.current.model is None
+
+
+def test_scored_means_complete_and_partly_is_counted_apart(run_dir):
+    session = ScoringSession.open(run_dir, "ann", blind=False)
+    with_aspects = next(i for i, v in enumerate(session.items()) if v.aspects)
+    without = next(i for i, v in enumerate(session.items()) if not v.aspects)
+    session.goto(with_aspects)
+    session.set_score(OVERALL, 4)  # overall, aspects missing: partly
+    assert (session.progress, session.partly) == ((0, 8), 1) and not session.current.scored
+    session.goto(without)
+    session.set_score(OVERALL, 2)  # no aspects to score: complete
+    assert (session.progress, session.partly) == ((1, 8), 1) and session.current.scored
+    view = ScoringCursor(session).view()
+    assert (view.progress, view.partly) == ((1, 8), 1)
+    # The results count the same way: the partly scored answer is not in n.
+    quality = quality_by_model([session.file()])
+    assert sum(q["n"] for q in quality.values()) == 1 and sum(q["partly"] for q in quality.values()) == 1
+
+
+def test_the_newest_run_with_answers_is_the_one_to_open(run_dir, tmp_path):
+    empty = tmp_path / "empty"
+    shutil.copytree(run_dir, empty)
+    run = json.loads((empty / "run.json").read_text())
+    for r in run["requests"]:
+        r["status"] = "failed"
+    (empty / "run.json").write_text(json.dumps(run))
+    starting = tmp_path / "starting"  # a run that has not written its run.json yet
+    starting.mkdir()
+    (starting / "requests.jsonl").write_text("")
+    assert newest_to_score([starting, empty, run_dir]) == run_dir
+    assert newest_to_score([starting, empty]) is None
+    with pytest.raises(NothingToScore):
+        ScoringSession.open(empty, "ann")
 
 
 def test_not_blind_keeps_run_order_and_names(run_dir):
@@ -260,3 +314,13 @@ def test_a_run_without_answers_makes_no_file(run_dir):
     with pytest.raises(UserError, match="no answers to score"):
         ScoringSession.open(run_dir, "ann")
     assert not (run_dir / "annotations.ann.json").exists()
+
+
+def test_the_head_line_names_the_run_its_models_and_date(run_dir):
+    view = ScoringCursor(ScoringSession.open(run_dir, "ann")).view()
+    run = load_run(run_dir)
+    assert view.run_id == run["run_id"] and view.run_models == len(run["models"]) == 2
+    assert view.run_started == when(run["started_at"]) and view.run_started.endswith(" UTC")
+    assert when("2026-12-02T07:36:41+00:00") == "2026-12-02 07:36 UTC"
+    assert when("2026-12-02T07:36:41+02:00") == "2026-12-02 07:36 +0200"
+    assert when("yesterday") is None and when(None) is None

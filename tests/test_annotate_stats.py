@@ -1,5 +1,5 @@
 """Quality statistics against values computed by hand or published, and against second libraries (scipy for the
-t distribution, the `krippendorff` package for alpha): the t quantile, the 95% interval, Cohen's kappa with
+Wilson interval, the `krippendorff` package for alpha): the 95% interval of a mean score, Cohen's kappa with
 quadratic weights, Krippendorff's ordinal alpha, and the per-model figures from annotation files."""
 
 import math
@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
+from scipy.optimize import brentq
 
 from fl_tui.annotate.rubric import BUILTIN_SCALE, Rubric
 from fl_tui.annotate.stats import (
@@ -17,53 +18,76 @@ from fl_tui.annotate.stats import (
     agreement_text,
     cohen_kappa_quadratic,
     krippendorff_alpha_ordinal,
-    mean_ci95,
+    mean_interval95,
     quality_by_model,
-    t_cdf,
-    t_quantile,
 )
 from fl_tui.annotate.store import AnnotationItem, new_file
 from fl_tui.core.errors import UserError
 
-# Two-sided 95% (p = 0.975) and other quantiles of Student's t, as printed in every statistics table.
-T_TABLE = [
-    (0.975, 1, 12.706205), (0.975, 2, 4.302653), (0.975, 3, 3.182446), (0.975, 4, 2.776445), (0.975, 5, 2.570582),
-    (0.975, 10, 2.228139), (0.975, 20, 2.085963), (0.975, 29, 2.045230), (0.975, 30, 2.042272),
-    (0.975, 60, 2.000298), (0.975, 120, 1.979930), (0.95, 5, 2.015048), (0.995, 10, 3.169273), (0.9, 1, 3.077684),
-]
 
-
-@pytest.mark.parametrize(("p", "df", "expected"), T_TABLE)
-def test_t_quantile_matches_the_tables(p, df, expected):
-    assert t_quantile(p, df) == pytest.approx(expected, abs=1e-6)
-    assert t_quantile(1 - p, df) == pytest.approx(-expected, abs=1e-6)
-
-
-def test_t_quantile_tends_to_the_normal_and_refuses_nonsense():
-    assert t_quantile(0.975, 1e7) == pytest.approx(1.959964, abs=1e-5)
-    assert t_quantile(0.5, 7) == 0.0
-    for p, df in ((0, 3), (1, 3), (1.5, 3), (0.9, 0), (0.9, -1)):
-        with pytest.raises(ValueError):
-            t_quantile(p, df)
-
-
-@given(st.floats(0.001, 0.999), st.integers(1, 400))
-def test_t_quantile_inverts_the_cdf(p, df):
-    assert t_cdf(t_quantile(p, df), df) == pytest.approx(p, abs=1e-9)
-
-
-def test_mean_ci95_by_hand():
-    # [3, 4, 5]: mean 4, sample sd 1, se = 1 / sqrt(3) = 0.577350; t(0.975, 2) = 4.302653;
-    # half width = 4.302653 * 0.577350 = 2.484138 -> [1.515862, 6.484138].
-    mean, lo, hi = mean_ci95([3, 4, 5])
-    assert (mean, lo, hi) == (4.0, pytest.approx(1.515862, abs=1e-6), pytest.approx(6.484138, abs=1e-6))
-    # [2, 2, 3, 5]: mean 3, squared deviations 1 + 1 + 0 + 4 = 6, sd = sqrt(6 / 3) = 1.414214, se = 0.707107;
-    # t(0.975, 3) = 3.182446; half width = 3.182446 * 0.707107 = 2.250329 -> [0.749671, 5.250329].
-    assert mean_ci95([2, 2, 3, 5])[1:] == (pytest.approx(0.749671, abs=1e-6), pytest.approx(5.250329, abs=1e-6))
-    assert mean_ci95([4]) == (4.0, None, None)
-    assert mean_ci95([3, 3, 3]) == (3.0, 3.0, 3.0)
+def test_the_interval_by_hand():
+    # Wilson, z = 1.959964 (z^2 = 3.841459), p = (mean - 1) / 4, then 1 + 4 * bound.
+    # [5, 5, 5]: p = 1, n = 3; centre = (1 + 3.841459 / 6) / (1 + 3.841459 / 3) = 1.640243 / 2.280486 = 0.719251;
+    # half = 1.959964 * sqrt(0 + 3.841459 / 36) / 2.280486 = 0.280749 -> [0.438503, 1] -> [2.754012, 5].
+    assert mean_interval95([5, 5, 5]) == (5.0, pytest.approx(2.754012, abs=1e-6), 5.0)
+    assert mean_interval95([1, 1, 1]) == (1.0, 1.0, pytest.approx(3.245988, abs=1e-6))  # the mirror image
+    # [3, 4, 5]: mean 4, p = 0.75; centre = (0.75 + 0.640243) / 2.280486 = 0.609626;
+    # half = 1.959964 * sqrt(0.1875 / 3 + 3.841459 / 36) / 2.280486 = 1.959964 * 0.411348 / 2.280486 = 0.353533
+    # -> [0.256093, 0.963159] -> [2.024371, 4.852635].
+    mean, low, high = mean_interval95([3, 4, 5])
+    assert (mean, low, high) == (4.0, pytest.approx(2.024371, abs=1e-6), pytest.approx(4.852635, abs=1e-6))
+    assert mean_interval95([3, 4]) == (3.5, None, None)  # n = 2: "n too small" (the t interval was [-2.85, 9.85])
+    assert mean_interval95([4]) == (4.0, None, None)
     with pytest.raises(ValueError):
-        mean_ci95([])
+        mean_interval95([])
+    with pytest.raises(ValueError, match="outside"):
+        mean_interval95([0, 3, 4])
+
+
+def wilson_by_root_finding(values):
+    """The Wilson interval from its definition, independently of the closed form: the p0 in [0, 1] where the score
+    test |p - p0| / sqrt(p0 (1 - p0) / n) <= z, found by scipy's root finder, mapped back to 1-5."""
+    n, p = len(values), (float(np.mean(values)) - 1) / 4
+    z = float(scipy_stats.norm.ppf(0.975))
+
+    def excess(p0):
+        return (p - p0) ** 2 - z * z * p0 * (1 - p0) / n
+
+    low = 0.0 if p == 0 else brentq(excess, 0.0, min(p, 1 - 1e-12), xtol=1e-14)  # excess(p) is 0 at p = 0, 1:
+    high = 1.0 if p == 1 else brentq(excess, max(p, 1e-12), 1.0, xtol=1e-14)  # start the search just inside
+    return 1 + 4 * low, 1 + 4 * high
+
+
+@pytest.mark.parametrize("values", [[3, 3, 3], [1, 2, 3], [2, 2, 3, 5], [1, 1, 1, 5], [4, 5, 5, 5, 5, 5],
+                                    [3.5, 4, 2.5], [1] * 3 + [5] * 3, list(range(1, 6)) * 8])
+def test_the_interval_agrees_with_scipy_root_finding(values):
+    _mean, low, high = mean_interval95(values)
+    want = wilson_by_root_finding(values)
+    assert (low, high) == (pytest.approx(want[0], abs=1e-9), pytest.approx(want[1], abs=1e-9))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(3, 60), st.data())
+def test_the_interval_of_1s_and_5s_is_scipys_wilson_interval_of_a_proportion(n, data):
+    """Scores of 1 and 5 only are a proportion (of 5s): scipy's binomtest gives the same Wilson interval."""
+    fives = data.draw(st.integers(0, n))
+    _mean, low, high = mean_interval95([5] * fives + [1] * (n - fives))
+    want = scipy_stats.binomtest(fives, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert (low, high) == (pytest.approx(1 + 4 * want.low, abs=1e-9), pytest.approx(1 + 4 * want.high, abs=1e-9))
+
+
+# Item scores are whole scores, or the mean of a few raters' whole scores (2.5, 3.667, ...).
+item_scores = st.lists(st.integers(1, 5), min_size=1, max_size=4).map(lambda s: sum(s) / len(s))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(item_scores, min_size=3, max_size=80))
+def test_the_interval_stays_on_the_scale_holds_the_mean_and_is_never_zero_wide(values):
+    mean, low, high = mean_interval95(values)
+    assert 1.0 <= low <= mean <= high <= 5.0
+    assert high - low > 0
+    assert (low, high) == (pytest.approx(wilson_by_root_finding(values)[0], abs=1e-7),
+                           pytest.approx(wilson_by_root_finding(values)[1], abs=1e-7))
 
 
 def test_cohen_kappa_quadratic_by_hand():
@@ -115,24 +139,6 @@ def test_krippendorff_alpha_ordinal_by_hand():
     assert krippendorff_alpha_ordinal([]) is None
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.floats(0.001, 0.999), st.floats(1, 500))
-def test_t_quantile_agrees_with_scipy(p, df):
-    assert t_quantile(p, df) == pytest.approx(float(scipy_stats.t.ppf(p, df)), rel=1e-6, abs=1e-6)
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.integers(1, 5), min_size=2, max_size=40))
-def test_mean_ci95_agrees_with_scipy(values):
-    mean, low, high = mean_ci95(values)
-    assert mean == pytest.approx(float(np.mean(values)))
-    if len(set(values)) == 1:
-        assert low == high == mean
-        return
-    want = scipy_stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=scipy_stats.sem(values))
-    assert (low, high) == (pytest.approx(float(want[0]), abs=1e-6), pytest.approx(float(want[1]), abs=1e-6))
-
-
 ratings = st.lists(st.one_of(st.none(), st.integers(1, 5)), min_size=8, max_size=8)
 
 
@@ -165,24 +171,29 @@ def annotations(rater: str, scores: dict[str, int | None], aspects: dict[str, di
 
 
 def test_quality_by_model_by_hand():
-    ann = annotations("ann", {"m1|p1|1": 3, "m1|p2|1": 4, "m1|p1|2": 5, "m2|p1|1": 2, "m2|p2|1": None},
-                      aspects={"m1|p1|1": {"a": 2, "b": 4}, "m1|p1|2": {"a": 4}})
+    # p1 has the aspects a and b, p2 none: an answer counts once its overall and every aspect are scored.
+    ann = annotations("ann", {"m1|p1|1": 3, "m1|p2|1": 4, "m1|p1|2": 5, "m1|p1|3": 5,
+                              "m2|p1|1": 2, "m2|p2|1": None, "m2|p2|2": 2},
+                      aspects={"m1|p1|1": {"a": 2, "b": 4}, "m1|p1|2": {"a": 4}, "m1|p1|3": {"a": 4, "b": 5}})
     quality = quality_by_model([ann])
-    # m1: [3, 4, 5] -> mean 4, CI [1.515862, 6.484138] (see test_mean_ci95_by_hand); aspect a: (2 + 4) / 2 = 3.
-    assert quality["m1"]["mean"] == 4.0 and quality["m1"]["n"] == 3
-    assert quality["m1"]["ci95"] == [pytest.approx(1.515862, abs=1e-6), pytest.approx(6.484138, abs=1e-6)]
-    assert quality["m1"]["aspects"] == {"a": 3.0, "b": 4.0} and quality["m1"]["raters"] == ["ann"]
-    # m2: one scored item (the unscored one does not count): no interval.
-    assert quality["m2"] == {"mean": 2.0, "ci95": None, "n": 1, "aspects": {}, "raters": ["ann"]}
+    # m1: [3, 4, 5] (m1|p1|2 lacks b: partly, left out) -> mean 4, interval as in test_the_interval_by_hand;
+    # aspect a: (2 + 4) / 2 = 3, b: (4 + 5) / 2 = 4.5, each over 2 answers.
+    assert quality["m1"]["mean"] == 4.0 and quality["m1"]["n"] == 3 and quality["m1"]["partly"] == 1
+    assert quality["m1"]["ci95"] == [pytest.approx(2.024371, abs=1e-6), pytest.approx(4.852635, abs=1e-6)]
+    assert quality["m1"]["aspects"] == {"a": {"mean": 3.0, "n": 2}, "b": {"mean": 4.5, "n": 2}}
+    assert quality["m1"]["raters"] == ["ann"]
+    # m2: one answer scored completely (m2|p1|1 has no aspect scores: partly; m2|p2|1 none): n too small.
+    assert quality["m2"] == {"mean": 2.0, "ci95": None, "n": 1, "partly": 1, "aspects": {}, "raters": ["ann"]}
 
 
 def test_several_raters_are_averaged_per_item_and_judges_kept_apart():
-    ann = annotations("ann", {"m1|p1|1": 3, "m1|p2|1": 4})
-    bob = annotations("bob", {"m1|p1|1": 5, "m1|p2|1": None})
-    judge = annotations("model:judge-1", {"m1|p1|1": 1, "m1|p2|1": 1})
+    ann = annotations("ann", {"m1|p2|1": 3, "m1|p2|2": 4, "m1|p1|1": 2})  # m1|p1|1: partly (no aspects)
+    bob = annotations("bob", {"m1|p2|1": 5, "m1|p2|2": None, "m1|p1|1": 4}, aspects={"m1|p1|1": {"a": 1, "b": 2}})
+    judge = annotations("model:judge-1", {"m1|p2|1": 1, "m1|p2|2": 1})
     quality = quality_by_model([ann, bob, judge])
-    # item 1: (3 + 5) / 2 = 4; item 2: 4 (bob did not score it) -> mean 4 over n = 2 items, sd 0.
-    assert quality["m1"]["mean"] == 4.0 and quality["m1"]["n"] == 2 and quality["m1"]["ci95"] == [4.0, 4.0]
+    # m1|p2|1: (3 + 5) / 2 = 4; m1|p2|2: 4 (bob did not score it); m1|p1|1: bob's 4 (ann's is partly) -> [4, 4, 4].
+    assert quality["m1"]["mean"] == 4.0 and quality["m1"]["n"] == 3 and quality["m1"]["partly"] == 0
+    assert quality["m1"]["ci95"] == [pytest.approx(v, abs=1e-9) for v in wilson_by_root_finding([4, 4, 4])]
     assert quality["m1"]["raters"] == ["ann", "bob"]
     judged = quality_by_model([judge], include_judges=True)
     assert judged["m1"]["mean"] == 1.0 and judged["m1"]["raters"] == ["model:judge-1"]
@@ -192,16 +203,18 @@ def test_several_raters_are_averaged_per_item_and_judges_kept_apart():
 
 
 def test_agreement_picks_the_method_by_the_number_of_raters():
-    a = annotations("ann", {"m|p1|1": 1, "m|p1|2": 2, "m|p1|3": 3, "m|p1|4": 4, "m|p1|5": None})
-    b = annotations("bob", {"m|p1|1": 1, "m|p1|2": 2, "m|p1|3": 4, "m|p1|4": 4, "m|p1|5": 5})
-    c = annotations("cy", {"m|p1|1": 1, "m|p1|2": 2, "m|p1|3": 3, "m|p1|4": 4, "m|p1|5": 5})
+    a = annotations("ann", {"m|p2|1": 1, "m|p2|2": 2, "m|p2|3": 3, "m|p2|4": 4, "m|p2|5": None})
+    b = annotations("bob", {"m|p2|1": 1, "m|p2|2": 2, "m|p2|3": 4, "m|p2|4": 4, "m|p2|5": 5})
+    c = annotations("cy", {"m|p2|1": 1, "m|p2|2": 2, "m|p2|3": 3, "m|p2|4": 4, "m|p2|5": 5})
     two = agreement([a, b])
+    partly = annotations("cy", {"m|p2|1": 1, "m|p1|9": 3})  # m|p1|9 lacks its aspects: not scored, not compared
     assert two == {"raters": ["ann", "bob"], "method": "cohen_kappa_quadratic", "value": pytest.approx(11 / 12),
                    "items": 4}
     three = agreement([a, b, c])
     assert three["method"] == "krippendorff_alpha_ordinal" and three["items"] == 4
     assert three["value"] == pytest.approx(krippendorff_alpha_ordinal([[1, 2, 3, 4], [1, 2, 4, 4], [1, 2, 3, 4]]))
     assert agreement([a])["method"] is None
-    assert agreement([a, annotations("model:j", {"m|p1|1": 1})])["method"] is None  # judges only when asked
+    assert agreement([c, partly])["items"] == 1
+    assert agreement([a, annotations("model:j", {"m|p2|1": 1})])["method"] is None  # judges only when asked
     assert "Cohen's kappa" in agreement_text(two) and "0.917" in agreement_text(two)
     assert math.isfinite(three["value"])

@@ -2,8 +2,10 @@
 
 import asyncio
 import json
+import shutil
 
 import pytest
+from textual.geometry import Region
 from waiting import ThreadLog, settled, until
 
 from fl_tui.annotate.session import OVERALL, ScoringSession
@@ -14,6 +16,7 @@ from fl_tui.core.prompts import load_prompt_set
 from fl_tui.core.resources import find_prompt_set
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
+from fl_tui.ui.widgets.annotate.pane import NO_RUN_TO_SCORE
 
 SIZE = (100, 32)
 
@@ -115,7 +118,7 @@ async def test_scores_show_beside_speed_in_the_benchmark_summary(embedded, run_d
     app = make_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         pane = await open_tab(pilot)
-        await pilot.press(*["down"] * (len(pane.view.rows) - 1), "4")  # the overall score
+        await pilot.press(*[key for _row in pane.view.rows for key in ("4", "down")])  # every aspect and overall
         await settle(pane, pilot)
         bench = app.query_one("#bench-pane")
         from fl_tui.bench.runfiles import load_run
@@ -124,7 +127,7 @@ async def test_scores_show_beside_speed_in_the_benchmark_summary(embedded, run_d
         table = bench.query_one("#bench-summary-table")
         await until(pilot, lambda: table.row_count > 0, "the summary table, once the annotation files are read")
         assert [c.label.plain for c in table.columns.values()][-1] == "Quality"
-        assert str(table.get_row_at(0)[-1]).startswith("4.00")  # one answer scored 4: mean 4, n=1
+        assert str(table.get_row_at(0)[-1]) == "4.00 (n=1, n too small)"  # one answer scored 4: no interval
 
 
 async def test_fast_typing_scores_the_aspect_each_key_was_meant_for(embedded, run_dir):
@@ -176,3 +179,108 @@ async def test_opening_saving_and_results_run_off_the_ui_loop(embedded, run_dir,
         await settled(pilot)
     assert log.names() == {"list_runs", "open", "save", "results_text"}
     assert log.on_the_loop() == []
+
+
+LONG_ASPECT = ("retrieves relevant documents or passages for the query, ranks them by how well they match it, and "
+               "keeps only the few that answer it")
+
+
+def with_aspects(run_dir, aspects):
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    for prompt in run["prompts"]:
+        prompt["expected_aspects"] = aspects
+    (run_dir / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    return run
+
+
+def shown_text(widget) -> str:
+    """What `widget` draws on screen, its lines joined and spaces collapsed (a wrapped text reads straight on)."""
+    lines = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    return " ".join(" ".join("".join(segment.text for segment in line) for line in lines).split())
+
+
+def recording(app) -> list[str]:
+    said: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, *args, **kwargs: (said.append(str(message)), notify(message, *args, **kwargs))[1]
+    return said
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_long_aspect_wraps_whole_and_the_head_names_the_run(embedded, run_dir, size):
+    run = with_aspects(run_dir, [LONG_ASPECT, "short"])
+    app = make_app(embedded)
+    async with app.run_test(size=size) as pilot:
+        pane = await open_tab(pilot)
+        await settled(pilot)
+        scores = app.query_one("#ann-scores")
+        assert scores.size.height >= 5  # two lines or more for the long aspect, one per other row, the meaning
+        text = shown_text(scores)
+        assert LONG_ASPECT in text and "short" in text and "overall" in text and "…" not in text
+        head = shown_text(app.query_one("#ann-head"))
+        assert f"run {run['run_id']} · 1 model · " in head and "rater tester" in head
+        assert "scored 0/12" in head and "…" not in head
+        answer = shown_text(app.query_one("#ann-answer"))
+        assert answer.startswith(f"Prompt {pane.view.item.prompt_id} · round") and "Answer:" in answer
+
+
+async def test_r_shows_and_hides_the_models_and_says_which(embedded, run_dir):
+    app = make_app(embedded)
+    said = recording(app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_tab(pilot)
+        assert pane.view.item.model is None
+        await pilot.press("r")
+        await settle(pane, pilot)
+        assert pane.view.item.model == "fl-demo-fast-generic-cpu:1" and said[-1] == "model names shown (r hides them)"
+        assert "model fl-demo-fast-generic-cpu:1" in shown_text(app.query_one("#ann-head"))
+        await pilot.press("r")
+        await settle(pane, pilot)
+        assert pane.view.item.model is None and said[-1] == "model names hidden (r shows them)"
+        assert "model hidden (r shows)" in shown_text(app.query_one("#ann-head"))
+
+
+async def test_partly_scored_answers_are_counted_apart_in_the_head(embedded, run_dir):
+    with_aspects(run_dir, ["covers it"])
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_tab(pilot)
+        await pilot.press("4", "n", "4", "down", "5")  # answer 1: its aspect only; answer 2: aspect and overall
+        await settle(pane, pilot)
+        assert (pane.view.progress, pane.view.partly) == ((1, 12), 1)
+        assert "scored 1/12 (1 partly)" in shown_text(app.query_one("#ann-head"))
+
+
+def without_answers(folder):
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    for request in run["requests"]:
+        request["status"] = "failed"
+    (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
+
+
+async def test_the_tab_opens_the_newest_run_with_answers_passing_over_one_without(embedded, run_dir):
+    empty = run_dir.parent / "run-b"  # newer (written later, and its name sorts after run-a's on equal times)
+    shutil.copytree(run_dir, empty)
+    without_answers(empty)
+    app = make_app(embedded)
+    said = recording(app)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_tab(pilot)
+        assert pane.view.run_id == json.loads((run_dir / "run.json").read_text())["run_id"]
+        assert said == []  # no toast about the run without answers
+    assert not (empty / "annotations.tester.json").exists()
+
+
+async def test_with_no_run_to_score_the_tab_says_so_in_one_line(embedded, run_dir):
+    without_answers(run_dir)
+    app = make_app(embedded)
+    said = recording(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        head = app.query_one("#ann-head")
+        await until(pilot, lambda: NO_RUN_TO_SCORE in shown_text(head), "the no-run message",
+                    seen=lambda: shown_text(head))
+        assert said == [] and head.size.height == 1  # one line at 80 columns
+        await pilot.press("s")
+        await until(pilot, lambda: said == ["no run open: press o to open one"], "s to say why it does nothing",
+                    seen=lambda: said)

@@ -5,11 +5,14 @@ port and the temporary data dir) so the pictures are comparable. Update with `py
 """
 
 import dataclasses
+import json
 
 import pytest
 from conftest import ROOT
+from runfactory import sample_run
 from waiting import settled, until
 
+from fl_tui.annotate.session import ScoringSession
 from fl_tui.core.config import Settings
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
@@ -75,3 +78,41 @@ def test_models_wide_snapshot(snap_compare, embedded, tmp_path, monkeypatch, the
         await show_settled(pilot, "models")
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=before)
+
+
+def scoring_run(runs_dir):
+    """The sample run (fixed ids, dates and answers) with prompts whose aspects are long enough to wrap, and its
+    annotation file made with a fixed seed, so the blind order is the same each time."""
+    run = sample_run()
+    run["prompts"] = [
+        {"id": f"p{i}", "prompt": f"Explain retrieval augmented generation to a new colleague, case {i}, in two "
+         "sentences, naming what is retrieved and how it reaches the model.",
+         "expected_aspects": ["retrieves relevant documents or passages for the query and ranks them by relevance",
+                              "adds the retrieved text to the model's prompt as context", "keeps to two sentences"]}
+        for i in (1, 2, 3)
+    ]
+    folder = runs_dir / "sample"
+    folder.mkdir(parents=True)
+    (folder / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    ScoringSession.open(folder, "tester", seed=1).close()
+    return folder
+
+
+@pytest.mark.parametrize("theme", ["fl-dark", "fl-ansi"])
+def test_annotate_scoring_snapshot(snap_compare, embedded, tmp_path, monkeypatch, theme):
+    monkeypatch.setenv("FL_TUI_HOME", str(tmp_path / "home"))
+    from fl_tui.core import locations
+
+    scoring_run(locations.runs_dir())
+    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(theme=theme, rater="tester"),
+                   settings_path=tmp_path / "c.toml", specs=load_specs())
+
+    async def before(pilot):
+        await show_settled(pilot, "annotate")
+        pane = app.query_one("#annotate-pane")
+        await until(pilot, lambda: pane.view is not None, "the sample run open", seen=lambda: pane.view)
+        await pilot.press("4", "down")  # the first aspect scored: its stars and what a 4 means
+        await pane.idle()
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)

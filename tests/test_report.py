@@ -103,16 +103,20 @@ def test_definitions_section_states_the_formulas(run):
         "(E2E - TTFT) / (N - 1)", "1 / TPOT", "N / E2E (includes TTFT)", "usage.completion_tokens",
         "token-bearing chunks", "pools", 'method="linear"', "Warm-up", "temperature 0",
         "process hosting the model",
+        "Wilson score interval of p = (mean - 1) / 4", "(p + z²/2n ± z√(p(1 - p)/n + z²/4n²)) / (1 + z²/n)",
+        "never leaves 1-5", 'Below n = 3 there is no interval ("n too small")', "scored completely",
     ):
         assert fragment in defs, fragment
 
 
 def test_quality_column(run):
-    quality = {"alpha-cpu": {"mean": 3.8, "ci95": [3.25, 4.1], "n": 12}}
+    quality = {"alpha-cpu": {"mean": 3.8, "ci95": [3.25, 4.1], "n": 12}, "beta-gpu": {"mean": 3.5, "ci95": None,
+                                                                                       "n": 2}}
     header, rows = table(render_markdown(run, quality))
     assert header[-1] == "Quality"
     assert rows["alpha-cpu"][-1] == "3.80 [3.25, 4.10] (n=12)"
-    assert rows["beta-gpu"][-1] == "—"
+    assert rows["beta-gpu"][-1] == "3.50 (n=2, n too small)"  # below n = 3: the mean and n, no interval
+    assert rows["gamma-npu"][-1] == "—"
     assert "Quality" not in table(render_markdown(run))[0]
 
 
@@ -147,10 +151,13 @@ def test_csv_columns_and_values(run):
 
 
 def test_csv_quality_columns(run):
-    rows = list(csv.reader(io.StringIO(render_csv(run, {"beta-gpu": {"mean": 4.5, "ci95": [4, 5], "n": 8}}))))
-    assert rows[0][-2:] == ["quality_mean", "quality_n"]
-    assert rows[2][0] == "beta-gpu" and rows[2][-2:] == ["4.5", "8"]
-    assert rows[1][-2:] == ["", ""]
+    quality = {"beta-gpu": {"mean": 4.5, "ci95": [3.25, 4.875], "n": 8}, "gamma-npu": {"mean": 4, "ci95": None,
+                                                                                        "n": 2}}
+    rows = list(csv.reader(io.StringIO(render_csv(run, quality))))
+    assert rows[0][-4:] == ["quality_mean", "quality_ci95_low", "quality_ci95_high", "quality_n"]
+    assert rows[2][0] == "beta-gpu" and rows[2][-4:] == ["4.5", "3.25", "4.875", "8"]
+    assert rows[3][0] == "gamma-npu" and rows[3][-4:] == ["4", "", "", "2"]  # n too small: no interval
+    assert rows[1][-4:] == ["", "", "", ""]
 
 
 def test_csv_neutralises_formulas_in_model_names_and_errors(run):

@@ -7,6 +7,7 @@ change returns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from fl_tui.annotate.rubric import LEVELS, scale_text
 from fl_tui.annotate.session import OVERALL, ItemView, ScoringSession
@@ -17,9 +18,12 @@ class ScoringView:
     """What the pane draws: a snapshot taken on the worker thread after a call."""
 
     run_id: str
+    run_models: int  # how many models the run measured
+    run_started: str | None  # when it started, "2026-12-02 07:36 UTC" (from run.json's started_at)
     rater: str
     total: int
-    progress: tuple[int, int]
+    progress: tuple[int, int]  # (scored completely, answers)
+    partly: int  # answers with some scores but not all
     blind: bool
     resumed: bool
     item: ItemView
@@ -27,6 +31,18 @@ class ScoringView:
     row: int  # the focused row
     levels: dict[int, str]  # score -> the rubric's words for it
     scale: str  # the whole scale, for `?`
+
+
+def when(started: object) -> str | None:
+    """run.json's `started_at` to the minute, for the head line; None when it is not an ISO date and time."""
+    if not isinstance(started, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(started)
+    except ValueError:
+        return None
+    zone = " UTC" if moment.utcoffset() == timedelta(0) else moment.strftime(" %z") if moment.tzinfo else ""
+    return moment.strftime("%Y-%m-%d %H:%M") + zone
 
 
 class ScoringCursor:
@@ -45,7 +61,10 @@ class ScoringCursor:
     def view(self) -> ScoringView:
         s = self.session
         rows = self.rows()
-        return ScoringView(run_id=s.run_id, rater=s.rater, total=s.total, progress=s.progress, blind=s.blind,
+        models = s.run.get("models")
+        return ScoringView(run_id=s.run_id, run_models=len(models) if isinstance(models, list) else 0,
+                           run_started=when(s.run.get("started_at")), rater=s.rater,
+                           total=s.total, progress=s.progress, partly=s.partly, blind=s.blind,
                            resumed=s.resumed, item=s.current, rows=rows, row=self.row,
                            levels={n: s.rubric.describe(n) for n in LEVELS}, scale=scale_text(s.rubric))
 
@@ -56,5 +75,17 @@ class ScoringCursor:
         self.row += step
         self.rows()
 
-    def move(self, step: int) -> None:
-        self.session.next() if step > 0 else self.session.prev()
+    def move(self, step: int) -> str | None:
+        """To the next (step > 0) or previous answer; a one-line reason when there is none."""
+        if step > 0:
+            return None if self.session.next() else "this is the last answer"
+        return None if self.session.prev() else "this is the first answer"
+
+    def next_unscored(self) -> str | None:
+        return None if self.session.next_unscored() else "every answer is scored (s: results)"
+
+    def toggle_models(self) -> str:
+        """Show or hide the model names; says which (showing them is recorded: see ScoringSession.show_models)."""
+        shown = not self.session.revealed
+        self.session.show_models(shown)
+        return "model names shown (r hides them)" if shown else "model names hidden (r shows them)"

@@ -23,13 +23,14 @@ from pathlib import Path
 import httpx
 
 from fl_tui.annotate.rubric import LEVELS, Rubric, quoted, rubric_for_run, scale_text
-from fl_tui.annotate.session import build_items, is_scored, now_iso
+from fl_tui.annotate.session import build_items, now_iso
 from fl_tui.annotate.store import (
     JUDGE_PREFIX,
     AnnotationFile,
     AnnotationItem,
     JudgeInfo,
     annotation_path,
+    is_scored,
     load_annotations,
     new_file,
     save,

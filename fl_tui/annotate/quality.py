@@ -7,6 +7,7 @@ from pathlib import Path
 from fl_tui.annotate.session import ScoringSession
 from fl_tui.annotate.stats import agreement, agreement_text, quality_by_model
 from fl_tui.annotate.store import AnnotationFile, list_annotation_files, load_annotations
+from fl_tui.bench.report import quality_text
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
 
@@ -45,14 +46,18 @@ def labelled(run: dict, label: str | None) -> dict:
 
 
 def results_text(session: ScoringSession) -> str:
-    """The Annotate tab's results: every person's scores of the session's run, per model, with agreement."""
+    """The Annotate tab's results: every person's scores of the session's run, per model, with agreement. Counts
+    the answers the way the tab's "scored" counter does (store.Completion)."""
     files, problems = people_files(session.path.parent, session.run)
-    lines = [f"Quality of run {plain(session.run_id)} (people's scores; mean, 95% CI, n)", ""]
-    for model, q in quality_by_model(files).items():
-        low, high = q["ci95"] or (None, None)
-        ci = f"[{low:.2f}, {high:.2f}]" if low is not None else "[—]"
-        lines.append(f"{plain(model)}: {q['mean']:.2f} {ci} n={q['n']}")
-        lines += [f"    {plain(a)}: {m:.2f}" for a, m in (q.get("aspects") or {}).items()]
+    lines = [f"Quality of run {plain(session.run_id)}: people's scores, mean [95% interval] (n answers)",
+             "Answers scored completely only; F1 lists how the interval is defined.", ""]
+    quality = quality_by_model(files)
+    for model, q in quality.items():
+        partly = f" · {q['partly']} partly scored, left out" if q.get("partly") else ""
+        lines.append(f"{plain(model)}: {quality_text(q)}{partly}")
+        lines += [f"    {plain(a)}: {s['mean']:.2f} (n={s['n']})" for a, s in (q.get("aspects") or {}).items()]
+    if not quality:
+        lines.append("No answer is scored completely yet (overall and every aspect).")
     if len(files) > 1:
         lines += ["", agreement_text(agreement(files))]
     lines += [f"left out: {plain(str(p))}" for p in problems]

@@ -23,8 +23,10 @@ from fl_tui.annotate.rubric import LEVELS, Rubric, rubric_for_run
 from fl_tui.annotate.store import (
     AnnotationFile,
     AnnotationItem,
+    Completion,
     annotation_path,
     check_rater,
+    completion,
     is_judge,
     load_annotations,
     new_file,
@@ -36,6 +38,10 @@ from fl_tui.core.fileio import remove_stale_temps
 from fl_tui.core.prompts import PromptSet
 
 OVERALL = "overall"
+
+
+class NothingToScore(UserError):
+    """The run has no answer to score: no measured request finished ok."""
 
 
 def time_now() -> float:
@@ -63,6 +69,20 @@ def measured_answers(run: Mapping, *, one_round: bool = False) -> list[dict]:
     return [r for r in answers if id(r) in keep]
 
 
+def newest_to_score(runs: list[Path]) -> Path | None:
+    """The first of `runs` (newest first, as runfiles.list_runs gives them) with an answer to score, for the
+    Annotate tab to open by itself; a folder whose run.json does not load (a run still starting, a broken file)
+    is passed over here, and reported when opened by name."""
+    for folder in runs:
+        try:
+            run = load_run(folder)
+        except FileProblem:
+            continue
+        if measured_answers(run):
+            return folder
+    return None
+
+
 def build_items(run: Mapping, *, one_round: bool = False, seed: int | None = None) -> list[AnnotationItem]:
     """The items to score, in scoring order: run order, or shuffled by `random.Random(seed)` when a seed is given.
     The same run and seed always give the same order."""
@@ -74,11 +94,6 @@ def build_items(run: Mapping, *, one_round: bool = False, seed: int | None = Non
     if seed is not None:
         random.Random(seed).shuffle(items)
     return items
-
-
-def is_scored(item: AnnotationItem, aspects: tuple[str, ...]) -> bool:
-    """Overall set, and every aspect that gets a score (none in overall-only mode)."""
-    return item.overall is not None and all(a in item.scores for a in aspects)
 
 
 @dataclass(frozen=True)
@@ -116,6 +131,7 @@ class ScoringSession:
         self._prompts = {p.get("id"): p.get("prompt", "") for p in run.get("prompts") or [] if isinstance(p, dict)}
         self._index = self._first_unscored()
         self._entered = time_now()
+        self._names_shown: bool | None = None  # the rater's last show/hide this session (None: the default rule)
 
     # -- opening ------------------------------------------------------------------------------------------
 
@@ -157,8 +173,8 @@ class ScoringSession:
             seed = secrets.randbelow(2**31)
         items = build_items(run, one_round=one_round, seed=seed if blind else None)
         if not items:
-            raise UserError(f"{run_dir}: run {run.get('run_id')} has no answers to score "
-                            "(no measured request finished ok)")
+            raise NothingToScore(f"{run_dir}: run {run.get('run_id')} has no answers to score "
+                                 "(no measured request finished ok)")
         rubric = rubric_for_run(run, prompt_set=prompt_set, overall_only=overall_only)
         file = new_file(str(run.get("run_id")), rater, rubric, items, seed=seed if blind else None, blind=blind,
                         one_round=one_round)
@@ -223,8 +239,13 @@ class ScoringSession:
 
     @property
     def progress(self) -> tuple[int, int]:
-        """(items scored, items in all)."""
+        """(items scored, items in all); scored means complete (store.Completion)."""
         return sum(1 for i in range(self.total) if self._scored(i)), self.total
+
+    @property
+    def partly(self) -> int:
+        """Items with some scores but not all (not counted in `progress`, nor in the quality figures)."""
+        return sum(1 for i in range(self.total) if self._completion(i) is Completion.PARTLY)
 
     @property
     def all_scored(self) -> bool:
@@ -233,7 +254,10 @@ class ScoringSession:
 
     @property
     def revealed(self) -> bool:
-        """Model names are shown: not blind, every item scored, or `reveal()` was called (that is saved)."""
+        """Model names are shown: as the rater last set them this session (`show_models`), else when not blind,
+        every item is scored, or they were shown before (that is saved)."""
+        if self._names_shown is not None:
+            return self._names_shown
         return not self._file.blind or self._file.revealed or self.all_scored
 
     @property
@@ -353,10 +377,17 @@ class ScoringSession:
 
     def reveal(self) -> None:
         """Show the model names now (recorded in the file: later scores are not blind)."""
-        if not self._file.revealed:
+        self.show_models(True)
+
+    def show_models(self, shown: bool) -> None:
+        """Show the model names or hide them again. Showing them is recorded in the file (`revealed`: the rater
+        has seen them, so later scores are not blind) and stays recorded when they are hidden again; hiding lasts
+        for this session."""
+        if shown and not self._file.revealed:
             self._tick()
             self._file.revealed = True
             self._save()
+        self._names_shown = shown
 
     def close(self) -> None:
         """Save the time spent on the current item. The session stays usable."""
@@ -371,9 +402,12 @@ class ScoringSession:
 
     # -- internals ----------------------------------------------------------------------------------------
 
-    def _scored(self, index: int) -> bool:
+    def _completion(self, index: int) -> Completion:
         item = self._file.items[index]
-        return is_scored(item, self._rubric.scored_aspects(item.prompt_id))
+        return completion(item, self._rubric.scored_aspects(item.prompt_id))
+
+    def _scored(self, index: int) -> bool:
+        return self._completion(index) is Completion.SCORED
 
     def _first_unscored(self) -> int:
         return next((i for i in range(self.total) if not self._scored(i)), 0)

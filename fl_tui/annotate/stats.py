@@ -1,112 +1,50 @@
-"""Quality figures from annotation files: per-model means with Student-t 95% confidence intervals, and agreement
-between raters (quadratic-weighted Cohen's kappa for two, Krippendorff's alpha, ordinal, for more).
-
-No scipy: the t quantile inverts the t distribution's CDF, computed with the regularized incomplete beta function
-(continued fraction, Lentz's method), by bisection. Closed forms are used for 1 and 2 degrees of freedom.
+"""Quality figures from annotation files: per-model mean scores with a 95% interval that stays on the 1-5 scale
+(Wilson-style; stated for people in bench/definitions.py, "Quality"), and agreement between raters
+(quadratic-weighted Cohen's kappa for two, Krippendorff's alpha, ordinal, for more). Standard library only.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from statistics import NormalDist
 
-from fl_tui.annotate.store import AnnotationFile
+from fl_tui.annotate.store import AnnotationFile, Completion
 from fl_tui.core.errors import UserError
 
 CATEGORIES = (1, 2, 3, 4, 5)
 
 
-# -- Student t -------------------------------------------------------------------------------------------------
+# -- the interval of a mean score -------------------------------------------------------------------------------
+
+MIN_N = 3  # fewer answers than this: no interval ("n too small")
+LOW, HIGH = CATEGORIES[0], CATEGORIES[-1]
+Z95 = NormalDist().inv_cdf(0.975)  # 1.959964...
 
 
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the incomplete beta function (modified Lentz)."""
-    tiny = 1e-300
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c = 1.0
-    d = 1.0 - qab * x / qap
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 10_000):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = 1.0 + aa / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return h
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """The regularized incomplete beta function I_x(a, b), 0 <= x <= 1."""
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    log_front = math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x)
-    front = math.exp(log_front)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def t_cdf(t: float, df: float) -> float:
-    """P(T <= t) for Student's t with `df` degrees of freedom."""
-    if df <= 0:
-        raise ValueError(f"degrees of freedom must be positive, not {df}")
-    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))  # P(T > |t|)
-    return 1.0 - tail if t > 0 else tail
-
-
-def t_quantile(p: float, df: float) -> float:
-    """The t with P(T <= t) = p: t_quantile(0.975, 2) = 4.30265..."""
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"p must be between 0 and 1, not {p}")
-    if not df > 0:
-        raise ValueError(f"degrees of freedom must be positive, not {df}")
-    if p == 0.5:
-        return 0.0
-    if p < 0.5:
-        return -t_quantile(1.0 - p, df)
-    if df == 1:
-        return math.tan(math.pi * (p - 0.5))
-    if df == 2:
-        return (2.0 * p - 1.0) * math.sqrt(2.0 / (4.0 * p * (1.0 - p)))
-    lo, hi = 0.0, 1.0
-    while t_cdf(hi, df) < p:
-        lo, hi = hi, hi * 2.0
-    for _ in range(200):
-        mid = (lo + hi) / 2.0
-        if t_cdf(mid, df) < p:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo <= 1e-13 * hi:
-            break
-    return (lo + hi) / 2.0
-
-
-def mean_ci95(values: Sequence[float]) -> tuple[float, float | None, float | None]:
-    """(mean, lower, upper) of the two-sided 95% Student-t interval; no interval (None) for fewer than 2 values."""
+def mean_interval95(values: Sequence[float]) -> tuple[float, float | None, float | None]:
+    """(mean, lower, upper) of scores on the 1-5 scale: the 95% Wilson score interval of p = (mean - 1) / 4 with
+    n = len(values), mapped back to 1-5 (bench/definitions.py states it for people); no interval (None, None) for
+    fewer than MIN_N values. Wilson rather than Student t: a t interval of a few scores leaves the scale (3, 4, 5
+    gives [1.52, 6.48]) and is zero wide when every score is the same."""
     n = len(values)
     if n == 0:
         raise ValueError("no values")
+    if any(not LOW <= v <= HIGH for v in values):
+        raise ValueError(f"a score outside {LOW}-{HIGH}: {min(values)}..{max(values)}")
     mean = math.fsum(values) / n
-    if n < 2:
+    if n < MIN_N:
         return mean, None, None
-    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = t_quantile(0.975, n - 1) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
+    span = HIGH - LOW
+    p = (mean - LOW) / span
+    z2 = Z95 * Z95
+    denominator = 1.0 + z2 / n
+    centre = (p + z2 / (2 * n)) / denominator
+    half = Z95 * math.sqrt(p * (1.0 - p) / n + z2 / (4 * n * n)) / denominator
+    # The bounds hold in exact arithmetic; min/max only keep rounding at p = 0 or 1 from stepping past them.
+    low = min(mean, max(LOW, LOW + span * (centre - half)))
+    high = max(mean, min(HIGH, LOW + span * (centre + half)))
+    return mean, low, high
 
 
 # -- agreement -------------------------------------------------------------------------------------------------
@@ -198,16 +136,21 @@ def _chosen(files: Iterable[AnnotationFile], include_judges: bool) -> list[Annot
 
 
 def quality_by_model(files: Iterable[AnnotationFile], *, include_judges: bool = False) -> dict[str, dict]:
-    """{model: {"mean", "ci95": [lo, hi] | None, "n", "aspects": {aspect: mean}, "raters": [...]}}.
+    """{model: {"mean", "ci95": [lo, hi] | None, "n", "partly", "aspects": {aspect: {"mean", "n"}}, "raters"}}.
 
-    Person-made files only unless `include_judges`. An item's score is the mean over the raters who gave it an
-    overall score; the mean and its Student-t 95% interval are over items, n is the number of such items. Aspect
-    means are over the same items, per aspect text."""
+    Person-made files only unless `include_judges`. Only answers scored completely count (store.Completion); an
+    answer's score is the mean over the raters who scored it completely; the mean and its interval
+    (mean_interval95) are over answers, n is their number. "partly": answers someone scored in part and nobody
+    completely, left out. Aspect means are over the same answers, per aspect text, each with its own n."""
     chosen = _chosen(files, include_judges)
     per_item: dict[str, dict] = {}
+    partly: dict[str, str] = {}  # request id -> model, of answers scored in part only (so far)
     for f in chosen:
         for item in f.items:
-            if item.overall is None:
+            done = f.completion(item)
+            if done is Completion.PARTLY:
+                partly[item.request_id] = item.model
+            if done is not Completion.SCORED:
                 continue
             entry = per_item.setdefault(item.request_id, {"model": item.model, "overall": [], "aspects": {},
                                                           "raters": set()})
@@ -222,28 +165,33 @@ def quality_by_model(files: Iterable[AnnotationFile], *, include_judges: bool = 
         model["raters"] |= entry["raters"]
         for aspect, scores in entry["aspects"].items():
             model["aspects"].setdefault(aspect, []).append(math.fsum(scores) / len(scores))
+    left_out: dict[str, int] = {}
+    for request_id, model_name in partly.items():
+        if request_id not in per_item:
+            left_out[model_name] = left_out.get(model_name, 0) + 1
     out = {}
     for name in sorted(by_model):
         model = by_model[name]
-        mean, lo, hi = mean_ci95(model["overall"])
+        mean, lo, hi = mean_interval95(model["overall"])
         out[name] = {
             "mean": mean,
             "ci95": [lo, hi] if lo is not None else None,
             "n": len(model["overall"]),
-            "aspects": {a: math.fsum(v) / len(v) for a, v in model["aspects"].items()},
+            "partly": left_out.get(name, 0),
+            "aspects": {a: {"mean": math.fsum(v) / len(v), "n": len(v)} for a, v in model["aspects"].items()},
             "raters": sorted(model["raters"]),
         }
     return out
 
 
 def agreement(files: Iterable[AnnotationFile], *, include_judges: bool = False) -> dict:
-    """Agreement on the overall score over the items every rater scored:
+    """Agreement on the overall score over the items every rater scored completely (store.Completion):
     {"raters": [...], "method": "cohen_kappa_quadratic" | "krippendorff_alpha_ordinal" | None,
      "value": float | None, "items": n}. Two raters: Cohen's kappa (quadratic weights); three or more:
     Krippendorff's alpha (ordinal). One rater: no method, no value."""
     chosen = _chosen(files, include_judges)
     raters = [f.rater for f in chosen]
-    scores = [{i.request_id: i.overall for i in f.items if i.overall is not None} for f in chosen]
+    scores = [{i.request_id: i.overall for i in f.items if f.completion(i) is Completion.SCORED} for f in chosen]
     common = sorted(set.intersection(*(set(s) for s in scores))) if scores else []
     result = {"raters": raters, "method": None, "value": None, "items": len(common) if len(chosen) > 1 else 0}
     if len(chosen) == 2:

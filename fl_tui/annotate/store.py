@@ -17,6 +17,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -74,6 +75,27 @@ class JudgeInfo(BaseModel):
     request_errors: Annotated[int, Field(ge=0)] = 0  # requests that failed (HTTP, transport, timeout)
 
 
+class Completion(StrEnum):
+    """How far an answer is scored. The one definition behind the ✓, the "scored" counter, "next unscored" and the
+    quality figures: an answer is scored when it has its overall score and a score for every aspect it is scored on;
+    partly when it has some of them."""
+
+    UNSCORED = "unscored"
+    PARTLY = "partly"
+    SCORED = "scored"
+
+
+def completion(item: AnnotationItem, aspects: tuple[str, ...]) -> Completion:
+    """`item`'s Completion, `aspects` being the ones it is scored on (none in overall-only mode)."""
+    if item.overall is not None and all(a in item.scores for a in aspects):
+        return Completion.SCORED
+    return Completion.PARTLY if item.overall is not None or item.scores else Completion.UNSCORED
+
+
+def is_scored(item: AnnotationItem, aspects: tuple[str, ...]) -> bool:
+    return completion(item, aspects) is Completion.SCORED
+
+
 class AnnotationFile(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, validate_by_name=True, validate_by_alias=True)
 
@@ -95,6 +117,11 @@ class AnnotationFile(BaseModel):
 
     def rubric_obj(self) -> Rubric:
         return Rubric.from_json(self.rubric.model_dump())
+
+    def completion(self, item: AnnotationItem) -> Completion:
+        """`item`'s Completion under this file's rubric."""
+        aspects = () if self.rubric.overall_only else tuple(self.rubric.aspects.get(item.prompt_id, ()))
+        return completion(item, aspects)
 
 
 _FILE = pydantic.TypeAdapter(AnnotationFile)

@@ -38,6 +38,13 @@ DEFINITIONS = (
     ("Load", "the load call's duration (cold), measured apart from any request."),
     ("Energy (when `--watts` is given)", "watts x busy time / output tokens, per 1000 tokens: an estimate, not a "
      "measurement."),
+    ("Quality (once answers are scored)", "the mean of the answers' overall scores, 1-5, with n, the number of "
+     "answers, beside it; an answer scored by several people counts once, with the mean of their scores. Only "
+     "answers scored completely (overall and every aspect) count; partly scored ones are left out and counted apart. "
+     "The 95% interval is the Wilson score interval of p = (mean - 1) / 4 with n answers, mapped back to 1-5: "
+     "(p + z²/2n ± z√(p(1 - p)/n + z²/4n²)) / (1 + z²/n), z = 1.96. It never leaves 1-5, always holds the mean and "
+     "is never zero wide (three 5s give [2.75, 5.00]); it is conservative, assuming the largest spread scores with "
+     "that mean can have. Below n = 3 there is no interval (\"n too small\")."),
 )
 
 

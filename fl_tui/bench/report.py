@@ -29,6 +29,7 @@ CSV_COLUMNS = (
     "tpot_mean_ms", "itl_p95_ms", "decode_tps_mean", "e2e_tps_mean", "output_tokens_mean", "aggregate_output_tps",
     "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic", "queue_p50_ms", "queue_p95_ms",
 )
+QUALITY_COLUMNS = ("quality_mean", "quality_ci95_low", "quality_ci95_high", "quality_n")  # with annotations
 _CSV_QUEUE = {"queue_p50_ms": "p50", "queue_p95_ms": "p95"}  # from the requests (bench.queue), not the summary
 _CSV_STATS = {  # column -> (summary metric, statistic)
     "ttft_p50_ms": ("ttft_ms", "p50"), "ttft_p95_ms": ("ttft_ms", "p95"), "ttft_p99_ms": ("ttft_ms", "p99"),
@@ -87,16 +88,17 @@ def _deterministic(model: Mapping) -> str:
     return "no" + (f" ({', '.join(_cell(p) for p in prompts)})" if prompts else "")
 
 
-def _quality(entry: Mapping | None) -> str:
+def quality_text(entry: Mapping | None) -> str:
+    """`3.80 [3.25, 4.10] (n=12)`; `4.00 (n=2, n too small)` below three answers (no interval, see DEFINITIONS)."""
     if not entry or _number(entry.get("mean")) is None:
         return MISSING
     text = _num(entry["mean"], 2)
     ci = entry.get("ci95")
+    n = entry.get("n")
     if isinstance(ci, list | tuple) and len(ci) == 2:
         text += f" [{_num(ci[0], 2)}, {_num(ci[1], 2)}]"
-    if entry.get("n") is not None:
-        text += f" (n={_cell(entry['n'])})"
-    return text
+        return text + (f" (n={_cell(n)})" if n is not None else "")
+    return text + (f" (n={_cell(n)}, n too small)" if n is not None else "")
 
 
 def table_row(model: Mapping, quality: Mapping | None = None) -> list[str]:
@@ -115,7 +117,7 @@ def table_row(model: Mapping, quality: Mapping | None = None) -> list[str]:
         _deterministic(model),
     ]
     if quality is not None:
-        row.append(_quality(quality.get(model.get("model"))))
+        row.append(quality_text(quality.get(model.get("model"))))
     return row
 
 
@@ -224,7 +226,7 @@ def _queue_section(run: Mapping, models: list) -> list[str]:
 
 
 def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
-    """One dict per model, keyed by CSV_COLUMNS (+ quality_mean, quality_n), values not yet neutralised."""
+    """One dict per model, keyed by CSV_COLUMNS (+ QUALITY_COLUMNS), values not yet neutralised."""
     rows = []
     queues = queue_summaries(run)
     for m in run.get("models") or []:
@@ -234,14 +236,16 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
         row.update({col: _number(queue.get(stat)) for col, stat in _CSV_QUEUE.items()})
         if quality is not None:
             entry = quality.get(m.get("model")) or {}
-            row["quality_mean"], row["quality_n"] = entry.get("mean"), entry.get("n")
+            low, high = entry.get("ci95") or (None, None)  # none below n = 3
+            row.update(quality_mean=entry.get("mean"), quality_ci95_low=low, quality_ci95_high=high,
+                       quality_n=entry.get("n"))
         rows.append(row)
     return rows
 
 
 def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
     """report.csv: a header and one row per model; every cell through `csv_cell()`."""
-    columns = [*CSV_COLUMNS, *(["quality_mean", "quality_n"] if quality is not None else [])]
+    columns = [*CSV_COLUMNS, *(QUALITY_COLUMNS if quality is not None else ())]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)

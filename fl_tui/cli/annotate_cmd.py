@@ -21,8 +21,8 @@ from fl_tui.core.errors import UserError
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import csv_cell, json_text, plain
 
-EXPORT_COLUMNS = ("run_id", "rater", "judged", "request_id", "model", "prompt_id", "round", "overall", "scores",
-                  "note", "scored_at", "seconds_spent", "attempts")
+EXPORT_COLUMNS = ("run_id", "rater", "judged", "request_id", "model", "prompt_id", "round", "completion", "overall",
+                  "scores", "note", "scored_at", "seconds_spent", "attempts")
 
 
 def add_parser(sub) -> None:
@@ -56,12 +56,15 @@ def _no_action(args: argparse.Namespace) -> int:
 
 
 def export_rows(files: list[AnnotationFile]) -> list[dict]:
+    """One row per item; `completion` (scored, partly, unscored) says which items the quality figures count (only
+    the scored ones, store.Completion), so a spreadsheet can compute the same means."""
     rows = []
     for f in files:
         for item in f.items:
             rows.append({
                 "run_id": f.run_id, "rater": f.rater, "judged": f.judged, "request_id": item.request_id,
-                "model": item.model, "prompt_id": item.prompt_id, "round": item.round, "overall": item.overall,
+                "model": item.model, "prompt_id": item.prompt_id, "round": item.round,
+                "completion": str(f.completion(item)), "overall": item.overall,
                 "scores": dict(item.scores), "note": item.note, "scored_at": item.scored_at,
                 "seconds_spent": item.seconds_spent, "attempts": item.attempts,
             })

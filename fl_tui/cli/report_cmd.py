@@ -53,6 +53,10 @@ def run_report(args: argparse.Namespace) -> int:
     run = load_run(run_dir)
     files = _annotation_files(args, run_dir, run)
     quality, label = quality_for(files)
+    partly = sum(entry.get("partly", 0) for entry in (quality or {}).values())
+    if partly:
+        print(f"fl-tui: note: {partly} partly scored answer{'s' if partly != 1 else ''} left out of the Quality "
+              "column (an answer counts once its overall and every aspect are scored)", file=sys.stderr)
     run = labelled(run, label)
     write_reports(run_dir, run, quality)
     render = {"md": render_markdown, "csv": render_csv, "json": render_json}[args.format]

@@ -22,7 +22,7 @@ from textual.message import Message
 
 from fl_tui.annotate.cursor import ScoringCursor, ScoringView
 from fl_tui.annotate.quality import results_text
-from fl_tui.annotate.session import ScoringSession
+from fl_tui.annotate.session import NothingToScore, ScoringSession, newest_to_score
 from fl_tui.bench.runfiles import list_runs
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem, UserError
@@ -31,14 +31,28 @@ from fl_tui.ui.screens.ask import AskScreen
 from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
 from fl_tui.ui.widgets.annotate.panel import ScoringPanel
 
+NO_RUN_TO_SCORE = "No run has answers to score: run a benchmark (tab 2), or o opens a run."
+
+
+def opening_problem(exc: UserError, run_dir: Path) -> str:
+    """Why a run did not open, short enough for a one-line notification: files by name, not by path."""
+    if isinstance(exc, NothingToScore):
+        return f"run {run_dir.name} has no answers to score"
+    if isinstance(exc, FileProblem):
+        where = Path(exc.path).name + (f":{exc.line}" if exc.line else "")
+        return f"cannot annotate: {where}: {' '.join(exc.message.split())}"
+    return f"cannot annotate: {' '.join(str(exc).split())}"
+
 
 class ViewChanged(Message):
-    """Posted from the worker thread: the new view (None when nothing could be opened) and any problem."""
+    """Posted from the worker thread: the new view (None when nothing could be opened), any problem, and a
+    one-line notice of what a key did when the view alone would not say it."""
 
     def __init__(self, view: ScoringView | None, problem: str | None = None, unexpected: bool = False,
-                 opened: bool = False):
+                 opened: bool = False, notice: str | None = None):
         super().__init__()
         self.view, self.problem, self.unexpected, self.opened = view, problem, unexpected, opened
+        self.notice = notice
 
 
 class AnnotatePane(Vertical, can_focus=True):
@@ -51,7 +65,7 @@ class AnnotatePane(Vertical, can_focus=True):
         Binding("u", "unscored", "Next unscored", id="annotate.unscored"),
         Binding("e", "note", "Note", id="annotate.note"),
         Binding("question_mark", "scale", "Scale", id="annotate.scale"),
-        Binding("r", "reveal", "Reveal models", id="annotate.reveal", show=False),
+        Binding("r", "reveal", "Show/hide models", id="annotate.reveal", show=False),
         Binding("s", "results", "Results", id="annotate.results"),
         Binding("o", "open_run", "Open run", id="annotate.open", show=False),
         Binding("pagedown", "scroll(1)", "Scroll answer down", id="annotate.page_down", show=False),
@@ -64,6 +78,7 @@ class AnnotatePane(Vertical, can_focus=True):
         self.view: ScoringView | None = None  # the last snapshot drawn; None until a run is open
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate")
         self._scoring: ScoringCursor | None = None  # the worker thread's own
+        self._empty: str | None = None  # what the panel says while no run is open
 
     def compose(self) -> ComposeResult:
         yield ScoringPanel(id="ann-panel")
@@ -72,7 +87,7 @@ class AnnotatePane(Vertical, can_focus=True):
         self.draw()
 
     def draw(self) -> None:
-        self.query_one(ScoringPanel).show(self.view)
+        self.query_one(ScoringPanel).show(self.view, self._empty)
 
     def on_unmount(self) -> None:
         self._executor.submit(self._close)
@@ -98,32 +113,37 @@ class AnnotatePane(Vertical, can_focus=True):
         try:
             session = ScoringSession.open(run_dir, rater)
         except (FileProblem, UserError) as exc:
-            self.post_message(ViewChanged(None, f"cannot annotate this run: {exc}"))
+            self.post_message(ViewChanged(None, opening_problem(exc, run_dir)))
             return
         self._close()
         self._scoring = ScoringCursor(session)
         self.post_message(ViewChanged(self._scoring.view(), opened=True))
 
     def _run(self, change) -> None:
-        """Apply `change` to the scoring state, then post what to draw (also after a failure)."""
+        """Apply `change` to the scoring state, then post what to draw (also after a failure), with the one-line
+        notice `change` may return."""
         if self._scoring is None:
             return
-        problem, unexpected = None, False
+        problem, unexpected, notice = None, False, None
         try:
-            change(self._scoring)
+            notice = change(self._scoring)
         except (UserError, FileProblem) as exc:
             problem = str(exc)
         except Exception as exc:  # a bug: shown, not swallowed; the file on disk is still whole
             problem, unexpected = f"{type(exc).__name__}: {exc}", True
-        self.post_message(ViewChanged(self._scoring.view(), problem, unexpected))
+        self.post_message(ViewChanged(self._scoring.view(), problem, unexpected, notice=notice))
 
     # -- opening a run ------------------------------------------------------------------------------------
 
     @work(exclusive=True, group="annotate-open")
     async def open_latest(self) -> None:
-        runs = await asyncio.to_thread(list_runs, locations.runs_dir())
-        if runs:
-            await self.open_run(runs[0])
+        """Open the newest run that has answers to score; without one, say so in the panel."""
+        folder = await asyncio.to_thread(lambda: newest_to_score(list_runs(locations.runs_dir())))
+        if folder is None:
+            self._empty = NO_RUN_TO_SCORE
+            self.draw()
+            return
+        await self.open_run(folder)
 
     async def open_run(self, run_dir: Path) -> None:
         if not self.rater:
@@ -148,6 +168,8 @@ class AnnotatePane(Vertical, can_focus=True):
         if message.problem is not None:
             self.notify(plain(message.problem), title="unexpected error" if message.unexpected else None,
                         severity="error", markup=False, timeout=15 if message.unexpected else 10)
+        if message.notice is not None:
+            self.notify(message.notice, markup=False, timeout=4)
         if message.view is None:
             return
         self.view = message.view
@@ -157,12 +179,17 @@ class AnnotatePane(Vertical, can_focus=True):
 
     # -- keys ---------------------------------------------------------------------------------------------
 
-    def _do(self, change) -> None:
-        """Queue a change to the scoring state; it runs on the worker thread after every earlier one."""
+    def _no_run(self) -> bool:
+        """True, having said so, when no run is open (a key that needs one answers rather than doing nothing)."""
         if self.view is None:
             self.notify("no run open: press o to open one")
-            return
-        self._executor.submit(self._run, change)
+            return True
+        return False
+
+    def _do(self, change) -> None:
+        """Queue a change to the scoring state; it runs on the worker thread after every earlier one."""
+        if not self._no_run():
+            self._executor.submit(self._run, change)
 
     def action_score(self, value: int) -> None:
         self._do(lambda scoring: scoring.score(value))
@@ -174,31 +201,31 @@ class AnnotatePane(Vertical, can_focus=True):
         self._do(lambda scoring: scoring.move(step))
 
     def action_unscored(self) -> None:
-        self._do(lambda scoring: scoring.session.next_unscored())
+        self._do(lambda scoring: scoring.next_unscored())
 
     def action_reveal(self) -> None:
-        self._do(lambda scoring: scoring.session.reveal())
+        self._do(lambda scoring: scoring.toggle_models())
 
     def action_scroll(self, pages: int) -> None:
         self.query_one(ScoringPanel).scroll_answer(pages)
 
     @work(exclusive=True, group="annotate-note")
     async def action_note(self) -> None:
-        if self.view is None:
+        if self._no_run():
             return
         text = await self.app.push_screen_wait(AskScreen("Note on this answer", self.view.item.note))
         if text is not None:
             self._do(lambda scoring: scoring.session.set_note(text))
 
     def action_scale(self) -> None:
-        if self.view is None:
+        if self._no_run():
             return
         help_text = "The scale (1–5 score the focused aspect; the same key again clears it)\n\n"
         self.app.push_screen(TextScreen(help_text + self.view.scale + "\n\nF1: all keys"))
 
     @work(exclusive=True, group="annotate-results")
     async def action_results(self) -> None:
-        if self.view is None:
+        if self._no_run():
             return
         text = await asyncio.wrap_future(self._executor.submit(lambda: results_text(self._scoring.session)))
         self.app.push_screen(TextScreen(text))

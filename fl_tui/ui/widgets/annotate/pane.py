@@ -57,14 +57,15 @@ class ViewChanged(Message):
 
 class AnnotatePane(Vertical, can_focus=True):
     BINDINGS = [
-        *(Binding(str(n), f"score({n})", f"Score {n}", id=f"annotate.score_{n}", show=n == 1) for n in range(1, 6)),
+        *(Binding(str(n), f"score({n})", "Score", id=f"annotate.score_{n}", show=n == 1, key_display="1-5",
+                  tooltip=f"Score {n} (the same key again clears it)") for n in range(1, 6)),
         Binding("up", "row(-1)", "Previous aspect", id="annotate.up", show=False),
         Binding("down", "row(1)", "Next aspect", id="annotate.down", show=False),
-        Binding("left,p", "move(-1)", "Previous answer", id="annotate.prev"),
-        Binding("right,n", "move(1)", "Next answer", id="annotate.next"),
-        Binding("u", "unscored", "Next unscored", id="annotate.unscored"),
+        Binding("left,p", "move(-1)", "Prev", id="annotate.prev", tooltip="Previous answer"),
+        Binding("right,n", "move(1)", "Next", id="annotate.next", tooltip="Next answer"),
+        Binding("u", "unscored", "Unscored", id="annotate.unscored", tooltip="Next unscored answer"),
         Binding("e", "note", "Note", id="annotate.note"),
-        Binding("question_mark", "scale", "Scale", id="annotate.scale"),
+        Binding("question_mark", "scale", "Scale", id="annotate.scale", tooltip="The scale's descriptions"),
         Binding("r", "reveal", "Show/hide models", id="annotate.reveal", show=False),
         Binding("s", "results", "Results", id="annotate.results"),
         Binding("o", "open_run", "Open run", id="annotate.open", show=False),

@@ -34,7 +34,7 @@ class StatusHeader(Static):
             endpoint = (status.endpoint or "").removeprefix("http://")
             parts.append(f" │ loaded {len(status.loaded)}")
             parts.append(f" │ {plain(status.backend)} {plain(status.generation or '')}".rstrip())
-            parts.append((f" │ {plain(endpoint, keep_newlines=False)}", "$text-muted"))
+            parts.append((f" │ {plain(endpoint, keep_newlines=False)}", "dim"))
         if error is not None:
             parts.append((f"  {plain(error, keep_newlines=False)}", "$text-error"))
         text = Content.assemble(*parts)  # literal text: no markup is parsed

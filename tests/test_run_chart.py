@@ -77,25 +77,31 @@ async def test_the_scatter_legend_covers_no_point(embedded, size):
         legend_covers_nothing(app.screen.query_one(RunChart), ["fast-cpu", "slow-gpu"])
 
 
-@pytest.mark.parametrize("theme", ["fl-dark", "fl-light"])
-async def test_charts_are_painted_with_the_theme_colours(embedded, monkeypatch, theme):
+async def test_charts_are_painted_with_the_theme_colours_and_follow_a_theme_change(embedded, monkeypatch):
     """Frame, ticks and labels take the widget's own colours, and each series one of the theme's colours."""
     monkeypatch.delenv("NO_COLOR")  # the suite's NO_COLOR would grey every colour out
-    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(theme=theme), specs=load_specs())
+    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(theme="fl-dark"), specs=load_specs())
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await on_the_benchmark_tab(pilot)
         pane.show_run(fast_and_slow(), Path("/data/runs/sample"))
         chart = pane.query_one("#bench-chart", RunChart)
         await until(pilot, lambda: chart.size.height > 0, "the chart laid out")
-        variables = app.theme_variables
-        series = {Color.parse(variables[name]).rgb for name in SERIES_COLOURS}
-        own = chart.rich_style
-        for kind, _title in chartdata.CHARTS:
-            chart.show(chart.run, kind)
-            await settled(pilot)
+
+        def painted_with_the_theme(what) -> None:
+            series = {Color.parse(app.theme_variables[name]).rgb for name in SERIES_COLOURS}
+            own = chart.rich_style
             segments = [segment for strip in chart_lines(chart) for segment in strip if segment.text.strip()]
-            painted = {segment.style.color.triplet for segment in segments if set(segment.text) & QUADRANTS}
-            assert len(painted) == 2 and painted <= series, kind  # the two models, in two of the theme's colours
+            marks = {segment.style.color.triplet for segment in segments if set(segment.text) & QUADRANTS}
+            assert len(marks) == 2 and marks <= series, what  # the two models, in two of the theme's colours
             others = {segment.style.color.triplet for segment in segments if not set(segment.text) & QUADRANTS}
-            assert others == {own.color.triplet}, kind
-            assert {segment.style.bgcolor.triplet for segment in segments} == {own.bgcolor.triplet}, kind
+            assert others == {own.color.triplet}, what
+            assert {segment.style.bgcolor.triplet for segment in segments} == {own.bgcolor.triplet}, what
+
+        for theme in ("fl-dark", "fl-light"):
+            app.theme = theme
+            await settled(pilot)
+            painted_with_the_theme((theme, "the chart shown when the theme changed", chart.kind))
+            for kind, _title in chartdata.CHARTS:
+                chart.show(chart.run, kind)
+                await settled(pilot)
+                painted_with_the_theme((theme, kind))

@@ -54,6 +54,8 @@ async def test_dialogs_leave_the_header_visible(embedded, tmp_path):
             "help": app.action_help,
             "confirm": lambda: app.push_screen(ConfirmScreen("Remove?", ["the model goes"], "Remove")),
             "run picker": lambda: app.push_screen(RunPickerScreen("Open a run", [(tmp_path / "run", "run")])),
+            "long run picker": lambda: app.push_screen(RunPickerScreen("Open a run", [(tmp_path, f"r{i}")
+                                                                                   for i in range(60)])),
             "path prompt": lambda: app.push_screen(PathPromptScreen()),
             "ask": lambda: app.push_screen(AskScreen("Your rater name", "", "e.g. ann")),
             "comparison": lambda: app.push_screen(TextScreen("base -> new\n\nno deltas")),

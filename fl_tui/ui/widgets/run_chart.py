@@ -35,7 +35,7 @@ class RunChart(PlotextPlot):
         super().__init__(**kwargs)
         self.kind = kind
         self.run: dict | None = None
-        self.theme = "clear"
+        self.theme = "clear"  # plotext's theme that colours nothing: the widget's own colours show through
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.draw())
@@ -46,7 +46,7 @@ class RunChart(PlotextPlot):
 
     def series_colours(self) -> list[int | str | tuple[int, int, int]]:
         variables = self.app.theme_variables
-        colours = [plot_colour(Color.parse(variables[name])) for name in SERIES_COLOURS if name in variables]
+        colours = [plot_colour(Color.parse(variables[name])) for name in SERIES_COLOURS]
         return list(dict.fromkeys(colours))  # a theme may use one colour twice (accent = warning)
 
     def draw(self) -> None:
@@ -77,10 +77,11 @@ class RunChart(PlotextPlot):
 
     def render(self) -> RenderResult:
         """The scatter's limits depend on the height (the legend's rows stay clear of points): set at each size."""
-        points = list(chartdata.ttft_vs_decode(self.run).values()) if self.run and self.kind == "ttft_vs_decode" \
-            else []
-        if points:
-            (x0, x1), (y0, y1) = chartdata.legend_clear_limits(points, len(points), self.size.height - FRAME_ROWS)
-            self.plt.xlim(x0, x1)
-            self.plt.ylim(y0, y1)
+        if self.run is not None and self.kind == "ttft_vs_decode":
+            points = list(chartdata.ttft_vs_decode(self.run).values())
+            if points:
+                rows = self.size.height - FRAME_ROWS
+                (x0, x1), (y0, y1) = chartdata.legend_clear_limits(points, len(points), rows)
+                self.plt.xlim(x0, x1)
+                self.plt.ylim(y0, y1)
         return super().render()

@@ -48,3 +48,22 @@ def ttft_vs_decode(run: Mapping) -> dict[str, tuple[float, float]]:
         if ttft is not None and tps is not None:
             out[m["model"]] = (ttft, tps)
     return out
+
+
+def legend_clear_limits(
+    points: list[tuple[float, float]], legend_rows: int, canvas_rows: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Axis limits ((x0, x1), (y0, y1)) that keep every point off the frame and out of the top `legend_rows` rows
+    (plotext draws the legend in the canvas's top-left corner, over whatever is there) with a spare row between."""
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+
+    def padded(low: float, high: float) -> tuple[float, float]:
+        pad = (high - low) * 0.1 or max(abs(high) * 0.1, 1.0)
+        return low - pad, high + pad
+
+    x0, x1 = padded(min(xs), max(xs))
+    y0, top = padded(min(ys), max(ys))
+    free = canvas_rows - legend_rows - 1  # rows below the legend and its spare row
+    if free >= 2:  # the data's span [y0, top] fills the lowest `free` rows only
+        top = y0 + (top - y0) * (canvas_rows - 1) / (free - 1)
+    return (x0, x1), (y0, top)

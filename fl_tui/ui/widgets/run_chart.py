@@ -1,16 +1,33 @@
-"""One plotext chart of a finished run. It is drawn when the run or the chart kind changes, never per token:
-textual-plotext rebuilds the whole plot on every render."""
+"""One plotext chart of a finished run. It is drawn when the run, the chart kind or the app's theme changes, never
+per token: textual-plotext rebuilds the whole plot on every render.
+
+Colours come from the app's theme: plotext's "clear" theme leaves the canvas, frame, ticks and labels uncoloured,
+so they take the widget's own (themed) foreground and background, and each series gets one of the theme's colours,
+sent as an ANSI colour number when the theme is an ANSI one (fl-ansi: the 16 terminal colours only).
+"""
 
 from __future__ import annotations
 
+from textual.app import RenderResult
+from textual.color import Color
 from textual_plotext import PlotextPlot
 
 from fl_tui.bench import chartdata
 from fl_tui.core.textsafe import plain
 
+SERIES_COLOURS = ("primary", "accent", "success", "error", "secondary", "warning")  # theme variables, in order
+FRAME_ROWS = 5  # rows of the widget that are not canvas: title, two axes, the x ticks, the x label
+
 
 def _label(model: str) -> str:
     return plain(model, keep_newlines=False)[:28]
+
+
+def plot_colour(colour: Color) -> int | str | tuple[int, int, int]:
+    """A Textual colour as plotext takes it: an ANSI number (sent as that palette colour), "default", or RGB."""
+    if colour.ansi is not None:
+        return "default" if colour.ansi < 0 else colour.ansi
+    return colour.rgb
 
 
 class RunChart(PlotextPlot):
@@ -18,10 +35,19 @@ class RunChart(PlotextPlot):
         super().__init__(**kwargs)
         self.kind = kind
         self.run: dict | None = None
+        self.theme = "clear"  # plotext's theme that colours nothing: the widget's own colours show through
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.draw())
 
     def show(self, run: dict | None, kind: str | None = None) -> None:
         self.run, self.kind = run, kind or self.kind
         self.draw()
+
+    def series_colours(self) -> list[int | str | tuple[int, int, int]]:
+        variables = self.app.theme_variables
+        colours = [plot_colour(Color.parse(variables[name])) for name in SERIES_COLOURS]
+        return list(dict.fromkeys(colours))  # a theme may use one colour twice (accent = warning)
 
     def draw(self) -> None:
         plt = self.plt
@@ -29,20 +55,33 @@ class RunChart(PlotextPlot):
         plt.clear_figure()
         title = dict(chartdata.CHARTS)[self.kind]
         plt.title(title)
+        colours = self.series_colours()
         if self.run is not None:
             if self.kind in ("ttft", "e2e"):
-                for model, values in chartdata.distribution(self.run, f"{self.kind}_ms").items():
+                series = chartdata.distribution(self.run, f"{self.kind}_ms").items()
+                for i, (model, values) in enumerate(series):
                     if values:
-                        plt.hist(values, bins=20, label=_label(model))
+                        plt.hist(values, bins=20, label=_label(model), color=colours[i % len(colours)])
                 plt.xlabel("ms")
             elif self.kind == "itl_position":
-                for model, (positions, gaps) in chartdata.gap_by_position(self.run).items():
+                for i, (model, (positions, gaps)) in enumerate(chartdata.gap_by_position(self.run).items()):
                     if positions:
-                        plt.plot(positions, gaps, label=_label(model))
+                        plt.plot(positions, gaps, label=_label(model), color=colours[i % len(colours)])
                 plt.xlabel("token position")
             else:
-                for model, (ttft, tps) in chartdata.ttft_vs_decode(self.run).items():
-                    plt.scatter([ttft], [tps], label=_label(model))
+                for i, (model, (ttft, tps)) in enumerate(chartdata.ttft_vs_decode(self.run).items()):
+                    plt.scatter([ttft], [tps], label=_label(model), color=colours[i % len(colours)])
                 plt.xlabel("TTFT p50 (ms)")
                 plt.ylabel("decode tok/s")
         self.refresh()
+
+    def render(self) -> RenderResult:
+        """The scatter's limits depend on the height (the legend's rows stay clear of points): set at each size."""
+        if self.run is not None and self.kind == "ttft_vs_decode":
+            points = list(chartdata.ttft_vs_decode(self.run).values())
+            if points:
+                rows = self.size.height - FRAME_ROWS
+                (x0, x1), (y0, y1) = chartdata.legend_clear_limits(points, len(points), rows)
+                self.plt.xlim(x0, x1)
+                self.plt.ylim(y0, y1)
+        return super().render()

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+from textual.content import Content
 from textual.widgets import Static
 
 from fl_tui.connection.base import CatalogState, Status
 from fl_tui.core.textsafe import plain
 
+# Theme variables, not colour names: each theme (fl-ansi's 16 colours too) paints the marks with its own colours.
 MARKS = {
-    "connected": ("●", "green"),
-    "offline catalog": ("◐", "yellow"),
-    "unreachable": ("✕", "red"),
-    "connecting": ("…", "grey50"),
+    "connected": ("●", "$success"),
+    "offline catalog": ("◐", "$warning"),
+    "unreachable": ("✕", "$error"),
+    "connecting": ("…", "$text-muted"),
 }
 
 
@@ -28,14 +29,15 @@ class StatusHeader(Static):
     def show(self, status: Status | None, error: str | None = None) -> None:
         self.state = mark_for(status, error)
         symbol, colour = MARKS[self.state]
-        text = Text.assemble((" fl-tui ", "bold reverse"), " ", (f"{symbol} {self.state}", colour))
+        parts: list[str | tuple[str, str]] = [(" fl-tui ", "bold reverse"), " ", (f"{symbol} {self.state}", colour)]
         if status is not None:
             endpoint = (status.endpoint or "").removeprefix("http://")
-            text.append(f" │ loaded {len(status.loaded)}")
-            text.append(f" │ {plain(status.backend)} {plain(status.generation or '')}".rstrip())
-            text.append(f" │ {plain(endpoint, keep_newlines=False)}", "dim")
+            parts.append(f" │ loaded {len(status.loaded)}")
+            parts.append(f" │ {plain(status.backend)} {plain(status.generation or '')}".rstrip())
+            parts.append((f" │ {plain(endpoint, keep_newlines=False)}", "dim"))
         if error is not None:
-            text.append(f"  {plain(error, keep_newlines=False)}", "red")
+            parts.append((f"  {plain(error, keep_newlines=False)}", "$text-error"))
+        text = Content.assemble(*parts)  # literal text: no markup is parsed
         if text != getattr(self, "_shown", None):  # the poll calls this every second: repaint only on change
             self._shown = text
             self.update(text, layout=False)  # one line, fixed height

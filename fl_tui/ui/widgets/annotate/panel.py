@@ -6,9 +6,11 @@ note, aspects, model names) is untrusted and drawn plain."""
 from __future__ import annotations
 
 from rich.console import Group
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.color import Color
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
@@ -19,7 +21,7 @@ from fl_tui.core.textsafe import plain
 NO_RUN_OPEN = "No run open. Run a benchmark (tab 2), then come back, or press o to open a run."
 
 
-def head_text(view: ScoringView) -> Text:
+def head_text(view: ScoringView, success: Style) -> Text:
     """Two lines: the run (id, models, date) and rater; then the answer's place, the counts and the model."""
     item = view.item
     done, total = view.progress
@@ -31,12 +33,12 @@ def head_text(view: ScoringView) -> Text:
     partly = f" ({view.partly} partly)" if view.partly else ""
     return Text.assemble(
         " · ".join(run), f" · rater {plain(view.rater, keep_newlines=False)}\n",
-        (f" {item.index + 1}/{total} ", "bold reverse"), ("  ✓ scored", "green") if item.scored else "",
+        (f" {item.index + 1}/{total} ", "bold reverse"), ("  ✓ scored", success) if item.scored else "",
         f"  scored {done}/{total}{partly} · model {who}",
     )
 
 
-def scores_table(view: ScoringView) -> Group:
+def scores_table(view: ScoringView, success: Style) -> Group:
     """One row per scored aspect and the overall score: marker, score and stars, then the aspect, wrapped; below
     them what the focused row's score means (or how to score), and the note."""
     item = view.item
@@ -51,7 +53,7 @@ def scores_table(view: ScoringView) -> Group:
         if focused:
             focused_value = value
         stars = Text.assemble(f"{value if value is not None else '–'} ",
-                              ("★" * (value or 0) + "☆" * (5 - (value or 0)), "green" if value else "dim"))
+                              ("★" * (value or 0) + "☆" * (5 - (value or 0)), success if value else "dim"))
         label = Text("overall", style="bold" if focused else "italic") if name == OVERALL else \
             Text(plain(name, keep_newlines=False), style="bold" if focused else "")
         table.add_row(Text("▶" if focused else " ", style="bold"), stars, label)
@@ -98,8 +100,10 @@ class ScoringPanel(Vertical):
             answer.update("")
             self._shown_item = None
             return
-        head.update(head_text(view))
-        scores.update(scores_table(view))
+        # The theme's own success colour (fl-ansi's is one of the 16), read at each draw: themes can change.
+        success = Style(color=Color.parse(self.app.theme_variables["success"]).rich_color)
+        head.update(head_text(view, success))
+        scores.update(scores_table(view, success))
         shown = (view.run_id, view.item.index)
         if self._shown_item != shown:  # the answer is redrawn (and scrolled to the top) only when it changes
             answer.update(answer_text(view))

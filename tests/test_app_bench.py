@@ -99,7 +99,9 @@ async def test_a_full_run_by_keys_moves_live_and_ends_on_the_summary(embedded):
         assert [m["model"] for m in run["models"]] == [FAST.model_id, SLOW.model_id]
         assert all(m["status"] == "ok" for m in run["models"])
         rows = list(pane.runner.state.rows.values())
-        assert [r.done for r in rows] == [r.total for r in rows] == [5, 5]  # warm-up + 2 rounds x 2 prompts
+        assert [r.done for r in rows] == [r.total for r in rows] == [4, 4]  # 2 rounds x 2 prompts, no warm-up
+        assert [(m["measured_ok"], m["planned"]) for m in run["models"]] == [(4, 4), (4, 4)]
+        assert [row[1:3] for row in shown] == [["ok", "4/4"], ["ok", "4/4"]]
         assert all(len(r.rolling) > 0 for r in rows)  # per-token arrival gaps were drawn
 
 
@@ -121,18 +123,28 @@ async def test_stop_keeps_the_partial_results_and_unloads(embedded):
     async with app.run_test(size=SIZE) as pilot:
         pane = await set_up(pilot, ["fl-demo-slow"], rounds="6", max_tokens="16")
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: pane.runner.state.progress()[0] >= 3, "three requests done",
+        await until(pilot, lambda: pane.runner.state.progress()[0] >= 3, "three measured requests done",
                     seen=lambda: (pane.runner.state.progress(), pane.runner.state.failure))
         pane.query_one("#bench-rows").focus()
         await pilot.press("ctrl+x")
-        await summary_of(pilot, pane)
+        shown = await summary_of(pilot, pane)
         folder = pane.summary.folder
         run = json.loads((folder / "run.json").read_text())
         lines = (folder / "requests.jsonl").read_text().splitlines()
-        assert run["interrupted"] is True and 3 <= len(run["requests"]) < 13
+        assert run["interrupted"] is True and 4 <= len(run["requests"]) < 13
         assert [json.loads(line) for line in lines] == [{"run_id": run["run_id"], **r} for r in run["requests"]]
-        assert "(stopped early)" in str(pane.query_one("#bench-highlights").render())
-        assert (folder / "report.md").exists()
+        (model,) = run["models"]
+        measured = [r for r in run["requests"] if not r["warmup"]]
+        assert model["status"] == "stopped" and model["planned"] == 12  # 6 rounds x 2 prompts, no warm-up
+        assert model["measured_ok"] == len(measured) < 12  # the demo model answers every request it gets
+        assert model["error"] == f"ran {len(measured)} of 12 measured requests"
+        assert shown[0][1:3] == ["stopped", f"{len(measured)}/12"]
+        (row,) = pane.runner.state.rows.values()
+        assert (row.status, row.done, row.total) == ("stopped", len(measured), 12)
+        highlights = str(pane.query_one("#bench-highlights").render())
+        assert "(stopped early)" in highlights and f"stopped: ran {len(measured)} of 12" in highlights
+        report = (folder / "report.md").read_text()
+        assert f"| stopped | {len(measured)}/12 |" in report and '"stopped": the run was stopped' in report
     assert embedded.list_loaded() == []  # unloaded after the stop, once the server let go of the request
 
 
@@ -154,6 +166,26 @@ def replay_live(pane):
     state.observe(ModelFinished("beta", ModelResult("beta:1", "beta", "failed", error="unknown model 'beta'")))
     state.observe(ModelPhase("beta", Phase.FAILED, "unknown model 'beta'"))
     pane.runner.running = True
+
+
+async def test_a_new_run_clears_the_previous_runs_live_view_at_once(embedded):
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await set_up(pilot, ["fl-demo-fast"], rounds="1", max_tokens="4")
+        pane.show_view("bench-live")
+        replay_live(pane)
+        progress, table, failures = (pane.query_one(f"#bench-{n}") for n in ("progress", "rows", "failures"))
+        await until(pilot, lambda: table.row_count == 2 and failures.display, "the replayed run drawn",
+                    seen=lambda: (table.row_count, failures.display))
+        pane.runner.running = False
+        await pilot.press("ctrl+r")
+        # at once, before the new run's process has sent anything: nothing of the old run is left
+        drawn = [str(progress.render()), table.row_count, failures.display,
+                 str(pane.query_one("#bench-prompt").render()), pane.query_one("#bench-spark-now").data,
+                 pane.query_one("#bench-text").line_count,
+                 len(pane.query_one("#bench-rolling").children)]
+        assert drawn == ["starting the benchmark…", 0, False, "", [], 0, 0]
+        await summary_of(pilot, pane)
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

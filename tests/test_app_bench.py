@@ -1,11 +1,13 @@
 """The Benchmark tab by keys, against the real in-process runtime with the demo models."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
-from runfactory import sample_run
+from runfactory import sample_run, stopped_run
 from test_app_snapshots import Pinned
+from textual.widgets import OptionList
 from waiting import ThreadLog, settled, until
 
 from fl_tui.bench.events import (
@@ -20,11 +22,12 @@ from fl_tui.bench.events import (
 from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.report import table_row
 from fl_tui.connection.sse import SSEEvent
+from fl_tui.core import locations
 from fl_tui.core.config import Settings
 from fl_tui.demo.build import FAST, SLOW
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
-from fl_tui.ui.screens.runs import TextScreen
+from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
 from fl_tui.ui.widgets.bench import run_picker, summary_view
 
 SIZE = (100, 32)
@@ -146,6 +149,41 @@ async def test_stop_keeps_the_partial_results_and_unloads(embedded):
         report = (folder / "report.md").read_text()
         assert f"| stopped | {len(measured)}/12 |" in report and '"stopped": the run was stopped' in report
     assert embedded.list_loaded() == []  # unloaded after the stop, once the server let go of the request
+
+
+async def test_run_pickers_show_date_status_and_models_and_the_summary_keeps_whole_names(embedded, tmp_path,
+                                                                                           monkeypatch):
+    """Opening runs with `o`, one after another: each picker line says when, how it ended and which models; the
+    summary's Model column stays as wide as the longest name."""
+    monkeypatch.setattr(locations, "runs_dir", lambda: tmp_path)
+    long_names = {"sample": "fl-demo-a-rather-long-model-name-cpu:1", "stopped": "fl-demo-beta-generic-gpu:2"}
+    for stamp, (name, make, index) in enumerate((("sample", sample_run, 0), ("stopped", stopped_run, 1)), 1):
+        run = make()
+        run["models"][index]["model"] = long_names[name]  # sample's ok model, the stopped run's stopped one
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run.json").write_text(json.dumps({**run, "run_id": name}))
+        os.utime(tmp_path / name / "run.json", (stamp * 1_000_000, stamp * 1_000_000))
+    app = make_app(embedded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        table = pane.query_one("#bench-summary-table")
+        for down, name in ((0, "stopped"), (1, "sample")):
+            await pilot.press("o")
+            await until(pilot, lambda: isinstance(app.screen, RunPickerScreen), "the run picker")
+            options = app.screen.query_one(OptionList)
+            lines = [str(options.get_option_at_index(i).prompt).split("\n") for i in range(options.option_count)]
+            assert [(head.split()[2:], models.split(", ")[index].strip()) for (head, models), index in zip(
+                lines, (1, 0), strict=True)] == [(["stopped", "stopped"], long_names["stopped"]),
+                                                 (["partial", "sample"], long_names["sample"])]
+            await pilot.press(*["down"] * down, "enter")
+            await until(pilot, lambda want=name: pane.summary.run is not None and pane.summary.run["run_id"] == want
+                        and table.row_count == 3, f"the {name} run's summary", seen=lambda: table.row_count)
+            await settled(pilot)
+            model_column = table.ordered_columns[0]
+            assert model_column.get_render_width(table) - 2 * table.cell_padding >= len(long_names[name])
+            row = 1 if name == "stopped" else 0
+            assert [str(c) for c in table.get_row_at(row)[:2]] == [long_names[name], "stopped" if row else "ok"]
+            assert long_names[name] in app.export_screenshot().replace("&#160;", " ")
 
 
 def replay_live(pane):

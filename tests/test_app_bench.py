@@ -21,9 +21,11 @@ from fl_tui.bench.events import (
 )
 from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.report import table_row
+from fl_tui.bench.setup_state import setup_file
 from fl_tui.connection.sse import SSEEvent
 from fl_tui.core import locations
 from fl_tui.core.config import Settings
+from fl_tui.core.resources import prompt_sets
 from fl_tui.demo.build import FAST, SLOW
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
@@ -184,6 +186,43 @@ async def test_run_pickers_show_date_status_and_models_and_the_summary_keeps_who
             row = 1 if name == "stopped" else 0
             assert [str(c) for c in table.get_row_at(row)[:2]] == [long_names[name], "stopped" if row else "ok"]
             assert long_names[name] in app.export_screenshot().replace("&#160;", " ")
+
+
+async def test_the_last_set_up_is_remembered_across_restarts(embedded):
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await set_up(pilot, ["fl-demo-fast"], rounds="2", max_tokens="5")
+        pane.query_one("#bench-seed").value = "7"
+        await pilot.press("ctrl+r")
+        await summary_of(pilot, pane)
+    assert setup_file().is_file()
+    again = make_app(embedded)
+    async with again.run_test(size=SIZE) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        await until(pilot, lambda: pane.form.choices and pane.query_one("#bench-rounds").value == "2",
+                    "the remembered set-up restored", seen=lambda: pane.query_one("#bench-rounds").value)
+        await settled(pilot)
+        form = pane.form
+        values = {f: form.query_one(f"#bench-{f}").value for f in ("rounds", "max_tokens", "seed", "warmup")}
+        assert values == {"rounds": "2", "max_tokens": "5", "seed": "7", "warmup": "1"}
+        assert form.query_one("#bench-prompts").value == str(prompt_sets()["quick"])
+        assert list(form.query_one("#bench-models").selected) == ["fl-demo-fast"]
+
+
+async def test_a_corrupt_remembered_set_up_is_reported_in_one_line_and_ignored(embedded):
+    setup_file().parent.mkdir(parents=True, exist_ok=True)
+    setup_file().write_text("{ not json", encoding="utf-8")
+    app = make_app(embedded)
+    said = []
+    notify = app.notify
+    app.notify = lambda message, *args, **kwargs: (said.append(str(message)), notify(message, *args, **kwargs))[1]
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        await until(pilot, lambda: any("set-up was not restored" in m for m in said), "the one-line warning",
+                    seen=lambda: said)
+        (line,) = [m for m in said if "set-up was not restored" in m]
+        assert "\n" not in line and str(setup_file()) in line
+        assert pane.query_one("#bench-rounds").value == str(Settings().rounds)  # the defaults stay
 
 
 def replay_live(pane):

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
-from runfactory import sample_run, stopped_run
+from runfactory import model_from, sample_run, stopped_run
 from test_app_snapshots import Pinned
 from textual.widgets import OptionList
 from waiting import ThreadLog, settled, until
@@ -228,7 +228,7 @@ async def test_a_corrupt_remembered_set_up_is_reported_in_one_line_and_ignored(e
 def replay_live(pane):
     """A fixed sequence of engine events with fixed stamps: a live view that looks the same every run."""
     state = pane.runner.state
-    state.observe(RunStarted("20250102-030405-abcd", Path("/data/runs/x"), ("alpha", "beta"), 5))
+    state.observe(RunStarted("20250102-030405-abcd", Path("/data/runs/x"), ("alpha", "beta"), 6, 1))
     state.observe(ModelPhase("alpha", Phase.RUNNING))
     for i, ttft in enumerate((40.0, 42.0, 55.0), 1):
         offsets = [ttft + 33.0 * k for k in range(12)]
@@ -265,43 +265,83 @@ async def test_a_new_run_clears_the_previous_runs_live_view_at_once(embedded):
         await summary_of(pilot, pane)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_live_view_snapshot(snap_compare, embedded, size):
-    app = make_app(Pinned(embedded))  # Pinned: no live "RSS now" reading, which changes from run to run
+async def show_setup(pilot, _tmp_path) -> None:
+    pane = await on_the_benchmark_tab(pilot)
+    await until(pilot, lambda: pane.form.choices, "the models offered by the first poll")
+    await settled(pilot)
+
+
+async def show_live(pilot, _tmp_path) -> None:
+    pane = await on_the_benchmark_tab(pilot)
+    pane.show_view("bench-live")
+    log = pane.query_one("#bench-text")
+    await until(pilot, lambda: log.size.width > 0, "the live view laid out (the answer wraps at its width)")
+    replay_live(pane)
+    table = pane.query_one("#bench-rows")
+    progress = pane.query_one("#bench-progress")
+
+    def drawn():
+        return "20250102-030405-abcd" in str(progress.render()) and table.row_count == 2 and log.line_count > 0
+
+    await until(pilot, drawn, "the replayed run drawn",
+                seen=lambda: (str(progress.render()), table.row_count, log.line_count))
+    await settled(pilot)
+
+
+async def show_summary(pilot, _tmp_path) -> None:
+    pane = await on_the_benchmark_tab(pilot)
+    run = sample_run()
+    pane.show_run(run, Path("/data/runs/sample"))
+    table = pane.query_one("#bench-summary-table")
+    await until(pilot, lambda: table.row_count == len(run["models"]), "the summary table's rows",
+                seen=lambda: table.row_count)
+    await settled(pilot)
+
+
+async def show_compare(pilot, tmp_path) -> None:
+    pane = await on_the_benchmark_tab(pilot)
+    base, new = sample_run(), sample_run()
+    new["run_id"] = "20250103-030405-beef"
+    for request in new["requests"]:
+        request["ttft_ms"] *= 1.5  # a clear regression of the first token
+    new["models"][:2] = [model_from(m["model"], [RequestResult(**r) for r in new["requests"]
+                                                 if r["model"] == m["model"]]).to_json() for m in new["models"][:2]]
+    folders = []
+    for run in (base, new):
+        (tmp_path / run["run_id"]).mkdir()
+        (tmp_path / run["run_id"] / "run.json").write_text(json.dumps(run))
+        folders.append(tmp_path / run["run_id"])
+    pane.picker.compare_files(*folders)
+    await until(pilot, lambda: isinstance(pilot.app.screen, TextScreen), "the comparison",
+                seen=lambda: pilot.app.screen)
+    await settled(pilot)
+
+
+VIEWS = {"setup": show_setup, "live": show_live, "summary": show_summary, "compare": show_compare}
+
+
+@pytest.mark.parametrize("theme", ["fl-dark", "fl-ansi"])
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_bench_view_snapshot(snap_compare, embedded, tmp_path, view, theme):
+    """Each Benchmark view at 80x24, settled: set-up, live (a replayed run), summary with its chart, compare."""
+    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(theme=theme), settings_path=tmp_path / "c.toml",
+                   specs=load_specs())  # Pinned: no live "RSS now" reading, which changes from run to run
 
     async def before(pilot):
-        pane = await on_the_benchmark_tab(pilot)
-        pane.show_view("bench-live")
-        log = pane.query_one("#bench-text")
-        await until(pilot, lambda: log.size.width > 0, "the live view laid out (the answer wraps at its width)")
-        replay_live(pane)
-        table = pane.query_one("#bench-rows")
-        progress = pane.query_one("#bench-progress")
+        await VIEWS[view](pilot, tmp_path)
 
-        def drawn():
-            return "20250102-030405-abcd" in str(progress.render()) and table.row_count == 2 and log.line_count > 0
-
-        await until(pilot, drawn, "the replayed run drawn",
-                    seen=lambda: (str(progress.render()), table.row_count, log.line_count))
-        await settled(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=before)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_summary_snapshot(snap_compare, embedded, size):
+@pytest.mark.parametrize("view", ["live", "summary"])
+def test_bench_view_snapshot_large(snap_compare, embedded, tmp_path, view):
+    """The live view and the summary at 120x40 (the README's picture of a run)."""
     app = make_app(Pinned(embedded))
 
     async def before(pilot):
-        pane = await on_the_benchmark_tab(pilot)
-        run = sample_run()
-        pane.show_run(run, Path("/data/runs/sample"))
-        table = pane.query_one("#bench-summary-table")
-        await until(pilot, lambda: table.row_count == len(run["models"]), "the summary table's rows",
-                    seen=lambda: table.row_count)
-        await settled(pilot)
+        await VIEWS[view](pilot, tmp_path)
 
-    assert snap_compare(app, terminal_size=size, run_before=before)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=before)
 
 
 async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path, monkeypatch):

@@ -225,6 +225,19 @@ async def test_a_corrupt_remembered_set_up_is_reported_in_one_line_and_ignored(e
         assert pane.query_one("#bench-rounds").value == str(Settings().rounds)  # the defaults stay
 
 
+async def test_a_very_long_model_name_is_cut_with_an_ellipsis_in_the_summary(embedded):
+    app = make_app(embedded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        run = sample_run()
+        run["models"][0]["model"] = "x" * 70
+        pane.show_run(run, Path("/data/runs/sample"))
+        table = pane.query_one("#bench-summary-table")
+        await until(pilot, lambda: table.row_count == 3, "the summary table's rows", seen=lambda: table.row_count)
+        assert str(table.get_row_at(0)[0]) == "x" * 47 + "…"
+        assert table.ordered_columns[0].width == 48 and str(table.get_row_at(0)[1]) == "ok"
+
+
 def replay_live(pane):
     """A fixed sequence of engine events with fixed stamps: a live view that looks the same every run."""
     state = pane.runner.state

@@ -24,6 +24,14 @@ from fl_tui.ui.screens.chart import ChartScreen
 from fl_tui.ui.widgets.bench.messages import Exported, QualityRead
 from fl_tui.ui.widgets.run_chart import RunChart
 
+CELL_MAX = 48  # columns of one summary cell: longer than any Foundry Local variant id
+
+
+def _fitted(cell: str) -> Text:
+    text = Text(cell)
+    text.truncate(CELL_MAX, overflow="ellipsis")
+    return text
+
 
 class SummaryView(Vertical):
     def __init__(self, **kwargs):
@@ -65,10 +73,12 @@ class SummaryView(Vertical):
         rows = [table_row(model, quality) for model in message.run.get("models") or []]
         for index, column in enumerate(header):
             # Widths from the cells themselves: left to the table's own measuring (on idle), the Model column
-            # could keep its label's width ("fl-de") after runs were opened.
-            table.add_column(column, key=column, width=max(cell_len(c) for c in [column, *(r[index] for r in rows)]))
+            # could keep its label's width ("fl-de") after runs were opened. A very long name is cut with an
+            # ellipsis (report.md has it whole) so that one cell cannot push every figure off the screen.
+            widest = max(cell_len(c) for c in [column, *(r[index] for r in rows)])
+            table.add_column(column, key=column, width=min(widest, CELL_MAX))
         for index, cells in enumerate(rows):
-            table.add_row(*(Text(c) for c in cells), key=f"s{index}")
+            table.add_row(*(_fitted(c) for c in cells), key=f"s{index}")
 
     def next_chart(self) -> None:
         kinds = [k for k, _title in chartdata.CHARTS]

@@ -82,6 +82,17 @@ def embedded(runtime):
     _reset(backend, baseline)
 
 
+@pytest.fixture(autouse=True)
+def fresh_state(tmp_path_factory, monkeypatch):
+    """What the app remembers between sessions (the last Benchmark set-up) starts empty in every test: a run in
+    one test must not change what the next one shows."""
+    from fl_tui.core import locations
+
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setattr(locations, "state_dir", lambda: state)
+    return state
+
+
 def http_get(url: str):
     """A GET to a test server on loopback: no proxy from the environment, a deadline for a busy machine."""
     import httpx

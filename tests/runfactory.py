@@ -31,7 +31,8 @@ def requests_for(model: str, ttfts: list[float], e2es: list[float], decode: list
 
 def model_from(name: str, requests: list[RequestResult], **kw) -> ModelResult:
     tps, rps = aggregate_rates(requests)
-    return ModelResult(model=name, requested_as=name.split("-")[0], status="ok", summary=model_summary(requests),
+    kw = {"status": "ok", "planned": len(requests), "measured_ok": len(requests), **kw}
+    return ModelResult(model=name, requested_as=name.split("-")[0], summary=model_summary(requests),
                        aggregate_output_tps=tps, requests_per_s=rps, **kw)
 
 
@@ -44,6 +45,20 @@ def sample_run() -> dict:
                    energy_wh_per_1k_tokens=0.42),
         model_from("beta-gpu", beta, rss_peak_mb=1500.0, disk_mb=3900.0, deterministic=False,
                    nondeterministic_prompts=["p2"], energy_wh_per_1k_tokens=0.12),
-        ModelResult(model="gamma-npu", requested_as="gamma", status="failed", error="Model not cached: gamma-npu"),
+        ModelResult(model="gamma-npu", requested_as="gamma", status="failed", error="Model not cached: gamma-npu",
+                    planned=3, measured_ok=0),
     ]
     return make_run(models, alpha + beta)
+
+
+def stopped_run() -> dict:
+    """A run stopped during its second model: 3 of 8 measured requests answered; the third model never started."""
+    alpha = requests_for("alpha-cpu", [50.0] * 8, [900.0] * 8, [20.0] * 8)
+    beta = requests_for("beta-gpu", [120.0] * 3, [400.0] * 3, [60.0] * 3)
+    models = [
+        model_from("alpha-cpu", alpha),
+        model_from("beta-gpu", beta, status="stopped", planned=8, error="ran 3 of 8 measured requests"),
+        ModelResult(model="gamma-npu", requested_as="gamma", status="stopped", error="not started", planned=8,
+                    measured_ok=0),
+    ]
+    return {**make_run(models, alpha + beta), "interrupted": True}

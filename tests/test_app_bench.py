@@ -1,11 +1,13 @@
 """The Benchmark tab by keys, against the real in-process runtime with the demo models."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
-from runfactory import sample_run
+from runfactory import model_from, sample_run, stopped_run
 from test_app_snapshots import Pinned
+from textual.widgets import OptionList
 from waiting import ThreadLog, settled, until
 
 from fl_tui.bench.events import (
@@ -19,12 +21,15 @@ from fl_tui.bench.events import (
 )
 from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.report import table_row
+from fl_tui.bench.setup_state import setup_file
 from fl_tui.connection.sse import SSEEvent
+from fl_tui.core import locations
 from fl_tui.core.config import Settings
+from fl_tui.core.resources import prompt_sets
 from fl_tui.demo.build import FAST, SLOW
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
-from fl_tui.ui.screens.runs import TextScreen
+from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
 from fl_tui.ui.widgets.bench import run_picker, summary_view
 
 SIZE = (100, 32)
@@ -99,7 +104,9 @@ async def test_a_full_run_by_keys_moves_live_and_ends_on_the_summary(embedded):
         assert [m["model"] for m in run["models"]] == [FAST.model_id, SLOW.model_id]
         assert all(m["status"] == "ok" for m in run["models"])
         rows = list(pane.runner.state.rows.values())
-        assert [r.done for r in rows] == [r.total for r in rows] == [5, 5]  # warm-up + 2 rounds x 2 prompts
+        assert [r.done for r in rows] == [r.total for r in rows] == [4, 4]  # 2 rounds x 2 prompts, no warm-up
+        assert [(m["measured_ok"], m["planned"]) for m in run["models"]] == [(4, 4), (4, 4)]
+        assert [row[1:3] for row in shown] == [["ok", "4/4"], ["ok", "4/4"]]
         assert all(len(r.rolling) > 0 for r in rows)  # per-token arrival gaps were drawn
 
 
@@ -121,25 +128,120 @@ async def test_stop_keeps_the_partial_results_and_unloads(embedded):
     async with app.run_test(size=SIZE) as pilot:
         pane = await set_up(pilot, ["fl-demo-slow"], rounds="6", max_tokens="16")
         await pilot.press("ctrl+r")
-        await until(pilot, lambda: pane.runner.state.progress()[0] >= 3, "three requests done",
+        await until(pilot, lambda: pane.runner.state.progress()[0] >= 3, "three measured requests done",
                     seen=lambda: (pane.runner.state.progress(), pane.runner.state.failure))
         pane.query_one("#bench-rows").focus()
         await pilot.press("ctrl+x")
-        await summary_of(pilot, pane)
+        shown = await summary_of(pilot, pane)
         folder = pane.summary.folder
         run = json.loads((folder / "run.json").read_text())
         lines = (folder / "requests.jsonl").read_text().splitlines()
-        assert run["interrupted"] is True and 3 <= len(run["requests"]) < 13
+        assert run["interrupted"] is True and 4 <= len(run["requests"]) < 13
         assert [json.loads(line) for line in lines] == [{"run_id": run["run_id"], **r} for r in run["requests"]]
-        assert "(stopped early)" in str(pane.query_one("#bench-highlights").render())
-        assert (folder / "report.md").exists()
+        (model,) = run["models"]
+        measured = [r for r in run["requests"] if not r["warmup"]]
+        assert model["status"] == "stopped" and model["planned"] == 12  # 6 rounds x 2 prompts, no warm-up
+        assert model["measured_ok"] == len(measured) < 12  # the demo model answers every request it gets
+        assert model["error"] == f"ran {len(measured)} of 12 measured requests"
+        assert shown[0][1:3] == ["stopped", f"{len(measured)}/12"]
+        (row,) = pane.runner.state.rows.values()
+        assert (row.status, row.done, row.total) == ("stopped", len(measured), 12)
+        highlights = str(pane.query_one("#bench-highlights").render())
+        assert "(stopped early)" in highlights and f"stopped: ran {len(measured)} of 12" in highlights
+        report = (folder / "report.md").read_text()
+        assert f"| stopped | {len(measured)}/12 |" in report and '"stopped": the run was stopped' in report
     assert embedded.list_loaded() == []  # unloaded after the stop, once the server let go of the request
+
+
+async def test_run_pickers_show_date_status_and_models_and_the_summary_keeps_whole_names(embedded, tmp_path,
+                                                                                           monkeypatch):
+    """Opening runs with `o`, one after another: each picker line says when, how it ended and which models; the
+    summary's Model column stays as wide as the longest name."""
+    monkeypatch.setattr(locations, "runs_dir", lambda: tmp_path)
+    long_names = {"sample": "fl-demo-a-rather-long-model-name-cpu:1", "stopped": "fl-demo-beta-generic-gpu:2"}
+    for stamp, (name, make, index) in enumerate((("sample", sample_run, 0), ("stopped", stopped_run, 1)), 1):
+        run = make()
+        run["models"][index]["model"] = long_names[name]  # sample's ok model, the stopped run's stopped one
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run.json").write_text(json.dumps({**run, "run_id": name}))
+        os.utime(tmp_path / name / "run.json", (stamp * 1_000_000, stamp * 1_000_000))
+    app = make_app(embedded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        table = pane.query_one("#bench-summary-table")
+        for down, name in ((0, "stopped"), (1, "sample")):
+            await pilot.press("o")
+            await until(pilot, lambda: isinstance(app.screen, RunPickerScreen), "the run picker")
+            options = app.screen.query_one(OptionList)
+            lines = [str(options.get_option_at_index(i).prompt).split("\n") for i in range(options.option_count)]
+            assert [(head.split()[2:], models.split(", ")[index].strip()) for (head, models), index in zip(
+                lines, (1, 0), strict=True)] == [(["stopped", "stopped"], long_names["stopped"]),
+                                                 (["partial", "sample"], long_names["sample"])]
+            await pilot.press(*["down"] * down, "enter")
+            await until(pilot, lambda want=name: pane.summary.run is not None and pane.summary.run["run_id"] == want
+                        and table.row_count == 3, f"the {name} run's summary", seen=lambda: table.row_count)
+            await settled(pilot)
+            model_column = table.ordered_columns[0]
+            assert model_column.get_render_width(table) - 2 * table.cell_padding >= len(long_names[name])
+            row = 1 if name == "stopped" else 0
+            assert [str(c) for c in table.get_row_at(row)[:2]] == [long_names[name], "stopped" if row else "ok"]
+            assert long_names[name] in app.export_screenshot().replace("&#160;", " ")
+
+
+async def test_the_last_set_up_is_remembered_across_restarts(embedded):
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await set_up(pilot, ["fl-demo-fast"], rounds="2", max_tokens="5")
+        pane.query_one("#bench-seed").value = "7"
+        await pilot.press("ctrl+r")
+        await summary_of(pilot, pane)
+    assert setup_file().is_file()
+    again = make_app(embedded)
+    async with again.run_test(size=SIZE) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        await until(pilot, lambda: pane.form.choices and pane.query_one("#bench-rounds").value == "2",
+                    "the remembered set-up restored", seen=lambda: pane.query_one("#bench-rounds").value)
+        await settled(pilot)
+        form = pane.form
+        values = {f: form.query_one(f"#bench-{f}").value for f in ("rounds", "max_tokens", "seed", "warmup")}
+        assert values == {"rounds": "2", "max_tokens": "5", "seed": "7", "warmup": "1"}
+        assert form.query_one("#bench-prompts").value == str(prompt_sets()["quick"])
+        assert list(form.query_one("#bench-models").selected) == ["fl-demo-fast"]
+
+
+async def test_a_corrupt_remembered_set_up_is_reported_in_one_line_and_ignored(embedded):
+    setup_file().parent.mkdir(parents=True, exist_ok=True)
+    setup_file().write_text("{ not json", encoding="utf-8")
+    app = make_app(embedded)
+    said = []
+    notify = app.notify
+    app.notify = lambda message, *args, **kwargs: (said.append(str(message)), notify(message, *args, **kwargs))[1]
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        await until(pilot, lambda: any("set-up was not restored" in m for m in said), "the one-line warning",
+                    seen=lambda: said)
+        (line,) = [m for m in said if "set-up was not restored" in m]
+        assert "\n" not in line and str(setup_file()) in line
+        assert pane.query_one("#bench-rounds").value == str(Settings().rounds)  # the defaults stay
+
+
+async def test_a_very_long_model_name_is_cut_with_an_ellipsis_in_the_summary(embedded):
+    app = make_app(embedded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        run = sample_run()
+        run["models"][0]["model"] = "x" * 70
+        pane.show_run(run, Path("/data/runs/sample"))
+        table = pane.query_one("#bench-summary-table")
+        await until(pilot, lambda: table.row_count == 3, "the summary table's rows", seen=lambda: table.row_count)
+        assert str(table.get_row_at(0)[0]) == "x" * 47 + "…"
+        assert table.ordered_columns[0].width == 48 and str(table.get_row_at(0)[1]) == "ok"
 
 
 def replay_live(pane):
     """A fixed sequence of engine events with fixed stamps: a live view that looks the same every run."""
     state = pane.runner.state
-    state.observe(RunStarted("20250102-030405-abcd", Path("/data/runs/x"), ("alpha", "beta"), 5))
+    state.observe(RunStarted("20250102-030405-abcd", Path("/data/runs/x"), ("alpha", "beta"), 6, 1))
     state.observe(ModelPhase("alpha", Phase.RUNNING))
     for i, ttft in enumerate((40.0, 42.0, 55.0), 1):
         offsets = [ttft + 33.0 * k for k in range(12)]
@@ -156,43 +258,103 @@ def replay_live(pane):
     pane.runner.running = True
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_live_view_snapshot(snap_compare, embedded, size):
-    app = make_app(Pinned(embedded))  # Pinned: no live "RSS now" reading, which changes from run to run
+async def test_a_new_run_clears_the_previous_runs_live_view_at_once(embedded):
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await set_up(pilot, ["fl-demo-fast"], rounds="1", max_tokens="4")
+        pane.show_view("bench-live")
+        replay_live(pane)
+        progress, table, failures = (pane.query_one(f"#bench-{n}") for n in ("progress", "rows", "failures"))
+        await until(pilot, lambda: table.row_count == 2 and failures.display, "the replayed run drawn",
+                    seen=lambda: (table.row_count, failures.display))
+        pane.runner.running = False
+        await pilot.press("ctrl+r")
+        # at once, before the new run's process has sent anything: nothing of the old run is left
+        drawn = [str(progress.render()), table.row_count, failures.display,
+                 str(pane.query_one("#bench-prompt").render()), pane.query_one("#bench-spark-now").data,
+                 pane.query_one("#bench-text").line_count,
+                 len(pane.query_one("#bench-rolling").children)]
+        assert drawn == ["starting the benchmark…", 0, False, "", [], 0, 0]
+        await summary_of(pilot, pane)
+
+
+async def show_setup(pilot, _tmp_path) -> None:
+    pane = await on_the_benchmark_tab(pilot)
+    await until(pilot, lambda: pane.form.choices, "the models offered by the first poll")
+    await settled(pilot)
+
+
+async def show_live(pilot, _tmp_path) -> None:
+    pane = await on_the_benchmark_tab(pilot)
+    pane.show_view("bench-live")
+    log = pane.query_one("#bench-text")
+    await until(pilot, lambda: log.size.width > 0, "the live view laid out (the answer wraps at its width)")
+    replay_live(pane)
+    table = pane.query_one("#bench-rows")
+    progress = pane.query_one("#bench-progress")
+
+    def drawn():
+        return "20250102-030405-abcd" in str(progress.render()) and table.row_count == 2 and log.line_count > 0
+
+    await until(pilot, drawn, "the replayed run drawn",
+                seen=lambda: (str(progress.render()), table.row_count, log.line_count))
+    await settled(pilot)
+
+
+async def show_summary(pilot, _tmp_path) -> None:
+    pane = await on_the_benchmark_tab(pilot)
+    run = sample_run()
+    pane.show_run(run, Path("/data/runs/sample"))
+    table = pane.query_one("#bench-summary-table")
+    await until(pilot, lambda: table.row_count == len(run["models"]), "the summary table's rows",
+                seen=lambda: table.row_count)
+    await settled(pilot)
+
+
+async def show_compare(pilot, tmp_path) -> None:
+    pane = await on_the_benchmark_tab(pilot)
+    base, new = sample_run(), sample_run()
+    new["run_id"] = "20250103-030405-beef"
+    for request in new["requests"]:
+        request["ttft_ms"] *= 1.5  # a clear regression of the first token
+    new["models"][:2] = [model_from(m["model"], [RequestResult(**r) for r in new["requests"]
+                                                 if r["model"] == m["model"]]).to_json() for m in new["models"][:2]]
+    folders = []
+    for run in (base, new):
+        (tmp_path / run["run_id"]).mkdir()
+        (tmp_path / run["run_id"] / "run.json").write_text(json.dumps(run))
+        folders.append(tmp_path / run["run_id"])
+    pane.picker.compare_files(*folders)
+    await until(pilot, lambda: isinstance(pilot.app.screen, TextScreen), "the comparison",
+                seen=lambda: pilot.app.screen)
+    await settled(pilot)
+
+
+VIEWS = {"setup": show_setup, "live": show_live, "summary": show_summary, "compare": show_compare}
+
+
+@pytest.mark.parametrize("theme", ["fl-dark", "fl-ansi"])
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_bench_view_snapshot(snap_compare, embedded, tmp_path, view, theme):
+    """Each Benchmark view at 80x24, settled: set-up, live (a replayed run), summary with its chart, compare."""
+    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(theme=theme), settings_path=tmp_path / "c.toml",
+                   specs=load_specs())  # Pinned: no live "RSS now" reading, which changes from run to run
 
     async def before(pilot):
-        pane = await on_the_benchmark_tab(pilot)
-        pane.show_view("bench-live")
-        log = pane.query_one("#bench-text")
-        await until(pilot, lambda: log.size.width > 0, "the live view laid out (the answer wraps at its width)")
-        replay_live(pane)
-        table = pane.query_one("#bench-rows")
-        progress = pane.query_one("#bench-progress")
+        await VIEWS[view](pilot, tmp_path)
 
-        def drawn():
-            return "20250102-030405-abcd" in str(progress.render()) and table.row_count == 2 and log.line_count > 0
-
-        await until(pilot, drawn, "the replayed run drawn",
-                    seen=lambda: (str(progress.render()), table.row_count, log.line_count))
-        await settled(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=before)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=before)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-def test_summary_snapshot(snap_compare, embedded, size):
+@pytest.mark.parametrize("view", ["live", "summary"])
+def test_bench_view_snapshot_large(snap_compare, embedded, tmp_path, view):
+    """The live view and the summary at 120x40 (the README's picture of a run)."""
     app = make_app(Pinned(embedded))
 
     async def before(pilot):
-        pane = await on_the_benchmark_tab(pilot)
-        run = sample_run()
-        pane.show_run(run, Path("/data/runs/sample"))
-        table = pane.query_one("#bench-summary-table")
-        await until(pilot, lambda: table.row_count == len(run["models"]), "the summary table's rows",
-                    seen=lambda: table.row_count)
-        await settled(pilot)
+        await VIEWS[view](pilot, tmp_path)
 
-    assert snap_compare(app, terminal_size=size, run_before=before)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=before)
 
 
 async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path, monkeypatch):

@@ -13,8 +13,8 @@ from fl_tui.demo.build import FAST, SLOW
 
 RUN_KEYS = {"schema", "run_id", "started_at", "finished_at", "endpoint", "backend", "settings", "percentile_method",
             "models", "requests"}
-MODEL_KEYS = {"model", "status", "error", "load_s", "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic",
-              "summary"}
+MODEL_KEYS = {"model", "status", "planned", "measured_ok", "error", "load_s", "rss_peak_mb", "rss_growth_mb", "disk_mb",
+              "deterministic", "summary"}
 REQUEST_KEYS = {"id", "model", "prompt_id", "round", "warmup", "status", "error", "headers_ms", "ttft_ms", "e2e_ms",
                 "output_tokens", "token_count_source", "chunk_offsets_ms", "finish_reason", "text", "text_sha256"}
 
@@ -25,7 +25,7 @@ def run_dir(served, tmp_path_factory):
     result = run_cli("--endpoint", served.url, "bench", "--models", "fl-demo-fast,fl-demo-slow", "--prompts", "quick",
                      "--rounds", "2", "--max-tokens", "16", "--out", str(out), timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "| fl-demo-slow-generic-cpu:1 | ok |" in result.stdout
+    assert "| fl-demo-slow-generic-cpu:1 | ok | 4/4 |" in result.stdout  # n: 2 rounds x 2 prompts, no warm-up
     return out
 
 
@@ -36,6 +36,7 @@ def test_files_and_schema(run_dir):
     assert [m["model"] for m in run["models"]] == [FAST.model_id, SLOW.model_id]
     for model in run["models"]:
         assert set(model) >= MODEL_KEYS and model["status"] == "ok" and model["load_s"] > 0
+        assert model["planned"] == model["measured_ok"] == model["summary"]["ttft_ms"]["n"] == 4
         assert model["rss_peak_mb"] > 0 and model["disk_mb"] > 1  # the serve process's memory, the cache's bytes
         assert set(model["summary"]) == set(SUMMARY_METRICS)
         assert all(set(s) == set(STAT_KEYS) for s in model["summary"].values())

@@ -158,4 +158,11 @@ def test_ctrl_c_keeps_what_finished(server, tmp_path):
     assert run["schema"] == RUN_SCHEMA
     assert run["interrupted"] is True
     assert [r["id"] for r in run["requests"]] == [line["id"] for line in lines]
-    assert (out / "report.md").is_file()
+    (model,) = run["models"]
+    n = len(lines)
+    assert (model["status"], model["measured_ok"], model["planned"]) == ("stopped", n, 50)
+    assert f": stopped ({n}/50 measured): ran {n} of 50 measured requests" in stderr
+    assert f"| stopped | {n}/50 |" in (out / "report.md").read_text(encoding="utf-8")
+    report = subprocess.run([sys.executable, "-m", "fl_tui", "report", str(out)], capture_output=True, text=True,
+                            env=dict(os.environ), cwd=REPO, timeout=60)
+    assert report.returncode == 0 and f"| stopped | {n}/50 |" in report.stdout, report.stderr

@@ -76,7 +76,7 @@ def test_chunks_go_to_the_request_in_flight():
 
 @pytest.mark.parametrize("line", [
     "not json", "[1, 2]", '{"k": "Nope"}', '{"k": "RunStarted"}',
-    '{"k": "RunStarted", "run_id": 1, "run_dir": "/x", "models": [], "requests_per_model": 1}',
+    '{"k": "RunStarted", "run_id": 1, "run_dir": "/x", "models": [], "planned_per_model": 1}',
     '{"k": "ModelPhase", "model": "m", "phase": "sleeping", "detail": null}',
     '{"k": "RunFailed", "message": "x", "extra": 1}',
 ])

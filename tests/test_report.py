@@ -6,7 +6,7 @@ import io
 import json
 
 import pytest
-from runfactory import sample_run
+from runfactory import sample_run, stopped_run
 
 from fl_tui.bench.report import CSV_COLUMNS, render_csv, render_json, render_markdown, write_reports
 
@@ -24,7 +24,7 @@ def table(markdown: str) -> tuple[list[str], dict[str, list[str]]]:
 
 def test_table_rows_show_the_run_dict_values(run):
     header, rows = table(render_markdown(run))
-    assert header == ["Model", "Status", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s", "E2E p95 (ms)",
+    assert header == ["Model", "Status", "n", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s", "E2E p95 (ms)",
                       "Avg latency (ms)", "Output tok/s", "RSS peak (MB)", "Disk (MB)", "Deterministic"]
     for model in run["models"]:
         row = dict(zip(header, rows[model["model"]], strict=True))
@@ -41,7 +41,7 @@ def test_table_rows_show_the_run_dict_values(run):
         assert row["Output tok/s"] == f"{model['aggregate_output_tps']:.1f}"
         assert row["RSS peak (MB)"] == f"{model['rss_peak_mb']:.1f}"
         assert row["Disk (MB)"] == f"{model['disk_mb']:.1f}"
-    assert rows["alpha-cpu"][1:4] == ["ok", "60.0", "69.0"]  # hand-checked: p95 of 50, 60, 70 (linear) is 69
+    assert rows["alpha-cpu"][1:5] == ["ok", "3/3", "60.0", "69.0"]  # hand-checked: p95 of 50, 60, 70 (linear) is 69
     assert rows["alpha-cpu"][-1] == "yes"
     assert rows["beta-gpu"][-1] == "no (p2)"
 
@@ -62,6 +62,35 @@ def test_failures_list_gives_the_reason(run):
     failures = md.split("## Failures", 1)[1].split("##", 1)[0]
     assert "gamma-npu" in failures and "Model not cached: gamma-npu" in failures
     assert "alpha-cpu" not in failures
+
+
+def test_a_stopped_model_says_stopped_with_measured_of_planned():
+    run = stopped_run()
+    md = render_markdown(run)
+    _header, rows = table(md)
+    assert [rows[m][1:3] for m in ("alpha-cpu", "beta-gpu", "gamma-npu")] == [
+        ["ok", "8/8"], ["stopped", "3/8"], ["stopped", "0/8"]]
+    stops = md.split("## Failures and stops", 1)[1].split("##", 1)[0]
+    assert "**beta-gpu** (stopped): ran 3 of 8 measured requests" in stops
+    assert "**gamma-npu** (stopped): not started" in stops and "alpha-cpu" not in stops
+    assert "Interrupted: yes" in md
+    cells = {r["model"]: r for r in csv.DictReader(io.StringIO(render_csv(run)))}
+    assert (cells["beta-gpu"]["status"], cells["beta-gpu"]["measured_ok"], cells["beta-gpu"]["planned"]) == (
+        "stopped", "3", "8")
+
+
+def test_an_older_run_without_counts_shows_its_figures_n(run):
+    for model in run["models"]:
+        del model["planned"], model["measured_ok"]
+    assert [row[2] for row in table(render_markdown(run))[1].values()] == ["3", "3", "—"]
+
+
+def test_status_words_are_defined_in_the_report(run):
+    defs = render_markdown(run).split("## How these figures are defined", 1)[1]
+    for word in ('"ok": every planned measured request ran and answered', '"partial"',
+                 '"stopped": the run was stopped before this model ran all its planned measured requests',
+                 '"failed"', "**n** = measured requests that answered / measured requests planned"):
+        assert word in defs, word
 
 
 def test_highlights_pick_the_right_models(run):

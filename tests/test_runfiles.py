@@ -2,11 +2,12 @@
 
 import json
 import os
+from datetime import datetime
 
 import pytest
 
 from fl_tui.bench.records import RUN_SCHEMA, RequestResult
-from fl_tui.bench.runfiles import list_runs, load_run, read_requests_jsonl
+from fl_tui.bench.runfiles import describe_runs, list_runs, load_run, read_requests_jsonl
 from fl_tui.core.errors import FileProblem
 
 
@@ -122,3 +123,32 @@ def test_list_runs_newest_first(tmp_path):
     os.utime(running / "requests.jsonl", (2_000_000, 2_000_000))
     assert list_runs(tmp_path) == [new, running, old]
     assert list_runs(tmp_path / "missing") == []
+
+
+def test_describe_runs_gives_state_models_and_date_per_run(tmp_path):
+    done = {"finished_at": "2025-01-02T03:10:00+00:00", "started_at": "2025-01-02T03:04:05+00:00"}
+    ok, stopped, partial, failed = ({"model": m, "requested_as": m, "status": s} for m, s in (
+        ("a", "ok"), ("b", "stopped"), ("c", "partial"), ("d", "failed")))
+    folders = {
+        "ok": write_run(tmp_path / "r-ok", models=[ok], **done),
+        "stopped": write_run(tmp_path / "r-stopped", models=[ok, stopped], interrupted=True, **done),
+        "partial": write_run(tmp_path / "r-partial", models=[ok, partial], **done),
+        "failed": write_run(tmp_path / "r-failed", models=[failed], **done),
+        "unfinished": write_run(tmp_path / "r-unfinished", models=[ok], finished_at=None),
+    }
+    (tmp_path / "r-unreadable").mkdir()
+    (tmp_path / "r-unreadable" / "run.json").write_text("{not json", encoding="utf-8")
+    folders["unreadable"] = tmp_path / "r-unreadable"
+    listings = {r.folder: r for r in describe_runs(tmp_path)}
+    assert {state: str(listings[folder].state) for state, folder in folders.items()} == {s: s for s in folders}
+    assert listings[folders["stopped"]].models == ("a", "b")
+    when = datetime.fromisoformat(done["started_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+    head, models = listings[folders["stopped"]].label().split("\n")
+    assert head.split() == [*when.split(), "stopped", "r-stopped"] and models.strip() == "a, b"
+    assert listings[folders["unreadable"]].label().split("\n")[1].strip() == "no models recorded"
+
+
+def test_a_run_listing_is_plain_text(tmp_path):
+    folder = write_run(tmp_path / "r", models=[{"model": "evil\x1b[31m\nname", "requested_as": "x", "status": "ok"}])
+    (listing,) = describe_runs(tmp_path)
+    assert "\x1b" not in listing.label() and listing.label().count("\n") == 1 and listing.folder == folder

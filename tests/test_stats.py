@@ -155,3 +155,16 @@ def test_status_partial_counts_and_quotes_the_first_error():
     requests = [req(round=1), req(round=2, status="failed", error="timed out after 30 s"), req(round=3),
                 req(round=4, status="failed", error="HTTP 500: x")]
     assert model_status(requests, None) == ("partial", "2 of 4 requests failed: timed out after 30 s")
+
+
+def test_status_stopped_counts_measured_of_planned_without_the_warm_up():
+    requests = [req(warmup=True), req(round=1), req(round=2, status="failed", error="HTTP 500: x"), req(round=3)]
+    assert model_status(requests, None, planned=8, stopped=True) == (
+        "stopped", "ran 3 of 8 measured requests; 1 failed: HTTP 500: x")
+    stopped_in_warm_up = model_status([req(warmup=True)], None, planned=8, stopped=True)
+    assert stopped_in_warm_up == ("stopped", "ran 0 of 8 measured requests")
+
+
+def test_a_stop_after_every_planned_request_ran_is_not_a_stop():
+    assert model_status([req(round=1), req(round=2)], None, planned=2, stopped=True) == ("ok", None)
+    assert model_status([], "Model not cached: phi", planned=2, stopped=True)[0] == "failed"

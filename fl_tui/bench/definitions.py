@@ -3,7 +3,12 @@
 This is the one statement of them in the repo; tests/test_report.py guards the formulas.
 """
 
+from fl_tui.bench.records import STATUS_MEANING
+
 DEFINITIONS = (
+    ("Status", "; ".join(f'"{word}": {meaning}' for word, meaning in STATUS_MEANING.items()) + "."),
+    ("n", "measured requests that answered / measured requests planned (rounds x prompts); the warm-up is never "
+     "counted."),
     ("Clock", "one monotonic clock (`time.perf_counter_ns()`); every SSE event is stamped when its bytes arrive, "
      "before parsing."),
     ("t0", "the moment the request's last bytes are handed to the socket (stamped just before that write, so no "

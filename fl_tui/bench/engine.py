@@ -36,7 +36,7 @@ from fl_tui.bench.events import (
     RunStarted,
 )
 from fl_tui.bench.metrics import request_result
-from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, RequestResult
+from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, ModelStatus, RequestResult
 from fl_tui.bench.resume import Carried
 from fl_tui.bench.runwriter import RunWriter
 from fl_tui.bench.sampler import MB, ResourceSampler
@@ -112,8 +112,7 @@ class BenchEngine:
     async def run(self) -> dict:
         """Run the whole matrix; on cancellation (Ctrl-C, the UI's stop) still writes what finished."""
         self._writer = RunWriter(self.run_dir, self.run_id)
-        per_model = self.settings.warmup + self.settings.rounds * len(self.prompt_set.prompts)
-        self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), per_model))
+        self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), self.planned, self.settings.warmup))
         interrupted = False
         try:
             async with stream_client(self.settings.concurrency, self.settings.keep_alive) as client:
@@ -122,6 +121,7 @@ class BenchEngine:
                     self._writer.run(self.run_dict())
         except asyncio.CancelledError:
             interrupted = True
+            self._not_started()
             raise
         finally:
             run = self.run_dict(finished=True, interrupted=interrupted)
@@ -132,6 +132,20 @@ class BenchEngine:
             write_reports(self.run_dir, run)
             self.observer(RunFinished(self.run_dir, interrupted, run))
         return run
+
+    @property
+    def planned(self) -> int:
+        """Measured requests each model is to run (the warm-up not counted)."""
+        return self.settings.rounds * len(self.prompt_set.prompts)
+
+    def _not_started(self) -> None:
+        """After a stop, the models the run did not reach are recorded as stopped, so no report omits them."""
+        reached = {m.requested_as for m in self.model_results}
+        for name in self.models:
+            if name not in reached:
+                self.model_results.append(ModelResult(
+                    model=name, requested_as=name, status=ModelStatus.STOPPED, spec=self._spec(name),
+                    error="not started", planned=self.planned, measured_ok=0))
 
     def run_dict(self, *, finished: bool = False, interrupted: bool = False) -> dict:
         settings = asdict(self.settings)
@@ -155,12 +169,13 @@ class BenchEngine:
     # -- one model ----------------------------------------------------------------------------------------
 
     async def _run_model(self, client: httpx.AsyncClient, name: str) -> None:
-        result = ModelResult(model=name, requested_as=name, status="failed", spec=self._spec(name))
+        result = ModelResult(model=name, requested_as=name, status=ModelStatus.FAILED, spec=self._spec(name))
         self.model_results.append(result)
         mine: list[RequestResult] = []
         sampler: ResourceSampler | None = None
         entry: ModelEntry | None = None
         loaded_by_us = False
+        stopped = False
         try:
             entry = await asyncio.to_thread(self.backend.resolve, name)
             result.model = entry.id
@@ -175,6 +190,9 @@ class BenchEngine:
             await self._requests(client, name, entry, mine)
         except BackendError as exc:
             result.error = str(exc)  # reported once, by _finish_model
+        except asyncio.CancelledError:
+            stopped = True
+            raise
         finally:
             if sampler is not None:
                 sampler.stop()
@@ -184,7 +202,7 @@ class BenchEngine:
                     self.warnings.append(f"{name}: {sampler.error}")
             if loaded_by_us and entry is not None and self.backend.supports(Capability.UNLOAD):
                 await asyncio.shield(self._unload_when_idle(entry.id))
-            self._finish_model(name, result, mine)
+            self._finish_model(name, result, mine, stopped)
 
     async def _unload_when_idle(self, model_id: str, patience_s: float = 10.0) -> None:
         """Leave memory as we found it. After a stop the server may still be finishing the abandoned request
@@ -270,7 +288,7 @@ class BenchEngine:
         self._writer.request(result)
         self.observer(RequestFinished(name, result))
 
-    def _finish_model(self, name: str, result: ModelResult, mine: list[RequestResult]) -> None:
+    def _finish_model(self, name: str, result: ModelResult, mine: list[RequestResult], stopped: bool) -> None:
         if mine:
             result.summary = stats.model_summary(mine)
             result.aggregate_output_tps, result.requests_per_s = stats.aggregate_rates(
@@ -280,9 +298,11 @@ class BenchEngine:
                 result.deterministic, result.nondeterministic_prompts = stats.determinism(mine)
             result.energy_wh_per_1k_tokens = self._energy(mine)
         load_error = result.error if result.load_s is None and result.error else None
-        result.status, reason = stats.model_status(mine, load_error)
+        result.planned, result.measured_ok = self.planned, len(stats.measured_ok(mine))
+        result.status, reason = stats.model_status(mine, load_error, self.planned, stopped)
         result.error = result.error or reason
-        self.observer(ModelPhase(name, Phase.DONE if result.status == "ok" else Phase(result.status), result.error))
+        phase = Phase.DONE if result.status is ModelStatus.OK else Phase(result.status)
+        self.observer(ModelPhase(name, phase, result.error))
         self.observer(ModelFinished(name, result))
 
     def _energy(self, mine: list[RequestResult]) -> float | None:

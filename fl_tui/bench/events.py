@@ -53,7 +53,8 @@ class RunStarted:
     run_id: str
     run_dir: Path
     models: tuple[str, ...]
-    requests_per_model: int  # warm-up included
+    planned_per_model: int  # measured requests (rounds x prompts), the warm-up not counted
+    warmup_per_model: int = 0
 
 
 @dataclass(frozen=True)

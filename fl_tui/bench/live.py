@@ -42,10 +42,10 @@ def _pct(values: list[float], q: float) -> float | None:
 @dataclass
 class ModelRow:
     name: str
-    total: int
+    total: int  # measured requests planned; the warm-up is not counted, here or in `done`
     status: Phase = Phase.WAITING
     detail: str | None = None
-    done: int = 0
+    done: int = 0  # measured requests finished, answered or failed
     ttft: list[float] = field(default_factory=list)
     itl: list[float] = field(default_factory=list)
     decode_tps: list[float] = field(default_factory=list)
@@ -82,6 +82,7 @@ class LiveState:
         self.run: dict | None = None
         self.interrupted = False
         self.failure: str | None = None  # the run's process ended without finishing (RunFailed)
+        self.finished = 0  # requests finished, warm-ups included: what the run's process has sent so far
 
     def observe(self, event: Event) -> None:
         """The engine's observer: only an append, safe from its thread."""
@@ -97,7 +98,7 @@ class LiveState:
 
     def apply(self, event: Event) -> None:
         match event:
-            case RunStarted(run_id=run_id, run_dir=run_dir, models=models, requests_per_model=total):
+            case RunStarted(run_id=run_id, run_dir=run_dir, models=models, planned_per_model=total):
                 self.run_id, self.run_dir = run_id, run_dir
                 self.rows = {m: ModelRow(m, total) for m in models}
             case ModelPhase(model=model, phase=phase, detail=detail):
@@ -118,14 +119,19 @@ class LiveState:
                 self.tick()
                 self.run, self.interrupted = run, interrupted
                 for row in self.rows.values():
-                    if interrupted and row.status.active:
+                    if interrupted and row.status.active:  # the engine says so for the model it was running
+                        row.detail = ("not started" if row.status is Phase.WAITING
+                                      else f"ran {row.done} of {row.total} measured requests")
                         row.status = Phase.STOPPED
             case _:
                 assert_never(event)
 
     def _finished(self, row: ModelRow, result: RequestResult) -> None:
+        self.finished += 1
+        if result.warmup:
+            return
         row.done += 1
-        if result.warmup or result.status != "ok":
+        if result.status != "ok":
             return
         if result.ttft_ms is not None:
             row.ttft.append(result.ttft_ms)
@@ -157,4 +163,5 @@ class LiveState:
         return True
 
     def progress(self) -> tuple[int, int]:
+        """(measured requests finished, planned) over all models."""
         return sum(r.done for r in self.rows.values()), sum(r.total for r in self.rows.values())

@@ -7,11 +7,31 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
 RUN_SCHEMA = "fl-tui/run/1"
 PERCENTILE_METHOD = "linear"
 STAT_KEYS = ("n", "mean", "min", "p50", "p90", "p95", "p99", "max")
 SUMMARY_METRICS = ("ttft_ms", "e2e_ms", "tpot_ms", "itl_ms", "decode_tps", "e2e_tps", "output_tokens")
+
+
+class ModelStatus(StrEnum):
+    """What became of one model in a run. Each word means one thing, everywhere it is shown (README "Status
+    words"); measured requests never include the warm-up."""
+
+    OK = "ok"
+    PARTIAL = "partial"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+STATUS_MEANING = {  # for the README and report.md
+    ModelStatus.OK: "every planned measured request ran and answered",
+    ModelStatus.PARTIAL: "every planned measured request ran, some failed; the figures cover those that answered",
+    ModelStatus.STOPPED: "the run was stopped before this model ran all its planned measured requests; the figures "
+                         "cover those that answered",
+    ModelStatus.FAILED: "the model did not load, or none of its measured requests answered",
+}
 
 
 @dataclass
@@ -57,8 +77,10 @@ class RequestResult:
 class ModelResult:
     model: str  # the variant id that was run
     requested_as: str  # what the person asked for (alias or id)
-    status: str  # "ok", "partial", "failed"
+    status: str  # a ModelStatus; read back as a str, so a word from another version does not break reading
     error: str | None = None
+    planned: int | None = None  # measured requests planned (rounds x prompts), the warm-up not counted
+    measured_ok: int | None = None  # measured requests that answered: the n of every figure
     load_s: float | None = None  # cold load, measured apart from any request
     rss_peak_mb: float | None = None
     rss_growth_mb: float | None = None  # resident memory added by loading the model

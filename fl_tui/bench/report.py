@@ -17,7 +17,7 @@ from typing import Any
 
 from fl_tui.bench.definitions import definitions_markdown
 from fl_tui.bench.queue import queue_summaries
-from fl_tui.bench.records import PERCENTILE_METHOD
+from fl_tui.bench.records import PERCENTILE_METHOD, ModelStatus
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import csv_cell, json_text, plain
 
@@ -25,7 +25,8 @@ REPORT_SCHEMA = "fl-tui/report/1"
 MISSING = "—"
 
 CSV_COLUMNS = (
-    "model", "status", "error", "load_s", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms", "e2e_mean_ms", "e2e_p95_ms",
+    "model", "status", "measured_ok", "planned", "error", "load_s", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms",
+    "e2e_mean_ms", "e2e_p95_ms",
     "tpot_mean_ms", "itl_p95_ms", "decode_tps_mean", "e2e_tps_mean", "output_tokens_mean", "aggregate_output_tps",
     "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic", "queue_p50_ms", "queue_p95_ms",
 )
@@ -39,7 +40,7 @@ _CSV_STATS = {  # column -> (summary metric, statistic)
 }
 
 TABLE_COLUMNS = (
-    "Model", "Status", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s", "E2E p95 (ms)", "Avg latency (ms)",
+    "Model", "Status", "n", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s", "E2E p95 (ms)", "Avg latency (ms)",
     "Output tok/s", "RSS peak (MB)", "Disk (MB)", "Deterministic",
 )
 
@@ -101,11 +102,22 @@ def quality_text(entry: Mapping | None) -> str:
     return text + (f" (n={_cell(n)}, n too small)" if n is not None else "")
 
 
+def measured_cell(model: Mapping) -> str:
+    """n: "answered/planned" measured requests; a run written before those counts were kept gives its figures' n."""
+    answered, planned = _number(model.get("measured_ok")), _number(model.get("planned"))
+    if answered is None:
+        answered = _stat(model, "e2e_ms", "n")
+    if answered is None:
+        return MISSING
+    return f"{answered:.0f}/{planned:.0f}" if planned is not None else f"{answered:.0f}"
+
+
 def table_row(model: Mapping, quality: Mapping | None = None) -> list[str]:
     """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Quality when `quality` is given)."""
     row = [
         _cell(model.get("model", "?")),
         _cell(model.get("status", "?")),
+        measured_cell(model),
         _num(_stat(model, "ttft_ms", "p50")),
         _num(_stat(model, "ttft_ms", "p95")),
         _num(_stat(model, "decode_tps", "mean")),
@@ -184,9 +196,9 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
         out.append("")
         out.append("No model was run.")
 
-    troubled = [m for m in models if m.get("status") in ("failed", "partial")]
+    troubled = [m for m in models if m.get("status") != ModelStatus.OK]
     if troubled:
-        out += ["", "## Failures", ""]
+        out += ["", "## Failures and stops", ""]
         for m in troubled:
             reason = _line(m.get("error") or "no reason recorded")
             out.append(f"- **{_line(m.get('model', '?'))}** ({_line(m.get('status'))}): {reason}")

@@ -4,14 +4,18 @@ line, appended as the run goes, so a crash leaves at most a truncated last line)
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
-from fl_tui.bench.records import RUN_SCHEMA
+from fl_tui.bench.records import RUN_SCHEMA, ModelStatus
 from fl_tui.bench.runschema import RUN_ADAPTER
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.fileio import read_input
 from fl_tui.core.jsonfile import problem_at, read_json, validate
 from fl_tui.core.limits import RUN_FILE_MAX
+from fl_tui.core.textsafe import plain
 
 RUN_FILE = "run.json"
 REQUESTS_FILE = "requests.jsonl"
@@ -97,3 +101,67 @@ def list_runs(root: Path | str) -> list[Path]:
         return []
     runs = [d for d in root.iterdir() if d.is_dir() and ((d / RUN_FILE).is_file() or (d / REQUESTS_FILE).is_file())]
     return sorted(runs, key=lambda d: (_stamp(d), d.name), reverse=True)
+
+
+class RunState(StrEnum):
+    """A run as a whole, for the pickers. "stopped" and "partial" mean what they mean for a model (ModelStatus)."""
+
+    OK = "ok"  # every model ok
+    PARTIAL = "partial"  # it ran to its end, some model is not ok
+    FAILED = "failed"  # no model is ok
+    STOPPED = "stopped"  # stopped early (Ctrl+X, Ctrl-C)
+    UNFINISHED = "unfinished"  # no finished run.json: still running, or its process died
+    UNREADABLE = "unreadable"  # run.json is not a run fl-tui can read
+
+
+@dataclass(frozen=True)
+class RunListing:
+    """One line of a run picker: what a person needs to tell the runs apart."""
+
+    folder: Path
+    run_id: str
+    state: RunState
+    started_at: datetime | None = None
+    models: tuple[str, ...] = ()
+
+    def label(self) -> str:
+        """Two lines: `2025-01-02 03:04  stopped  <run id>`, in local time, then the models; plain text."""
+        when = self.started_at.astimezone().strftime("%Y-%m-%d %H:%M") if self.started_at else "—".ljust(16)
+        models = ", ".join(plain(m, keep_newlines=False) for m in self.models) or "no models recorded"
+        return f"{when}  {self.state:<10}  {plain(self.run_id, keep_newlines=False)}\n  {models}"
+
+
+def run_state(run: dict) -> RunState:
+    statuses = [m.get("status") for m in run.get("models") or []]
+    if run.get("interrupted"):
+        return RunState.STOPPED
+    if not run.get("finished_at"):
+        return RunState.UNFINISHED
+    if statuses and all(s == ModelStatus.OK for s in statuses):
+        return RunState.OK
+    return RunState.PARTIAL if ModelStatus.OK in statuses else RunState.FAILED
+
+
+def _started(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def describe_run(folder: Path) -> RunListing:
+    """The listing of one run folder; a run.json that cannot be read is listed as unreadable, not raised."""
+    if not (folder / RUN_FILE).is_file():
+        return RunListing(folder, folder.name, RunState.UNFINISHED)
+    try:
+        run = load_run(folder)
+    except FileProblem:
+        return RunListing(folder, folder.name, RunState.UNREADABLE)
+    models = tuple(str(m.get("model", "?")) for m in run["models"])
+    return RunListing(folder, str(run.get("run_id") or folder.name), run_state(run), _started(run.get("started_at")),
+                      models)
+
+
+def describe_runs(root: Path | str) -> list[RunListing]:
+    """Every run under `root`, newest first (list_runs), described for a picker."""
+    return [describe_run(folder) for folder in list_runs(root)]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from fl_tui.bench.records import PERCENTILE_METHOD, STAT_KEYS, SUMMARY_METRICS, RequestResult
+from fl_tui.bench.records import PERCENTILE_METHOD, STAT_KEYS, SUMMARY_METRICS, ModelStatus, RequestResult
 
 Request = RequestResult | Mapping[str, Any]
 _PERCENTILES = {"p50": 50, "p90": 90, "p95": 95, "p99": 99}
@@ -100,21 +100,27 @@ def determinism(requests: Iterable[Request]) -> tuple[bool | None, list[str]]:
     return not differing, differing
 
 
-def model_status(requests: Iterable[Request], load_error: str | None) -> tuple[str, str | None]:
-    """("ok", None), ("partial", "k of n requests failed: <first error>") or ("failed", reason), over measured requests.
+def model_status(requests: Iterable[Request], load_error: str | None, planned: int | None = None,
+                 stopped: bool = False) -> tuple[ModelStatus, str | None]:
+    """The model's ModelStatus and why it is not ok, over its measured requests.
 
-    A model fails when it did not load (the reason is the load error) or when no measured request succeeded (the reason
-    is the first request error).
+    `stopped`: the run was stopped while this model ran; it is "stopped" unless all `planned` measured requests
+    had already run. Otherwise a model fails when it did not load (the reason is the load error) or when no measured
+    request succeeded (the reason is the first request error), and is "partial" when some failed.
     """
     if load_error is not None:
-        return "failed", load_error
+        return ModelStatus.FAILED, load_error
     measured = [r for r in requests if not get_field(r, "warmup")]
-    if not measured:
-        return "failed", "no measured request was run"
     failed = [r for r in measured if get_field(r, "status") != "ok"]
     first_error = next((get_field(r, "error") for r in failed if get_field(r, "error")), "unknown error")
+    if stopped and (planned is None or len(measured) < planned):
+        of = f" of {planned}" if planned is not None else ""
+        failures = f"; {len(failed)} failed: {first_error}" if failed else ""
+        return ModelStatus.STOPPED, f"ran {len(measured)}{of} measured requests{failures}"
+    if not measured:
+        return ModelStatus.FAILED, "no measured request was run"
     if len(failed) == len(measured):
-        return "failed", first_error
+        return ModelStatus.FAILED, first_error
     if failed:
-        return "partial", f"{len(failed)} of {len(measured)} requests failed: {first_error}"
-    return "ok", None
+        return ModelStatus.PARTIAL, f"{len(failed)} of {len(measured)} requests failed: {first_error}"
+    return ModelStatus.OK, None

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
 from fl_tui.bench.events import Event
+from fl_tui.bench.records import ModelStatus
 from fl_tui.bench.resume import (
     Carried,
     Reuse,
@@ -225,11 +226,18 @@ def run(args: argparse.Namespace) -> int:
             result = asyncio.run(_run_engine(engine, args.events, received))
         except (KeyboardInterrupt, Stopped):
             print(f"\ninterrupted: what finished is in {out}", file=sys.stderr)
+            _print_statuses(engine.run_dict()["models"])
             return 128 + (received[0] if received else signal.SIGINT)
     if not args.events:
         print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
         print(f"run directory: {out}")
-    failed = [m for m in result["models"] if m["status"] != "ok"]
-    for m in failed:
-        print(f"{plain(m['model'])}: {m['status']}: {plain(m['error'] or '')}", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if _print_statuses(result["models"]) else 0
+
+
+def _print_statuses(models: list[dict]) -> bool:
+    """One stderr line per model that is not ok (its status word, measured/planned counts, why); any printed?"""
+    troubled = [m for m in models if m["status"] != ModelStatus.OK]
+    for m in troubled:
+        counts = f" ({m['measured_ok']}/{m['planned']} measured)" if m.get("planned") is not None else ""
+        print(f"{plain(m['model'])}: {m['status']}{counts}: {plain(m['error'] or '')}", file=sys.stderr)
+    return bool(troubled)

@@ -27,7 +27,8 @@ def _ms(value: float | None) -> str:
 
 
 class BenchProgress:
-    """An engine observer. Redraws at most 10 times a second; the live p95 is over this model's TTFTs so far."""
+    """An engine observer. Redraws at most 10 times a second; the live p95 is over this model's TTFTs so far. The
+    counts are of measured requests: the warm-up is not counted."""
 
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stderr
@@ -44,8 +45,8 @@ class BenchProgress:
     def __call__(self, event: Event) -> None:
         match event:
             case RunStarted():
-                self.per_model = event.requests_per_model
-                self.total = event.requests_per_model * len(event.models)
+                self.per_model = event.planned_per_model
+                self.total = event.planned_per_model * len(event.models)
                 self._line(f"run {event.run_id} -> {event.run_dir}")
             case ModelPhase():
                 if event.phase == Phase.LOADING:
@@ -56,8 +57,9 @@ class BenchProgress:
                 self.current = f"{live.prompt_id} {'warm-up' if live.warmup else 'round'} {live.round}"
                 self._draw()
             case RequestFinished(result=r):
-                self.done += 1
-                self.model_ran += 1
+                if not r.warmup:
+                    self.done += 1
+                    self.model_ran += 1
                 if not r.warmup and r.status == "ok" and r.ttft_ms is not None:
                     self.ttfts.append(r.ttft_ms)
                 if not self.tty:
@@ -69,7 +71,7 @@ class BenchProgress:
                     )
                 self._draw()
             case ModelFinished():
-                self.total -= self.per_model - self.model_ran  # a failed model skips what it did not run
+                self.total -= self.per_model - self.model_ran  # a failed or stopped model skips what it did not run
                 self.model_ran = 0
             case RunFinished() | RunFailed():
                 pass  # the report, printed after the run, says how it ended
@@ -84,7 +86,7 @@ class BenchProgress:
         width = 20
         filled = int(width * self.done / self.total) if self.total else 0
         text = (
-            f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {self.model} {self.current}"
+            f"[{'#' * filled}{'.' * (width - filled)}] measured {self.done}/{self.total} {self.model} {self.current}"
             f"  TTFT p95 {self._p95()}"
         )
         self.stream.write("\r\x1b[2K" + text[:200])

@@ -28,6 +28,12 @@ def data_dir() -> Path:
     return home / "data" if home else platformdirs.user_data_path(APP, appauthor=False)
 
 
+def state_dir() -> Path:
+    """What the app remembers between sessions (the last Benchmark set-up): not the person's config."""
+    home = _home()
+    return home / "state" if home else platformdirs.user_state_path(APP, appauthor=False)
+
+
 def config_file() -> Path:
     return config_dir() / "config.toml"
 

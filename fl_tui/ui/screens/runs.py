@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from fl_tui.bench.runfiles import RunListing
 from fl_tui.core.textsafe import plain
 
 
@@ -19,8 +20,8 @@ class RunPickerScreen(ModalScreen[Path | None]):
     AUTO_FOCUS = "OptionList"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="runs.cancel")]
 
-    def __init__(self, title: str, runs: list[tuple[Path, str]]):
-        """`runs`: (run directory, one-line description), newest first."""
+    def __init__(self, title: str, runs: list[RunListing]):
+        """`runs`: newest first."""
         super().__init__()
         self.title_text, self.runs = title, runs
 
@@ -28,12 +29,14 @@ class RunPickerScreen(ModalScreen[Path | None]):
         with Vertical(id="dialog"):
             yield Static(Text(self.title_text, style="bold"), id="dialog-title")
             if self.runs:
-                yield OptionList(*(Option(Text(plain(label)), id=str(i)) for i, (_p, label) in enumerate(self.runs)))
+                # each line cut with an ellipsis at the dialog's width, never wrapped into the next run's
+                yield OptionList(*(Option(Text(run.label(), no_wrap=True, overflow="ellipsis"), id=str(i))
+                                   for i, run in enumerate(self.runs)))
             else:
                 yield Static(Text("no runs yet: start one with Ctrl+R on the set-up view"))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(self.runs[int(event.option.id)][0])
+        self.dismiss(self.runs[int(event.option.id)].folder)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

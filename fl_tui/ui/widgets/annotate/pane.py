@@ -23,7 +23,7 @@ from textual.message import Message
 from fl_tui.annotate.cursor import ScoringCursor, ScoringView
 from fl_tui.annotate.quality import results_text
 from fl_tui.annotate.session import NothingToScore, ScoringSession, newest_to_score
-from fl_tui.bench.runfiles import list_runs
+from fl_tui.bench.runfiles import describe_runs, list_runs
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
@@ -157,8 +157,8 @@ class AnnotatePane(Vertical, can_focus=True):
 
     @work(exclusive=True, group="annotate-open")
     async def action_open_run(self) -> None:
-        runs = await asyncio.to_thread(list_runs, locations.runs_dir())
-        folder = await self.app.push_screen_wait(RunPickerScreen("Annotate which run?", [(f, f.name) for f in runs]))
+        runs = await asyncio.to_thread(describe_runs, locations.runs_dir())
+        folder = await self.app.push_screen_wait(RunPickerScreen("Annotate which run?", runs))
         if folder is not None:
             await self.open_run(folder)
 

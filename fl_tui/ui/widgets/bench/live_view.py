@@ -64,10 +64,18 @@ class LiveView(Vertical):
         yield AnswerLog(id="bench-text", max_lines=200, auto_scroll=True)
 
     def reset(self) -> None:
-        """Empty, for a new run."""
+        """Empty at once, for a new run: its process takes a while to send anything, and until then nothing of the
+        previous run may show."""
+        self.query_one("#bench-progress", Static).update(Text("starting the benchmark…"), layout=False)
         self.query_one("#bench-rows", DataTable).clear()
         self._cells = {}
+        self._failures_shown = []
+        failures = self.query_one("#bench-failures", Static)
+        failures.update("")
+        failures.display = False
+        self.query_one("#bench-spark-now", Sparkline).data = []
         self.query_one("#bench-rolling", Vertical).remove_children()
+        self.query_one("#bench-prompt", Static).update("")
         self.query_one(AnswerLog).reset()
 
     def draw(self, state: LiveState, host: psutil.Process | None) -> None:
@@ -75,12 +83,12 @@ class LiveView(Vertical):
         flight = state.inflight
         current = state.rows.get(flight.live.model) if flight else None
         f = current.figures() if current else {}
-        line = (f"run {state.run_id}  {done}/{total}  live TTFT p50 {_short(f.get('ttft_p50'))}  "
+        line = (f"run {state.run_id}  measured {done}/{total}  live TTFT p50 {_short(f.get('ttft_p50'))}  "
                 f"p95 {_short(f.get('ttft_p95'))}  p99 {_short(f.get('ttft_p99'))} ms{_rss(host)}")
         self.query_one("#bench-progress", Static).update(Text(line), layout=False)  # one line, fixed height
         self._draw_rows(state)
         failures = [f"{plain(r.name, keep_newlines=False)}: {r.status}: {plain(r.detail or '', keep_newlines=False)}"
-                    for r in state.rows.values() if r.status in (Phase.FAILED, Phase.PARTIAL)]
+                    for r in state.rows.values() if r.status in (Phase.FAILED, Phase.PARTIAL, Phase.STOPPED)]
         if failures != self._failures_shown:  # an auto-height box: update (and re-layout) only on change
             self._failures_shown = failures
             box = self.query_one("#bench-failures", Static)

@@ -9,6 +9,7 @@ import psutil
 from textual.message import Message
 
 from fl_tui.bench.child import ChildRun
+from fl_tui.bench.setup_state import BenchSetup
 
 
 @dataclass
@@ -66,7 +67,15 @@ class ComparisonReady(Message):
 
 @dataclass
 class BenchProblem(Message):
-    """A run that cannot be opened or compared (a bad file): shown as an error notification."""
+    """A run that cannot be opened or compared (a bad file), a set-up that cannot be written: a notification."""
 
     title: str
     error: str
+
+
+@dataclass
+class SetupRead(Message):
+    """The remembered set-up (None before the first run), or why the file there was ignored."""
+
+    setup: BenchSetup | None
+    problem: str | None = None

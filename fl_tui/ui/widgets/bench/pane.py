@@ -91,6 +91,7 @@ class BenchPane(Vertical):
         except UserError as exc:
             self.notify(plain(str(exc)), title="cannot start", severity="error", markup=False)
             return
+        self.form.remember(self.form.current())
         self.runner.start(self.backend.endpoint, models, prompts, settings)
         self.refresh_bindings()
 

@@ -10,7 +10,7 @@ from textual import on, work
 from textual.widget import Widget
 
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
-from fl_tui.bench.runfiles import list_runs, load_run
+from fl_tui.bench.runfiles import RunListing, describe_runs, load_run
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.textsafe import plain
@@ -18,8 +18,8 @@ from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
 from fl_tui.ui.widgets.bench.messages import BenchProblem, ComparisonReady, RunOpened
 
 
-def known_runs() -> list[tuple[Path, str]]:
-    return [(folder, folder.name) for folder in list_runs(locations.runs_dir())]
+def known_runs() -> list[RunListing]:
+    return describe_runs(locations.runs_dir())
 
 
 class RunPicker(Widget):

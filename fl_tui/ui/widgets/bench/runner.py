@@ -95,9 +95,9 @@ class BenchRunner(Widget):
 
     def tick(self) -> None:
         state = self.state
-        finished_before = state.progress()[0]
+        finished_before = state.finished
         changed = state.drain()
-        if state.progress()[0] != finished_before:
+        if state.finished != finished_before:
             # What a finished request leaves (its figures, rows, sparkline points) lives on: frozen, it is no
             # longer scanned by full collections, which otherwise grow with the run and pause keys and drawing.
             gc.freeze()

@@ -1,20 +1,26 @@
-"""The Benchmark tab's set-up: which models, which prompt set, and the run's numbers, read into BenchSettings."""
+"""The Benchmark tab's set-up: which models, which prompt set, and the run's numbers, read into BenchSettings.
+
+The last set-up a run started with is remembered (fl_tui.bench.setup_state), read and written in thread workers.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, SelectionList, Static
 
 from fl_tui.bench.engine import BenchSettings
+from fl_tui.bench.setup_state import FORM_FIELDS, BenchSetup, load_setup, save_setup
 from fl_tui.connection.base import ModelEntry
 from fl_tui.core.config import Settings
 from fl_tui.core.errors import UserError
 from fl_tui.core.resources import prompt_sets
 from fl_tui.core.textsafe import plain
+from fl_tui.ui.widgets.bench.messages import BenchProblem, SetupRead
 from fl_tui.ui.widgets.pick_list import PickList
 
 
@@ -30,6 +36,7 @@ class SetupForm(Horizontal):
         super().__init__(**kwargs)
         self.settings, self.specs = settings, specs
         self.choices: list[str] = []  # the models offered, in the list's order
+        self.remembered: tuple[str, ...] | None = None  # the last run's models, picked once they are offered
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -53,16 +60,75 @@ class SetupForm(Horizontal):
                     yield Input(str(value), id=f"bench-{field}", compact=True, classes="form-input")
             yield Static(Text("Ctrl+R starts, Ctrl+X stops; o opens an earlier run"), classes="hint")
 
+    def on_mount(self) -> None:
+        self.read_remembered()
+
+    @work(thread=True, exclusive=True, group="bench-setup-read", exit_on_error=False)
+    def read_remembered(self) -> None:
+        setup, problem = load_setup()
+        self.post_message(SetupRead(setup, problem))
+
+    @on(SetupRead)
+    def restore(self, message: SetupRead) -> None:
+        """Put the remembered set-up back (its prompt set only if it still exists)."""
+        if message.problem is not None:
+            self.notify(plain(message.problem, keep_newlines=False), severity="warning", markup=False, timeout=8)
+        setup = message.setup
+        if setup is None:
+            return
+        for name, value in setup.fields.items():
+            self.query_one(f"#bench-{name}", Input).value = value
+        if setup.prompt_set in prompt_sets():
+            self.query_one("#bench-prompts", Select).value = str(prompt_sets()[setup.prompt_set])
+        self.remembered = setup.models
+        if self.choices:  # the models were offered first: pick again
+            self._pick(set(setup.models))
+
+    def current(self) -> BenchSetup:
+        """What the form holds now, to be remembered."""
+        path = self.query_one("#bench-prompts", Select).value
+        names = {str(p): name for name, p in prompt_sets().items()}
+        return BenchSetup(tuple(self.query_one("#bench-models", SelectionList).selected),
+                          names.get(str(path), ""),
+                          {name: self.query_one(f"#bench-{name}", Input).value.strip() for name in FORM_FIELDS})
+
+    @work(thread=True, exclusive=True, group="bench-setup-write", exit_on_error=False)
+    def remember(self, setup: BenchSetup) -> None:
+        try:
+            save_setup(setup)
+        except OSError as exc:  # a full disk or a read-only home: the run goes on, the person is told
+            self.post_message(BenchProblem("the set-up was not remembered", str(exc)))
+
+    @on(BenchProblem)
+    def tell_problem(self, message: BenchProblem) -> None:
+        message.stop()
+        self.notify(plain(message.error, keep_newlines=False), title=message.title, severity="warning",
+                    markup=False)
+
     def offer_models(self, models: list[ModelEntry], usable_only: bool) -> None:
-        """Offer what the backend has; what was picked stays picked (at first, models.json's names are)."""
+        """Offer what the backend has; what was picked stays picked (at first, the last run's models that are
+        offered, else models.json's names)."""
         choices = model_choices(models, self.specs, usable_only)
         if choices == self.choices:
             return
         box = self.query_one("#bench-models", SelectionList)
-        picked = set(box.selected) if self.choices else {c for c in choices if c in self.specs}
+        if self.choices:
+            picked = set(box.selected)
+        else:
+            remembered = {c for c in choices if c in (self.remembered or ())}
+            picked = remembered or {c for c in choices if c in self.specs}
         box.clear_options()
         box.add_options([(plain(c, keep_newlines=False), c, c in picked) for c in choices])
         self.choices = choices
+
+    def _pick(self, models: set[str]) -> None:
+        box = self.query_one("#bench-models", SelectionList)
+        if not models & set(self.choices):
+            return  # none of them is offered now: keep the default picks
+        box.deselect_all()
+        for value in self.choices:
+            if value in models:
+                box.select(value)
 
     def choose(self, models: list[str], prompt_set: str) -> None:
         """Pick exactly `models` and the prompt set named `prompt_set`, as keys would (for scripts and tests). A

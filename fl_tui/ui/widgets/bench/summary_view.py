@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,6 +23,14 @@ from fl_tui.core.textsafe import plain
 from fl_tui.ui.screens.chart import ChartScreen
 from fl_tui.ui.widgets.bench.messages import Exported, QualityRead
 from fl_tui.ui.widgets.run_chart import RunChart
+
+CELL_MAX = 48  # columns of one summary cell: longer than any Foundry Local variant id
+
+
+def _fitted(cell: str) -> Text:
+    text = Text(cell)
+    text.truncate(CELL_MAX, overflow="ellipsis")
+    return text
 
 
 class SummaryView(Vertical):
@@ -60,10 +69,16 @@ class SummaryView(Vertical):
         quality = message.quality
         table = self.query_one("#bench-summary-table", DataTable)
         table.clear(columns=True)
-        for column in (*TABLE_COLUMNS, *(["Quality"] if quality is not None else [])):
-            table.add_column(column, key=column)
-        for index, model in enumerate(message.run.get("models") or []):
-            table.add_row(*(Text(c) for c in table_row(model, quality)), key=f"s{index}")
+        header = (*TABLE_COLUMNS, *(["Quality"] if quality is not None else []))
+        rows = [table_row(model, quality) for model in message.run.get("models") or []]
+        for index, column in enumerate(header):
+            # Widths from the cells themselves: left to the table's own measuring (on idle), the Model column
+            # could keep its label's width ("fl-de") after runs were opened. A very long name is cut with an
+            # ellipsis (report.md has it whole) so that one cell cannot push every figure off the screen.
+            widest = max(cell_len(c) for c in [column, *(r[index] for r in rows)])
+            table.add_column(column, key=column, width=min(widest, CELL_MAX))
+        for index, cells in enumerate(rows):
+            table.add_row(*(_fitted(c) for c in cells), key=f"s{index}")
 
     def next_chart(self) -> None:
         kinds = [k for k, _title in chartdata.CHARTS]

@@ -144,3 +144,11 @@ def bench_run(served, tmp_path_factory):
                      "quick", "--rounds", "2", "--max-tokens", "16", "--out", str(out), timeout=120)
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture(autouse=True)
+def snapshots_in_colour(request, monkeypatch):
+    """Snapshots keep their colours (NO_COLOR, set for the subprocesses, would grey them out): the fl-ansi ones then
+    show the 16-colour theme as it is, and the README's pictures are these files."""
+    if "snap_compare" in request.fixturenames:
+        monkeypatch.delenv("NO_COLOR", raising=False)

@@ -67,3 +67,18 @@ async def test_help_scrolls_at_once_and_lists_the_action_ids(embedded, tmp_path)
                     seen=lambda: scroller.max_scroll_y)
         await pilot.press("end")
         await until(pilot, lambda: scroller.scroll_y > 0, "the help scrolled by a key", seen=lambda: scroller.scroll_y)
+
+
+async def test_a_key_that_cannot_act_now_says_why(embedded, tmp_path, monkeypatch):
+    monkeypatch.setenv("FL_TUI_HOME", str(tmp_path / "home"))
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        said = recorded_notifications(app)
+        await pilot.press("2")
+        pane = app.query_one("#bench-pane")
+        await until(pilot, lambda: pane.backend is not None, "the Benchmark tab connected", seen=lambda: pane.backend)
+        for key, reason in [("ctrl+x", "no run is going"), ("e", "no run shown yet"), ("n", "no run shown yet")]:
+            await pilot.press(key)
+            await until(pilot, lambda reason=reason: any(reason in s for s in said), f"{key} saying {reason!r}",
+                        seen=lambda: said)
+        assert all("\n" not in s for s in said), said  # one line each

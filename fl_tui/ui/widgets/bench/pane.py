@@ -28,12 +28,12 @@ FOCUS = {"bench-setup": "#bench-models", "bench-live": "#bench-rows", "bench-sum
 
 class BenchPane(Vertical):
     BINDINGS = [
-        Binding("ctrl+r", "start", "Start run", id="bench.start"),
-        Binding("ctrl+x", "stop", "Stop run", id="bench.stop"),
+        Binding("ctrl+r", "start", "Start", id="bench.start", tooltip="Start a run"),
+        Binding("ctrl+x", "stop", "Stop", id="bench.stop", tooltip="Stop the run (what finished is kept)"),
         Binding("v", "view", "Live/summary", id="bench.view"),
         Binding("b", "setup", "Set-up", id="bench.setup"),
-        Binding("e", "export", "Export", id="bench.export"),
-        Binding("o", "open_run", "Open run", id="bench.open"),
+        Binding("e", "export", "Export", id="bench.export", tooltip="Export report.md, .csv and .json"),
+        Binding("o", "open_run", "Open", id="bench.open", tooltip="Open an earlier run"),
         Binding("c", "compare", "Compare runs", id="bench.compare", show=False),
         Binding("n", "next_chart", "Next chart", id="bench.next_chart", show=False),
         Binding("m", "maximise", "Maximise chart", id="bench.maximise", show=False),
@@ -74,14 +74,22 @@ class BenchPane(Vertical):
         self.form.offer_models(models, self.backend is not None and self.backend.supports(Capability.CACHED))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """An action that cannot run now is shown dimmed in the footer; its key says why (the app asks why_not)."""
+        return None if self.why_not(action, parameters) else True
+
+    def why_not(self, action: str, parameters: tuple[object, ...]) -> str | None:
         if action == "start":
-            usable = self.backend is not None and self.backend.supports(Capability.CHAT)
-            return True if usable and not self.runner.running else None
-        if action == "stop":
-            return True if self.runner.running else None
-        if action in ("export", "maximise", "next_chart"):
-            return True if self.summary.run is not None else None
-        return True
+            if self.runner.running:
+                return "a run is going: Ctrl+X stops it"
+            if self.backend is None:
+                return "not connected yet: see the header"
+            if not self.backend.supports(Capability.CHAT):
+                return f"cannot benchmark: {self.backend.capabilities.get(Capability.CHAT) or 'no chat API'}"
+        if action == "stop" and not self.runner.running:
+            return "no run is going"
+        if action in ("export", "maximise", "next_chart") and self.summary.run is None:
+            return "no run shown yet: finish one, or o opens one"
+        return None
 
     # -- a run --------------------------------------------------------------------------------------------
 

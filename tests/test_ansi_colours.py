@@ -19,6 +19,7 @@ from waiting import settled, until
 
 from fl_tui.bench import chartdata
 from fl_tui.bench.engine import BenchEngine, BenchSettings
+from fl_tui.bench.runfiles import describe_run
 from fl_tui.core.config import Settings
 from fl_tui.core.prompts import load_prompt_set
 from fl_tui.core.resources import find_prompt_set
@@ -119,7 +120,8 @@ async def test_fl_ansi_paints_only_with_the_16_ansi_colours(embedded, tmp_path, 
         dialogs = {
             "help": lambda: app.action_help(),
             "confirm": lambda: app.push_screen(ConfirmScreen("Remove?", ["the model goes"], "Remove")),
-            "run picker": lambda: app.push_screen(RunPickerScreen("Open a run", [(base, "base"), (new, "new")])),
+            "run picker": lambda: app.push_screen(RunPickerScreen("Open a run", [describe_run(base),
+                                                                                      describe_run(new)])),
             "path prompt": lambda: app.push_screen(PathPromptScreen()),
             "ask": lambda: app.push_screen(AskScreen("Your rater name", "", "e.g. ann")),
         }

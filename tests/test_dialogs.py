@@ -10,6 +10,7 @@ from test_app_snapshots import Pinned
 from textual.widgets import Static
 from waiting import settled, until
 
+from fl_tui.bench.runfiles import RunListing, RunState, describe_run
 from fl_tui.core.config import Settings
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
@@ -53,9 +54,9 @@ async def test_dialogs_leave_the_header_visible(embedded, tmp_path):
         dialogs = {
             "help": app.action_help,
             "confirm": lambda: app.push_screen(ConfirmScreen("Remove?", ["the model goes"], "Remove")),
-            "run picker": lambda: app.push_screen(RunPickerScreen("Open a run", [(tmp_path / "run", "run")])),
-            "long run picker": lambda: app.push_screen(RunPickerScreen("Open a run", [(tmp_path, f"r{i}")
-                                                                                   for i in range(60)])),
+            "run picker": lambda: app.push_screen(RunPickerScreen("Open a run", [describe_run(tmp_path / "run")])),
+            "long run picker": lambda: app.push_screen(RunPickerScreen("Open a run", [
+                RunListing(tmp_path, f"r{i}", RunState.OK) for i in range(60)])),
             "path prompt": lambda: app.push_screen(PathPromptScreen()),
             "ask": lambda: app.push_screen(AskScreen("Your rater name", "", "e.g. ann")),
             "comparison": lambda: app.push_screen(TextScreen("base -> new\n\nno deltas")),

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rich.cells import cell_len, set_cell_size
-
 from fl_tui.connection.base import Capability, ModelEntry, ModelSource
 from fl_tui.core.textsafe import plain
+from fl_tui.ui.fit import fit_widths
 
 DEVICE_ORDER = {"NPU": 0, "GPU": 1, "CPU": 2}  # the catalog's preference order for the variants of an alias
 
@@ -64,8 +63,6 @@ COLUMNS = (
            shrink=True),
 )
 ESSENTIAL = 6  # alias to size: fitted, and widened, before any of the others
-CELL_PADDING = 2  # the DataTable's one cell of padding on each side of a column
-MIN_SHRUNK = 10  # a cut column keeps at least this many cells (or its label's width), else it is left out
 
 
 @dataclass(frozen=True)
@@ -84,37 +81,11 @@ def header(column: Column, sort_key: str, reverse: bool) -> str:
 
 def fit_columns(width: int, cells: list[list[str]], *, sort_key: str = "alias",
                 reverse: bool = False) -> list[Fitted]:
-    """The columns that fit in `width` cells, by priority, for rows of `cells` (one text per column of COLUMNS).
-
-    Each column wants its widest text; a `shrink` column may be cut down to MIN_SHRUNK (never below its header).
-    The ESSENTIAL columns come first: taken in order while their least width fits, then widened toward what they
-    want; the others then share what is left the same way. A column that does not fit is skipped (a later,
-    narrower one may still fit). The first column is always shown, cut to the width if it must be."""
+    """The columns that fit in `width` cells, by priority (COLUMNS' order), for rows of `cells` (one text per
+    column of COLUMNS); see fit.fit_widths."""
     headers = [header(c, sort_key, reverse) for c in COLUMNS]
-    wanted = [max([cell_len(h), *(cell_len(row[i]) for row in cells)]) for i, h in enumerate(headers)]
-    least = [min(w, max(MIN_SHRUNK, cell_len(h))) if c.shrink else w
-             for c, h, w in zip(COLUMNS, headers, wanted, strict=True)]
-    chosen: dict[int, int] = {}
-    spare = width
-    for tier in (range(ESSENTIAL), range(ESSENTIAL, len(COLUMNS))):
-        taken = []
-        for i in tier:
-            if least[i] + CELL_PADDING <= spare:
-                taken.append(i)
-                spare -= least[i] + CELL_PADDING
-        if 0 in tier and 0 not in taken:  # too narrow even for the first: it alone, cut
-            return [Fitted(COLUMNS[0].key, headers[0], max(1, width - CELL_PADDING))]
-        for i in taken:
-            chosen[i] = least[i] + min(spare, wanted[i] - least[i])
-            spare -= chosen[i] - least[i]
-    return [Fitted(COLUMNS[i].key, headers[i], chosen[i]) for i in sorted(chosen)]
-
-
-def cut(text: str, width: int) -> str:
-    """`text` in at most `width` terminal cells, ending with "…" when something was cut."""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, max(0, width - 1)) + "…" if width > 0 else ""
+    widths = fit_widths(width, headers, cells, shrink=[c.shrink for c in COLUMNS], essential=ESSENTIAL)
+    return [Fitted(COLUMNS[i].key, headers[i], w) for i, w in widths.items()]
 
 
 def matches(entry: ModelEntry, specs: dict, query: str) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,17 +19,30 @@ from fl_tui.bench import chartdata
 from fl_tui.bench.report import TABLE_COLUMNS, render_json, table_row, write_reports
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import plain
+from fl_tui.ui.fit import cut, fit_widths
 from fl_tui.ui.screens.chart import ChartScreen
 from fl_tui.ui.widgets.bench.messages import Exported, QualityRead
 from fl_tui.ui.widgets.run_chart import RunChart
 
 CELL_MAX = 48  # columns of one summary cell: longer than any Foundry Local variant id
+# Shorter labels on screen (report.md keeps the long ones); the times are all in ms, as the note under it says.
+SCREEN_LABELS = {"TTFT p50 (ms)": "TTFT p50", "TTFT p95 (ms)": "TTFT p95", "E2E p95 (ms)": "E2E p95",
+                 "Avg latency (ms)": "E2E mean", "RSS peak (MB)": "RSS MB", "Disk (MB)": "Disk MB",
+                 "Deterministic": "Same answers"}
+# Which columns a narrow terminal keeps, first to last: speed and quality side by side before the rest.
+PRIORITY = ("Model", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality", "TTFT p95 (ms)", "E2E p95 (ms)",
+            "RSS peak (MB)", "Output tok/s", "Avg latency (ms)", "Disk (MB)", "Deterministic")
+ESSENTIAL = {"Model", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality"}  # fitted and widened first
 
 
-def _fitted(cell: str) -> Text:
-    text = Text(cell)
-    text.truncate(CELL_MAX, overflow="ellipsis")
-    return text
+def fitted_columns(width: int, header: list[str], rows: list[list[str]]) -> dict[int, int]:
+    """{index into `header`: width} of the columns shown at `width` cells, in `header`'s order."""
+    order = sorted(range(len(header)), key=lambda i: PRIORITY.index(header[i]))
+    labels = [SCREEN_LABELS.get(header[i], header[i]) for i in order]
+    cells = [[row[i][:CELL_MAX] for i in order] for row in rows]
+    widths = fit_widths(width, labels, cells, shrink=[header[i] == "Model" for i in order],
+                        essential=sum(header[i] in ESSENTIAL for i in order))
+    return dict(sorted((order[j], w) for j, w in widths.items()))
 
 
 class SummaryView(Vertical):
@@ -39,9 +51,13 @@ class SummaryView(Vertical):
         self.run: dict | None = None
         self.folder: Path | None = None
         self.chart_kind = chartdata.CHARTS[0][0]
+        self._header: list[str] = []
+        self._rows: list[list[str]] = []
+        self._fitted_at: int | None = None
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="bench-summary-table", cursor_type="row")
+        yield Static("", id="bench-table-note")
         yield Static("", id="bench-highlights")
         yield RunChart(self.chart_kind, id="bench-chart")
 
@@ -49,6 +65,8 @@ class SummaryView(Vertical):
         """Show `run` at once; its table follows when its annotation files are read."""
         self.run, self.folder = run, folder
         self.query_one("#bench-summary-table", DataTable).clear(columns=True)
+        self._header, self._rows = [], []
+        self.query_one("#bench-table-note", Static).update("")
         lines = [f"run {run['run_id']}" + ("  (stopped early)" if run.get("interrupted") else "")]
         lines += [f"{plain(m['model'])}: {m['status']}: {plain(m.get('error') or '')}"
                   for m in run.get("models") or [] if m.get("status") != "ok"]
@@ -67,18 +85,33 @@ class SummaryView(Vertical):
         if message.run is not self.run:  # another run was shown meanwhile
             return
         quality = message.quality
+        self._header = [*TABLE_COLUMNS, *(["Quality"] if quality is not None else [])]
+        self._rows = [table_row(model, quality) for model in message.run.get("models") or []]
+        self._fitted_at = None
+        self.fit_table()
+
+    def on_resize(self) -> None:
+        self.fit_table()
+
+    def fit_table(self) -> None:
+        """Columns by priority for the width there is, long text cut with an ellipsis (report.md has it whole),
+        and a note saying how many columns did not fit. Widths come from the cells themselves: left to the table's
+        own measuring, the Model column could keep its label's width ("fl-de") after runs were opened."""
+        width = self.size.width - 1  # the table's vertical scrollbar, when it has one
+        if not self._header or width <= 0 or width == self._fitted_at:
+            return
+        self._fitted_at = width
+        widths = fitted_columns(width, self._header, self._rows)
         table = self.query_one("#bench-summary-table", DataTable)
         table.clear(columns=True)
-        header = (*TABLE_COLUMNS, *(["Quality"] if quality is not None else []))
-        rows = [table_row(model, quality) for model in message.run.get("models") or []]
-        for index, column in enumerate(header):
-            # Widths from the cells themselves: left to the table's own measuring (on idle), the Model column
-            # could keep its label's width ("fl-de") after runs were opened. A very long name is cut with an
-            # ellipsis (report.md has it whole) so that one cell cannot push every figure off the screen.
-            widest = max(cell_len(c) for c in [column, *(r[index] for r in rows)])
-            table.add_column(column, key=column, width=min(widest, CELL_MAX))
-        for index, cells in enumerate(rows):
-            table.add_row(*(_fitted(c) for c in cells), key=f"s{index}")
+        for index, column_width in widths.items():
+            name = self._header[index]
+            table.add_column(SCREEN_LABELS.get(name, name), key=name, width=column_width)
+        for number, cells in enumerate(self._rows):
+            table.add_row(*(Text(cut(cells[i], w)) for i, w in widths.items()), key=f"s{number}")
+        hidden = len(self._header) - len(widths)
+        more = f" · {hidden} more column{'s' if hidden != 1 else ''} in report.md (e exports)" if hidden else ""
+        self.query_one("#bench-table-note", Static).update(Text(f"times in ms{more}"))
 
     def next_chart(self) -> None:
         kinds = [k for k, _title in chartdata.CHARTS]

@@ -10,6 +10,7 @@ from textual.widgets import DataTable
 
 from fl_tui.connection.base import ModelEntry
 from fl_tui.ui import modelview
+from fl_tui.ui.fit import cut
 
 
 class ModelsTable(DataTable):
@@ -40,7 +41,7 @@ class ModelsTable(DataTable):
         columns = modelview.fit_columns(width, [cells for _, cells in self._rows], sort_key=sort_key,
                                         reverse=reverse)
         index = {c.key: i for i, c in enumerate(modelview.COLUMNS)}
-        shown = [(model_id, [modelview.cut(cells[index[c.key]], c.width) for c in columns])
+        shown = [(model_id, [cut(cells[index[c.key]], c.width) for c in columns])
                  for model_id, cells in self._rows]
         if (columns, shown) == self._shown:
             return

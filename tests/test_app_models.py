@@ -275,7 +275,7 @@ async def test_help_and_palette_list_every_models_action(embedded, tmp_path):
                     seen=lambda: app.screen)
         await settled(pilot)
         shown = "\n".join(str(w.render()) for w in app.screen.query("Static"))
-        for words in ("?, f1         Help", "Unload all", "Register folder", "TTFT", "TPOT"):
+        for words in ("?, f1         Help", "Unload all", "Register a local model folder", "TTFT", "TPOT"):
             assert words in shown
         await pilot.press("escape")
         labels = [label for label, _callback, _help in _palette(app)]

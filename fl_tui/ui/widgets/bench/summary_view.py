@@ -97,7 +97,8 @@ class SummaryView(Vertical):
         """Columns by priority for the width there is, long text cut with an ellipsis (report.md has it whole),
         and a note saying how many columns did not fit. Widths come from the cells themselves: left to the table's
         own measuring, the Model column could keep its label's width ("fl-de") after runs were opened."""
-        width = self.size.width - 1  # the table's vertical scrollbar, when it has one
+        # Hidden (another tab shown), it has no size yet: the screen's width until it is laid out.
+        width = (self.size.width or self.app.size.width) - 1  # less the table's vertical scrollbar
         if not self._header or width <= 0 or width == self._fitted_at:
             return
         self._fitted_at = width

@@ -1,7 +1,8 @@
 """How long fl-tui takes to start, and what the offline demo models cost to build and keep.
 
 Times, as the wall time of a subprocess (median of 5, after one untimed run that builds the demo models):
-`fl-tui status` (embedded runtime, catalog offline), `fl-tui models list`, and `python -c pass` as the floor.
+`fl-tui status` (embedded runtime, catalog offline; target <= 1.0 s), `fl-tui models list`, and `python -c pass` as
+the floor; `fl-tui --help`, `--version` and every `COMMAND --help` interleaved with that floor (target <= 4x).
 In-process: `fl_tui.demo.build.build_demo_model` for both demo models (median of 5, imports done beforehand),
 and the demo models' sizes on disk. Everything runs in a temporary FL_TUI_HOME / HOME / XDG_* (as tests/conftest.py
 isolates the tests), removed afterwards.
@@ -22,6 +23,8 @@ import time
 from pathlib import Path
 
 RUNS = 5
+HELP_COMMANDS = (("status",), ("models", "list"), ("bench",), ("report",), ("annotate", "export"), ("judge",),
+                 ("serve",), ("completion",))
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -100,6 +103,15 @@ def main() -> int:
         }
         first = wall(commands["fl-tui status"], env)  # a fresh home: builds and registers the demo models
         times = {name: [wall(args, env) for _ in range(RUNS)] for name, args in commands.items()}
+        # Targets, interleaved with their floor so a busy machine slows both alike: each help <= 4x python -c pass.
+        helps = {"fl-tui --help": [*fl, "--help"], "fl-tui --version": [*fl, "--version"],
+                 **{f"fl-tui {' '.join(c)} --help": [*fl, *c, "--help"] for c in HELP_COMMANDS}}
+        floor: list[float] = []
+        help_times: dict[str, list[float]] = {name: [] for name in helps}
+        for _ in range(RUNS):
+            for name, args in helps.items():
+                floor.append(wall(commands["python -c pass"], env))
+                help_times[name].append(wall(args, env))
         stages = [breakdown(env) for _ in range(3)]
         stages = {key: statistics.median(s[key] for s in stages) for key in stages[0]}
 
@@ -122,6 +134,14 @@ def main() -> int:
     print(f"startup, wall time of a subprocess, median of {RUNS} (min-max); embedded runtime, catalog offline")
     for name, values in times.items():
         print(f"    {name:<22} {statistics.median(values):6.2f} s  ({min(values):.2f}-{max(values):.2f})")
+    target = 4 * statistics.median(floor)
+    print(f"targets (interleaved with the floor; python -c pass {statistics.median(floor):.3f} s, x4 = {target:.3f} s)")
+    for name, values in help_times.items():
+        got = statistics.median(values)
+        print(f"    {name:<34} {got:6.3f} s  = {got / statistics.median(floor):4.1f}x floor  "
+              f"{'ok' if got <= target else 'OVER'} (<= 4x)")
+    status = statistics.median(times["fl-tui status"])
+    print(f"    {'fl-tui status (offline)':<34} {status:6.3f} s  {'ok' if status <= 1.0 else 'OVER'} (<= 1.0 s)")
     print(f"    {'first fl-tui status':<22} {first:6.2f} s  (fresh home: builds and registers the demo models)")
     print("    where `fl-tui status` goes (in one interpreter, median of 3): "
           + ", ".join(f"{key} {value:.2f} s" for key, value in stages.items()))
@@ -136,6 +156,8 @@ def main() -> int:
         "status_s": round(statistics.median(times["fl-tui status"]), 3),
         "models_list_s": round(statistics.median(times["fl-tui models list"]), 3),
         "python_floor_s": round(statistics.median(times["python -c pass"]), 3),
+        "help_s": {name: round(statistics.median(v), 3) for name, v in help_times.items()},
+        "help_floor_s": round(statistics.median(floor), 3),
         "first_status_s": round(first, 3),
         "status_stages_s": {key: round(value, 3) for key, value in stages.items()},
         "demo_build_both_s": round(statistics.median(builds), 3),

@@ -1,3 +1,3 @@
-from fl_tui.cli.main import main
+from fl_tui.cli.main import entry
 
-raise SystemExit(main())
+entry()

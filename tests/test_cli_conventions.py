@@ -124,7 +124,7 @@ def test_zsh_completion_is_generated():
 
 
 def test_parser_gives_every_command_the_global_options():
-    from fl_tui.cli.main import build_parser
+    from fl_tui.cli.parser import build_parser
 
     args = build_parser().parse_args(["models", "list", "--endpoint", "http://x", "--config", "c.toml", "--debug"])
     assert (args.endpoint, args.config, args.debug) == ("http://x", "c.toml", True)

@@ -38,10 +38,10 @@ from fl_tui.annotate.store import (
 from fl_tui.bench.metrics import one_line, request_result
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.connection.chat import chat_body, stream_chat
+from fl_tui.core.defaults import JUDGE_MAX_TOKENS
 from fl_tui.core.errors import FileProblem, UserError
 
 ATTEMPTS = 3  # the first reply and up to two retries
-DEFAULT_MAX_TOKENS = 200  # a reply for four aspects needs ~100 tokens; small models have small contexts
 
 SYSTEM = (
     "You are a strict, fair grader of answers written by language models. You reply with one JSON object and "
@@ -197,7 +197,7 @@ def open_judge_file(run_dir: Path, run: Mapping, model_id: str, *, overall_only:
 
 async def judge_item(
     client: httpx.AsyncClient, inference_url: str, model_id: str, prompt: str, aspects: tuple[str, ...], *,
-    max_tokens: int = DEFAULT_MAX_TOKENS, timeout_s: float | None = 120.0, attempts: int = ATTEMPTS,
+    max_tokens: int = JUDGE_MAX_TOKENS, timeout_s: float | None = 120.0, attempts: int = ATTEMPTS,
 ) -> tuple[dict[str, int] | None, int | None, int, int, int, str | None]:
     """(scores, overall, attempts, unparseable, request errors, reason) for one answer."""
     body = chat_body(model_id, prompt, max_tokens=max_tokens, temperature=0.0, system=SYSTEM)
@@ -232,7 +232,7 @@ async def judge_run(
     limit: int | None = None,
     overall_only: bool = False,
     one_round: bool = False,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
+    max_tokens: int = JUDGE_MAX_TOKENS,
     timeout_s: float | None = 120.0,
     on_item: Callable[[ItemOutcome, JudgeSummary], None] | None = None,
 ) -> JudgeSummary:

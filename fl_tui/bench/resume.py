@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
+from fl_tui.bench.reuse import Reuse
 from fl_tui.bench.runfiles import REQUESTS_FILE, RUN_FILE, load_run
 from fl_tui.core.errors import UserError
 from fl_tui.core.fileio import atomic_write_text
 
 RUN_OUTPUTS = (RUN_FILE, REQUESTS_FILE, "report.md", "report.csv")  # what a run writes into its folder
-
-
-class Reuse(StrEnum):
-    REFUSE = "refuse"
-    OVERWRITE = "overwrite"
-    RESUME = "resume"
 
 
 @dataclass(frozen=True)

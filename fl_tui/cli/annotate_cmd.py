@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from fl_tui.annotate.judge import DEFAULT_MAX_TOKENS, ItemOutcome, JudgeSummary, judge_run
+from fl_tui.annotate.judge import ItemOutcome, JudgeSummary, judge_run
 from fl_tui.annotate.store import AnnotationFile, annotation_path, list_annotation_files, load_annotations
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.context import backend_for
@@ -25,30 +25,7 @@ EXPORT_COLUMNS = ("run_id", "rater", "judged", "request_id", "model", "prompt_id
                   "scores", "note", "scored_at", "seconds_spent", "attempts")
 
 
-def add_parser(sub) -> None:
-    a = sub.add_parser("annotate", help="export a run's annotations (scoring itself is the app's Annotate tab)")
-    actions = a.add_subparsers(dest="annotate_action", metavar="ACTION")
-    e = actions.add_parser("export", help="the items of a run's annotation files (one row each), as JSONL or CSV")
-    e.add_argument("run", help="a run directory (or its run.json)")
-    e.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default jsonl)")
-    e.add_argument("--rater", help="one rater's file only (a person's name, or model:<id> for a judge)")
-    e.add_argument("--out", help="write to this file (atomically) instead of standard output")
-    e.set_defaults(handler=run_export)
-    a.set_defaults(handler=_no_action)
-
-    j = sub.add_parser("judge", help="score a run's answers with a model and the same rubric (exit 1: some unscored)")
-    j.add_argument("run", help="a run directory (or its run.json)")
-    j.add_argument("--model", required=True, help="the judge: an alias or a variant id")
-    j.add_argument("--limit", type=int, help="judge at most this many of the unscored items")
-    j.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS,
-                   help=f"longest reply per attempt (default {DEFAULT_MAX_TOKENS})")
-    j.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default 120)")
-    j.add_argument("--overall-only", action="store_true", help="ask for the overall score only (a new file)")
-    j.add_argument("--one-round", action="store_true", help="one round per model and prompt (a new file)")
-    j.set_defaults(handler=run_judge)
-
-
-def _no_action(args: argparse.Namespace) -> int:
+def no_action(args: argparse.Namespace) -> int:
     raise UserError("annotate: say what to do: `fl-tui annotate export RUN` (scoring is in the app's Annotate tab)")
 
 

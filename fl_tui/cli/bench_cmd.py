@@ -14,13 +14,13 @@ from fl_tui.bench.events import Event
 from fl_tui.bench.records import ModelStatus
 from fl_tui.bench.resume import (
     Carried,
-    Reuse,
     carried_over,
     check_out,
     remove_run,
     restart_requests_file,
     settings_record,
 )
+from fl_tui.bench.reuse import Reuse
 from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
@@ -31,39 +31,6 @@ from fl_tui.core.prompts import Prompt, PromptSet, load_prompt_set
 from fl_tui.core.resources import find_prompt_set
 from fl_tui.core.textsafe import plain
 from fl_tui.models.specs import load_specs
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "bench", help="stream prompts through models and measure them (exit 1 if a model failed)",
-        description="Environment: BENCH_MODELS, BENCH_ROUNDS, BENCH_PROMPT (one prompt instead of a set), "
-        "FOUNDRY_LOCAL_ENDPOINT. Requests always stream: TTFT and latency come from the same stream.",
-    )
-    p.add_argument("--models", help="comma-separated aliases or variant ids (default: models.json's cached ones)")
-    p.add_argument("--models-file", help="models.json (default: ./models.json, the config dir's, or the shipped one)")
-    p.add_argument("--prompts", default="default", help="a prompt set name in prompts/ or a JSON file")
-    p.add_argument("--rounds", type=int, help="measured rounds per prompt (default 3, or the config's)")
-    p.add_argument("--warmup", type=int, help="warm-up requests per model, not measured (default 1)")
-    p.add_argument("--temperature", type=float, default=0.0)
-    p.add_argument("--seed", type=int)
-    p.add_argument("--max-tokens", type=int, help="default 128, or the config's; a prompt may set its own")
-    p.add_argument("--concurrency", type=int, default=1, help="requests in flight (Foundry Local serves one)")
-    p.add_argument("--timeout", type=float, help="seconds per request; a stalled stream is cut (default 120)")
-    p.add_argument("--keep-alive", action="store_true",
-                   help="reuse connections (default: a new one per request; see README, Measurement)")
-    p.add_argument("--watts", type=float, help="power draw for the energy estimate (Wh per 1k tokens)")
-    p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>); one that already "
-                                 "holds a run needs --resume or --overwrite")
-    reuse = p.add_mutually_exclusive_group()
-    reuse.add_argument("--resume", dest="reuse", action="store_const", const=Reuse.RESUME, default=Reuse.REFUSE,
-                       help="continue the run in --out: models that finished are kept, the others run again "
-                            "(same run id; same settings and prompts required)")
-    reuse.add_argument("--overwrite", dest="reuse", action="store_const", const=Reuse.OVERWRITE,
-                       help="replace the run in --out (its run.json, requests.jsonl and reports)")
-    p.add_argument("--events", action="store_true",
-                   help="write the engine's events to stdout as JSON lines, for a program watching the run "
-                        "(the app runs benchmarks this way, in a process of their own)")
-    p.set_defaults(handler=run)
 
 
 def _positive(name: str, value: int | float | None) -> None:

@@ -5,14 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-SHELLS = ("bash", "zsh")
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser("completion", help="print a shell completion script (see README, Shell completion)")
-    p.add_argument("shell", choices=SHELLS)
-    p.set_defaults(handler=run)
-
 
 def run(args: argparse.Namespace) -> int:
     import shtab

@@ -7,6 +7,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+from fl_tui.cli.ending import ExitPlan
 from fl_tui.connection.base import Backend
 from fl_tui.connection.resolve import Choice, choose_endpoint, open_backend
 from fl_tui.core.config import Settings, load_settings
@@ -22,17 +23,34 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 
 @contextmanager
-def backend_for(args: argparse.Namespace, **embedded_options):
+def backend_for(args: argparse.Namespace, *, fast_exit: bool = False, **embedded_options):
     """Yields (backend, choice); closes the backend (and stops an embedded runtime) afterwards.
 
-    `embedded_options` go to the embedded runtime: management commands pass web=False (no inference needed)."""
+    `fast_exit`: a one-shot command that leaves nothing to write once it is done (status, models list) lets the
+    process end without the runtime's native release (Backend.close_for_exit, about a second), where the entry
+    point allows it. `embedded_options` go to the embedded runtime: management commands pass web=False."""
+    watch = getattr(args, "stopwatch", None)
+    plan: ExitPlan = getattr(args, "exit_plan", None) or ExitPlan()
     settings = settings_for(args)
     choice: Choice = choose_endpoint(args.endpoint, settings)
+    if watch:
+        watch.mark("parse and imports")
     try:
         backend: Backend = open_backend(choice, settings, debug=args.debug, **embedded_options)
     except ValueError as exc:  # a malformed endpoint URL
         raise UserError(f"{choice.source}: {exc}") from exc
+    if watch:
+        watch.mark("start", backend.start_stages())
     try:
         yield backend, choice
     finally:
-        backend.close()
+        if watch:
+            watch.mark("listing")
+        if fast_exit and plan.allowed:
+            plan.pending = backend.close_for_exit() or plan.pending
+            if watch and plan.pending:
+                watch.notes.append("the runtime's native release is left to the process's end (os._exit)")
+        else:
+            backend.close()
+        if watch:
+            watch.mark("shutdown")

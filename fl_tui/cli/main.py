@@ -1,6 +1,7 @@
 """`fl-tui` command line: no command opens the app; the others run the same core headless.
 
 Exit codes: 0 ok, 1 a model failed or a regression, 2 bad input (an unknown model name included), 130 interrupted.
+Only the parser is imported up front (fl_tui.cli.parser): `--help` and `--version` never load the commands.
 """
 
 from __future__ import annotations
@@ -11,55 +12,11 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from fl_tui import __version__
-from fl_tui.connection.base import BackendError
-from fl_tui.core.errors import UserError
-from fl_tui.core.textsafe import plain
+from fl_tui.cli.ending import ExitPlan
+from fl_tui.cli.parser import build_parser
+from fl_tui.cli.timing import Stopwatch
 
 Handler = Callable[[argparse.Namespace], int]
-
-def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) -> None:
-    """The options every command takes, before or after its name (as vLLM's and guidellm's do). On a command
-    their default is SUPPRESS: given there, they set the value; not given, the top level's value stands."""
-
-    def default(value: object) -> object:
-        return argparse.SUPPRESS if on_command else value
-
-    parser.add_argument("--debug", action="store_true", default=default(False),
-                        help="show tracebacks and the runtime's own log output")
-    parser.add_argument("--endpoint", default=default(None),
-                        help="a Foundry Local or OpenAI-compatible URL (default: auto, see README)")
-    parser.add_argument("--config", default=default(None),
-                        help="settings file (default: the user config dir's config.toml)")
-
-
-def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
-    """Every command's parser, nested ones too. argparse has no public way to walk them; shtab reads the same."""
-    found: list[argparse.ArgumentParser] = []
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for child in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
-                found += [child, *_subparsers(child)]
-    return found
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from fl_tui.cli import annotate_cmd, bench_cmd, completion_cmd, models_cmd, report_cmd, serve_cmd, status_cmd
-
-    parser = argparse.ArgumentParser(
-        prog="fl-tui",
-        description="Run, measure and judge local language models on Microsoft Foundry Local.",
-        epilog="exit codes: 0 ok, 1 a model failed or a regression, 2 bad input or an unknown model, 130 interrupted",
-    )
-    parser.add_argument("--version", action="version", version=f"fl-tui {__version__}")
-    _add_global_options(parser, on_command=False)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (status_cmd, models_cmd, bench_cmd, report_cmd, annotate_cmd, serve_cmd, completion_cmd):
-        module.add_parser(sub)
-    for child in _subparsers(parser):
-        _add_global_options(child, on_command=True)
-    parser.set_defaults(parser=parser)  # `completion` describes the parser it was called through
-    return parser
 
 
 def _quiet_stdout() -> None:
@@ -70,6 +27,10 @@ def _quiet_stdout() -> None:
 
 
 def _run(handler: Handler, args: argparse.Namespace) -> int:
+    from fl_tui.connection.base import BackendError
+    from fl_tui.core.errors import UserError
+    from fl_tui.core.textsafe import plain
+
     try:
         code = handler(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the handling below
@@ -93,7 +54,8 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
         return 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, exit_plan: ExitPlan | None = None) -> int:
+    watch = Stopwatch()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -105,4 +67,36 @@ def main(argv: list[str] | None = None) -> int:
         from fl_tui.cli.app_cmd import run_app
 
         return _run(run_app, args)
-    return _run(args.handler, args)
+    args.exit_plan = exit_plan or ExitPlan()
+    if args.debug:
+        watch.measure_python()
+        args.stopwatch = watch
+    code = _run(args.handler, args)
+    if args.debug:
+        watch.mark("output")
+        print(watch.line(), file=sys.stderr)
+    return code
+
+
+def _flush_for_exit() -> None:
+    """Everything buffered reaches its file before os._exit, which runs no atexit hook and flushes nothing."""
+    if "logging" in sys.modules:
+        import logging
+
+        logging.shutdown()  # its handlers' files
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader left after the command's own flush: nothing more can reach it
+        _quiet_stdout()
+    sys.stderr.flush()
+
+
+def entry() -> None:
+    """`fl-tui` and `python -m fl_tui`: main(), then the process ends. When a command left its runtime for the
+    process's end to drop (ExitPlan.pending), that end is os._exit, after flushing."""
+    plan = ExitPlan(allowed=True)
+    code = main(exit_plan=plan)
+    if plan.pending:
+        _flush_for_exit()
+        os._exit(code)
+    sys.exit(code)

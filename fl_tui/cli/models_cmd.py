@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from fl_tui.cli.context import backend_for
-from fl_tui.cli.output import Format, add_format_option, render_table
+from fl_tui.cli.output import Format, render_table
 from fl_tui.connection.base import (
     CATALOG_UNREACHABLE_MESSAGE,
     Backend,
@@ -23,43 +23,9 @@ from fl_tui.connection.base import (
 from fl_tui.core.errors import UserError
 from fl_tui.core.progress import PercentBar
 from fl_tui.core.textsafe import plain
-from fl_tui.models.filter import FIELDS, apply_filter, parse_filter
+from fl_tui.models.filter import apply_filter, parse_filter
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.modelview import capabilities, size_text
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser("models", help="list and manage models")
-    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    ls = msub.add_parser("list", help="catalog, cached, local and loaded models")
-    which = ls.add_mutually_exclusive_group()
-    which.add_argument("--cached", action="store_true", help="only models in the cache")
-    which.add_argument("--loaded", action="store_true", help="only loaded models")
-    ls.add_argument("--filter", metavar="KEY=VALUE,…",
-                    help=f"only models matching every pair (keys: {', '.join(FIELDS)}), e.g. device=CPU,task=chat")
-    add_format_option(ls)
-    ls.add_argument("--models-file", help="models.json whose capabilities to show (default: the shipped one)")
-    ls.set_defaults(handler=run_list)
-    for name, helptext, handler in (
-        ("download", "download a model into the cache (Ctrl-C cancels)", run_download),
-        ("load", "load a model into memory", run_load),
-        ("unload", "unload a model", run_unload),
-        ("remove", "delete a model from the cache, or unregister a local folder", run_remove),
-    ):
-        cmd = msub.add_parser(name, help=helptext)
-        cmd.add_argument("name", help="alias or full variant id")
-        if name == "load":
-            cmd.add_argument("--ttl", type=int, help="seconds before the service unloads it (where supported)")
-        if name == "remove":
-            cmd.add_argument("--yes", "-y", action="store_true", help="do not ask")
-        cmd.set_defaults(handler=handler)
-    reg = msub.add_parser("register", help="register a local ONNX Runtime GenAI model folder")
-    reg.add_argument("folder")
-    reg.add_argument("--id", dest="model_id", help="<name>:<version> (default: <folder name>:1)")
-    reg.add_argument("--alias", help="default: the folder name")
-    reg.set_defaults(handler=run_register)
-    msub.add_parser("unload-all", help="unload every loaded model").set_defaults(handler=run_unload_all)
-
 
 COLUMNS = ("alias", "id", "device", "size", "cached", "loaded", "source", "capabilities")
 
@@ -67,7 +33,7 @@ COLUMNS = ("alias", "id", "device", "size", "cached", "loaded", "source", "capab
 def run_list(args: argparse.Namespace) -> int:
     specs = load_specs(args.models_file)
     conditions = parse_filter(args.filter or "")
-    with backend_for(args, web=False) as (backend, _choice):
+    with backend_for(args, web=False, fast_exit=True) as (backend, _choice):
         if args.loaded:
             models = backend.list_loaded()
         elif args.cached:

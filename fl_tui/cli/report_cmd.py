@@ -15,25 +15,8 @@ from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run, run_dir_of
-from fl_tui.cli.output import Format, add_format_option, render_table
+from fl_tui.cli.output import Format, render_table
 from fl_tui.core.textsafe import plain
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser("report", help="regenerate a run's report.md and report.csv, and print one format")
-    p.add_argument("run", help="a run directory (or its run.json)")
-    p.add_argument("--format", choices=("md", "csv", "json"), default="md", help="what to print (default md)")
-    p.add_argument("--annotations", nargs="+", metavar="FILE",
-                   help="annotation files whose scores fill a Quality column (default: every person's annotation "
-                   "file in the run folder; a judge model's files only when named here)")
-    p.set_defaults(handler=run_report)
-    c = sub.add_parser("compare", help="per-model deltas of two runs with bootstrap 95%% CIs (exit 1: regression)")
-    c.add_argument("base", help="the run to compare against")
-    c.add_argument("new", help="the newer run")
-    c.add_argument("--threshold", type=float, default=0.10,
-                   help="relative change that counts as a regression when the whole CI is beyond it (default 0.10)")
-    add_format_option(c)
-    c.set_defaults(handler=run_compare)
 
 
 def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> list[AnnotationFile]:

@@ -13,16 +13,6 @@ from fl_tui.core import locations, platform
 from fl_tui.core.textsafe import plain
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("serve", help="serve the embedded runtime (demo models and the cache) over HTTP")
-    p.add_argument(
-        "--port", type=int, default=None,
-        help=f"port (default: {DEFAULT_SERVICE[1]}, where other fl-tui commands look, if free; 0: any free port)",
-    )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
-    p.set_defaults(handler=run)
-
-
 def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     stop = threading.Event()

@@ -7,17 +7,11 @@ import json
 from dataclasses import asdict
 
 from fl_tui.cli.context import backend_for
-from fl_tui.cli.output import Format, add_format_option, render_table
+from fl_tui.cli.output import Format, render_table
 from fl_tui.connection.base import CATALOG_UNREACHABLE_MESSAGE, Backend, CatalogState
 from fl_tui.core.textsafe import plain
 
 SETTLE_S = 15.0  # an online catalog's first fetch: the answer then matches what the app's header shows
-
-
-def add_parser(sub) -> None:
-    p = sub.add_parser("status", help="show the endpoint, backend, cache and loaded models (exit 2: unreachable)")
-    add_format_option(p)
-    p.set_defaults(handler=run)
 
 
 def _process(backend: Backend) -> str:
@@ -29,7 +23,7 @@ def _process(backend: Backend) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    with backend_for(args, web=False) as (backend, choice):
+    with backend_for(args, web=False, fast_exit=True) as (backend, choice):
         backend.settle(SETTLE_S)
         status = backend.status()
         process = _process(backend)

@@ -191,6 +191,16 @@ class Backend(ABC):
     def close(self) -> None:  # noqa: B027 - most backends hold nothing that needs releasing
         """Release connections and stop anything this backend started."""
 
+    def close_for_exit(self) -> bool:
+        """Close when the process ends right after: True if something was left for the process's end to drop,
+        which it must then do with os._exit (see fl_tui.cli.main.entry). Most backends just close."""
+        self.close()
+        return False
+
+    def start_stages(self) -> dict[str, float]:
+        """Seconds the steps of opening this backend took, for `--debug`; most have no steps worth naming."""
+        return {}
+
 
 class UnknownModel(BackendError):
     def __init__(self, name: str, known: list[str]):

@@ -14,6 +14,7 @@ import os
 import re
 import socket
 import threading
+import time
 from pathlib import Path
 
 from foundry_local_sdk import (
@@ -86,6 +87,8 @@ class EmbeddedBackend(Backend):
         port = port or free_port(host if host not in ("0.0.0.0", "::") else "127.0.0.1")
         self_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
+        self._stages: dict[str, float] = {}
+        started = time.perf_counter()
         url = catalog_url or DEFAULT_CATALOG_URL
         if catalog == "offline":
             online, why = False, "offline mode (settings)"
@@ -93,6 +96,7 @@ class EmbeddedBackend(Backend):
             online, why = True, "online mode (settings)"
         else:
             online, why = catalog_reachable(url)
+        self._stages["probe"] = time.perf_counter() - started
         self.catalog_reason = why
         self._catalog_state = CatalogState.UNKNOWN if online else CatalogState.UNREACHABLE
         catalog_urls = [(url, None)] if online else [(f"http://{self_host}:{port}/asset-gallery/v1.0/models", None)]
@@ -114,19 +118,25 @@ class EmbeddedBackend(Backend):
             catalog_urls=catalog_urls,
             disable_nonessential_telemetry=True,
         )
+        started = time.perf_counter()
         FoundryLocalManager.initialize(config)
         self._mgr = FoundryLocalManager.instance
         try:
             self._public = self._mgr.catalog
             self._local = self._mgr.get_catalog(CatalogType.LOCAL)
+            self._stages["runtime"] = time.perf_counter() - started
+            started = time.perf_counter()
             if demo_models_dir is not None:
                 self._install_demo_models(Path(demo_models_dir))
             self._publish_local_models()  # before the first public-catalog access: it reads the cache index once
             self._served_ids = servable.published_ids(self.cache_dir)
+            self._stages["local models"] = time.perf_counter() - started
             self._url = None
             if web:
+                started = time.perf_counter()
                 self._mgr.start_web_service()
                 self._url = self._mgr.urls[0].replace("0.0.0.0", "127.0.0.1").rstrip("/")
+                self._stages["web service"] = time.perf_counter() - started
         except BaseException:
             self._mgr.close()
             raise
@@ -359,7 +369,24 @@ class EmbeddedBackend(Backend):
         self._publish(model)
         return self.resolve(model_id)
 
+    def start_stages(self) -> dict[str, float]:
+        return dict(self._stages)
+
     def close(self) -> None:
         mgr, self._mgr = getattr(self, "_mgr", None), None
         if mgr is not None:
             mgr.close()  # also stops the web service; a separate stop would cost another second natively
+
+    def close_for_exit(self) -> bool:
+        """The runtime's native shutdown (sessions drained, models unloaded), without the release after it:
+        releasing tears down the runtime's telemetry client (1DS), which spends about a second flushing and
+        trying to upload its events (offline too) and writes nothing of ours. The cache index and registrations
+        are written when they change, never at close; sockets and file locks go with the process. The process
+        must end with os._exit: the SDK's atexit hook would otherwise do the release (the same second), and
+        skipping it while the interpreter finalizes risks the native destructors' abort that the hook is there
+        to prevent."""
+        mgr, self._mgr = getattr(self, "_mgr", None), None
+        if mgr is None:
+            return False
+        mgr.shutdown()
+        return True

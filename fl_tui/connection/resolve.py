@@ -14,8 +14,7 @@ from fl_tui.connection.discover import discover
 from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.core import locations
 from fl_tui.core.config import Settings
-
-DEFAULT_SERVICE = ("127.0.0.1", 5273)
+from fl_tui.core.defaults import DEFAULT_SERVICE
 
 
 @dataclass(frozen=True)

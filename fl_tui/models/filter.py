@@ -8,12 +8,20 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from fl_tui.connection.base import ModelEntry
 from fl_tui.core.errors import UserError
-from fl_tui.ui.modelview import capabilities
 
-Field = Callable[[ModelEntry, dict], list[str]]
+if TYPE_CHECKING:  # the parser's help lists FIELDS: this module stays light to import
+    from fl_tui.connection.base import ModelEntry
+
+Field = Callable[["ModelEntry", dict], list[str]]
+
+
+def _capabilities(entry: ModelEntry, specs: dict) -> list[str]:
+    from fl_tui.ui.modelview import capabilities  # imports rich and the backends: only when a filter runs
+
+    return capabilities(entry, specs)
 
 
 def _flag(value: bool) -> list[str]:
@@ -28,7 +36,7 @@ FIELDS: dict[str, Field] = {
     "task": lambda e, s: [e.task or ""],
     "source": lambda e, s: [e.source],
     "license": lambda e, s: [e.license or ""],
-    "capability": lambda e, s: capabilities(e, s),
+    "capability": _capabilities,
     "cached": lambda e, s: _flag(e.cached),
     "loaded": lambda e, s: _flag(e.loaded),
 }

@@ -1,0 +1,200 @@
+"""The `fl-tui` argument parser, every command's options, built without importing the commands' implementations:
+`fl-tui --help`, `fl-tui COMMAND --help` and `--version` end here, so they must not pay for numpy, httpx, pydantic
+or the runtime. A handler is named by module and function and imported when its command runs (tests/test_layers.py
+checks what building the parser imports)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from dataclasses import dataclass
+
+from fl_tui import __version__
+from fl_tui.bench.reuse import Reuse
+from fl_tui.cli.output import add_format_option
+from fl_tui.core.defaults import DEFAULT_SERVICE, JUDGE_MAX_TOKENS
+from fl_tui.models.filter import FIELDS
+
+SHELLS = ("bash", "zsh")
+
+
+@dataclass(frozen=True)
+class Lazy:
+    """A command's handler, imported from fl_tui.cli.<module> when the command runs."""
+
+    module: str
+    function: str
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        return getattr(importlib.import_module(f"fl_tui.cli.{self.module}"), self.function)(args)
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) -> None:
+    """The options every command takes, before or after its name (as vLLM's and guidellm's do). On a command
+    their default is SUPPRESS: given there, they set the value; not given, the top level's value stands."""
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if on_command else value
+
+    parser.add_argument("--debug", action="store_true", default=default(False),
+                        help="show tracebacks, the runtime's own log output and where the time went")
+    parser.add_argument("--endpoint", default=default(None),
+                        help="a Foundry Local or OpenAI-compatible URL (default: auto, see README)")
+    parser.add_argument("--config", default=default(None),
+                        help="settings file (default: the user config dir's config.toml)")
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command's parser, nested ones too. argparse has no public way to walk them; shtab reads the same."""
+    found: list[argparse.ArgumentParser] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):  # aliases map to the same parser
+                found += [child, *_subparsers(child)]
+    return found
+
+
+def _status(sub) -> None:
+    p = sub.add_parser("status", help="show the endpoint, backend, cache and loaded models (exit 2: unreachable)")
+    add_format_option(p)
+    p.set_defaults(handler=Lazy("status_cmd", "run"))
+
+
+def _models(sub) -> None:
+    p = sub.add_parser("models", help="list and manage models")
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    ls = msub.add_parser("list", help="catalog, cached, local and loaded models")
+    which = ls.add_mutually_exclusive_group()
+    which.add_argument("--cached", action="store_true", help="only models in the cache")
+    which.add_argument("--loaded", action="store_true", help="only loaded models")
+    ls.add_argument("--filter", metavar="KEY=VALUE,…",
+                    help=f"only models matching every pair (keys: {', '.join(FIELDS)}), e.g. device=CPU,task=chat")
+    add_format_option(ls)
+    ls.add_argument("--models-file", help="models.json whose capabilities to show (default: the shipped one)")
+    ls.set_defaults(handler=Lazy("models_cmd", "run_list"))
+    for name, helptext, handler in (
+        ("download", "download a model into the cache (Ctrl-C cancels)", "run_download"),
+        ("load", "load a model into memory", "run_load"),
+        ("unload", "unload a model", "run_unload"),
+        ("remove", "delete a model from the cache, or unregister a local folder", "run_remove"),
+    ):
+        cmd = msub.add_parser(name, help=helptext)
+        cmd.add_argument("name", help="alias or full variant id")
+        if name == "load":
+            cmd.add_argument("--ttl", type=int, help="seconds before the service unloads it (where supported)")
+        if name == "remove":
+            cmd.add_argument("--yes", "-y", action="store_true", help="do not ask")
+        cmd.set_defaults(handler=Lazy("models_cmd", handler))
+    reg = msub.add_parser("register", help="register a local ONNX Runtime GenAI model folder")
+    reg.add_argument("folder")
+    reg.add_argument("--id", dest="model_id", help="<name>:<version> (default: <folder name>:1)")
+    reg.add_argument("--alias", help="default: the folder name")
+    reg.set_defaults(handler=Lazy("models_cmd", "run_register"))
+    unload_all = msub.add_parser("unload-all", help="unload every loaded model")
+    unload_all.set_defaults(handler=Lazy("models_cmd", "run_unload_all"))
+
+
+def _bench(sub) -> None:
+    p = sub.add_parser(
+        "bench", help="stream prompts through models and measure them (exit 1 if a model failed)",
+        description="Environment: BENCH_MODELS, BENCH_ROUNDS, BENCH_PROMPT (one prompt instead of a set), "
+        "FOUNDRY_LOCAL_ENDPOINT. Requests always stream: TTFT and latency come from the same stream.",
+    )
+    p.add_argument("--models", help="comma-separated aliases or variant ids (default: models.json's cached ones)")
+    p.add_argument("--models-file", help="models.json (default: ./models.json, the config dir's, or the shipped one)")
+    p.add_argument("--prompts", default="default", help="a prompt set name in prompts/ or a JSON file")
+    p.add_argument("--rounds", type=int, help="measured rounds per prompt (default 3, or the config's)")
+    p.add_argument("--warmup", type=int, help="warm-up requests per model, not measured (default 1)")
+    p.add_argument("--temperature", type=float, default=0.0)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--max-tokens", type=int, help="default 128, or the config's; a prompt may set its own")
+    p.add_argument("--concurrency", type=int, default=1, help="requests in flight (Foundry Local serves one)")
+    p.add_argument("--timeout", type=float, help="seconds per request; a stalled stream is cut (default 120)")
+    p.add_argument("--keep-alive", action="store_true",
+                   help="reuse connections (default: a new one per request; see README, Measurement)")
+    p.add_argument("--watts", type=float, help="power draw for the energy estimate (Wh per 1k tokens)")
+    p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>); one that already "
+                                 "holds a run needs --resume or --overwrite")
+    reuse = p.add_mutually_exclusive_group()
+    reuse.add_argument("--resume", dest="reuse", action="store_const", const=Reuse.RESUME, default=Reuse.REFUSE,
+                       help="continue the run in --out: models that finished are kept, the others run again "
+                            "(same run id; same settings and prompts required)")
+    reuse.add_argument("--overwrite", dest="reuse", action="store_const", const=Reuse.OVERWRITE,
+                       help="replace the run in --out (its run.json, requests.jsonl and reports)")
+    p.add_argument("--events", action="store_true",
+                   help="write the engine's events to stdout as JSON lines, for a program watching the run "
+                        "(the app runs benchmarks this way, in a process of their own)")
+    p.set_defaults(handler=Lazy("bench_cmd", "run"))
+
+
+def _report(sub) -> None:
+    p = sub.add_parser("report", help="regenerate a run's report.md and report.csv, and print one format")
+    p.add_argument("run", help="a run directory (or its run.json)")
+    p.add_argument("--format", choices=("md", "csv", "json"), default="md", help="what to print (default md)")
+    p.add_argument("--annotations", nargs="+", metavar="FILE",
+                   help="annotation files whose scores fill a Quality column (default: every person's annotation "
+                   "file in the run folder; a judge model's files only when named here)")
+    p.set_defaults(handler=Lazy("report_cmd", "run_report"))
+    c = sub.add_parser("compare", help="per-model deltas of two runs with bootstrap 95%% CIs (exit 1: regression)")
+    c.add_argument("base", help="the run to compare against")
+    c.add_argument("new", help="the newer run")
+    c.add_argument("--threshold", type=float, default=0.10,
+                   help="relative change that counts as a regression when the whole CI is beyond it (default 0.10)")
+    add_format_option(c)
+    c.set_defaults(handler=Lazy("report_cmd", "run_compare"))
+
+
+def _annotate(sub) -> None:
+    a = sub.add_parser("annotate", help="export a run's annotations (scoring itself is the app's Annotate tab)")
+    actions = a.add_subparsers(dest="annotate_action", metavar="ACTION")
+    e = actions.add_parser("export", help="the items of a run's annotation files (one row each), as JSONL or CSV")
+    e.add_argument("run", help="a run directory (or its run.json)")
+    e.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default jsonl)")
+    e.add_argument("--rater", help="one rater's file only (a person's name, or model:<id> for a judge)")
+    e.add_argument("--out", help="write to this file (atomically) instead of standard output")
+    e.set_defaults(handler=Lazy("annotate_cmd", "run_export"))
+    a.set_defaults(handler=Lazy("annotate_cmd", "no_action"))
+
+    j = sub.add_parser("judge", help="score a run's answers with a model and the same rubric (exit 1: some unscored)")
+    j.add_argument("run", help="a run directory (or its run.json)")
+    j.add_argument("--model", required=True, help="the judge: an alias or a variant id")
+    j.add_argument("--limit", type=int, help="judge at most this many of the unscored items")
+    j.add_argument("--max-tokens", type=int, default=JUDGE_MAX_TOKENS,
+                   help=f"longest reply per attempt (default {JUDGE_MAX_TOKENS})")
+    j.add_argument("--timeout", type=float, default=120.0, help="seconds per request (default 120)")
+    j.add_argument("--overall-only", action="store_true", help="ask for the overall score only (a new file)")
+    j.add_argument("--one-round", action="store_true", help="one round per model and prompt (a new file)")
+    j.set_defaults(handler=Lazy("annotate_cmd", "run_judge"))
+
+
+def _serve(sub) -> None:
+    p = sub.add_parser("serve", help="serve the embedded runtime (demo models and the cache) over HTTP")
+    p.add_argument(
+        "--port", type=int, default=None,
+        help=f"port (default: {DEFAULT_SERVICE[1]}, where other fl-tui commands look, if free; 0: any free port)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    p.set_defaults(handler=Lazy("serve_cmd", "run"))
+
+
+def _completion(sub) -> None:
+    p = sub.add_parser("completion", help="print a shell completion script (see README, Shell completion)")
+    p.add_argument("shell", choices=SHELLS)
+    p.set_defaults(handler=Lazy("completion_cmd", "run"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fl-tui",
+        description="Run, measure and judge local language models on Microsoft Foundry Local.",
+        epilog="exit codes: 0 ok, 1 a model failed or a regression, 2 bad input or an unknown model, 130 interrupted",
+    )
+    parser.add_argument("--version", action="version", version=f"fl-tui {__version__}")
+    _add_global_options(parser, on_command=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_status, _models, _bench, _report, _annotate, _serve, _completion):
+        add(sub)
+    for child in _subparsers(parser):
+        _add_global_options(child, on_command=True)
+    parser.set_defaults(parser=parser)  # `completion` describes the parser it was called through
+    return parser

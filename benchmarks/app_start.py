@@ -40,6 +40,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import startup  # next to this file: one fresh-home recipe for both scripts
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 COLUMNS, LINES = 120, 40
@@ -63,23 +65,12 @@ class Session:
 
 
 def isolated_env(root: Path) -> dict[str, str]:
-    """A fresh home, as tests/conftest.py isolates the tests: nothing is read from or written to the real one."""
-    (root / "home").mkdir()
-    config = root / "fl-tui" / "config"
-    config.mkdir(parents=True)
-    (config / "config.toml").write_text('catalog = "offline"\nendpoint = "embedded"\n', encoding="utf-8")
-    env = {
-        **os.environ,
-        "HOME": str(root / "home"),
-        "FL_TUI_HOME": str(root / "fl-tui"),
-        "XDG_CONFIG_HOME": str(root / "xdg-config"),
-        "XDG_DATA_HOME": str(root / "xdg-data"),
-        "XDG_CACHE_HOME": str(root / "xdg-cache"),
-        "TERM": "xterm-256color",
-        "COLUMNS": str(COLUMNS),
-        "LINES": str(LINES),
-    }
-    for name in ("FOUNDRY_LOCAL_ENDPOINT", "NO_COLOR", "TEXTUAL", "TEXTUAL_DRIVER"):
+    """startup.py's fresh home, with the runtime asked for outright and a terminal of this script's size."""
+    env = startup.isolated_env(root)
+    (root / "fl-tui" / "config" / "config.toml").write_text('catalog = "offline"\nendpoint = "embedded"\n',
+                                                            encoding="utf-8")
+    env.update(TERM="xterm-256color", COLUMNS=str(COLUMNS), LINES=str(LINES))
+    for name in ("NO_COLOR", "TEXTUAL", "TEXTUAL_DRIVER"):
         env.pop(name, None)
     return env
 

@@ -1,28 +1,14 @@
 """App-wide keys at 80x24: Tab never parks on the tab strip, Ctrl+T names the theme, help scrolls and lists the ids
 a `[keys]` table uses."""
 
+from test_app_models import make_app, said_by
 from textual.widgets import Tabs
 from waiting import until
 
-from fl_tui.core.config import Settings
-from fl_tui.models.specs import load_specs
-from fl_tui.ui.app import FlTuiApp
 from fl_tui.ui.screens.help import HelpScreen
 from fl_tui.ui.screens.runs import RunPickerScreen
 
 SIZE = (80, 24)
-
-
-def make_app(backend, tmp_path, **settings):
-    return FlTuiApp(lambda: backend, settings=Settings(**settings), settings_path=tmp_path / "config.toml",
-                    specs=load_specs())
-
-
-def recorded_notifications(app) -> list[str]:
-    said: list[str] = []
-    notify = app.notify
-    app.notify = lambda message, *args, **kwargs: (said.append(str(message)), notify(message, *args, **kwargs))[1]
-    return said
 
 
 async def test_tab_keys_stay_inside_the_tab_so_its_keys_keep_working(embedded, tmp_path, monkeypatch):
@@ -48,7 +34,7 @@ async def test_tab_keys_stay_inside_the_tab_so_its_keys_keep_working(embedded, t
 async def test_ctrl_t_switches_the_theme_and_names_it(embedded, tmp_path):
     app = make_app(embedded, tmp_path, theme="fl-dark")
     async with app.run_test(size=SIZE) as pilot:
-        said = recorded_notifications(app)
+        said = said_by(app)
         await pilot.press("ctrl+t")
         await until(pilot, lambda: app.theme != "fl-dark", "another theme", seen=lambda: app.theme)
         assert any(app.theme in s for s in said), said
@@ -73,7 +59,7 @@ async def test_a_key_that_cannot_act_now_says_why(embedded, tmp_path, monkeypatc
     monkeypatch.setenv("FL_TUI_HOME", str(tmp_path / "home"))
     app = make_app(embedded, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        said = recorded_notifications(app)
+        said = said_by(app)
         await pilot.press("2")
         pane = app.query_one("#bench-pane")
         await until(pilot, lambda: pane.backend is not None, "the Benchmark tab connected", seen=lambda: pane.backend)

@@ -225,7 +225,7 @@ class FlTuiApp(App[int]):
 
     async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
         """A key whose action is unavailable says why in one line instead of doing nothing: a pane that refuses an
-        action in `check_action` names the reason in `why_not(action, parameters)`."""
+        action names the reason in `why_not(action, parameters)` (fl_tui/ui/refusals.py)."""
         if await super().run_action(action, default_namespace, namespaces):
             return True
         destination, name, parameters = actions.parse(action) if isinstance(action, str) else action

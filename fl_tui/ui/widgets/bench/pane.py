@@ -16,6 +16,7 @@ from fl_tui.core import locations
 from fl_tui.core.config import Settings
 from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
+from fl_tui.ui.refusals import ExplainsRefusals
 from fl_tui.ui.widgets.bench.live_view import LiveView
 from fl_tui.ui.widgets.bench.messages import RunBroke, RunEnded, RunLaunched, RunOpened
 from fl_tui.ui.widgets.bench.run_picker import RunPicker
@@ -26,7 +27,7 @@ from fl_tui.ui.widgets.bench.summary_view import SummaryView
 FOCUS = {"bench-setup": "#bench-models", "bench-live": "#bench-rows", "bench-summary": "#bench-summary-table"}
 
 
-class BenchPane(Vertical):
+class BenchPane(ExplainsRefusals, Vertical):
     BINDINGS = [
         Binding("ctrl+r", "start", "Start", id="bench.start", tooltip="Start a run"),
         Binding("ctrl+x", "stop", "Stop", id="bench.stop", tooltip="Stop the run (what finished is kept)"),
@@ -72,10 +73,6 @@ class BenchPane(Vertical):
 
     def offer_models(self, models: list[ModelEntry]) -> None:
         self.form.offer_models(models, self.backend is not None and self.backend.supports(Capability.CACHED))
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """An action that cannot run now is shown dimmed in the footer; its key says why (the app asks why_not)."""
-        return None if self.why_not(action, parameters) else True
 
     def why_not(self, action: str, parameters: tuple[object, ...]) -> str | None:
         if action == "start":

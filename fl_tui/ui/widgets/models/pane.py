@@ -23,6 +23,7 @@ from fl_tui.connection.base import (
 from fl_tui.core.textsafe import plain
 from fl_tui.ui import modelview
 from fl_tui.ui.downloads import PENDING, DownloadQueue, DownloadState
+from fl_tui.ui.refusals import ExplainsRefusals
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.path_prompt import PathPromptScreen
 from fl_tui.ui.widgets.models.banner import CatalogBanner
@@ -34,7 +35,7 @@ from fl_tui.ui.widgets.models.table import ModelsTable
 STACK_BELOW = 100  # narrower than this, the details pane goes under the table, which keeps the whole width
 
 
-class ModelsPane(Vertical):
+class ModelsPane(ExplainsRefusals, Vertical):
     BINDINGS = [
         Binding("l", "load", "Load", id="models.load"),
         Binding("u", "unload", "Unload", id="models.unload"),
@@ -126,10 +127,6 @@ class ModelsPane(Vertical):
             downloading=frozenset(j.entry.id for j in self.downloads.jobs if j.state in PENDING)
             if self.downloads is not None else frozenset(),
         )
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """An action that cannot run now is shown dimmed in the footer; its key says why (the app asks why_not)."""
-        return None if self.why_not(action, parameters) else True
 
     def why_not(self, action: str, parameters: tuple[object, ...]) -> str | None:
         return modelview.refusal(action, self.situation())

@@ -340,6 +340,8 @@ async def ui_run(url: str, server, with_keys: bool, profile: cProfile.Profile | 
 async def drive(app: MeasuredApp, pilot, server, with_keys: bool, profile: cProfile.Profile | None, out: dict) -> None:
     """Set the form up as a person would, measure the idle app, then Ctrl+R and (with_keys) the key presses."""
     me = psutil.Process()
+    while not app.query("#bench-pane"):  # mounted after the first screen (fl_tui/ui/later_panes.py)
+        await asyncio.sleep(0.02)
     pane = app.query_one("#bench-pane")
     # The app handles TabActivated(models) twice at start-up; a `2` pressed before both ran is pulled back to the
     # Models tab (see press_keys), so let the start-up settle first.

@@ -15,7 +15,7 @@ from rich.segment import Segment
 from runfactory import sample_run
 from test_app_bench import on_the_benchmark_tab, replay_live
 from test_app_snapshots import Pinned, show_settled
-from waiting import settled, until
+from waiting import mounted, settled, until
 
 from fl_tui.bench import chartdata
 from fl_tui.bench.engine import BenchEngine, BenchSettings
@@ -131,7 +131,7 @@ async def test_fl_ansi_paints_only_with_the_16_ansi_colours(embedded, tmp_path, 
             await looked_at(pilot, f"{name} dialog", seen)
             app.pop_screen()
         await pilot.press("3")  # last: its keys 1-5 score
-        annotate = app.query_one("#annotate-pane")
+        annotate = await mounted(pilot, "#annotate-pane")
         await until(pilot, lambda: annotate.view is not None, "the run opened on the Annotate tab")
         await looked_at(pilot, "annotate tab", seen)
     assert len(seen) == 18, sorted(seen)  # every view was looked at

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from textual.geometry import Region
-from waiting import ThreadLog, settled, until
+from waiting import ThreadLog, mounted, settled, until
 
 from fl_tui.annotate.session import OVERALL, ScoringSession
 from fl_tui.annotate.store import annotation_path
@@ -46,7 +46,7 @@ async def settle(pane, pilot):
 
 async def open_tab(pilot):
     await pilot.press("3")
-    pane = pilot.app.query_one("#annotate-pane")
+    pane = await mounted(pilot, "#annotate-pane")
     await until(pilot, lambda: pane.view is not None, "the latest run to open on the Annotate tab",
                 seen=lambda: (pilot.app.query_one("#tabs").active, pilot.app.focused, pilot.app.screen))
     return pane
@@ -120,7 +120,7 @@ async def test_scores_show_beside_speed_in_the_benchmark_summary(embedded, run_d
         pane = await open_tab(pilot)
         await pilot.press(*[key for _row in pane.view.rows for key in ("4", "down")])  # every aspect and overall
         await settle(pane, pilot)
-        bench = app.query_one("#bench-pane")
+        bench = await mounted(pilot, "#bench-pane")
         from fl_tui.bench.runfiles import load_run
 
         bench.show_run(load_run(run_dir), run_dir)

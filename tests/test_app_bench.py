@@ -8,7 +8,7 @@ import pytest
 from runfactory import model_from, sample_run, stopped_run
 from test_app_snapshots import Pinned
 from textual.widgets import OptionList
-from waiting import ThreadLog, settled, until
+from waiting import ThreadLog, mounted, settled, until
 
 from fl_tui.bench.events import (
     LiveRequest,
@@ -42,7 +42,7 @@ def make_app(backend):
 async def on_the_benchmark_tab(pilot):
     """`2`, then wait until the tab is shown and holds the focus (a focus landing late would pull Models back)."""
     app = pilot.app
-    pane = app.query_one("#bench-pane")
+    pane = await mounted(pilot, "#bench-pane")
     await pilot.press("2")
 
     def shown():

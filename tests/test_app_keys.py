@@ -3,7 +3,7 @@ a `[keys]` table uses."""
 
 from test_app_models import make_app, said_by
 from textual.widgets import Tabs
-from waiting import until
+from waiting import mounted, until
 
 from fl_tui.ui.screens.help import HelpScreen
 from fl_tui.ui.screens.runs import RunPickerScreen
@@ -61,7 +61,7 @@ async def test_a_key_that_cannot_act_now_says_why(embedded, tmp_path, monkeypatc
     async with app.run_test(size=SIZE) as pilot:
         said = said_by(app)
         await pilot.press("2")
-        pane = app.query_one("#bench-pane")
+        pane = await mounted(pilot, "#bench-pane")
         await until(pilot, lambda: pane.backend is not None, "the Benchmark tab connected", seen=lambda: pane.backend)
         for key, reason in [("ctrl+x", "no run is going"), ("e", "no run shown yet"), ("n", "no run shown yet")]:
             await pilot.press(key)

@@ -10,7 +10,7 @@ import json
 import pytest
 from conftest import ROOT
 from runfactory import sample_run
-from waiting import settled, until
+from waiting import mounted, settled, until
 
 from fl_tui.annotate.session import ScoringSession
 from fl_tui.core.config import Settings
@@ -109,7 +109,7 @@ def test_annotate_scoring_snapshot(snap_compare, embedded, tmp_path, monkeypatch
 
     async def before(pilot):
         await show_settled(pilot, "annotate")
-        pane = app.query_one("#annotate-pane")
+        pane = await mounted(pilot, "#annotate-pane")
         await until(pilot, lambda: pane.view is not None, "the sample run open", seen=lambda: pane.view)
         await pilot.press("4", "down")  # the first aspect scored: its stars and what a 4 means
         await pane.idle()

@@ -81,3 +81,11 @@ async def settled(pilot, timeout: float = DEADLINE_S) -> None:
     await pilot.pause()
     await pilot.wait_for_scheduled_animations()
     await pilot.pause()
+
+
+async def mounted(pilot, selector: str):
+    """The widget `selector` once it is mounted: the Benchmark and Annotate panes come after the first screen."""
+    app = pilot.app
+    await until(pilot, lambda: app.query(selector), f"{selector} mounted",
+                seen=lambda: [w.id for w in app.query("PaneSlot")])
+    return app.query_one(selector)

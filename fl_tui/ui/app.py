@@ -12,6 +12,7 @@ import asyncio
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import actions, events, on, work
 from textual.app import App, ComposeResult
@@ -24,18 +25,23 @@ from fl_tui.core.config import Settings, load_settings, save_settings
 from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.commands import ActionsProvider
+from fl_tui.ui.later_panes import PanesImported, PaneSlot, import_panes
 from fl_tui.ui.messages import BackendFailed, BackendReady, StateUpdated
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.help import HelpScreen
-from fl_tui.ui.widgets.annotate.pane import AnnotatePane
-from fl_tui.ui.widgets.bench import BenchPane
 from fl_tui.ui.widgets.models.pane import ModelsPane
 from fl_tui.ui.widgets.status_header import StatusHeader
+
+if TYPE_CHECKING:
+    from fl_tui.connection.base import ModelEntry
+    from fl_tui.ui.widgets.annotate.pane import AnnotatePane
+    from fl_tui.ui.widgets.bench import BenchPane
 
 QUIT_WAIT_S = 30  # for a benchmark process to write what finished
 POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth
 DEFAULT_THEME = "fl-dark"
 WIDE_FOOTER = 100  # columns from which the footer also shows the palette's key
+PANES_AFTER_S = 1.5  # the other tabs load by then even if the models are slow to come (a remote endpoint)
 
 
 class FlTuiApp(App[int]):
@@ -73,6 +79,10 @@ class FlTuiApp(App[int]):
         self._polling = False
         self._poll_timer = None
         self._theme_ready = False  # theme changes before start-up are Textual's defaults, not the person's choice
+        self.bench_pane: BenchPane | None = None  # mounted after the first screen: fl_tui/ui/later_panes.py
+        self.annotate_pane: AnnotatePane | None = None
+        self._panes_asked = False
+        self._models: list[ModelEntry] | None = None  # the last listing, for a Benchmark pane mounted after it
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="status-header")
@@ -80,9 +90,9 @@ class FlTuiApp(App[int]):
             with TabPane("Models", id="models"):
                 yield ModelsPane(self.specs, id="models-pane")
             with TabPane("Benchmark", id="benchmark"):
-                yield BenchPane(self.settings, self.specs, id="bench-pane")
+                yield PaneSlot("loading the Benchmark tab…", id="bench-slot")
             with TabPane("Annotate", id="annotate"):
-                yield AnnotatePane(self.settings.rater, id="annotate-pane")
+                yield PaneSlot("loading the Annotate tab…", id="annotate-slot")
         self.footer = Footer(compact=True)
         yield self.footer
 
@@ -93,8 +103,6 @@ class FlTuiApp(App[int]):
         self.tabs = self.query_one("#tabs", TabbedContent)
         self.header = self.query_one(StatusHeader)
         self.models_pane = self.query_one(ModelsPane)
-        self.bench_pane = self.query_one(BenchPane)
-        self.annotate_pane = self.query_one(AnnotatePane)
         # The strip is not a stop for Tab: focused, it would take the tab's keys away while the footer still
         # showed them. Tabs change with 1/2/3, [ and ], or the mouse.
         self.tabs.query_one(Tabs).can_focus = False
@@ -113,6 +121,7 @@ class FlTuiApp(App[int]):
             self.notify(plain(problem), title="configuration", severity="warning", markup=False, timeout=10)
         self.header.show(None)
         self.connect_backend()
+        self.set_timer(PANES_AFTER_S, self.load_panes)
 
     def on_resize(self, event: events.Resize) -> None:
         """Below 100 columns the footer keeps its width for the tab's keys and Help/Quit; the palette is on
@@ -139,7 +148,8 @@ class FlTuiApp(App[int]):
             return
         self.backend = message.backend
         self.models_pane.attach(message.backend)
-        self.bench_pane.attach(message.backend)
+        if self.bench_pane is not None:
+            self.bench_pane.attach(message.backend)
         self.poll_now()
 
     @on(BackendFailed)
@@ -148,6 +158,7 @@ class FlTuiApp(App[int]):
             return
         self.header.show(None, message.error)
         self.notify(plain(message.error), title="cannot connect", severity="error", markup=False, timeout=15)
+        self.load_panes()
 
     def poll_now(self) -> None:
         """Poll at once (after an action), unless a poll is in flight: its answer re-arms the loop anyway."""
@@ -177,8 +188,40 @@ class FlTuiApp(App[int]):
         if message.error is None:
             self.models_pane.show_state(message.status, message.models)
             if message.models is not None:
-                self.bench_pane.offer_models(message.models)
+                self._models = message.models
+                if self.bench_pane is not None:
+                    self.bench_pane.offer_models(message.models)
+                self.call_after_refresh(self.load_panes)  # the models are on screen: now the other tabs
         self._poll_timer = self.set_timer(POLL_S, self.poll_now)
+
+    # -- the tabs that come after the first screen ---------------------------------------------------------
+
+    def load_panes(self) -> None:
+        """Import the Benchmark and Annotate panes in a thread, once; they are mounted when they arrive."""
+        if not self._panes_asked and self.is_running:
+            self._panes_asked = True
+            self.import_panes_worker()
+
+    @work(thread=True, exit_on_error=False, group="panes")
+    def import_panes_worker(self) -> None:
+        self.post_message(import_panes())
+
+    @on(PanesImported)
+    async def mount_panes(self, message: PanesImported) -> None:
+        if not self.is_running:
+            return
+        bench = message.bench(self.settings, self.specs, id="bench-pane")
+        annotate = message.annotate(self.settings.rater, id="annotate-pane")
+        for tab, slot, pane in (("benchmark", "#bench-slot", bench), ("annotate", "#annotate-slot", annotate)):
+            await self.tabs.get_pane(tab).mount(pane, before=0)
+            if self.tabs.active == tab:  # before the slot goes: a focus it left behind could pull Models back
+                pane.focus_main()
+            await self.query_one(slot).remove()
+        self.bench_pane, self.annotate_pane = bench, annotate
+        if self.backend is not None:
+            bench.attach(self.backend)
+        if self._models is not None:
+            bench.offer_models(self._models)
 
     @on(TabbedContent.TabActivated)
     def handle_tab_changed(self, event: TabbedContent.TabActivated) -> None:
@@ -186,6 +229,8 @@ class FlTuiApp(App[int]):
         the tab that is active now, and only when the focus is not already in it: a late activation message would
         otherwise focus its old tab, which activates that tab again, and the tabs would switch back and forth."""
         pane = event.pane
+        if pane.id != "models":
+            self.load_panes()
         if pane.id == self.tabs.active and pane.children:
             focused = self.focused
             if focused is None or pane not in focused.ancestors_with_self:
@@ -253,11 +298,14 @@ class FlTuiApp(App[int]):
         self.save_settings_worker({"rater": rater})
 
     def action_groups(self) -> list[tuple[str, object, list[Binding]]]:
+        """Help and the palette list every tab's keys, loaded or not; a key for a tab still loading acts on
+        its slot, which has no actions, and so does nothing."""
+        panes = import_panes()  # at once if loaded; help pressed in the first second waits for the import
         return [
             ("App", self, [b for b in self.BINDINGS if isinstance(b, Binding)]),
             ("Models", self.models_pane, ModelsPane.BINDINGS),
-            ("Benchmark", self.bench_pane, BenchPane.BINDINGS),
-            ("Annotate", self.annotate_pane, AnnotatePane.BINDINGS),
+            ("Benchmark", self.bench_pane or self.query_one("#bench-slot"), panes.bench.BINDINGS),
+            ("Annotate", self.annotate_pane or self.query_one("#annotate-slot"), panes.annotate.BINDINGS),
         ]
 
     def keymap_for(self, binding: Binding) -> str:
@@ -279,15 +327,17 @@ class FlTuiApp(App[int]):
         if pane.downloads is not None and pane.downloads.active:
             running.append("downloads are running and will be cancelled")
         bench = self.bench_pane
-        if bench.runner.running:
+        if bench is not None and bench.runner.running:
             running.append("a benchmark is running: it will stop, keeping what finished")
         if running and not await self.push_screen_wait(ConfirmScreen("Quit while work is running?", running, "Quit")):
             return
         if pane.downloads is not None:
             for job in pane.downloads.jobs:
                 job.cancel.set()
-        bench.action_stop()
-        child = bench.runner.child
+        child = None
+        if bench is not None:
+            bench.action_stop()
+            child = bench.runner.child
         if child is not None:  # the benchmark process writes what finished before the app goes
             try:
                 await asyncio.to_thread(child.wait, QUIT_WAIT_S)

@@ -7,7 +7,6 @@ pile up and an offline catalog never freezes a key press.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import subprocess
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from textual.widgets import Footer, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from fl_tui.connection.base import Backend, BackendError
-from fl_tui.core.config import Settings, load_settings, save_settings
+from fl_tui.core.config import Settings, save_settings
 from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.commands import ActionsProvider
@@ -344,37 +343,4 @@ class FlTuiApp(App[int]):
             except subprocess.TimeoutExpired:  # stuck: a quit must end; what it wrote so far stays on disk
                 child.proc.kill()
         self.exit(0)
-
-
-def run(args: argparse.Namespace) -> int:
-    """`fl-tui` with no command: settings, models.json, then the app; the backend closes after the UI is gone."""
-    from fl_tui.connection.resolve import choose_endpoint, open_backend
-    from fl_tui.models.specs import load_specs
-
-    path = Path(args.config) if args.config else None
-    settings, problem = load_settings(path)
-    problems = [f"{problem} (using defaults)"] if problem else []
-    try:
-        specs = load_specs()
-    except UserError as exc:
-        specs, problems = {}, [*problems, str(exc)]
-    opened: list[Backend] = []
-
-    def open_it() -> Backend:
-        """Runs in the connect worker: choosing may probe port 5273 and ask the `foundry` CLI, never before the
-        first paint."""
-        choice = choose_endpoint(args.endpoint, settings)
-        try:
-            backend = open_backend(choice, settings, debug=args.debug)
-        except ValueError as exc:
-            raise BackendError(f"{choice.source}: {exc}") from exc
-        opened.append(backend)
-        return backend
-
-    app = FlTuiApp(open_it, settings=settings, settings_path=path, specs=specs, startup_problems=problems)
-    try:
-        return app.run() or 0
-    finally:
-        for backend in opened:
-            backend.close()
 

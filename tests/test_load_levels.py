@@ -45,9 +45,10 @@ def serial():
 
 
 async def run_engine(url: str, prompts: PromptSet, out: Path, model: str = "slow-50", **settings) -> dict:
+    """No warm-up unless asked: the paced tests take one, so the client's cold first request is not measured."""
     backend = OpenAICompatBackend(url)
     try:
-        engine = BenchEngine(backend, [model], prompts, BenchSettings(warmup=0, **settings), out)
+        engine = BenchEngine(backend, [model], prompts, BenchSettings(**{"warmup": 0, **settings}), out)
         return await engine.run()
     finally:
         backend.close()
@@ -76,24 +77,26 @@ async def test_a_sweep_scales_on_a_parallel_server_and_not_on_a_serializing_one(
 
 def _by_index(run: dict, n_prompts: int) -> list[dict]:
     order = {p.id: i for i, p in enumerate(EIGHT.prompts)}
-    return sorted(run["requests"], key=lambda r: (r["round"] - 1) * n_prompts + order[r["prompt_id"]])
+    measured = [r for r in run["requests"] if not r["warmup"]]
+    return sorted(measured, key=lambda r: (r["round"] - 1) * n_prompts + order[r["prompt_id"]])
 
 
 async def test_constant_rate_starts_follow_the_schedule(parallel, tmp_path):
     run = await run_engine(parallel.url, EIGHT, tmp_path / "run", model="slow-20", rounds=1, max_tokens=2,
-                           concurrency=256, rate="20")
+                           concurrency=256, rate="20", warmup=1)
     requests = _by_index(run, 8)
     first = requests[0]["scheduled_ms"]
     for i, r in enumerate(requests):
         assert r["scheduled_ms"] - first == pytest.approx(i * 50.0, abs=0.01)  # due every 1/20 s
         assert r["queue_ms"] >= 0 and r["start_ms"] - r["scheduled_ms"] == pytest.approx(r["queue_ms"], abs=0.01)
-        assert r["queue_ms"] < 50  # started within tens of ms of when it was due
+        assert r["queue_ms"] < 100  # started within tens of ms of when it was due (a busy shared machine)
+    assert sorted(r["queue_ms"] for r in requests)[4] < 30
     assert run["models"][0]["rate"] == "20"
 
 
 async def test_poisson_starts_follow_the_seeded_schedule_and_duration_bounds_the_count(parallel, tmp_path):
     run = await run_engine(parallel.url, EIGHT, tmp_path / "run", model="slow-20", rounds=1, max_tokens=2,
-                           concurrency=256, rate="poisson:20", duration_s=0.6, seed=7)
+                           concurrency=256, rate="poisson:20", duration_s=0.6, seed=7, warmup=1)
     rng, due, expected = random.Random(7), 0.0, []
     while due < 0.6:  # computed here, independently of the engine's code
         expected.append(due * 1000)
@@ -102,7 +105,7 @@ async def test_poisson_starts_follow_the_seeded_schedule_and_duration_bounds_the
     assert len(requests) == len(expected) == run["models"][0]["planned"]
     first = requests[0]["scheduled_ms"]
     assert [r["scheduled_ms"] - first for r in requests] == pytest.approx(expected, abs=0.01)
-    assert all(0 <= r["queue_ms"] < 50 for r in requests)
+    assert all(0 <= r["queue_ms"] < 100 for r in requests)
     assert run["settings"]["schedule_seed"] == 7 and run["models"][0]["rate"] == "poisson:20"
 
 
@@ -147,3 +150,46 @@ def test_bad_load_options_are_one_line_and_exit_2(args, said):
     result = run_cli("bench", *args)
     assert result.returncode == 2
     assert said in result.stderr and len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def _levelled(ttfts_by_level: dict[int, list[float]], slo: dict | None) -> dict:
+    from fl_tui.bench.records import RequestResult
+    from runfactory import make_run
+
+    requests = [RequestResult(id=f"m|p{i}|r1|c{level}", model="m", prompt_id=f"p{i}", round=1, warmup=False,
+                              status="ok", queue_ms=0.0, start_ms=i * 100.0, ttft_ms=t, e2e_ms=t + 50, tpot_ms=5.0,
+                              decode_tps=200.0, output_tokens=10, chunk_offsets_ms=[t, t + 25, t + 50],
+                              concurrency=level)
+                for level, ttfts in ttfts_by_level.items() for i, t in enumerate(ttfts)]
+    return make_run([], requests, levels=list(ttfts_by_level), slo=slo)
+
+
+def test_compare_keys_levels_apart_and_a_goodput_drop_is_a_regression():
+    from fl_tui.bench.compare import compare_runs
+
+    slo = {"ttft_ms": 200.0}
+    base = _levelled({1: [100.0] * 30, 4: [150.0] * 30}, slo)
+    new = _levelled({1: [100.0] * 30, 4: [150.0] * 10 + [300.0] * 20}, slo)  # c=4: 1/3 within 200 ms instead of all
+    deltas = {(d.model, d.metric, d.stat): d for d in compare_runs(base, new, resamples=200)}
+    assert not deltas[("m @ c=1", "goodput", "fraction")].regression
+    drop = deltas[("m @ c=4", "goodput", "fraction")]
+    assert drop.base == 1.0 and drop.new == pytest.approx(1 / 3) and drop.regression
+    assert deltas[("m @ c=4", "ttft_ms", "p95")].regression and not deltas[("m @ c=1", "ttft_ms", "p95")].regression
+
+
+def test_a_swept_report_has_a_row_per_level_and_the_progress_line_says_goodput(tmp_path):
+    from fl_tui.bench.records import ModelResult
+    from fl_tui.bench.report import render_csv, render_markdown
+    from fl_tui.cli.bench_progress import level_line
+
+    run = _levelled({1: [100.0] * 3, 4: [300.0] * 3}, {"ttft_ms": 200.0})
+    run["models"] = [ModelResult(model="m", requested_as="m", status="ok", concurrency=c, requests_per_s=r,
+                                 slo_fraction=f, goodput_rps=g, speedup=s).to_json()
+                     for c, r, f, g, s in ((1, 2.0, 1.0, 2.0, None), (4, 6.0, 0.0, 0.0, 3.0))]
+    md = render_markdown(run)
+    assert "| m @ c=1 | ok |" in md and "| m @ c=4 | ok |" in md and "## Load levels and goodput" in md
+    assert "| 3.00 |" in md and "ttft_ms ≤ 200.0" in md
+    header = render_csv(run).splitlines()[0].split(",")
+    assert header[-6:] == ["concurrency", "rate", "requests_per_s", "speedup", "slo_fraction", "goodput_rps"]
+    line = level_line(ModelResult(**{k: v for k, v in run["models"][1].items()}))
+    assert line == "6.00 req/s, 0.0 output tok/s, speedup 3.00x, SLO met 0%, goodput 0.00 req/s"

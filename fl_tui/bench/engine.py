@@ -122,7 +122,8 @@ class BenchEngine:
     async def run(self) -> dict:
         """Run the whole matrix; on cancellation (Ctrl-C, the UI's stop) still writes what finished."""
         self._writer = RunWriter(self.run_dir, self.run_id)
-        self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), self.planned, self.settings.warmup))
+        per_model = self.planned * len(self.levels)
+        self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), per_model, self.settings.warmup))
         interrupted = False
         try:
             async with stream_client(max(self.levels), self.settings.keep_alive) as client:
@@ -146,7 +147,8 @@ class BenchEngine:
 
     @property
     def planned(self) -> int:
-        """Measured requests each model is to run at each level (the warm-up not counted)."""
+        """Measured requests each model is to run at each level (the warm-up not counted); RunStarted says the
+        total over the levels."""
         return len(self._jobs())
 
     @property

@@ -153,8 +153,9 @@ def test_bad_load_options_are_one_line_and_exit_2(args, said):
 
 
 def _levelled(ttfts_by_level: dict[int, list[float]], slo: dict | None) -> dict:
-    from fl_tui.bench.records import RequestResult
     from runfactory import make_run
+
+    from fl_tui.bench.records import RequestResult
 
     requests = [RequestResult(id=f"m|p{i}|r1|c{level}", model="m", prompt_id=f"p{i}", round=1, warmup=False,
                               status="ok", queue_ms=0.0, start_ms=i * 100.0, ttft_ms=t, e2e_ms=t + 50, tpot_ms=5.0,

@@ -158,7 +158,7 @@ def describe_run(folder: Path) -> RunListing:
         run = load_run(folder)
     except FileProblem:
         return RunListing(folder, folder.name, RunState.UNREADABLE)
-    models = tuple(str(m.get("model", "?")) for m in run["models"])
+    models = tuple(dict.fromkeys(str(m.get("model", "?")) for m in run["models"]))  # once, however many levels
     return RunListing(folder, str(run.get("run_id") or folder.name), run_state(run), _started(run.get("started_at")),
                       models)
 

@@ -38,7 +38,7 @@ from fl_tui.bench.events import (
 )
 from fl_tui.bench.metrics import request_result
 from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, ModelStatus, RequestResult
-from fl_tui.bench.resume import Carried
+from fl_tui.bench.resume import LOAD_KEYS, Carried
 from fl_tui.bench.runwriter import RunWriter
 from fl_tui.bench.sampler import MB, ResourceSampler
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
@@ -177,7 +177,7 @@ class BenchEngine:
                     error="not started", planned=self.planned, measured_ok=0))
 
     def run_dict(self, *, finished: bool = False, interrupted: bool = False) -> dict:
-        settings = asdict(self.settings)
+        settings = {k: v for k, v in asdict(self.settings).items() if k not in LOAD_KEYS or v}  # plain: as before
         settings["prompt_set"] = self.prompt_set.name
         if self.rate is not None and self.rate.pacing is load.Pacing.POISSON:
             settings["schedule_seed"] = self.schedule_seed  # the Poisson schedule can be recomputed from it

@@ -121,7 +121,7 @@ async def test_goodput_is_the_fraction_meeting_every_bound(serial, tmp_path):
     assert 0 < len(good) < len(lines)  # served one at a time: the later ones wait past 400 ms
     assert model["slo_fraction"] == pytest.approx(len(good) / len(lines))
     assert model["goodput_rps"] == pytest.approx(len(good) / span_s)
-    assert "Goodput" in (out / "report.md").read_text(encoding="utf-8")
+    assert "## Load levels and goodput" in (out / "report.md").read_text(encoding="utf-8")
 
 
 def test_a_v1_run_still_reads_and_reports(tmp_path):
@@ -132,7 +132,7 @@ def test_a_v1_run_still_reads_and_reports(tmp_path):
     read = load_run(tmp_path)
     assert [m["model"] for m in read["models"]] == [m["model"] for m in run["models"]]
     write_reports(tmp_path, read)
-    assert "Goodput" not in (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "## Load levels and goodput" not in (tmp_path / "report.md").read_text(encoding="utf-8")
     result = run_cli("report", str(tmp_path))
     assert result.returncode == 0, result.stderr
 
@@ -194,3 +194,17 @@ def test_a_swept_report_has_a_row_per_level_and_the_progress_line_says_goodput(t
     assert header[-6:] == ["concurrency", "rate", "requests_per_s", "speedup", "slo_fraction", "goodput_rps"]
     line = level_line(ModelResult(**{k: v for k, v in run["models"][1].items()}))
     assert line == "6.00 req/s, 0.0 output tok/s, speedup 3.00x, SLO met 0%, goodput 0.00 req/s"
+
+
+def test_resume_keeps_a_model_only_when_every_level_finished(tmp_path):
+    from fl_tui.bench.records import ModelResult
+    from fl_tui.bench.resume import carried_over
+
+    run = _levelled({1: [100.0] * 2, 4: [100.0] * 2}, None)
+    run["requests"] += [{**r, "model": "n", "id": r["id"].replace("m|", "n|")} for r in run["requests"]]
+    run["models"] = [ModelResult(model=name, requested_as=name, status=status, concurrency=level).to_json()
+                     for name, level, status in (("m", 1, "ok"), ("m", 4, "failed"), ("n", 1, "ok"), ("n", 4, "ok"))]
+    (tmp_path / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    carried = carried_over(tmp_path, {**run["settings"], "levels": (1, 4), "rate": None}, run.get("prompts"))
+    assert [(m["model"], m["concurrency"]) for m in carried.models] == [("n", 1), ("n", 4)]
+    assert {r["model"] for r in carried.requests} == {"n"} and len(carried.requests) == 4

@@ -208,3 +208,18 @@ def test_resume_keeps_a_model_only_when_every_level_finished(tmp_path):
     carried = carried_over(tmp_path, {**run["settings"], "levels": (1, 4), "rate": None}, run.get("prompts"))
     assert [(m["model"], m["concurrency"]) for m in carried.models] == [("n", 1), ("n", 4)]
     assert {r["model"] for r in carried.requests} == {"n"} and len(carried.requests) == 4
+
+
+async def test_finished_streams_are_parsed_and_written_off_the_stamping_loop(parallel, tmp_path, monkeypatch):
+    """Which thread, not how long: request_result and the requests.jsonl write never run on the engine's loop."""
+    from waiting import ThreadLog
+
+    from fl_tui.bench import engine, runwriter
+
+    log = ThreadLog(monkeypatch)
+    log.wrap(engine, "request_result")
+    log.wrap(runwriter.RunWriter, "request")
+    run = await run_engine(parallel.url, FOUR, tmp_path / "run", model="slow-20", rounds=1, max_tokens=2,
+                           concurrency=1, levels=(1, 2))
+    assert len(run["requests"]) == 8 and log.names() == {"request_result", "request"}
+    assert log.on_the_loop() == []

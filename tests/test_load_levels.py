@@ -207,6 +207,14 @@ def test_resume_keeps_a_model_only_when_every_level_finished(tmp_path):
     (tmp_path / "run.json").write_text(json.dumps(run), encoding="utf-8")
     carried = carried_over(tmp_path, {**run["settings"], "levels": (1, 4), "rate": None}, run.get("prompts"))
     assert [(m["model"], m["concurrency"]) for m in carried.models] == [("n", 1), ("n", 4)]
+    assert carried.schedule_seed is None
+    run["settings"]["schedule_seed"] = 99  # a Poisson run without --seed: the resumed part paces as it did
+    (tmp_path / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    carried = carried_over(tmp_path, {**run["settings"], "levels": (1, 4), "rate": None}, run.get("prompts"))
+    backend = OpenAICompatBackend("http://127.0.0.1:9")  # never contacted
+    engine = BenchEngine(backend, ["n"], FOUR, BenchSettings(rate="poisson:5"), tmp_path, carried=carried)
+    backend.close()
+    assert carried.schedule_seed == 99 and engine.schedule_seed == 99
     assert {r["model"] for r in carried.requests} == {"n"} and len(carried.requests) == 4
 
 

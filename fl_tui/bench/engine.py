@@ -115,7 +115,8 @@ class BenchEngine:
         self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fl-tui-record")
         self.levels = settings.levels or (settings.concurrency,)
         self.rate = load.parse_rate(settings.rate) if settings.rate else None
-        self.schedule_seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+        kept = carried.schedule_seed if carried else None
+        self.schedule_seed = next(s for s in (settings.seed, kept, secrets.randbelow(2**31)) if s is not None)
 
     # -- the run ------------------------------------------------------------------------------------------
 

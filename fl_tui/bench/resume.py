@@ -27,6 +27,7 @@ class Carried:
     models: list[dict] = field(default_factory=list)  # run.json `models` entries with status ok
     requests: list[dict] = field(default_factory=list)  # their requests
     warnings: list[str] = field(default_factory=list)  # the earlier attempt's
+    schedule_seed: int | None = None  # the Poisson schedule's drawn seed: a resumed run paces as it did
 
     @property
     def names(self) -> set[str]:
@@ -88,7 +89,9 @@ def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
     ids = {m.get("model") for m in models}
     requests = [r for r in run["requests"] if isinstance(r, dict) and r.get("model") in ids]
     warnings = [str(w) for w in run.get("warnings") or []]
-    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings)
+    seed = (run.get("settings") or {}).get("schedule_seed")
+    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings, seed)
 
 
 def restart_requests_file(folder: Path, carried: Carried) -> None:

@@ -15,6 +15,10 @@ chunk when `stream_options.include_usage` is set, then `data: [DONE]`). The mode
   the client leaves, at most 30 s), `fault-noend` (clean close without finish_reason or [DONE]), `fault-every2`
   (every second request to it answers HTTP 500: a model that ends "partial").
 
+Requests are served in parallel (each connection on its own task), as llama.cpp, vLLM or Ollama with several
+slots do; `--serialize` (`serialize=True`) serves one chat request at a time, in arrival order, as Foundry Local
+does: a waiting request's schedule starts when its turn comes, so the wait shows as TTFT.
+
 `GET /_records` returns what was recorded, `[{"model", "received_ns", "chunks_ns": [token chunks only], ...}]`;
 `DELETE /_records` clears it. Everything is bounded: tokens per request, requests per connection, idle time,
 connections, and the server's own lifetime (`--lifetime`), after which it stops by itself.
@@ -186,8 +190,11 @@ async def _at(deadline_ns: int, precise: bool) -> None:
 
 
 class LoopbackServer:
-    def __init__(self, host: str = HOST, port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: float = LIFETIME_S):
+    def __init__(self, host: str = HOST, port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: float = LIFETIME_S,
+                 serialize: bool = False):
         self.host, self.port = host, port
+        self.serialize = serialize
+        self._turn: asyncio.Lock | None = None  # made on the serving loop
         self.ttft_ns = int(ttft_ms * 1e6)
         self.lifetime_s = lifetime_s
         self.records: list[Record] = []
@@ -205,6 +212,7 @@ class LoopbackServer:
         """Serve until stop() or the lifetime ends; then every open connection is cut."""
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        self._turn = asyncio.Lock()
         server = await asyncio.start_server(self._connection, self.host, self.port, limit=1 << 20)
         port = server.sockets[0].getsockname()[1]
         self.url = f"http://{self.host}:{port}"
@@ -276,9 +284,11 @@ class LoopbackServer:
             self._counts.clear()
             writer.write(_response(200, "OK", b"[]"))
         elif req.path in ("/v1/chat/completions", "/chat/completions") and req.method == "POST":
-            keep = await self._chat(req, reader, writer)
-            if keep:
-                await writer.drain()
+            async with self._turn if self.serialize else contextlib.nullcontext():
+                req.received_ns = max(req.received_ns, time.perf_counter_ns())  # its turn, when serialized
+                keep = await self._chat(req, reader, writer)
+                if keep:
+                    await writer.drain()
             return keep and req.headers.get("connection", "").lower() != "close"
         else:
             writer.write(_error(404, "Not Found", f"no route for {req.method} {req.path}"))
@@ -400,10 +410,11 @@ class ServerHandle:
         self.stop()
 
 
-def start_subprocess(port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: float = LIFETIME_S) -> ServerHandle:
+def start_subprocess(port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: float = LIFETIME_S,
+                     serialize: bool = False) -> ServerHandle:
     """The server in its own process (its busy-waits then never hold this process's GIL)."""
     args = [sys.executable, os.path.abspath(__file__), "--port", str(port), "--ttft-ms", str(ttft_ms),
-            "--lifetime", str(lifetime_s)]
+            "--lifetime", str(lifetime_s), *(["--serialize"] if serialize else [])]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline().strip()
     if not line.startswith("http://"):
@@ -424,9 +435,10 @@ def start_subprocess(port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: flo
     return ServerHandle(line, stop, proc)
 
 
-def start_thread(port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: float = LIFETIME_S) -> ServerHandle:
+def start_thread(port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: float = LIFETIME_S,
+                 serialize: bool = False) -> ServerHandle:
     """The server on an event loop in a daemon thread of this process (timing shares this process's GIL)."""
-    server = LoopbackServer(port=port, ttft_ms=ttft_ms, lifetime_s=lifetime_s)
+    server = LoopbackServer(port=port, ttft_ms=ttft_ms, lifetime_s=lifetime_s, serialize=serialize)
     ready = threading.Event()
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(lambda _url: ready.set())), daemon=True)
     thread.start()
@@ -446,8 +458,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--ttft-ms", type=float, default=TTFT_MS)
     parser.add_argument("--lifetime", type=float, default=LIFETIME_S, help="stop by itself after this many seconds")
+    parser.add_argument("--serialize", action="store_true", help="serve one chat request at a time (Foundry Local)")
     args = parser.parse_args(argv)
-    server = LoopbackServer(args.host, args.port, ttft_ms=args.ttft_ms, lifetime_s=args.lifetime)
+    server = LoopbackServer(args.host, args.port, ttft_ms=args.ttft_ms, lifetime_s=args.lifetime,
+                            serialize=args.serialize)
 
     async def run() -> None:
         loop = asyncio.get_running_loop()

@@ -101,7 +101,7 @@ async def test_each_failure_fails_its_model_and_the_run_goes_on(server, tmp_path
     lines = jsonl(out / "requests.jsonl")
     assert [line["id"] for line in lines] == [r["id"] for r in requests]
     on_disk = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert on_disk["schema"] == RUN_SCHEMA == "fl-tui/run/1"
+    assert on_disk["schema"] == RUN_SCHEMA == "fl-tui/run/2"
     assert on_disk["interrupted"] is False
     assert len(on_disk["requests"]) == len(lines) == 18
     assert (out / "report.md").is_file()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from fl_tui.bench.load import level_label
 from fl_tui.bench.stats import chunk_gaps, measured_ok
 
 CHARTS = (
@@ -17,7 +18,7 @@ CHARTS = (
 def _by_model(run: Mapping) -> dict[str, list[Mapping]]:
     out: dict[str, list[Mapping]] = {}
     for req in measured_ok(run.get("requests") or []):
-        out.setdefault(req["model"], []).append(req)
+        out.setdefault(level_label(req), []).append(req)  # a swept run: one series per model and level
     return out
 
 
@@ -46,7 +47,7 @@ def ttft_vs_decode(run: Mapping) -> dict[str, tuple[float, float]]:
         ttft = (summary.get("ttft_ms") or {}).get("p50")
         tps = (summary.get("decode_tps") or {}).get("mean")
         if ttft is not None and tps is not None:
-            out[m["model"]] = (ttft, tps)
+            out[level_label(m)] = (ttft, tps)
     return out
 
 

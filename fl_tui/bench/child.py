@@ -39,8 +39,15 @@ def bench_args(models: list[str], prompts: Path, settings: BenchSettings, out: P
     args = [
         "--models", ",".join(models), "--prompts", str(prompts), "--rounds", str(settings.rounds),
         "--warmup", str(settings.warmup), "--max-tokens", str(settings.max_tokens),
-        "--concurrency", str(settings.concurrency), "--timeout", f"{settings.timeout_s:g}",
+        "--concurrency", ",".join(map(str, settings.levels or (settings.concurrency,))),
+        "--timeout", f"{settings.timeout_s:g}",
     ]
+    if settings.rate is not None:
+        args += ["--rate", settings.rate]
+    if settings.duration_s is not None:
+        args += ["--duration", f"{settings.duration_s:g}"]
+    if settings.slo:
+        args += ["--slo", ",".join(f"{k}={v:g}" for k, v in settings.slo.items())]
     if out is not None:
         args += ["--out", str(out)]
     if settings.temperature is not None:

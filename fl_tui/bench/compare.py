@@ -6,6 +6,10 @@ For each model in both runs and each key metric the statistic is recomputed from
 relative change is (new - base) / base; its 95% interval is the 2.5th to 97.5th percentile of the resampled changes.
 A regression is a change whose whole interval is worse than the threshold: above +threshold for a time, below
 -threshold for a rate.
+
+In a run that swept load levels each (model, level) is compared on its own (`qwen @ c=4`, load.level_label). When
+the base run had SLOs, goodput is compared too, as the fraction of measured requests meeting the base run's bounds
+(at the same load, fewer requests within the bounds is less goodput): a drop is a regression like the others.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fl_tui.bench.load import level_label, meets
 from fl_tui.bench.records import PERCENTILE_METHOD
 from fl_tui.bench.stats import chunk_gaps, get_field, measured_ok
 from fl_tui.core.textsafe import plain
@@ -49,14 +54,14 @@ class Delta:
 
 
 def _statistic(samples: np.ndarray, stat: str, axis: int | None = None) -> np.ndarray:
-    if stat == "mean":
+    if stat in ("mean", "fraction"):
         return np.mean(samples, axis=axis)
     return np.percentile(samples, float(stat[1:]), axis=axis, method=PERCENTILE_METHOD)
 
 
 def _per_request(requests: Iterable[Mapping], model: str, metric: str) -> list[np.ndarray]:
     """Each measured ok request's raw values for a metric: its inter-chunk gaps for `itl_ms`, else one value."""
-    chosen = [r for r in measured_ok(requests) if get_field(r, "model") == model]
+    chosen = [r for r in measured_ok(requests) if _label(r) == model]
     if metric == "itl_ms":
         groups = [np.asarray(chunk_gaps(r), dtype=float) for r in chosen]
         return [g for g in groups if g.size]
@@ -79,10 +84,19 @@ def _relative(base: np.ndarray | float, new: np.ndarray | float) -> np.ndarray:
         return np.where(base != 0, (new - base) / np.where(base != 0, base, 1.0), np.nan)
 
 
+def _label(entry: Mapping) -> str:
+    return level_label({"model": get_field(entry, "model"), "concurrency": get_field(entry, "concurrency")})
+
+
+def _slo_met(requests: Iterable[Mapping], model: str, slo: Mapping[str, float]) -> list[np.ndarray]:
+    """1.0 or 0.0 per measured request (a failed one counts as missing the bounds)."""
+    chosen = [r for r in requests if not get_field(r, "warmup") and _label(r) == model]
+    return [np.asarray([1.0 if meets(r, slo) else 0.0]) for r in chosen]
+
+
 def _models(run: Mapping) -> list[str]:
-    names = [m.get("model") for m in run.get("models") or []]
-    names += [r.get("model") for r in run.get("requests") or []]
-    return list(dict.fromkeys(n for n in names if isinstance(n, str)))
+    entries = [*(run.get("models") or []), *(run.get("requests") or [])]
+    return list(dict.fromkeys(_label(e) for e in entries if isinstance(e.get("model"), str)))
 
 
 def models_only_in(base: Mapping, new: Mapping) -> tuple[list[str], list[str]]:
@@ -111,6 +125,13 @@ def compare_runs(
                 rng = np.random.default_rng(seed)
                 deltas.append(_delta(model, metric, stat, lower_is_better, base_groups, new_groups,
                                      threshold=threshold, resamples=resamples, rng=rng))
+        slo = (base.get("settings") or {}).get("slo")
+        if isinstance(slo, Mapping) and slo:
+            base_groups = _slo_met(base.get("requests") or [], model, slo)
+            new_groups = _slo_met(new.get("requests") or [], model, slo)
+            if base_groups and new_groups:
+                deltas.append(_delta(model, "goodput", "fraction", False, base_groups, new_groups,
+                                     threshold=threshold, resamples=resamples, rng=np.random.default_rng(seed)))
     return deltas
 
 

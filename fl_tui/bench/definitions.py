@@ -12,8 +12,11 @@ DEFINITIONS = (
     ("Clock", "one monotonic clock (`time.perf_counter_ns()`); every SSE event is stamped when its bytes arrive, "
      "before parsing."),
     ("t0", "the moment the request's last bytes are handed to the socket (stamped just before that write, so no "
-     "event-loop turn sits between them). Time spent waiting for a concurrency slot in the client is client queue "
-     "time, reported apart, not service time."),
+     "event-loop turn sits between them). The time from when a request was due (at once, or at its --rate "
+     "instant) to its t0, waiting for a concurrency slot and connecting, is client queue time, reported apart, not "
+     "service time; goodput (--slo) adds it back to TTFT and E2E."),
+    ("Goodput (with --slo)", "SLO met = measured requests meeting every bound / measured requests; goodput = those "
+     "requests / the level's span (first start to last end), in requests/s."),
     ("Connection", "a new TCP connection per request (TCP_NODELAY); its set-up is outside t0. On a reused "
      "connection Linux's delayed ACK can hold the first token ~40 ms when a server does not set TCP_NODELAY "
      "(seen on Foundry Local's web service); `--keep-alive` measures that way."),

@@ -17,13 +17,14 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
-from fl_tui.bench import stats
+from fl_tui.bench import load, stats
 from fl_tui.bench.events import (
     LiveRequest,
     ModelFinished,
@@ -37,7 +38,7 @@ from fl_tui.bench.events import (
 )
 from fl_tui.bench.metrics import request_result
 from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, ModelStatus, RequestResult
-from fl_tui.bench.resume import Carried
+from fl_tui.bench.resume import LOAD_KEYS, Carried
 from fl_tui.bench.runwriter import RunWriter
 from fl_tui.bench.sampler import MB, ResourceSampler
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
@@ -55,7 +56,11 @@ class BenchSettings:
     temperature: float | None = 0.0
     seed: int | None = None
     max_tokens: int = 128
-    concurrency: int = 1
+    concurrency: int = 1  # the first (or only) load level
+    levels: tuple[int, ...] = ()  # --concurrency 1,2,4: the matrix once per level; () means (concurrency,)
+    rate: str | None = None  # --rate: "5" or "poisson:5" requests/s pace the starts (load.parse_rate)
+    duration_s: float | None = None  # with a rate: as many requests as fall due in this time, instead of rounds
+    slo: dict | None = None  # --slo: {"ttft_ms": 500, ...} bounds for goodput (load.parse_slo)
     timeout_s: float = 120.0
     watts: float | None = None
     keep_alive: bool = False  # see connection.chat.stream_client: reuse costs ~40 ms of TTFT on Foundry Local
@@ -106,16 +111,23 @@ class BenchEngine:
         self.started_at = carried.started_at if carried else _now()
         self._run_start_ns = time.perf_counter_ns()
         self._writer: RunWriter | None = None
+        # Parsing a finished stream and writing its line happen here, off the loop that stamps the others
+        self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fl-tui-record")
+        self.levels = settings.levels or (settings.concurrency,)
+        self.rate = load.parse_rate(settings.rate) if settings.rate else None
+        kept = carried.schedule_seed if carried else None
+        self.schedule_seed = next(s for s in (settings.seed, kept, secrets.randbelow(2**31)) if s is not None)
 
     # -- the run ------------------------------------------------------------------------------------------
 
     async def run(self) -> dict:
         """Run the whole matrix; on cancellation (Ctrl-C, the UI's stop) still writes what finished."""
         self._writer = RunWriter(self.run_dir, self.run_id)
-        self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), self.planned, self.settings.warmup))
+        per_model = self.planned * len(self.levels)
+        self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), per_model, self.settings.warmup))
         interrupted = False
         try:
-            async with stream_client(self.settings.concurrency, self.settings.keep_alive) as client:
+            async with stream_client(max(self.levels), self.settings.keep_alive) as client:
                 for name in self.models:
                     await self._run_model(client, name)
                     self._writer.run(self.run_dict())
@@ -125,6 +137,7 @@ class BenchEngine:
             raise
         finally:
             run = self.run_dict(finished=True, interrupted=interrupted)
+            self._recorder.shutdown(wait=True)
             self._writer.run(run)
             self._writer.close()
             from fl_tui.bench.report import write_reports
@@ -135,8 +148,25 @@ class BenchEngine:
 
     @property
     def planned(self) -> int:
-        """Measured requests each model is to run (the warm-up not counted)."""
-        return self.settings.rounds * len(self.prompt_set.prompts)
+        """Measured requests each model is to run at each level (the warm-up not counted); RunStarted says the
+        total over the levels."""
+        return len(self._jobs())
+
+    @property
+    def swept(self) -> bool:
+        """Whether load fields go into the records: several levels or paced starts (a plain run looks as before)."""
+        return len(self.levels) > 1 or self.rate is not None
+
+    def _jobs(self) -> list[tuple[Prompt, int, float | None]]:
+        """(prompt, round, due offset in s or None) for one level: round-major, or cycling the prompts for as
+        many requests as a rate puts into --duration."""
+        prompts = self.prompt_set.prompts
+        if self.rate is None:
+            return [(p, r, None) for r in range(1, self.settings.rounds + 1) for p in prompts]
+        duration = self.settings.duration_s
+        offsets = load.schedule_s(self.rate, count=None if duration else self.settings.rounds * len(prompts),
+                                  duration_s=duration, seed=self.schedule_seed)
+        return [(prompts[i % len(prompts)], i // len(prompts) + 1, due) for i, due in enumerate(offsets)]
 
     def _not_started(self) -> None:
         """After a stop, the models the run did not reach are recorded as stopped, so no report omits them."""
@@ -148,8 +178,10 @@ class BenchEngine:
                     error="not started", planned=self.planned, measured_ok=0))
 
     def run_dict(self, *, finished: bool = False, interrupted: bool = False) -> dict:
-        settings = asdict(self.settings)
+        settings = {k: v for k, v in asdict(self.settings).items() if k not in LOAD_KEYS or v}  # plain: as before
         settings["prompt_set"] = self.prompt_set.name
+        if self.rate is not None and self.rate.pacing is load.Pacing.POISSON:
+            settings["schedule_seed"] = self.schedule_seed  # the Poisson schedule can be recomputed from it
         return {
             "schema": RUN_SCHEMA,
             "run_id": self.run_id,
@@ -172,6 +204,7 @@ class BenchEngine:
         result = ModelResult(model=name, requested_as=name, status=ModelStatus.FAILED, spec=self._spec(name))
         self.model_results.append(result)
         mine: list[RequestResult] = []
+        levels: list[tuple[ModelResult, list[RequestResult]]] = [(result, mine)]
         sampler: ResourceSampler | None = None
         entry: ModelEntry | None = None
         loaded_by_us = False
@@ -187,7 +220,7 @@ class BenchEngine:
             sampler = ResourceSampler(pid).start() if pid else None
             loaded_by_us = not entry.loaded  # one that was loaded before the run stays loaded after it
             await self._load(entry, result, sampler)
-            await self._requests(client, name, entry, mine)
+            await self._requests(client, name, entry, levels)
         except BackendError as exc:
             result.error = str(exc)  # reported once, by _finish_model
         except asyncio.CancelledError:
@@ -196,13 +229,19 @@ class BenchEngine:
         finally:
             if sampler is not None:
                 sampler.stop()
-                result.rss_peak_mb = sampler.peak_rss_mb
-                result.cpu_percent_mean = sampler.cpu_mean
+                for level_result, _ in levels:
+                    level_result.rss_peak_mb = sampler.peak_rss_mb
+                    level_result.cpu_percent_mean = sampler.cpu_mean
                 if sampler.error is not None:  # the figures stop where sampling did
                     self.warnings.append(f"{name}: {sampler.error}")
             if loaded_by_us and entry is not None and self.backend.supports(Capability.UNLOAD):
                 await asyncio.shield(self._unload_when_idle(entry.id))
-            self._finish_model(name, result, mine, stopped)
+            for level_result, requests in levels:
+                self._finish_model(name, level_result, requests, stopped)
+            first = result.aggregate_output_tps
+            for level_result, _ in levels[1:]:
+                rate = level_result.aggregate_output_tps
+                level_result.speedup = rate / first if first and rate is not None else None
 
     async def _unload_when_idle(self, model_id: str, patience_s: float = 10.0) -> None:
         """Leave memory as we found it. After a stop the server may still be finishing the abandoned request
@@ -232,30 +271,50 @@ class BenchEngine:
         if sampler is not None and rss_before is not None:
             result.rss_growth_mb = (sampler.rss() - rss_before) / MB
 
-    async def _requests(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, mine: list) -> None:
+    async def _requests(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, levels: list) -> None:
+        first, mine = levels[0]
         warm = Prompt(id="warm-up", prompt=self.settings.warmup_prompt)
         if self.settings.warmup:
             self.observer(ModelPhase(name, Phase.WARMUP))
             for i in range(1, self.settings.warmup + 1):
-                await self._one(client, name, entry, warm, i, True, mine, time.perf_counter_ns())
+                await self._one(client, name, entry, warm, i, True, mine, time.perf_counter_ns(), None)
         self.observer(ModelPhase(name, Phase.RUNNING))
-        jobs = [(p, r) for r in range(1, self.settings.rounds + 1) for p in self.prompt_set.prompts]
-        if self.settings.concurrency <= 1:
-            for prompt, rnd in jobs:
-                await self._one(client, name, entry, prompt, rnd, False, mine, time.perf_counter_ns())
+        for index, level in enumerate(self.levels):
+            if index:
+                result = ModelResult(model=first.model, requested_as=name, status=ModelStatus.FAILED,
+                                     spec=first.spec, disk_mb=first.disk_mb)
+                self.model_results.append(result)
+                mine = []
+                levels.append((result, mine))
+            levels[-1][0].concurrency = level if len(self.levels) > 1 else None
+            levels[-1][0].rate = str(self.rate) if self.rate else None
+            await self._level(client, name, entry, level, mine)
+
+    async def _level(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, level: int, mine: list) -> None:
+        """One level's measured requests. Sequential at 1 without a rate; otherwise each request is due at its
+        scheduled instant (all at once without a rate) and waits for one of `level` slots: from due to t0 is
+        queue time, kept apart, so a slow server cannot hide its backlog (no coordinated omission)."""
+        tag = level if len(self.levels) > 1 else None
+        jobs = self._jobs()
+        if level <= 1 and self.rate is None:
+            for prompt, rnd, _ in jobs:
+                await self._one(client, name, entry, prompt, rnd, False, mine, time.perf_counter_ns(), tag)
             return
-        slots = asyncio.Semaphore(self.settings.concurrency)
+        slots = asyncio.Semaphore(level)
+        begin = time.perf_counter_ns()
 
-        async def job(prompt: Prompt, rnd: int, scheduled_ns: int) -> None:
+        async def job(prompt: Prompt, rnd: int, due_ns: int) -> None:
+            if (wait_ns := due_ns - time.perf_counter_ns()) > 0:
+                await asyncio.sleep(wait_ns / 1e9)
             async with slots:
-                await self._one(client, name, entry, prompt, rnd, False, mine, scheduled_ns)
+                await self._one(client, name, entry, prompt, rnd, False, mine, due_ns, tag)
 
-        scheduled = time.perf_counter_ns()  # every request is due now; waiting for a slot is queue time
         async with asyncio.TaskGroup() as group:
-            for prompt, rnd in jobs:
-                group.create_task(job(prompt, rnd, scheduled))
+            for prompt, rnd, due in jobs:
+                group.create_task(job(prompt, rnd, begin + round((due or 0.0) * 1e9)))
 
-    async def _one(self, client, name, entry, prompt: Prompt, rnd: int, warmup: bool, mine: list, scheduled_ns: int):
+    async def _one(self, client, name, entry, prompt: Prompt, rnd: int, warmup: bool, mine: list, scheduled_ns: int,
+                   level: int | None):
         live = LiveRequest(name, prompt.id, prompt.prompt, rnd, warmup)
         self.observer(RequestStarted(live))
         body = chat_body(
@@ -272,21 +331,33 @@ class BenchEngine:
             on_event=self.on_chunk or live.events.append,
         )
         kind = "w" if warmup else "r"
-        result = request_result(
-            rec,
-            id=f"{entry.id}|{prompt.id}|{kind}{rnd}",
+        timed = not warmup and (self.rate is not None or max(self.levels) > 1)
+        fields = dict(
+            id=f"{entry.id}|{prompt.id}|{kind}{rnd}" + (f"|c{level}" if level and not warmup else ""),
             model=entry.id,
             prompt_id=prompt.id,
             round=rnd,
             warmup=warmup,
             run_start_ns=self._run_start_ns,
-            queue_ms=queue_ms if self.settings.concurrency > 1 else None,
+            queue_ms=queue_ms if timed else None,
             started_at=started_at,
         )
+        extra = {"scheduled_ms": (scheduled_ns - self._run_start_ns) / 1e6 if timed and self.swept else None,
+                 "concurrency": None if warmup else level, "due_ns": scheduled_ns}
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(self._recorder, self._record, rec, fields, extra, mine)
+        self.observer(RequestFinished(name, result))
+
+    def _record(self, rec, fields: dict, extra: dict, mine: list) -> RequestResult:
+        """On the recorder thread: parse the stamped stream and append its line, in the order they finished."""
+        result = request_result(rec, **fields)
+        result.scheduled_ms, result.concurrency = extra["scheduled_ms"], extra["concurrency"]
+        if result.queue_ms is not None and result.start_ms is not None:  # due -> t0 exactly: due + queue = t0
+            result.queue_ms = result.start_ms - (extra["due_ns"] - self._run_start_ns) / 1e6
         mine.append(result)
         self.requests.append(result)
         self._writer.request(result)
-        self.observer(RequestFinished(name, result))
+        return result
 
     def _finish_model(self, name: str, result: ModelResult, mine: list[RequestResult], stopped: bool) -> None:
         if mine:
@@ -297,6 +368,10 @@ class BenchEngine:
             if self.settings.temperature == 0:
                 result.deterministic, result.nondeterministic_prompts = stats.determinism(mine)
             result.energy_wh_per_1k_tokens = self._energy(mine)
+            if self.settings.slo:
+                measured = [r.to_json() for r in mine if not r.warmup]
+                span = result.requests_per_s and len(stats.measured_ok(measured)) / result.requests_per_s
+                result.slo_fraction, result.goodput_rps = load.goodput(measured, self.settings.slo, span)
         load_error = result.error if result.load_s is None and result.error else None
         result.planned, result.measured_ok = self.planned, len(stats.measured_ok(mine))
         result.status, reason = stats.model_status(mine, load_error, self.planned, stopped)

@@ -1,4 +1,5 @@
-"""Client queue time at concurrency > 1: how long each measured request waited for a slot before its t0.
+"""Client queue time at concurrency > 1 or paced: how long each measured request waited, from when it was due
+(at once, or at its --rate instant) to its t0.
 
 It is not service time (TTFT and E2E start at t0, notes in the README's "How the figures are measured"), but a
 person sizing a concurrency level needs to see it, so the reports show it beside the figures instead of leaving
@@ -9,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from fl_tui.bench.load import level_label
 from fl_tui.bench.stats import get_field, summarize
 
 
 def queue_summaries(run: Mapping) -> dict[str, dict]:
-    """model id -> summarize() of the queue_ms of its measured requests (ok or failed: waiting is the client's)."""
+    """level_label (the model id, with its level in a sweep) -> summarize() of the queue_ms of its measured
+    requests (ok or failed: waiting is the client's)."""
     waits: dict[str, list[float]] = {}
     for request in run.get("requests") or []:
         value = get_field(request, "queue_ms")
         if get_field(request, "warmup") or isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        waits.setdefault(str(get_field(request, "model")), []).append(value)
+        waits.setdefault(level_label({"model": get_field(request, "model"),
+                                      "concurrency": get_field(request, "concurrency")}), []).append(value)
     return {model: summarize(values) for model, values in waits.items()}

@@ -1,6 +1,7 @@
 """The benchmark's records: one per request, one per model, one per run, as they go into run.json.
 
-Field names are the run.json schema (`fl-tui/run/1`); times are milliseconds, rates tokens per second.
+Field names are the run.json schema (`fl-tui/run/2`; `/1` is still read); times are milliseconds, rates tokens
+per second.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from array import array
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
-RUN_SCHEMA = "fl-tui/run/1"
+RUN_SCHEMA = "fl-tui/run/2"
+READ_SCHEMAS = ("fl-tui/run/1", RUN_SCHEMA)  # /1: one level per run, no load fields
 PERCENTILE_METHOD = "linear"
 STAT_KEYS = ("n", "mean", "min", "p50", "p90", "p95", "p99", "max")
 SUMMARY_METRICS = ("ttft_ms", "e2e_ms", "tpot_ms", "itl_ms", "decode_tps", "e2e_tps", "output_tokens")
@@ -43,7 +45,9 @@ class RequestResult:
     warmup: bool
     status: str  # "ok" or "failed"
     error: str | None = None
-    queue_ms: float | None = None  # waiting for a concurrency slot in the client: not service time
+    queue_ms: float | None = None  # from when it was due to t0 (pacing or a slot): client wait, not service time
+    scheduled_ms: float | None = None  # when it was due, as an offset from the start of the run; null when sequential
+    concurrency: int | None = None  # the load level it ran at, when the run swept several
     start_ms: float | None = None  # t0 as an offset from the start of the run (monotonic clock)
     headers_ms: float | None = None
     ttft_ms: float | None = None  # first content, reasoning or tool-call delta
@@ -91,6 +95,11 @@ class ModelResult:
     aggregate_output_tps: float | None = None  # sum of output tokens / (last end - first start)
     requests_per_s: float | None = None
     energy_wh_per_1k_tokens: float | None = None  # estimate: --watts x busy time / tokens
+    concurrency: int | None = None  # the load level: requests in flight at most (null in a /1 run)
+    rate: str | None = None  # the pacing, "5" or "poisson:5" requests/s, when --rate was given
+    speedup: float | None = None  # aggregate output tok/s over the first level's, for levels after the first
+    slo_fraction: float | None = None  # measured requests meeting every --slo bound, of all measured
+    goodput_rps: float | None = None  # those requests per second
     spec: dict = field(default_factory=dict)  # the models.json entry, carried into reports
     summary: dict = field(default_factory=dict)  # metric -> {n, mean, min, p50, p90, p95, p99, max}
 

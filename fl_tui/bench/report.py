@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from fl_tui.bench.definitions import definitions_markdown
+from fl_tui.bench.load import level_label
+from fl_tui.bench.loadreport import CSV_LOAD_COLUMNS, has_load, load_section
 from fl_tui.bench.queue import queue_summaries
 from fl_tui.bench.records import PERCENTILE_METHOD, ModelStatus
 from fl_tui.core.fileio import atomic_write_text
@@ -115,7 +117,7 @@ def measured_cell(model: Mapping) -> str:
 def table_row(model: Mapping, quality: Mapping | None = None) -> list[str]:
     """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Quality when `quality` is given)."""
     row = [
-        _cell(model.get("model", "?")),
+        _cell(level_label(model)),
         _cell(model.get("status", "?")),
         measured_cell(model),
         _num(_stat(model, "ttft_ms", "p50")),
@@ -204,6 +206,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
             out.append(f"- **{_line(m.get('model', '?'))}** ({_line(m.get('status'))}): {reason}")
 
     out += _queue_section(run, models)
+    out += load_section(run)
 
     out += ["", "## Highlights", ""]
     out += _highlights(models) or ["- No model produced measurements."]
@@ -230,7 +233,7 @@ def _queue_section(run: Mapping, models: list) -> list[str]:
            "of TTFT or E2E.", "",
            "| Model | n | Queue p50 (ms) | Queue p95 (ms) | Queue max (ms) |", "|---|---:|---:|---:|---:|"]
     for m in models:
-        q = queues.get(str(m.get("model")))
+        q = queues.get(level_label(m))
         if q is not None:
             out.append(f"| {_cell(m.get('model', '?'))} | {q['n']} | {_num(q['p50'])} | {_num(q['p95'])} "
                        f"| {_num(q['max'])} |")
@@ -242,9 +245,10 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
     rows = []
     queues = queue_summaries(run)
     for m in run.get("models") or []:
-        row = {col: m.get(col) for col in CSV_COLUMNS if col not in _CSV_STATS and col not in _CSV_QUEUE}
+        row = {col: m.get(col) for col in (*CSV_COLUMNS, *CSV_LOAD_COLUMNS) if col not in _CSV_STATS
+               and col not in _CSV_QUEUE}
         row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
-        queue = queues.get(str(m.get("model"))) or {}
+        queue = queues.get(level_label(m)) or {}
         row.update({col: _number(queue.get(stat)) for col, stat in _CSV_QUEUE.items()})
         if quality is not None:
             entry = quality.get(m.get("model")) or {}
@@ -257,7 +261,8 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
 
 def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
     """report.csv: a header and one row per model; every cell through `csv_cell()`."""
-    columns = [*CSV_COLUMNS, *(QUALITY_COLUMNS if quality is not None else ())]
+    load = CSV_LOAD_COLUMNS if has_load(run) else ()
+    columns = [*CSV_COLUMNS, *load, *(QUALITY_COLUMNS if quality is not None else ())]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)

@@ -27,6 +27,7 @@ class Carried:
     models: list[dict] = field(default_factory=list)  # run.json `models` entries with status ok
     requests: list[dict] = field(default_factory=list)  # their requests
     warnings: list[str] = field(default_factory=list)  # the earlier attempt's
+    schedule_seed: int | None = None  # the Poisson schedule's drawn seed: a resumed run paces as it did
 
     @property
     def names(self) -> set[str]:
@@ -57,8 +58,14 @@ def remove_run(folder: Path) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
+LOAD_KEYS = ("levels", "rate", "duration_s", "slo")  # absent from a /1 run: unset equals absent
+
+
 def _comparable(settings: dict) -> dict:
-    return {k: v for k, v in settings.items() if k != "concurrency"}  # in-flight count does not change results
+    """In-flight count does not change results; the drawn schedule seed is the run's own, not a setting."""
+    plain = json.loads(json.dumps(settings))  # a tuple written is a list read
+    return {k: v for k, v in plain.items()
+            if k not in ("concurrency", "schedule_seed") and not (k in LOAD_KEYS and v in (None, [], {}))}
 
 
 def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
@@ -76,11 +83,15 @@ def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
         raise UserError(f"--resume: the run in {folder} was made with other settings ({detail})")
     if run.get("prompts") != prompts:
         raise UserError(f"--resume: the run in {folder} was made with other prompts")
-    models = [m for m in run["models"] if isinstance(m, dict) and m.get("status") == "ok"]
+    entries = [m for m in run["models"] if isinstance(m, dict)]
+    unfinished = {m.get("model") for m in entries if m.get("status") != "ok"}  # a model runs all its levels again
+    models = [m for m in entries if m.get("status") == "ok" and m.get("model") not in unfinished]
     ids = {m.get("model") for m in models}
     requests = [r for r in run["requests"] if isinstance(r, dict) and r.get("model") in ids]
     warnings = [str(w) for w in run.get("warnings") or []]
-    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings)
+    seed = (run.get("settings") or {}).get("schedule_seed")
+    seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings, seed)
 
 
 def restart_requests_file(folder: Path, carried: Carried) -> None:

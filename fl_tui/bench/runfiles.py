@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from fl_tui.bench.records import RUN_SCHEMA, ModelStatus
+from fl_tui.bench.records import READ_SCHEMAS, RUN_SCHEMA, ModelStatus
 from fl_tui.bench.runschema import RUN_ADAPTER
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.fileio import read_input
@@ -28,7 +28,8 @@ def run_dir_of(path: Path | str) -> Path:
 
 
 def load_run(path: Path | str) -> dict:
-    """The run.json of a run folder (or that file itself), checked to be an `fl-tui/run/1` run."""
+    """The run.json of a run folder (or that file itself), checked to be an `fl-tui/run/2` run (or a `/1`
+    one, read alike: the load fields are simply absent)."""
     path = Path(path)
     if path.is_dir():
         path = path / RUN_FILE
@@ -36,7 +37,7 @@ def load_run(path: Path | str) -> dict:
     if not isinstance(data, dict):
         raise FileProblem(path, f"not an fl-tui run: expected a JSON object with schema {RUN_SCHEMA!r}", 1, 1)
     schema = data.get("schema")
-    if schema != RUN_SCHEMA:
+    if schema not in READ_SCHEMAS:
         found = "no schema" if "schema" not in data else f"schema {json.dumps(schema)[:60]}"
         where = ("schema",) if "schema" in data else ()
         raise problem_at(path, text, where, f"not an fl-tui run: {found}, expected {RUN_SCHEMA!r}")
@@ -157,7 +158,7 @@ def describe_run(folder: Path) -> RunListing:
         run = load_run(folder)
     except FileProblem:
         return RunListing(folder, folder.name, RunState.UNREADABLE)
-    models = tuple(str(m.get("model", "?")) for m in run["models"])
+    models = tuple(dict.fromkeys(str(m.get("model", "?")) for m in run["models"]))  # once, however many levels
     return RunListing(folder, str(run.get("run_id") or folder.name), run_state(run), _started(run.get("started_at")),
                       models)
 

@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from fl_tui.bench import load
 from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
 from fl_tui.bench.events import Event
 from fl_tui.bench.records import ModelStatus
@@ -82,6 +83,25 @@ def _models(named: list[str], backend: Backend, specs: dict, events: bool) -> li
     return names
 
 
+UNCAPPED = 256  # in flight at most with --rate and no --concurrency: starts follow the rate, not free slots
+
+
+def _load_options(args: argparse.Namespace) -> dict:
+    """--concurrency/--rate/--duration/--slo, checked (a bad one is one line, exit 2) into BenchSettings fields."""
+    try:
+        levels = load.parse_levels(args.concurrency) if args.concurrency is not None else None
+        rate = str(load.parse_rate(args.rate)) if args.rate is not None else None
+        slo = load.parse_slo(args.slo) if args.slo is not None else None
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    if args.duration is not None and rate is None:
+        raise UserError("--duration needs --rate (an unpaced run is measured in --rounds)")
+    _positive("duration", args.duration)
+    levels = levels or ((UNCAPPED,) if rate else (1,))
+    return {"concurrency": levels[0], "levels": levels if len(levels) > 1 else (), "rate": rate,
+            "duration_s": args.duration, "slo": slo}
+
+
 def bench_settings(args: argparse.Namespace, config) -> BenchSettings:
     rounds = args.rounds if args.rounds is not None else int(os.environ.get("BENCH_ROUNDS") or config.rounds)
     settings = BenchSettings(
@@ -90,12 +110,12 @@ def bench_settings(args: argparse.Namespace, config) -> BenchSettings:
         temperature=args.temperature,
         seed=args.seed,
         max_tokens=args.max_tokens or config.max_tokens,
-        concurrency=args.concurrency,
         timeout_s=args.timeout or config.timeout_s,
         watts=args.watts,
         keep_alive=args.keep_alive,
+        **_load_options(args),
     )
-    for name in ("rounds", "max_tokens", "concurrency", "timeout_s", "watts"):
+    for name in ("rounds", "max_tokens", "timeout_s", "watts"):
         _positive(name.replace("_s", "").replace("_", "-"), getattr(settings, name))
     if settings.warmup < 0:
         raise UserError("--warmup must be 0 or more")

@@ -19,7 +19,21 @@ from fl_tui.bench.events import (
     RunFinished,
     RunStarted,
 )
+from fl_tui.bench.load import level_label
+from fl_tui.bench.records import ModelResult
 from fl_tui.core.textsafe import plain
+
+
+def level_line(result: ModelResult) -> str:
+    """A finished level's rates, speedup and goodput, for a run that swept, paced or had SLOs; else ""."""
+    if result.concurrency is None and result.rate is None and result.slo_fraction is None:
+        return ""
+    parts = [f"{result.requests_per_s or 0:.2f} req/s", f"{result.aggregate_output_tps or 0:.1f} output tok/s"]
+    if result.speedup is not None:
+        parts.append(f"speedup {result.speedup:.2f}x")
+    if result.slo_fraction is not None:
+        parts.append(f"SLO met {result.slo_fraction * 100:.0f}%, goodput {result.goodput_rps or 0:.2f} req/s")
+    return ", ".join(parts)
 
 
 def _ms(value: float | None) -> str:
@@ -40,6 +54,7 @@ class BenchProgress:
         self.model = ""
         self.ttfts: list[float] = []
         self.current = ""
+        self.closed: set[str] = set()
         self._last_draw = 0.0
 
     def __call__(self, event: Event) -> None:
@@ -70,9 +85,13 @@ class BenchProgress:
                         file=self.stream, flush=True,
                     )
                 self._draw()
-            case ModelFinished():
-                self.total -= self.per_model - self.model_ran  # a failed or stopped model skips what it did not run
-                self.model_ran = 0
+            case ModelFinished(model=model, result=result):
+                if model not in self.closed:  # one event per level, all at the model's end: count them once
+                    self.closed.add(model)
+                    self.total -= self.per_model - self.model_ran  # a failed or stopped model skips the rest
+                    self.model_ran = 0
+                if level := level_line(result):
+                    self._line(f"{plain(level_label(result.to_json()), keep_newlines=False)}: {level}")
             case RunFinished() | RunFailed():
                 pass  # the report, printed after the run, says how it ended
 

@@ -108,7 +108,11 @@ def _bench(sub) -> None:
     p.add_argument("--temperature", type=float, default=0.0)
     p.add_argument("--seed", type=int)
     p.add_argument("--max-tokens", type=int, help="default 128, or the config's; a prompt may set its own")
-    p.add_argument("--concurrency", type=int, default=1, help="requests in flight (Foundry Local serves one)")
+    p.add_argument("--concurrency", help="requests in flight, or levels to sweep: 1,2,4,8 runs the matrix once per "
+                                         "level (default 1; Foundry Local serves one at a time)")
+    p.add_argument("--rate", help="pace request starts: R requests/s evenly, or poisson:R (seeded by --seed)")
+    p.add_argument("--duration", type=float, help="with --rate: seconds of paced requests per level, instead of rounds")
+    p.add_argument("--slo", help="goodput bounds, any of ttft_ms=500,tpot_ms=50,e2e_ms=8000")
     p.add_argument("--timeout", type=float, help="seconds per request; a stalled stream is cut (default 120)")
     p.add_argument("--keep-alive", action="store_true",
                    help="reuse connections (default: a new one per request; see README, Measurement)")

@@ -17,7 +17,9 @@ def run() -> dict:
 
 
 def table(markdown: str) -> tuple[list[str], dict[str, list[str]]]:
-    lines = [line for line in markdown.splitlines() if line.startswith("| ")]
+    """The Results table: its header and its rows by model."""
+    results = markdown.split("## Results", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in results.splitlines() if line.startswith("| ")]
     split = [[c.strip() for c in line.strip("|").split(" | ")] for line in lines]
     return split[0], {row[0]: row for row in split[1:]}
 
@@ -239,3 +241,19 @@ def test_queue_time_is_reported_at_concurrency_above_one(run):
     rows = list(csv.DictReader(io.StringIO(render_csv(run))))
     alpha = next(r for r in rows if r["model"] == "alpha-cpu")
     assert (alpha["queue_p50_ms"], alpha["queue_p95_ms"]) == ("10.0", "28.0")
+
+
+def test_distributions_show_the_standard_deviation_beside_mean_and_percentiles(run):
+    # alpha-cpu's TTFTs are 50, 60, 70 ms: mean 60, sample std sqrt(((-10)² + 0 + 10²) / 2) = 10
+    markdown = render_markdown(run)
+    section = markdown.split("## Distributions", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("| ")]
+    header = [c.strip() for c in lines[0].strip("|").split(" | ")]
+    assert header[:5] == ["Model", "Metric", "n", "mean", "std"]
+    rows = {tuple(c.strip() for c in line.strip("|").split(" | ")[:2]): line for line in lines[1:]}
+    alpha = [c.strip() for c in rows[("alpha-cpu", "TTFT (ms)")].strip("|").split(" | ")]
+    assert (alpha[2], float(alpha[3]), float(alpha[4])) == ("3", 60.0, 10.0)
+    assert ("gamma-npu", "TTFT (ms)") not in rows  # failed: nothing measured
+    by_model = {row["model"]: row for row in csv.DictReader(io.StringIO(render_csv(run)))}
+    assert float(by_model["alpha-cpu"]["ttft_std_ms"]) == 10.0
+    assert float(by_model["alpha-cpu"]["e2e_std_ms"]) == 100.0

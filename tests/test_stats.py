@@ -38,6 +38,10 @@ def test_summarize_follows_the_definitions(values):
     assert list(s) == list(STAT_KEYS)
     assert s["n"] == len(values)
     assert s["mean"] == pytest.approx(statistics.fmean(values), rel=1e-9, abs=1e-6)
+    if len(values) >= 2:
+        assert s["std"] == pytest.approx(statistics.stdev(values), rel=1e-6, abs=1e-6)
+    else:
+        assert s["std"] is None
     assert (s["min"], s["max"]) == (min(values), max(values))
     for key, q in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99)):
         assert s[key] == pytest.approx(linear_percentile(values, q), rel=1e-9, abs=1e-6)
@@ -51,9 +55,15 @@ def test_p95_of_three_values_does_not_exceed_the_maximum():
     assert s["p50"] == 2.0 and s["max"] == 3.0
 
 
+def test_std_is_the_sample_standard_deviation_by_hand():
+    # [2, 4, 4, 4, 5, 5, 7, 9]: mean 5, squared deviations sum to 32, 32 / 7 = 4.571..., root 2.138...
+    assert summarize([2, 4, 4, 4, 5, 5, 7, 9])["std"] == pytest.approx(math.sqrt(32 / 7))
+    assert summarize([3.0])["std"] is None
+
+
 def test_summarize_of_nothing():
-    assert summarize([]) == {"n": 0, "mean": None, "min": None, "p50": None, "p90": None, "p95": None, "p99": None,
-                             "max": None}
+    assert summarize([]) == {"n": 0, "mean": None, "std": None, "min": None, "p50": None, "p90": None, "p95": None,
+                             "p99": None, "max": None}
     assert summarize([None, None])["n"] == 0
 
 

@@ -36,7 +36,8 @@ DEFINITIONS = (
     ("Output tok/s (aggregate)", "sum of N / (last end - first start); requests/s = completed requests / that "
      "duration."),
     ("Percentiles", '`numpy.percentile(..., method="linear")` over the measured requests (p95 of [1, 2, 3] is 2.9, '
-     "never above the maximum). Statistics: n, mean, min, p50, p90, p95, p99, max."),
+     "never above the maximum). Statistics: n, mean, std, min, p50, p90, p95, p99, max."),
+    ("Std", "the sample standard deviation (divisor n - 1) of the same values as the mean; none below n = 2."),
     ("Warm-up", "requests use a prompt outside the measured set (so no measured prompt sits in a prefix cache before "
      "its first round) and are excluded from every figure, and so are failed requests."),
     ("Deterministic", "at temperature 0, every prompt answered in two or more measured rounds gave byte-identical "

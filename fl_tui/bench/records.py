@@ -13,7 +13,7 @@ from enum import StrEnum
 RUN_SCHEMA = "fl-tui/run/2"
 READ_SCHEMAS = ("fl-tui/run/1", RUN_SCHEMA)  # /1: one level per run, no load fields
 PERCENTILE_METHOD = "linear"
-STAT_KEYS = ("n", "mean", "min", "p50", "p90", "p95", "p99", "max")
+STAT_KEYS = ("n", "mean", "std", "min", "p50", "p90", "p95", "p99", "max")  # std: sample (n - 1), None below 2
 SUMMARY_METRICS = ("ttft_ms", "e2e_ms", "tpot_ms", "itl_ms", "decode_tps", "e2e_tps", "output_tokens")
 
 

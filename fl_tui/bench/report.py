@@ -19,7 +19,7 @@ from fl_tui.bench.definitions import definitions_markdown
 from fl_tui.bench.load import level_label
 from fl_tui.bench.loadreport import CSV_LOAD_COLUMNS, has_load, load_section
 from fl_tui.bench.queue import queue_summaries
-from fl_tui.bench.records import PERCENTILE_METHOD, ModelStatus
+from fl_tui.bench.records import PERCENTILE_METHOD, STAT_KEYS, ModelStatus
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import csv_cell, json_text, plain
 
@@ -28,8 +28,9 @@ MISSING = "—"
 
 CSV_COLUMNS = (
     "model", "status", "measured_ok", "planned", "error", "load_s", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms",
-    "e2e_mean_ms", "e2e_p95_ms",
-    "tpot_mean_ms", "itl_p95_ms", "decode_tps_mean", "e2e_tps_mean", "output_tokens_mean", "aggregate_output_tps",
+    "ttft_mean_ms", "ttft_std_ms", "e2e_mean_ms", "e2e_std_ms", "e2e_p95_ms",
+    "tpot_mean_ms", "tpot_std_ms", "itl_p95_ms", "decode_tps_mean", "decode_tps_std", "e2e_tps_mean",
+    "output_tokens_mean", "aggregate_output_tps",
     "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic", "queue_p50_ms", "queue_p95_ms",
 )
 QUALITY_COLUMNS = ("quality_mean", "quality_ci95_low", "quality_ci95_high", "quality_n")  # with annotations
@@ -38,7 +39,9 @@ _CSV_STATS = {  # column -> (summary metric, statistic)
     "ttft_p50_ms": ("ttft_ms", "p50"), "ttft_p95_ms": ("ttft_ms", "p95"), "ttft_p99_ms": ("ttft_ms", "p99"),
     "e2e_mean_ms": ("e2e_ms", "mean"), "e2e_p95_ms": ("e2e_ms", "p95"), "tpot_mean_ms": ("tpot_ms", "mean"),
     "itl_p95_ms": ("itl_ms", "p95"), "decode_tps_mean": ("decode_tps", "mean"), "e2e_tps_mean": ("e2e_tps", "mean"),
-    "output_tokens_mean": ("output_tokens", "mean"),
+    "output_tokens_mean": ("output_tokens", "mean"), "ttft_mean_ms": ("ttft_ms", "mean"),
+    "ttft_std_ms": ("ttft_ms", "std"), "e2e_std_ms": ("e2e_ms", "std"), "tpot_std_ms": ("tpot_ms", "std"),
+    "decode_tps_std": ("decode_tps", "std"),
 }
 
 TABLE_COLUMNS = (
@@ -205,6 +208,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
             reason = _line(m.get("error") or "no reason recorded")
             out.append(f"- **{_line(m.get('model', '?'))}** ({_line(m.get('status'))}): {reason}")
 
+    out += _distributions_section(models)
     out += _queue_section(run, models)
     out += load_section(run)
 
@@ -220,6 +224,26 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
 
     out += ["", definitions_markdown()]
     return "\n".join(out)
+
+
+DISTRIBUTIONS = (("ttft_ms", "TTFT (ms)"), ("tpot_ms", "TPOT (ms)"), ("itl_ms", "ITL (ms)"), ("e2e_ms", "E2E (ms)"),
+                 ("decode_tps", "Decode tok/s"))
+
+
+def _distributions_section(models: list) -> list[str]:
+    """Every statistic of the main metrics, standard deviation beside mean and percentiles."""
+    rows = []
+    for m in models:
+        for metric, label in DISTRIBUTIONS:
+            if _stat(m, metric, "n"):
+                cells = [_num(_stat(m, metric, key)) for key in STAT_KEYS if key != "n"]
+                rows.append(f"| {_cell(level_label(m))} | {label} | {_stat(m, metric, 'n'):.0f} | "
+                            + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    names = [key for key in STAT_KEYS if key != "n"]
+    return ["", "## Distributions", "", "| Model | Metric | n | " + " | ".join(names) + " |",
+            "|---|---|---:|" + "---:|" * len(names), *rows]
 
 
 def _queue_section(run: Mapping, models: list) -> list[str]:

@@ -32,12 +32,15 @@ def measured_ok(requests: Iterable[Request]) -> list[Request]:
 
 
 def summarize(values: Iterable[float | int | None]) -> dict:
-    """n, mean, min, p50, p90, p95, p99, max (STAT_KEYS) as plain floats; None values are left out."""
+    """n, mean, std, min, p50, p90, p95, p99, max (STAT_KEYS) as plain floats; None values are left out.
+
+    std is the sample standard deviation (divisor n - 1), None for fewer than two values."""
     data = np.asarray([v for v in values if v is not None], dtype=float)
     if data.size == 0:
         return {key: (0 if key == "n" else None) for key in STAT_KEYS}
     points = np.percentile(data, list(_PERCENTILES.values()), method=PERCENTILE_METHOD)
-    out: dict = {"n": int(data.size), "mean": float(data.mean()), "min": float(data.min()), "max": float(data.max())}
+    out: dict = {"n": int(data.size), "mean": float(data.mean()), "min": float(data.min()), "max": float(data.max()),
+                 "std": float(data.std(ddof=1)) if data.size >= 2 else None}
     out.update({key: float(p) for key, p in zip(_PERCENTILES, points, strict=True)})
     return {key: out[key] for key in STAT_KEYS}
 

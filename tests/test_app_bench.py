@@ -398,3 +398,23 @@ async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path
     assert log.names() == {"load_run", "compare_runs", "people_files", "write_reports", "atomic_write_text",
                            "host_pid"}
     assert log.on_the_loop() == []
+
+
+async def test_the_compare_view_warns_when_the_environments_differ(embedded, tmp_path):
+    machine = {"os": "Linux", "cpu_model": "AMD EPYC 7763", "ram_gib": 62.8, "fl_tui": "0.1.0"}
+    folders = []
+    for name, env in (("base", machine), ("new", {**machine, "ram_gib": 31.3}), ("same", machine)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run.json").write_text(json.dumps({**sample_run(), "environment": env}))
+        folders.append(tmp_path / name)
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        pane.picker.compare_files(folders[0], folders[1])
+        await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
+        assert "\nenvironments differ: ram_gib\n" in app.screen.text
+        app.screen.dismiss()
+        await until(pilot, lambda: not isinstance(app.screen, TextScreen), "the comparison closed")
+        pane.picker.compare_files(folders[0], folders[2])
+        await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
+        assert "environment" not in app.screen.text

@@ -33,6 +33,9 @@ def test_files_and_schema(run_dir):
     run = json.loads((run_dir / "run.json").read_text())
     assert run["schema"] == RUN_SCHEMA and set(run) >= RUN_KEYS and run["percentile_method"] == "linear"
     assert run["backend"] == "foundry-service" and run["finished_at"]
+    env = run["environment"]  # what the endpoint says about itself, through the CLI and the serving process
+    assert env["endpoint_kind"] == "foundry-service" and env["endpoint_version"] == "current"
+    assert env["cpu_cores"] and env["python"] and env["fl_tui"]
     assert [m["model"] for m in run["models"]] == [FAST.model_id, SLOW.model_id]
     for model in run["models"]:
         assert set(model) >= MODEL_KEYS and model["status"] == "ok" and model["load_s"] > 0

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from fl_tui.bench import load, stats
+from fl_tui.bench import environment, load, stats
 from fl_tui.bench.events import (
     LiveRequest,
     ModelFinished,
@@ -110,6 +110,7 @@ class BenchEngine:
         self.warnings: list[str] = []
         self.started_at = carried.started_at if carried else _now()
         self._run_start_ns = time.perf_counter_ns()
+        self.environment: dict | None = None  # gathered when the run starts (environment.gather)
         self._writer: RunWriter | None = None
         # Parsing a finished stream and writing its line happen here, off the loop that stamps the others
         self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fl-tui-record")
@@ -122,6 +123,7 @@ class BenchEngine:
 
     async def run(self) -> dict:
         """Run the whole matrix; on cancellation (Ctrl-C, the UI's stop) still writes what finished."""
+        self.environment = await asyncio.to_thread(environment.gather, self.backend)
         self._writer = RunWriter(self.run_dir, self.run_id)
         per_model = self.planned * len(self.levels)
         self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), per_model, self.settings.warmup))
@@ -190,6 +192,7 @@ class BenchEngine:
             "interrupted": interrupted,
             "endpoint": self.backend.shown_endpoint,
             "backend": self.backend.kind,
+            **({"environment": self.environment} if self.environment is not None else {}),
             "settings": settings,
             "percentile_method": PERCENTILE_METHOD,
             "prompts": [p.model_dump() for p in self.prompt_set.prompts],

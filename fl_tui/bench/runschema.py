@@ -55,6 +55,7 @@ class RunJson(BaseModel):
     interrupted: bool = False
     endpoint: str | None = None
     backend: str | None = None
+    environment: dict[str, object] | None = None  # absent before environment.py; compare notes its absence
     settings: dict[str, object] = {}
     percentile_method: str | None = None
     prompts: list[dict[str, object]] = []

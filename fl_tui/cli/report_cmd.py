@@ -13,6 +13,7 @@ from fl_tui.annotate.quality import labelled, people_files, quality_for
 from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
+from fl_tui.bench.environment import environment_note
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.output import Format, render_table
@@ -54,15 +55,19 @@ def run_compare(args: argparse.Namespace) -> int:
     base, new = load_run(run_dir_of(args.base)), load_run(run_dir_of(args.new))
     deltas = compare_runs(base, new, threshold=args.threshold)
     only_base, only_new = models_only_in(base, new)
+    note = environment_note(base, new)
     if args.format is Format.JSON:
         print(json.dumps({"base": base["run_id"], "new": new["run_id"], "threshold": args.threshold,
-                          "deltas": [asdict(d) for d in deltas], "only_base": only_base, "only_new": only_new},
-                         indent=2))
+                          "environment": note, "deltas": [asdict(d) for d in deltas], "only_base": only_base,
+                          "only_new": only_new}, indent=2))
     elif args.format in (Format.CSV, Format.MD):
+        if note:  # the table stays machine-readable
+            print(f"fl-tui: warning: {plain(note, keep_newlines=False)}", file=sys.stderr)
         columns = ("model", "metric", "stat", "base", "new", "change", "ci_low", "ci_high", "regression")
         print(render_table(args.format, columns, [asdict(d) for d in deltas]))
     else:
         ids = [plain(run["run_id"], keep_newlines=False) for run in (base, new)]
-        print(f"base {ids[0]}  ->  new {ids[1]}  (threshold {args.threshold:.0%})\n")
+        print(f"base {ids[0]}  ->  new {ids[1]}  (threshold {args.threshold:.0%})")
+        print(f"{plain(note, keep_newlines=False)}\n" if note else "")
         print(render_comparison(deltas, only_base=only_base, only_new=only_new))
     return 1 if any(d.regression for d in deltas) else 0

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.widget import Widget
 
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
+from fl_tui.bench.environment import environment_note
 from fl_tui.bench.runfiles import RunListing, describe_runs, load_run
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem
@@ -62,7 +63,9 @@ class RunPicker(Widget):
             return
         only_base, only_new = models_only_in(base_run, new_run)
         text = render_comparison(compare_runs(base_run, new_run), only_base=only_base, only_new=only_new)
-        self.post_message(ComparisonReady(f"base {base_run['run_id']} -> new {new_run['run_id']}\n\n{text}"))
+        note = environment_note(base_run, new_run)
+        head = f"base {base_run['run_id']} -> new {new_run['run_id']}" + (f"\n{note}" if note else "")
+        self.post_message(ComparisonReady(f"{head}\n\n{text}"))
 
     @on(BenchProblem)
     def handle_problem(self, message: BenchProblem) -> None:

@@ -1,5 +1,6 @@
 """No command: open the app. The backend starts opening before the UI is imported (fl_tui.connection.opening), and
-closes after the UI is gone."""
+closes after the UI is gone: when the app left nothing running, without the runtime's native release (about two
+seconds after the terminal is back), which the process's os._exit drops, as `fl-tui status` does."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def run_app(args: argparse.Namespace) -> int:
             raise BackendError(f"{choice.source}: {exc}") from exc
 
     opening = Opening(open_it)
+    app = None
     try:
         try:
             specs = load_specs()
@@ -38,4 +40,6 @@ def run_app(args: argparse.Namespace) -> int:
         app = FlTuiApp(opening.result, settings=settings, settings_path=path, specs=specs, startup_problems=problems)
         return app.run() or 0
     finally:
-        opening.close()
+        plan = args.exit_plan
+        quick = plan.allowed and app is not None and app.left_nothing_running()
+        plan.pending = opening.close(for_exit=quick) or plan.pending

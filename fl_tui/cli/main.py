@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None, *, exit_plan: ExitPlan | None = None) ->
     watch = Stopwatch()
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.exit_plan = exit_plan or ExitPlan()
     if args.command is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             print("fl-tui: the app needs a terminal; name a command to run headless (e.g. `fl-tui status`)\n",
@@ -67,7 +68,6 @@ def main(argv: list[str] | None = None, *, exit_plan: ExitPlan | None = None) ->
         from fl_tui.cli.app_cmd import run_app
 
         return _run(run_app, args)
-    args.exit_plan = exit_plan or ExitPlan()
     if args.debug:
         watch.measure_python()
         args.stopwatch = watch

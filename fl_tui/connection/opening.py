@@ -25,8 +25,16 @@ class Opening:
     def result(self) -> Backend:
         return self._future.result()
 
-    def close(self) -> None:
-        """Wait for the opening to end (a quit in the first instant must not leave a runtime behind), then close."""
+    def close(self, *, for_exit: bool = False) -> bool:
+        """Wait for the opening to end (a quit in the first instant must not leave a runtime behind), then close.
+
+        `for_exit`: the process ends next with os._exit, so the runtime's native release may be left to it
+        (Backend.close_for_exit); True when it was."""
         self._thread.join()
-        if self._future.exception() is None:
-            self._future.result().close()
+        if self._future.exception() is not None:
+            return False
+        backend = self._future.result()
+        if for_exit:
+            return backend.close_for_exit()
+        backend.close()
+        return False

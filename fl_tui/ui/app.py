@@ -319,6 +319,16 @@ class FlTuiApp(App[int]):
         groups = {name: bindings for name, _target, bindings in self.action_groups()}
         self.push_screen(HelpScreen(groups, self.keymap_for))
 
+    def left_nothing_running(self) -> bool:
+        """Once the app has ended: no download thread and no benchmark process still at work, so nothing would be
+        cut short if the process ended at once. Thread workers (settings saves) ended with the app's loop, and the
+        Annotate pane's saves when it was unmounted."""
+        downloads = self.models_pane.downloads
+        if downloads is not None and downloads.running():
+            return False
+        child = self.bench_pane.runner.child if self.bench_pane is not None else None
+        return child is None or child.proc.poll() is not None
+
     @work(exclusive=True, group="quit")
     async def action_quit_app(self) -> None:
         pane = self.models_pane

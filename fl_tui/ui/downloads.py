@@ -59,6 +59,11 @@ class DownloadQueue:
     def active(self) -> bool:
         return any(j.state in PENDING for j in self.jobs)
 
+    def running(self) -> bool:
+        """The download thread is still at work (a cancelled download may be cleaning up)."""
+        with self._lock:
+            return self._thread is not None and self._thread.is_alive()
+
     def enqueue(self, entry: ModelEntry) -> DownloadJob:
         with self._lock:
             for job in self.jobs:

@@ -6,6 +6,7 @@ import shutil
 
 import httpx
 import pytest
+from waiting import unload_when_idle
 
 from fl_tui.connection.base import BackendError, Capability, CatalogState, UnknownModel
 from fl_tui.connection.chat import chat_body, stream_chat
@@ -63,7 +64,7 @@ def test_streams_over_the_embedded_web_service(embedded):
     try:
         rec = stream(embedded.inference_url, SLOW.model_id)
     finally:
-        embedded.unload(SLOW.model_id)
+        unload_when_idle(embedded, SLOW.model_id)
     assert rec.status_code == 200 and rec.transport_error is None
     payloads = [e.data for e in rec.events]
     assert payloads[-1] == b"[DONE]"

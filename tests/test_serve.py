@@ -7,6 +7,7 @@ import signal
 
 import httpx
 from conftest import http_get
+from waiting import unload_when_idle
 
 from fl_tui.connection.chat import chat_body, stream_chat
 from fl_tui.connection.probe import connect, detect
@@ -41,7 +42,7 @@ def test_service_backend_load_stream_unload(served):
         rec = asyncio.run(go())
         assert rec.status_code == 200
         assert json.loads(rec.events[-2].data)["usage"]["completion_tokens"] == 8
-        backend.unload("fl-demo-fast")
+        unload_when_idle(backend, "fl-demo-fast")
         assert backend.status().loaded == []
     finally:
         backend.close()

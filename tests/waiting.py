@@ -89,3 +89,20 @@ async def mounted(pilot, selector: str):
     await until(pilot, lambda: app.query(selector), f"{selector} mounted",
                 seen=lambda: [w.id for w in app.query("PaneSlot")])
     return app.query_one(selector)
+
+
+def unload_when_idle(backend, model_id: str) -> None:
+    """Unload once the runtime has let go of the session that served the last answer: it may still hold it for a
+    moment after the stream's [DONE] ("1 session(s) still using it"), longer on a busy machine."""
+    from fl_tui.connection.base import BackendError
+
+    def unloaded() -> bool:
+        try:
+            backend.unload(model_id)
+        except BackendError as exc:
+            if "still using it" not in str(exc):
+                raise
+            return False
+        return True
+
+    until_sync(unloaded, f"{model_id} unloaded once its last session ended")

@@ -45,8 +45,9 @@ def table_header(markdown: str) -> list[str]:
 
 
 def table_rows(markdown: str) -> dict[str, list[str]]:
+    """The Results table's rows by model (later sections have tables of their own)."""
     rows = {}
-    for line in markdown.splitlines():
+    for line in markdown.split("## Results", 1)[1].split("\n## ", 1)[0].splitlines():
         if line.startswith("| fl-demo"):
             cells = [c.strip() for c in line.strip("|").split("|")]
             rows[cells[0]] = cells

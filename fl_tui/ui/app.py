@@ -211,12 +211,13 @@ class FlTuiApp(App[int]):
             return
         bench = message.bench(self.settings, self.specs, id="bench-pane")
         annotate = message.annotate(self.settings.rater, id="annotate-pane")
-        for tab, slot, pane in (("benchmark", "#bench-slot", bench), ("annotate", "#annotate-slot", annotate)):
+        for tab, slot, pane, name in (("benchmark", "#bench-slot", bench, "bench_pane"),
+                                      ("annotate", "#annotate-slot", annotate, "annotate_pane")):
             await self.tabs.get_pane(tab).mount(pane, before=0)
-            if self.tabs.active == tab:  # before the slot goes: a focus it left behind could pull Models back
+            setattr(self, name, pane)  # before the slot goes: help and the palette name one or the other
+            if self.tabs.active == tab:  # and the focus too: one the slot left behind could pull Models back
                 pane.focus_main()
             await self.query_one(slot).remove()
-        self.bench_pane, self.annotate_pane = bench, annotate
         if self.backend is not None:
             bench.attach(self.backend)
         if self._models is not None:

@@ -12,6 +12,10 @@ The loopback server (benchmarks/loopback_server.py) runs in a subprocess and rec
 (b) throughput: client-side arrival rate of a 20,000-token `burst` stream, engine vs bare reader (best of 5: other
     processes can only slow a run down), with the client's CPU time per token.
 (c) memory: tracemalloc over keeping 20 finished RequestResult objects of 5,000 tokens each, bytes per token.
+(d) under load: the engine's path with its recorder thread (a finished stream is parsed off the loop, as BenchEngine
+    does) at concurrency 1 and 8 against the same parallel server, 200 tokens/s a stream; each request of a batch
+    asks for a different number of tokens, so its record on the server is found by its length. Target: gap-error
+    p99 at 8 within 1.5x of that at 1.
 
 Run: .venv/bin/python benchmarks/stream_accuracy.py   (about a minute; prints a table, then one JSON line)
 """
@@ -19,6 +23,7 @@ Run: .venv/bin/python benchmarks/stream_accuracy.py   (about a minute; prints a 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import json
@@ -27,6 +32,7 @@ import sys
 import time
 import tracemalloc
 from array import array
+from functools import partial
 from itertools import pairwise
 from pathlib import Path
 
@@ -49,6 +55,10 @@ MEM_REQUESTS, MEM_TOKENS = 20, 5_000
 TARGET_GAP_P99_MS = 1.0
 TARGET_RATIO = 0.7
 TARGET_BYTES_PER_TOKEN = 16.0
+LOAD_RATE, LOAD_TOKENS = 200, 100  # tokens/s a stream, tokens a request (+ its index in the batch)
+LOAD_BATCHES = {1: 16, 8: 4}  # concurrency -> batches run
+TARGET_LOAD_RATIO = 1.5
+RECORDER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")  # as BenchEngine's
 
 
 def pct(values, q: float) -> float:
@@ -117,6 +127,18 @@ async def raw_request(client: httpx.AsyncClient, url: str, model: str, max_token
     return t0, stamps, None, None
 
 
+async def recorded_request(client: httpx.AsyncClient, url: str, model: str, max_tokens: int):
+    """The engine's path at concurrency above 1: the stream stamped on the loop, its result made on the recorder."""
+    rec = await stream_chat(client, url + "/v1", chat_body(model, PROMPT, max_tokens=max_tokens), timeout_s=120,
+                            on_event=[].append)
+    make = partial(request_result, rec, id="x", model=model, prompt_id="p", round=1, warmup=False,
+                   run_start_ns=rec.scheduled_ns)
+    result = await asyncio.get_running_loop().run_in_executor(RECORDER, make)
+    if result.status != "ok":
+        raise RuntimeError(f"{model}: {result.error}")
+    return rec.t0_ns, [rec.t0_ns + round(ms * 1e6) for ms in result.chunk_offsets_ms]
+
+
 CLIENTS = {"engine": engine_request, "bare httpx": bare_request, "raw socket": raw_request}
 
 
@@ -150,6 +172,29 @@ async def accuracy(server, client: httpx.AsyncClient, rate: int) -> dict:
         }
         for kind, (gap_err, ttft_err) in errors.items()
     }
+
+
+# -- (d) under load ----------------------------------------------------------------------------------------
+
+
+async def under_load(server, client: httpx.AsyncClient) -> dict:
+    model = f"sched-{LOAD_RATE}"
+    await recorded_request(client, server.url, model, 2)  # warm, not counted
+    out = {}
+    for level, batches in LOAD_BATCHES.items():
+        gap_err: list[float] = []
+        for _ in range(batches):
+            server.clear()
+            sizes = [LOAD_TOKENS + i for i in range(level)]
+            measured = await asyncio.gather(*(recorded_request(client, server.url, model, n) for n in sizes))
+            sent_by_length = {len(r["chunks_ns"]): r["chunks_ns"] for r in await asyncio.to_thread(server.records,
+                                                                                                   model)}
+            for _t0, stamps in measured:
+                sent = sent_by_length[len(stamps)]
+                gap_err.extend(abs((b - a) - (y - x)) / 1e6 for (a, b), (x, y) in zip(pairwise(stamps),
+                                                                                       pairwise(sent), strict=True))
+        out[level] = {"gaps": len(gap_err), "gap_err_p50_ms": pct(gap_err, 50), "gap_err_p99_ms": pct(gap_err, 99)}
+    return out
 
 
 # -- (b) throughput ----------------------------------------------------------------------------------------
@@ -241,6 +286,7 @@ async def main() -> int:
             acc = {rate: await accuracy(server, client, rate) for rate in RATES}
             thr = await throughput(server, client)
             mem = await memory(server, client)
+            load = await under_load(server, client)
         other_cpu = (busy_cpu_s() - busy0) - (own_cpu_s(me, child) - own0)
     finally:
         server.stop()
@@ -279,6 +325,13 @@ async def main() -> int:
           f"text {mem['text_bytes_per_token']:.1f}")
     mem_ok = mem["bytes_per_token"] <= TARGET_BYTES_PER_TOKEN
     print(f"    target <= {TARGET_BYTES_PER_TOKEN:g} bytes/token: {verdict(mem_ok)}")
+    print(f"\n(d) under load: the engine's path with its recorder thread, {LOAD_RATE} tokens/s a stream, same server")
+    for level, a in load.items():
+        print(f"    concurrency {level}: {a['gaps']:>5} gaps, gap err p50 {a['gap_err_p50_ms']:.3f} ms, "
+              f"p99 {a['gap_err_p99_ms']:.3f} ms")
+    load_ratio = load[8]["gap_err_p99_ms"] / load[1]["gap_err_p99_ms"]
+    load_ok = load_ratio <= TARGET_LOAD_RATIO
+    print(f"    p99 at 8 / at 1 = {load_ratio:.2f}   target <= {TARGET_LOAD_RATIO:g}: {verdict(load_ok)}")
     print(f"\n({elapsed:.0f} s on {psutil.cpu_count()} CPUs; other processes used {other_cpu:.1f} CPU-seconds "
           f"meanwhile, i.e. {other_cpu / elapsed:.2f} CPUs: tails above are sensitive to that)")
     summary = {
@@ -293,8 +346,10 @@ async def main() -> int:
         "bare_cpu_us_per_token": round(thr["bare httpx"]["cpu_us_per_token"], 2),
         "engine_over_bare": round(ratio, 3), "engine_over_bare_by_cpu": round(cpu_ratio, 3),
         "bytes_per_token": round(mem["bytes_per_token"], 1),
+        "load_gap_err_p99_ms": {f"{c}": round(load[c]["gap_err_p99_ms"], 4) for c in load},
+        "load_ratio": round(load_ratio, 3),
         "other_cpus_busy": round(other_cpu / elapsed, 2),
-        "pass": {"gap_p99": gap_ok, "ratio": ratio >= TARGET_RATIO, "memory": mem_ok},
+        "pass": {"gap_p99": gap_ok, "ratio": ratio >= TARGET_RATIO, "memory": mem_ok, "load": load_ok},
     }
     print(json.dumps(summary))
     return 0

@@ -10,7 +10,6 @@ client uses too, so the engine's inter-chunk gaps can be checked against the tru
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -19,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from loopback_module import loopback
 from waiting import until_sync, written_lines
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
@@ -27,10 +27,6 @@ from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.prompts import Prompt, PromptSet
 
 REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("loopback_server", REPO / "benchmarks" / "loopback_server.py")
-loopback = sys.modules.setdefault("loopback_server", importlib.util.module_from_spec(_spec))
-if not hasattr(loopback, "start_subprocess"):
-    _spec.loader.exec_module(loopback)
 
 ONE_PROMPT = PromptSet(name="one", prompts=[Prompt(id="p1", prompt="Say hello.")])
 

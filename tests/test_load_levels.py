@@ -4,27 +4,20 @@ compare is the server's schedule, not this machine's speed; bounds are wide."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import random
-import sys
 from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from loopback_module import loopback
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.bench.report import write_reports
 from fl_tui.bench.runfiles import load_run
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.prompts import Prompt, PromptSet
-
-REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("loopback_server", REPO / "benchmarks" / "loopback_server.py")
-loopback = sys.modules.setdefault("loopback_server", importlib.util.module_from_spec(_spec))
-if not hasattr(loopback, "start_subprocess"):
-    _spec.loader.exec_module(loopback)
 
 EIGHT = PromptSet(name="eight", prompts=[Prompt(id=f"p{i}", prompt=f"Say {i}.") for i in range(8)])
 FOUR = PromptSet(name="four", prompts=EIGHT.prompts[:4])

@@ -300,6 +300,7 @@ class FlTuiApp(App[int]):
     def action_groups(self) -> list[tuple[str, object, list[Binding]]]:
         """Help and the palette list every tab's keys, loaded or not; a key for a tab still loading acts on
         its slot, which has no actions, and so does nothing."""
+        self.load_panes()  # asked for: mounted soon, as the module docstring of later_panes says
         panes = import_panes()  # at once if loaded; help pressed in the first second waits for the import
         return [
             ("App", self, [b for b in self.BINDINGS if isinstance(b, Binding)]),

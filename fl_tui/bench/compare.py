@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fl_tui.bench.load import level_label, meets
+from fl_tui.bench.load import LABEL_FIELDS, level_label, meets
 from fl_tui.bench.records import PERCENTILE_METHOD
 from fl_tui.bench.stats import chunk_gaps, get_field, measured_ok
 from fl_tui.core.textsafe import plain
@@ -85,7 +85,7 @@ def _relative(base: np.ndarray | float, new: np.ndarray | float) -> np.ndarray:
 
 
 def _label(entry: Mapping) -> str:
-    return level_label({"model": get_field(entry, "model"), "concurrency": get_field(entry, "concurrency")})
+    return level_label({key: get_field(entry, key) for key in LABEL_FIELDS})
 
 
 def _slo_met(requests: Iterable[Mapping], model: str, slo: Mapping[str, float]) -> list[np.ndarray]:

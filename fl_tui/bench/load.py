@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from fl_tui.bench.endpoints import short
+
 SLO_KEYS = ("ttft_ms", "tpot_ms", "e2e_ms")
 
 
@@ -88,11 +90,20 @@ def schedule_s(rate: Rate, *, count: int | None = None, duration_s: float | None
     return offsets
 
 
-def level_label(entry: Mapping) -> str:
+LABEL_FIELDS = ("model", "endpoint", "concurrency")  # what level_label reads
+
+
+def level_label(entry: Mapping, *, endpoint: bool = True) -> str:
     """How reports and compare name a models entry or a request: its model, with its level when the run swept
-    several (`qwen @ c=4`); a single-level run's names are the models' own, as before levels existed."""
-    model, level = str(entry.get("model", "?")), entry.get("concurrency")
-    return model if level is None else f"{model} @ c={level}"
+    several (`qwen @ c=4`) and its endpoint's short name in a run against several (`qwen @ box:5273 c=4`; not
+    with endpoint=False, for a table with an endpoint column); a plain run's names are the models' own."""
+    parts = []
+    if endpoint and isinstance(where := entry.get("endpoint"), str):
+        parts.append(short(where))
+    if (level := entry.get("concurrency")) is not None:
+        parts.append(f"c={level}")
+    model = str(entry.get("model", "?"))
+    return f"{model} @ {' '.join(parts)}" if parts else model
 
 
 def meets(request: Mapping, slo: Mapping[str, float]) -> bool:

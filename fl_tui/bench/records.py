@@ -48,6 +48,7 @@ class RequestResult:
     queue_ms: float | None = None  # from when it was due to t0 (pacing or a slot): client wait, not service time
     scheduled_ms: float | None = None  # when it was due, as an offset from the start of the run; null when sequential
     concurrency: int | None = None  # the load level it ran at, when the run swept several
+    endpoint: str | None = None  # where it ran, in a run against several endpoints (credentials masked)
     start_ms: float | None = None  # t0 as an offset from the start of the run (monotonic clock)
     headers_ms: float | None = None
     ttft_ms: float | None = None  # first content, reasoning or tool-call delta
@@ -95,6 +96,7 @@ class ModelResult:
     aggregate_output_tps: float | None = None  # sum of output tokens / (last end - first start)
     requests_per_s: float | None = None
     energy_wh_per_1k_tokens: float | None = None  # estimate: --watts x busy time / tokens
+    endpoint: str | None = None  # where it ran, in a run against several endpoints (credentials masked)
     concurrency: int | None = None  # the load level: requests in flight at most (null in a /1 run)
     rate: str | None = None  # the pacing, "5" or "poisson:5" requests/s, when --rate was given
     speedup: float | None = None  # aggregate output tok/s over the first level's, for levels after the first

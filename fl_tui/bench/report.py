@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fl_tui.bench.definitions import definitions_markdown
+from fl_tui.bench.endpoints import endpoints_of
 from fl_tui.bench.load import level_label
 from fl_tui.bench.loadreport import CSV_LOAD_COLUMNS, has_load, load_section
 from fl_tui.bench.queue import queue_summaries
@@ -49,7 +50,7 @@ TABLE_COLUMNS = (
     "Output tok/s", "RSS peak (MB)", "Disk (MB)", "Deterministic",
 )
 
-_TEXT_COLUMNS = {"Model", "Status", "Deterministic", "Quality"}  # left-aligned; the rest are numbers
+_TEXT_COLUMNS = {"Model", "Endpoint", "Status", "Deterministic", "Quality"}  # left-aligned; the rest are numbers
 
 _SETTINGS = (  # settings key -> (label, unit)
     ("rounds", "rounds", ""), ("warmup", "warm-up", ""), ("temperature", "temperature", ""), ("seed", "seed", ""),
@@ -117,10 +118,12 @@ def measured_cell(model: Mapping) -> str:
     return f"{answered:.0f}/{planned:.0f}" if planned is not None else f"{answered:.0f}"
 
 
-def table_row(model: Mapping, quality: Mapping | None = None) -> list[str]:
-    """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Quality when `quality` is given)."""
+def table_row(model: Mapping, quality: Mapping | None = None, *, several: bool = False) -> list[str]:
+    """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Quality when `quality` is given); in a
+    run against `several` endpoints, the endpoint in a column of its own after the model."""
     row = [
-        _cell(level_label(model)),
+        _cell(level_label(model, endpoint=not several)),
+        *([_cell(model.get("endpoint") or MISSING)] if several else []),
         _cell(model.get("status", "?")),
         measured_cell(model),
         _num(_stat(model, "ttft_ms", "p50")),
@@ -166,8 +169,21 @@ def _highlights(models: list[Mapping]) -> list[str]:
     for title, value, best, unit in picks:
         model = _pick(models, value, best)
         if model is not None:
-            lines.append(f"- {title}: **{_line(model.get('model', '?'))}**, {unit.format(_num(value(model)))}")
+            lines.append(f"- {title}: **{_line(level_label(model))}**, {unit.format(_num(value(model)))}")
     return lines
+
+
+def _endpoints_lines(run: Mapping) -> list[str]:
+    """The header of a run against several endpoints: each in the order they ran, with its backend or the
+    reason it was not benchmarked."""
+    listed = {e.get("endpoint"): e for e in run.get("endpoints") or [] if isinstance(e, Mapping)}
+    out = ["- Endpoints (run one at a time, in this order):"]
+    for endpoint in endpoints_of(run):
+        entry = listed.get(endpoint) or {}
+        what = (f"not benchmarked: {_line(entry['error'])}" if entry.get("error")
+                else f"backend {_line(entry.get('backend') or MISSING)}")
+        out.append(f"  - {_line(endpoint)} ({what})")
+    return out
 
 
 def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
@@ -182,8 +198,8 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
         f"# fl-tui benchmark run {_line(run.get('run_id', '?'))}",
         "",
         f"- Date: {date}",
-        f"- Endpoint: {_line(run.get('endpoint') or MISSING)}",
-        f"- Backend: {_line(run.get('backend') or MISSING)}",
+        *(_endpoints_lines(run) if endpoints_of(run) else [f"- Endpoint: {_line(run.get('endpoint') or MISSING)}",
+                                                          f"- Backend: {_line(run.get('backend') or MISSING)}"]),
         f"- Settings: {_settings_line(settings)}",
         f"- Percentiles: numpy, method \"{_line(run.get('percentile_method') or PERCENTILE_METHOD)}\"",
     ]
@@ -193,10 +209,12 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
     if warnings:
         out += ["", "## Warnings", "", *(f"- {_line(w)}" for w in warnings)]
     out += ["", "## Results", ""]
-    header = [*TABLE_COLUMNS, *(["Quality"] if quality is not None else [])]
+    several = bool(endpoints_of(run))
+    header = [*TABLE_COLUMNS[:1], *(["Endpoint"] if several else []), *TABLE_COLUMNS[1:],
+              *(["Quality"] if quality is not None else [])]
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "|".join("---" if name in _TEXT_COLUMNS else "---:" for name in header) + "|")
-    out += ["| " + " | ".join(table_row(m, quality)) + " |" for m in models]
+    out += ["| " + " | ".join(table_row(m, quality, several=several)) + " |" for m in models]
     if not models:
         out.append("")
         out.append("No model was run.")
@@ -206,7 +224,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
         out += ["", "## Failures and stops", ""]
         for m in troubled:
             reason = _line(m.get("error") or "no reason recorded")
-            out.append(f"- **{_line(m.get('model', '?'))}** ({_line(m.get('status'))}): {reason}")
+            out.append(f"- **{_line(level_label(m))}** ({_line(m.get('status'))}): {reason}")
 
     out += _distributions_section(models)
     out += _queue_section(run, models)
@@ -251,15 +269,17 @@ def _queue_section(run: Mapping, models: list) -> list[str]:
     queues = queue_summaries(run)
     if not queues:
         return []
-    slots = _line((run.get("settings") or {}).get("concurrency", "?"))
+    settings = run.get("settings") or {}
+    slots = ("a slot (as many as the level's concurrency)" if settings.get("levels")
+             else f"one of {_line(settings.get('concurrency', '?'))} slots")
     out = ["", "## Client queue time", "",
-           f"Time each measured request waited in the client for one of {slots} slots, before its t0: not part "
+           f"Time each measured request waited in the client for {slots}, before its t0: not part "
            "of TTFT or E2E.", "",
            "| Model | n | Queue p50 (ms) | Queue p95 (ms) | Queue max (ms) |", "|---|---:|---:|---:|---:|"]
     for m in models:
         q = queues.get(level_label(m))
         if q is not None:
-            out.append(f"| {_cell(m.get('model', '?'))} | {q['n']} | {_num(q['p50'])} | {_num(q['p95'])} "
+            out.append(f"| {_cell(level_label(m))} | {q['n']} | {_num(q['p50'])} | {_num(q['p95'])} "
                        f"| {_num(q['max'])} |")
     return out
 
@@ -269,7 +289,7 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
     rows = []
     queues = queue_summaries(run)
     for m in run.get("models") or []:
-        row = {col: m.get(col) for col in (*CSV_COLUMNS, *CSV_LOAD_COLUMNS) if col not in _CSV_STATS
+        row = {col: m.get(col) for col in ("endpoint", *CSV_COLUMNS, *CSV_LOAD_COLUMNS) if col not in _CSV_STATS
                and col not in _CSV_QUEUE}
         row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
         queue = queues.get(level_label(m)) or {}
@@ -286,7 +306,8 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
 def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
     """report.csv: a header and one row per model; every cell through `csv_cell()`."""
     load = CSV_LOAD_COLUMNS if has_load(run) else ()
-    columns = [*CSV_COLUMNS, *load, *(QUALITY_COLUMNS if quality is not None else ())]
+    where = ("endpoint",) if endpoints_of(run) else ()
+    columns = [*CSV_COLUMNS[:1], *where, *CSV_COLUMNS[1:], *load, *(QUALITY_COLUMNS if quality is not None else ())]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
@@ -311,6 +332,7 @@ def render_json(run: Mapping, quality: Mapping | None = None) -> str:
     report = {
         "schema": REPORT_SCHEMA,
         **{k: run.get(k) for k in ("run_id", "started_at", "finished_at", "endpoint", "backend", "settings")},
+        **({"endpoints": run["endpoints"]} if run.get("endpoints") else {}),
         "percentile_method": run.get("percentile_method") or PERCENTILE_METHOD,
         "models": list(run.get("models") or []),
     }

@@ -55,6 +55,7 @@ class BenchProgress:
         self.ttfts: list[float] = []
         self.current = ""
         self.closed: set[str] = set()
+        self.known: set[str] = set()  # the models RunStarted named; a later endpoint may bring others
         self._last_draw = 0.0
 
     def __call__(self, event: Event) -> None:
@@ -62,8 +63,12 @@ class BenchProgress:
             case RunStarted():
                 self.per_model = event.planned_per_model
                 self.total = event.planned_per_model * len(event.models)
+                self.known = set(event.models)
                 self._line(f"run {event.run_id} -> {event.run_dir}")
             case ModelPhase():
+                if event.model not in self.known:  # chosen when its endpoint's turn came
+                    self.known.add(event.model)
+                    self.total += self.per_model
                 if event.phase == Phase.LOADING:
                     self.model, self.ttfts = plain(event.model), []
                 detail = f": {plain(event.detail, keep_newlines=False)}" if event.detail else ""

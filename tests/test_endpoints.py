@@ -4,6 +4,7 @@ traced to the server that answered it."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -15,7 +16,11 @@ from conftest import run_cli
 from loopback_module import loopback
 
 from fl_tui.bench.endpoints import endpoints_of, part, short
+from fl_tui.bench.engine import BenchEngine, BenchSettings, Target
+from fl_tui.bench.events import RequestStarted
 from fl_tui.bench.runfiles import load_run
+from fl_tui.connection.openai_compat import OpenAICompatBackend
+from fl_tui.core.prompts import Prompt, PromptSet
 
 MODEL = "slow-20"
 
@@ -157,3 +162,41 @@ def test_short_names_keep_what_tells_two_services_apart():
     assert short("http://user:***@box:5273") == "box:5273"
     assert short("http://box:8080/v1") == "box:8080" and short("http://box:8080/llama") == "box:8080/llama"
     assert short("http://[::1]:9") == "[::1]:9" and short("embedded") == "embedded"
+
+
+async def test_a_stop_during_a_later_endpoint_records_what_did_not_run(boxes, tmp_path):
+    a, b = boxes
+    never = "http://127.0.0.1:1"
+    started = asyncio.Event()
+    opened: list[OpenAICompatBackend] = []
+
+    def observer(event) -> None:
+        if isinstance(event, RequestStarted) and event.live.model == f"slow-200 @ {short(b.url)}":
+            started.set()
+
+    def open_b():
+        opened.append(OpenAICompatBackend(b.url))
+        return opened[-1], ["slow-200"]
+
+    def open_never():
+        raise AssertionError("a stopped run connects to no further endpoint")
+
+    more = [Target(b.url, open_b, ("slow-200",)), Target(never, open_never, ("slow-20",))]
+    first = OpenAICompatBackend(a.url)
+    prompts = PromptSet(name="one", prompts=[Prompt(id="p1", prompt="Say one.")])
+    engine = BenchEngine(first, ["slow-20"], prompts, BenchSettings(rounds=1, warmup=0, max_tokens=20),
+                         tmp_path / "run", observer=observer, more=more)
+    try:
+        task = asyncio.create_task(engine.run())
+        await asyncio.wait_for(started.wait(), 60)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    finally:
+        first.close()
+    run = load_run(tmp_path / "run")
+    assert run["interrupted"]
+    assert [(m["endpoint"], m["model"], m["status"]) for m in run["models"]] == [
+        (a.url, "slow-20", "ok"), (b.url, "slow-200", "stopped"), (never, "slow-20", "stopped")]
+    assert [e["endpoint"] for e in run["endpoints"]] == [a.url, b.url]
+    assert opened[0]._client.is_closed  # the endpoint whose turn it was is let go

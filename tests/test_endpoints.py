@@ -200,3 +200,18 @@ async def test_a_stop_during_a_later_endpoint_records_what_did_not_run(boxes, tm
         (a.url, "slow-20", "ok"), (b.url, "slow-200", "stopped"), (never, "slow-20", "stopped")]
     assert [e["endpoint"] for e in run["endpoints"]] == [a.url, b.url]
     assert opened[0]._client.is_closed  # the endpoint whose turn it was is let go
+
+
+def test_the_environment_can_name_several_endpoints_for_bench_only(boxes, prompts, tmp_path):
+    """How the app hands its benchmark process several endpoints (fl_tui.bench.child.bench_env)."""
+    from fl_tui.bench.child import bench_env
+
+    a, b = boxes
+    env = {"FOUNDRY_LOCAL_ENDPOINT": bench_env(a.url, [b.url])["FOUNDRY_LOCAL_ENDPOINT"]}
+    out = tmp_path / "run"
+    done = run_cli("bench", "--models", MODEL, "--prompts", str(prompts), "--rounds", "1", "--max-tokens", "2",
+                   "--warmup", "0", "--out", str(out), env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert endpoints_of(load_run(out)) == [a.url, b.url]
+    status = run_cli("status", env=env)
+    assert status.returncode == 2 and "FOUNDRY_LOCAL_ENDPOINT" in status.stderr

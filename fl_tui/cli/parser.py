@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from dataclasses import dataclass
 
 from fl_tui import __version__
@@ -218,6 +219,9 @@ def gather_endpoints(args: argparse.Namespace) -> None:
     """Set `args.endpoints` (every --endpoint value in order, comma-separated ones split) and `args.endpoint` (the
     only one, or None); several are refused, in one line, by a command that talks to one endpoint."""
     given = [*(getattr(args, "endpoint", None) or []), *(getattr(args, "endpoint_after", None) or [])]
+    several = os.environ.get("FOUNDRY_LOCAL_ENDPOINT", "")
+    if not given and "," in several and getattr(args, "command", None) in MANY_ENDPOINTS:
+        given = [several]  # the app hands a benchmark process its endpoints here, not on a command line (ps)
     endpoints = [part.strip() for value in given for part in value.split(",") if part.strip()]
     if given and not endpoints:
         raise UserError("--endpoint: no endpoint named")

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -186,8 +186,9 @@ def _endpoints_lines(run: Mapping) -> list[str]:
     return out
 
 
-def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
-    """The report.md of a run; `quality` = {model: {"mean": x, "ci95": [lo, hi], "n": k}} adds a Quality column."""
+def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequence[str] = ()) -> str:
+    """The report.md of a run; `quality` = {model: {"mean": x, "ci95": [lo, hi], "n": k}} adds a Quality column;
+    `sections`: Markdown lines made from files beside the run (annotations), before the definitions."""
     models = list(run.get("models") or [])
     settings = run.get("settings") or {}
     started, finished = run.get("started_at"), run.get("finished_at")
@@ -240,7 +241,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
         figures = ", ".join(f"{_line(m.get('model', '?'))} {_num(m['energy_wh_per_1k_tokens'], 3)} Wh" for m in energy)
         out += ["", f"Energy estimate per 1000 output tokens (at {basis} x busy time): {figures}."]
 
-    out += ["", definitions_markdown()]
+    out += [*sections, "", definitions_markdown()]
     return "\n".join(out)
 
 
@@ -341,11 +342,13 @@ def render_json(run: Mapping, quality: Mapping | None = None) -> str:
     return json_text(json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
-def write_reports(run_dir: Path, run: Mapping, quality: Mapping | None = None) -> list[Path]:
+def write_reports(run_dir: Path, run: Mapping, quality: Mapping | None = None, sections: Sequence[str] = ()
+                  ) -> list[Path]:
     """Write report.md and report.csv into the run folder, each atomically; returns their paths."""
     run_dir = Path(run_dir)
     written = []
-    for name, text in (("report.md", render_markdown(run, quality)), ("report.csv", render_csv(run, quality))):
+    texts = (("report.md", render_markdown(run, quality, sections)), ("report.csv", render_csv(run, quality)))
+    for name, text in texts:
         path = run_dir / name
         atomic_write_text(path, text)
         written.append(path)

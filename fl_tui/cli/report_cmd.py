@@ -9,7 +9,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from fl_tui.annotate.quality import labelled, people_files, quality_for
+from fl_tui.annotate.quality import judge_section, labelled, people_files, quality_for, run_files
 from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
@@ -44,9 +44,14 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"fl-tui: note: {partly} partly scored answer{'s' if partly != 1 else ''} left out of the Quality "
               "column (an answer counts once its overall and every aspect are scored)", file=sys.stderr)
     run = labelled(run, label)
-    write_reports(run_dir, run, quality)
-    render = {"md": render_markdown, "csv": render_csv, "json": render_json}[args.format]
-    print(render(run, quality), end="" if args.format == "csv" else "\n")
+    people, judges, _problems = run_files(run_dir, run)  # the problems were said above, or the files named
+    sections = judge_section(people, judges)
+    write_reports(run_dir, run, quality, sections)
+    if args.format == "md":
+        print(render_markdown(run, quality, sections))
+    else:
+        print({"csv": render_csv, "json": render_json}[args.format](run, quality), end="" if args.format == "csv"
+              else "\n")
     if len(files) > 1:
         line = agreement_text(agreement(files, include_judges=True))
         print(f"\n{line}" if args.format == "md" else line, file=sys.stdout if args.format == "md" else sys.stderr)

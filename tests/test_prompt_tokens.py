@@ -95,19 +95,26 @@ async def test_ttft_grows_with_prompt_length_and_prefill_rate_is_prompt_tokens_o
     assert render_csv(run).splitlines()[0].endswith(",prompt_tokens")
 
 
-async def test_a_refused_calibration_is_a_warning_and_the_requests_record_their_errors(tmp_path):
-    backend = OpenAICompatBackend((handle := loopback.start_subprocess(lifetime_s=120)).url)
+async def test_a_context_length_refusal_is_a_recorded_error_and_sized_by_the_shorter_count(tmp_path):
+    handle = loopback.start_subprocess(lifetime_s=120, context_tokens=600)  # refuses prompt + max_tokens > 600
+    backend = OpenAICompatBackend(handle.url)
     try:
-        engine = BenchEngine(backend, ["fault-http500"], TWO, BenchSettings(warmup=0, rounds=1, prompt_tokens=(64,)),
+        engine = BenchEngine(backend, ["slow-20"], TWO,
+                             BenchSettings(warmup=0, rounds=1, max_tokens=2, prompt_tokens=(2048, 64, 512)),
                              tmp_path / "run")
         run = await engine.run()
     finally:
         backend.close()
         handle.stop()
-    assert any("no usage.prompt_tokens for a 64-token prompt" in w for w in run["warnings"])
-    assert [r["status"] for r in measured(run)] == ["failed", "failed"]
-    assert all(r["error"].startswith("HTTP 500") for r in measured(run))
-    assert run["models"][0]["status"] == "failed" and run["models"][0]["prompt_tokens"] == 64
+    assert [(m["prompt_tokens"], m["status"]) for m in run["models"]] == [(2048, "failed"), (64, "ok"), (512, "ok")]
+    [warning] = run["warnings"]
+    assert "no usage.prompt_tokens for a 2048-token prompt (HTTP 400: request requires" in warning
+    refused = [r for r in measured(run) if r["prompt_target"] == 2048]
+    assert len(refused) == 2 and all(r["status"] == "failed" for r in refused)
+    for r in refused:  # sized by the count at 512 (1 token a word here), not by the first guess (1536 tokens)
+        said = int(r["error"].split("(", 1)[1].split(" input", 1)[0])
+        assert said == pytest.approx(2048, rel=0.02) and "maximum context length of 600" in r["error"]
+    assert "- **slow-20 @ 2048 tok** (failed): HTTP 400" in (tmp_path / "run" / "report.md").read_text()
 
 
 def test_the_cli_sweeps_prompt_lengths(server, tmp_path):

@@ -36,7 +36,7 @@ from fl_tui.bench.events import (
     RunFinished,
     RunStarted,
 )
-from fl_tui.bench.metrics import parse_events, request_result
+from fl_tui.bench.metrics import request_result
 from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, ModelStatus, RequestResult
 from fl_tui.bench.resume import LOAD_KEYS, Carried
 from fl_tui.bench.runwriter import RunWriter
@@ -282,7 +282,11 @@ class BenchEngine:
             self.observer(ModelPhase(name, Phase.WARMUP))
             for i in range(1, self.settings.warmup + 1):
                 await self._one(client, name, entry, warm, i, True, mine, time.perf_counter_ns(), None)
-        sized = {target: await self._sized(client, name, entry, target) for target in self.lengths}
+        sized: dict[int | None, dict[str, Prompt]] = {None: {}}
+        ratio = prefill.TOKENS_PER_WORD
+        # shortest first: a length the server refuses to count is sized by the count of the one before it
+        for target in sorted(t for t in self.lengths if t is not None):
+            sized[target], ratio = await self._sized(client, name, entry, target, ratio)
         self.observer(ModelPhase(name, Phase.RUNNING))
         for index, (level, target) in enumerate((lv, t) for lv in self.levels for t in self.lengths):
             if index:
@@ -296,22 +300,24 @@ class BenchEngine:
             levels[-1][0].prompt_tokens = target
             await self._level(client, name, entry, level, mine, target, sized[target])
 
-    async def _sized(self, client: httpx.AsyncClient, name: str, entry: ModelEntry,
-                     target: int | None) -> dict[str, Prompt]:
-        """The set's prompts with a context of about `target` tokens in front (prefill.py), rescaled once by
-        the server's count of one unmeasured request (max_tokens 1); {} for the set's prompts as they are."""
-        if target is None:
-            return {}
-        probe = prefill.build(self.settings.warmup_prompt, prefill.CALIBRATION_KEY, target, prefill.TOKENS_PER_WORD)
+    async def _sized(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, target: int,
+                     guess: float) -> tuple[dict[str, Prompt], float]:
+        """The set's prompts (by id) with a context of about `target` tokens in front (prefill.py), and the tokens
+        per word they were sized at: the server's count of one unmeasured request (max_tokens 1), or `guess`
+        when it gave none (a context-length refusal: then the measured requests record it too)."""
+        probe = prefill.build(self.settings.warmup_prompt, prefill.CALIBRATION_KEY, target, guess)
         body = chat_body(entry.id, probe, max_tokens=1, temperature=self.settings.temperature, seed=self.settings.seed)
         rec = await stream_chat(client, self.backend.inference_url, body, timeout_s=self.settings.timeout_s)
-        counted = parse_events(rec.events).prompt_tokens if rec.status_code == 200 else None
+        probed = request_result(rec, id=f"{entry.id}|calibration|t{target}", model=entry.id, prompt_id="calibration",
+                                round=1, warmup=True, run_start_ns=self._run_start_ns)
+        counted = probed.prompt_tokens if probed.status == "ok" else None
         if counted is None:
-            self.warnings.append(f"{name}: no usage.prompt_tokens for a {target}-token prompt; its prompts are "
-                                 "sized by estimate")
-        ratio = prefill.rescaled(probe, counted, prefill.TOKENS_PER_WORD)
+            why = probed.error or "the answer had no usage"
+            self.warnings.append(f"{name}: no usage.prompt_tokens for a {target}-token prompt ({why}); its prompts "
+                                 f"are sized at {guess:.2f} tokens a word")
+        ratio = prefill.rescaled(probe, counted, guess)
         return {p.id: p.model_copy(update={"prompt": prefill.build(p.prompt, f"{p.id}|{target}", target, ratio)})
-                for p in self.prompt_set.prompts}
+                for p in self.prompt_set.prompts}, ratio
 
     async def _level(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, level: int, mine: list,
                      target: int | None = None, sized: dict[str, Prompt] | None = None) -> None:

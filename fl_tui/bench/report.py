@@ -208,7 +208,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
         out += ["", "## Failures and stops", ""]
         for m in troubled:
             reason = _line(m.get("error") or "no reason recorded")
-            out.append(f"- **{_line(m.get('model', '?'))}** ({_line(m.get('status'))}): {reason}")
+            out.append(f"- **{_line(level_label(m))}** ({_line(m.get('status'))}): {reason}")
 
     out += _distributions_section(models)
     out += _queue_section(run, models)

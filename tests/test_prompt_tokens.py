@@ -128,6 +128,7 @@ def test_the_cli_sweeps_prompt_lengths(server, tmp_path):
     run = load_run(out)
     assert [m["prompt_tokens"] for m in run["models"]] == [32, 256]
     assert "## Prefill vs decode" in (out / "report.md").read_text(encoding="utf-8")
+    assert "slow-20 @ 256 tok: " in result.stderr and " 256 prompt tokens, prefill " in result.stderr
 
 
 @pytest.mark.parametrize(("value", "said"), [
@@ -163,3 +164,17 @@ def test_an_older_run_without_the_fields_still_reads_and_reports(tmp_path):
     assert "## Prefill vs decode" not in (tmp_path / "report.md").read_text(encoding="utf-8")
     result = run_cli("report", str(tmp_path))
     assert result.returncode == 0, result.stderr
+
+
+def test_the_benchmark_tab_passes_prompt_lengths_to_its_child_and_the_cli_reads_them_back():
+    from fl_tui.bench.child import bench_args
+    from fl_tui.cli.bench_cmd import bench_settings
+    from fl_tui.cli.parser import build_parser
+    from fl_tui.core.config import Settings
+
+    settings = BenchSettings(prompt_tokens=(128, 1024))
+    args = bench_args(["m"], Path("p.json"), settings)
+    assert args[args.index("--prompt-tokens") + 1] == "128,1024"
+    parsed = build_parser().parse_args(["bench", *args])
+    assert bench_settings(parsed, Settings()).prompt_tokens == (128, 1024)
+    assert "--prompt-tokens" not in bench_args(["m"], Path("p.json"), BenchSettings())

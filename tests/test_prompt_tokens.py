@@ -13,6 +13,7 @@ from loopback_module import loopback
 
 from fl_tui.bench import prefill
 from fl_tui.bench.engine import BenchEngine, BenchSettings
+from fl_tui.bench.events import RequestStarted
 from fl_tui.bench.report import render_csv, write_reports
 from fl_tui.bench.runfiles import load_run
 from fl_tui.connection.openai_compat import OpenAICompatBackend
@@ -29,10 +30,11 @@ def server():
     handle.stop()
 
 
-async def run_engine(url: str, out: Path, **settings) -> dict:
+async def run_engine(url: str, out: Path, observer=None, **settings) -> dict:
     backend = OpenAICompatBackend(url)
     try:
-        engine = BenchEngine(backend, ["slow-20"], TWO, BenchSettings(**{"warmup": 0, **settings}), out)
+        engine = BenchEngine(backend, ["slow-20"], TWO, BenchSettings(**{"warmup": 0, **settings}), out,
+                             observer=observer)
         return await engine.run()
     finally:
         backend.close()
@@ -53,8 +55,9 @@ def test_built_prompts_are_deterministic_end_with_the_question_and_share_no_long
 
 
 async def test_prompts_are_close_to_the_target_by_the_servers_count(server, tmp_path):
-    runs = [await run_engine(server.url, tmp_path / f"run{i}", rounds=2, max_tokens=2, prompt_tokens=(64, 512))
-            for i in range(2)]
+    seen: list = []
+    runs = [await run_engine(server.url, tmp_path / f"run{i}", seen.append, rounds=2, max_tokens=2,
+                             prompt_tokens=(64, 512)) for i in range(2)]
     first, second = runs
     for r in measured(first):
         # the first guess (4/3 tokens a word) would be 25% short on a server counting words; the count corrects it
@@ -67,6 +70,8 @@ async def test_prompts_are_close_to_the_target_by_the_servers_count(server, tmp_
         assert m["prompt_tokens_mean"] == pytest.approx(sum(mine) / len(mine)) and len(mine) == 4
     assert load_run(tmp_path / "run0")["settings"]["prompt_tokens"] == [64, 512]
     assert {r["id"].rsplit("|", 1)[1] for r in measured(first)} == {"t64", "t512"}
+    shown = {e.live.prompt for e in seen if isinstance(e, RequestStarted)}  # the live view: not the whole context
+    assert shown == {f"[~{n}-token context] {p.prompt}" for n in (64, 512) for p in TWO.prompts}
 
 
 async def test_ttft_grows_with_prompt_length_and_prefill_rate_is_prompt_tokens_over_ttft(server, tmp_path):

@@ -117,6 +117,7 @@ class BenchEngine:
         self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fl-tui-record")
         self.levels = settings.levels or (settings.concurrency,)
         self.lengths: tuple[int | None, ...] = settings.prompt_tokens or (None,)  # None: the set's prompts as they are
+        self._asked = {p.id: p.prompt for p in prompt_set.prompts}  # what the live view shows of a long prompt
         self.rate = load.parse_rate(settings.rate) if settings.rate else None
         kept = carried.schedule_seed if carried else None
         self.schedule_seed = next(s for s in (settings.seed, kept, secrets.randbelow(2**31)) if s is not None)
@@ -347,7 +348,8 @@ class BenchEngine:
 
     async def _one(self, client, name, entry, prompt: Prompt, rnd: int, warmup: bool, mine: list, scheduled_ns: int,
                    level: int | None, target: int | None = None):
-        live = LiveRequest(name, prompt.id, prompt.prompt, rnd, warmup)
+        shown = f"[~{target}-token context] {self._asked[prompt.id]}" if target else prompt.prompt  # not 4096 tokens
+        live = LiveRequest(name, prompt.id, shown, rnd, warmup)
         self.observer(RequestStarted(live))
         body = chat_body(
             entry.id,

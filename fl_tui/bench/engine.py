@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from fl_tui.bench import environment, load, stats
+from fl_tui.bench import environment, load, prefill, stats
 from fl_tui.bench.endpoints import short
 from fl_tui.bench.events import (
     LiveRequest,
@@ -64,6 +64,7 @@ class BenchSettings:
     rate: str | None = None  # --rate: "5" or "poisson:5" requests/s pace the starts (load.parse_rate)
     duration_s: float | None = None  # with a rate: as many requests as fall due in this time, instead of rounds
     slo: dict | None = None  # --slo: {"ttft_ms": 500, ...} bounds for goodput (load.parse_slo)
+    prompt_tokens: tuple[int, ...] = ()  # --prompt-tokens 128,1024: the matrix once per level and prompt length
     timeout_s: float = 120.0
     watts: float | None = None
     keep_alive: bool = False  # see connection.chat.stream_client: reuse costs ~40 ms of TTFT on Foundry Local
@@ -136,6 +137,8 @@ class BenchEngine:
         # Parsing a finished stream and writing its line happen here, off the loop that stamps the others
         self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fl-tui-record")
         self.levels = settings.levels or (settings.concurrency,)
+        self.lengths: tuple[int | None, ...] = settings.prompt_tokens or (None,)  # None: the set's prompts as they are
+        self._asked = {p.id: p.prompt for p in prompt_set.prompts}  # what the live view shows of a long prompt
         self.rate = load.parse_rate(settings.rate) if settings.rate else None
         kept = carried.schedule_seed if carried else None
         self.schedule_seed = next(s for s in (settings.seed, kept, secrets.randbelow(2**31)) if s is not None)
@@ -147,7 +150,7 @@ class BenchEngine:
         self.environment = await asyncio.to_thread(environment.gather, self.backend)
         self._note_endpoint(self.environment)
         self._writer = RunWriter(self.run_dir, self.run_id)
-        per_model = self.planned * len(self.levels)
+        per_model = self.planned * len(self.levels) * len(self.lengths)
         known = [self._shown(m) for m in self.models]
         known += [self._shown(m, target.endpoint) for target in self.more for m in target.models]
         self.observer(RunStarted(self.run_id, self.run_dir, tuple(known), per_model, self.settings.warmup))
@@ -218,8 +221,9 @@ class BenchEngine:
 
     @property
     def swept(self) -> bool:
-        """Whether load fields go into the records: several levels or paced starts (a plain run looks as before)."""
-        return len(self.levels) > 1 or self.rate is not None
+        """Whether load fields go into the records: several levels, paced starts or prompt lengths (a plain run
+        looks as before)."""
+        return len(self.levels) > 1 or self.rate is not None or bool(self.settings.prompt_tokens)
 
     def _jobs(self) -> list[tuple[Prompt, int, float | None]]:
         """(prompt, round, due offset in s or None) for one level: round-major, or cycling the prompts for as
@@ -309,10 +313,7 @@ class BenchEngine:
                 await asyncio.shield(self._unload_when_idle(entry.id))
             for level_result, requests in levels:
                 self._finish_model(name, level_result, requests, stopped)
-            first = result.aggregate_output_tps
-            for level_result, _ in levels[1:]:
-                rate = level_result.aggregate_output_tps
-                level_result.speedup = rate / first if first and rate is not None else None
+            _speedups([level_result for level_result, _ in levels])
 
     async def _unload_when_idle(self, model_id: str, patience_s: float = 10.0) -> None:
         """Leave memory as we found it. After a stop the server may still be finishing the abandoned request
@@ -343,14 +344,20 @@ class BenchEngine:
             result.rss_growth_mb = (sampler.rss() - rss_before) / MB
 
     async def _requests(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, levels: list) -> None:
+        """Warm-up, sizing of the long prompts, then one ModelResult per (level, prompt length), level-major."""
         first, mine = levels[0]
         warm = Prompt(id="warm-up", prompt=self.settings.warmup_prompt)
         if self.settings.warmup:
             self.observer(ModelPhase(self._shown(name), Phase.WARMUP))
             for i in range(1, self.settings.warmup + 1):
                 await self._one(client, name, entry, warm, i, True, mine, time.perf_counter_ns(), None)
+        sized: dict[int | None, dict[str, Prompt]] = {None: {}}
+        ratio = prefill.TOKENS_PER_WORD
+        # shortest first: a length the server refuses to count is sized by the count of the one before it
+        for target in sorted(t for t in self.lengths if t is not None):
+            sized[target], ratio = await self._sized(client, name, entry, target, ratio)
         self.observer(ModelPhase(self._shown(name), Phase.RUNNING))
-        for index, level in enumerate(self.levels):
+        for index, (level, target) in enumerate((lv, t) for lv in self.levels for t in self.lengths):
             if index:
                 result = ModelResult(model=first.model, requested_as=name, status=ModelStatus.FAILED,
                                      spec=first.spec, disk_mb=first.disk_mb, endpoint=self.endpoint)
@@ -359,17 +366,40 @@ class BenchEngine:
                 levels.append((result, mine))
             levels[-1][0].concurrency = level if len(self.levels) > 1 else None
             levels[-1][0].rate = str(self.rate) if self.rate else None
-            await self._level(client, name, entry, level, mine)
+            levels[-1][0].prompt_tokens = target
+            await self._level(client, name, entry, level, mine, target, sized[target])
 
-    async def _level(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, level: int, mine: list) -> None:
+    async def _sized(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, target: int,
+                     guess: float) -> tuple[dict[str, Prompt], float]:
+        """The set's prompts (by id) with a context of about `target` tokens in front (prefill.py), and the tokens
+        per word they were sized at: the server's count of one unmeasured request (max_tokens 1), or `guess`
+        when it gave none (a context-length refusal: then the measured requests record it too)."""
+        probe = prefill.build(self.settings.warmup_prompt, prefill.CALIBRATION_KEY, target, guess)
+        body = chat_body(entry.id, probe, max_tokens=1, temperature=self.settings.temperature, seed=self.settings.seed)
+        rec = await stream_chat(client, self.backend.inference_url, body, timeout_s=self.settings.timeout_s)
+        probed = request_result(rec, id=f"{entry.id}|calibration|t{target}", model=entry.id, prompt_id="calibration",
+                                round=1, warmup=True, run_start_ns=self._run_start_ns)
+        counted = probed.prompt_tokens if probed.status == "ok" else None
+        if counted is None:
+            why = probed.error or "the answer had no usage"
+            self.warnings.append(f"{name}: no usage.prompt_tokens for a {target}-token prompt ({why}); its prompts "
+                                 f"are sized at {guess:.2f} tokens a word")
+        ratio = prefill.rescaled(probe, counted, guess)
+        return {p.id: p.model_copy(update={"prompt": prefill.build(p.prompt, f"{p.id}|{target}", target, ratio)})
+                for p in self.prompt_set.prompts}, ratio
+
+    async def _level(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, level: int, mine: list,
+                     target: int | None = None, sized: dict[str, Prompt] | None = None) -> None:
         """One level's measured requests. Sequential at 1 without a rate; otherwise each request is due at its
         scheduled instant (all at once without a rate) and waits for one of `level` slots: from due to t0 is
-        queue time, kept apart, so a slow server cannot hide its backlog (no coordinated omission)."""
+        queue time, kept apart, so a slow server cannot hide its backlog (no coordinated omission). `sized`:
+        the long prompts for `target` by prompt id."""
         tag = level if len(self.levels) > 1 else None
-        jobs = self._jobs()
+        sized = sized or {}
+        jobs = [(sized.get(p.id, p), rnd, due) for p, rnd, due in self._jobs()]
         if level <= 1 and self.rate is None:
             for prompt, rnd, _ in jobs:
-                await self._one(client, name, entry, prompt, rnd, False, mine, time.perf_counter_ns(), tag)
+                await self._one(client, name, entry, prompt, rnd, False, mine, time.perf_counter_ns(), tag, target)
             return
         slots = asyncio.Semaphore(level)
         begin = time.perf_counter_ns()
@@ -378,15 +408,16 @@ class BenchEngine:
             if (wait_ns := due_ns - time.perf_counter_ns()) > 0:
                 await asyncio.sleep(wait_ns / 1e9)
             async with slots:
-                await self._one(client, name, entry, prompt, rnd, False, mine, due_ns, tag)
+                await self._one(client, name, entry, prompt, rnd, False, mine, due_ns, tag, target)
 
         async with asyncio.TaskGroup() as group:
             for prompt, rnd, due in jobs:
                 group.create_task(job(prompt, rnd, begin + round((due or 0.0) * 1e9)))
 
     async def _one(self, client, name, entry, prompt: Prompt, rnd: int, warmup: bool, mine: list, scheduled_ns: int,
-                   level: int | None):
-        live = LiveRequest(self._shown(name), prompt.id, prompt.prompt, rnd, warmup)
+                   level: int | None, target: int | None = None):
+        shown = f"[~{target}-token context] {self._asked[prompt.id]}" if target else prompt.prompt  # not 4096 tokens
+        live = LiveRequest(self._shown(name), prompt.id, shown, rnd, warmup)
         self.observer(RequestStarted(live))
         body = chat_body(
             entry.id,
@@ -405,7 +436,7 @@ class BenchEngine:
         timed = not warmup and (self.rate is not None or max(self.levels) > 1)
         fields = dict(
             id=(f"{self.endpoint}|" if self.more else "") + f"{entry.id}|{prompt.id}|{kind}{rnd}"
-            + (f"|c{level}" if level and not warmup else ""),
+            + (f"|c{level}" if level and not warmup else "") + (f"|t{target}" if target else ""),
             model=entry.id,
             prompt_id=prompt.id,
             round=rnd,
@@ -415,7 +446,8 @@ class BenchEngine:
             started_at=started_at,
         )
         extra = {"scheduled_ms": (scheduled_ns - self._run_start_ns) / 1e6 if timed and self.swept else None,
-                 "concurrency": None if warmup else level, "due_ns": scheduled_ns, "endpoint": self.endpoint}
+                 "concurrency": None if warmup else level, "due_ns": scheduled_ns, "endpoint": self.endpoint,
+                 "prompt_target": target}
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self._recorder, self._record, rec, fields, extra, mine)
         self.observer(RequestFinished(self._shown(name), result))
@@ -424,7 +456,7 @@ class BenchEngine:
         """On the recorder thread: parse the stamped stream and append its line, in the order they finished."""
         result = request_result(rec, **fields)
         result.scheduled_ms, result.concurrency = extra["scheduled_ms"], extra["concurrency"]
-        result.endpoint = extra["endpoint"]
+        result.endpoint, result.prompt_target = extra["endpoint"], extra["prompt_target"]
         if result.queue_ms is not None and result.start_ms is not None:  # due -> t0 exactly: due + queue = t0
             result.queue_ms = result.start_ms - (extra["due_ns"] - self._run_start_ns) / 1e6
         mine.append(result)
@@ -435,6 +467,7 @@ class BenchEngine:
     def _finish_model(self, name: str, result: ModelResult, mine: list[RequestResult], stopped: bool) -> None:
         if mine:
             result.summary = stats.model_summary(mine)
+            result.prompt_tokens_mean = result.summary["prompt_tokens"]["mean"]
             result.aggregate_output_tps, result.requests_per_s = stats.aggregate_rates(
                 [r for r in mine if not r.warmup]
             )
@@ -469,3 +502,13 @@ class BenchEngine:
                 return spec.model_dump() if hasattr(spec, "model_dump") else dict(spec)
         return {}
 
+
+def _speedups(results: list[ModelResult]) -> None:
+    """Aggregate output tok/s over that of the first level at the same prompt length, for the levels after it."""
+    first: dict[int | None, float | None] = {}
+    for result in results:
+        if result.prompt_tokens not in first:
+            first[result.prompt_tokens] = result.aggregate_output_tps
+            continue
+        base, rate = first[result.prompt_tokens], result.aggregate_output_tps
+        result.speedup = rate / base if base and rate is not None else None

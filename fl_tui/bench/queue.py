@@ -10,13 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fl_tui.bench.load import LABEL_FIELDS, level_label
+from fl_tui.bench.load import level_label
 from fl_tui.bench.stats import get_field, summarize
-
-
-def _keyed(request) -> dict:
-    """The fields level_label reads, from a RequestResult or its run.json dict."""
-    return {key: get_field(request, key) for key in LABEL_FIELDS}
 
 
 def queue_summaries(run: Mapping) -> dict[str, dict]:
@@ -27,5 +22,5 @@ def queue_summaries(run: Mapping) -> dict[str, dict]:
         value = get_field(request, "queue_ms")
         if get_field(request, "warmup") or isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        waits.setdefault(level_label(_keyed(request)), []).append(value)
+        waits.setdefault(level_label(request), []).append(value)
     return {model: summarize(values) for model, values in waits.items()}

@@ -31,7 +31,7 @@ CSV_COLUMNS = (
     "model", "status", "measured_ok", "planned", "error", "load_s", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms",
     "ttft_mean_ms", "ttft_std_ms", "e2e_mean_ms", "e2e_std_ms", "e2e_p95_ms",
     "tpot_mean_ms", "tpot_std_ms", "itl_p95_ms", "decode_tps_mean", "decode_tps_std", "e2e_tps_mean",
-    "output_tokens_mean", "aggregate_output_tps",
+    "output_tokens_mean", "aggregate_output_tps", "prompt_tokens_mean", "prefill_tps_mean", "prefill_tps_std",
     "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic", "queue_p50_ms", "queue_p95_ms",
 )
 QUALITY_COLUMNS = ("quality_mean", "quality_ci95_low", "quality_ci95_high", "quality_n")  # with annotations
@@ -42,8 +42,10 @@ _CSV_STATS = {  # column -> (summary metric, statistic)
     "itl_p95_ms": ("itl_ms", "p95"), "decode_tps_mean": ("decode_tps", "mean"), "e2e_tps_mean": ("e2e_tps", "mean"),
     "output_tokens_mean": ("output_tokens", "mean"), "ttft_mean_ms": ("ttft_ms", "mean"),
     "ttft_std_ms": ("ttft_ms", "std"), "e2e_std_ms": ("e2e_ms", "std"), "tpot_std_ms": ("tpot_ms", "std"),
-    "decode_tps_std": ("decode_tps", "std"),
+    "decode_tps_std": ("decode_tps", "std"), "prompt_tokens_mean": ("prompt_tokens", "mean"),
+    "prefill_tps_mean": ("prefill_tps", "mean"), "prefill_tps_std": ("prefill_tps", "std"),
 }
+CSV_PREFILL_COLUMNS = ("prompt_tokens",)  # the swept target length, in a run with --prompt-tokens
 
 TABLE_COLUMNS = (
     "Model", "Status", "n", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s", "E2E p95 (ms)", "Avg latency (ms)",
@@ -230,6 +232,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequ
     out += _distributions_section(models)
     out += _queue_section(run, models)
     out += load_section(run)
+    out += _prefill_section(models)
 
     out += ["", "## Highlights", ""]
     out += _highlights(models) or ["- No model produced measurements."]
@@ -246,7 +249,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequ
 
 
 DISTRIBUTIONS = (("ttft_ms", "TTFT (ms)"), ("tpot_ms", "TPOT (ms)"), ("itl_ms", "ITL (ms)"), ("e2e_ms", "E2E (ms)"),
-                 ("decode_tps", "Decode tok/s"))
+                 ("decode_tps", "Decode tok/s"), ("prefill_tps", "Prefill tok/s"))
 
 
 def _distributions_section(models: list) -> list[str]:
@@ -285,13 +288,31 @@ def _queue_section(run: Mapping, models: list) -> list[str]:
     return out
 
 
+def _prefill_section(models: list) -> list[str]:
+    """TTFT and prefill against prompt length beside decode, for a run with --prompt-tokens."""
+    swept = [m for m in models if _number(m.get("prompt_tokens")) is not None]
+    if not swept:
+        return []
+    out = ["", "## Prefill vs decode", "",
+           "Per model and prompt length: prompt tokens as the server counted them (mean), TTFT p50, prefill tok/s = "
+           "prompt tokens / TTFT (mean over requests) and decode tok/s (mean).", "",
+           "| Model | Prompt length | Prompt tokens | TTFT p50 (ms) | Prefill tok/s | Decode tok/s |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for m in swept:
+        name = level_label({"model": m.get("model"), "concurrency": m.get("concurrency")})
+        out.append(f"| {_cell(name)} | {_num(m.get('prompt_tokens'), 0)} | {_num(m.get('prompt_tokens_mean'))} "
+                   f"| {_num(_stat(m, 'ttft_ms', 'p50'))} | {_num(_stat(m, 'prefill_tps', 'mean'))} "
+                   f"| {_num(_stat(m, 'decode_tps', 'mean'))} |")
+    return out
+
+
 def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
     """One dict per model, keyed by CSV_COLUMNS (+ QUALITY_COLUMNS), values not yet neutralised."""
     rows = []
     queues = queue_summaries(run)
     for m in run.get("models") or []:
-        row = {col: m.get(col) for col in ("endpoint", *CSV_COLUMNS, *CSV_LOAD_COLUMNS) if col not in _CSV_STATS
-               and col not in _CSV_QUEUE}
+        row = {col: m.get(col) for col in ("endpoint", *CSV_COLUMNS, *CSV_LOAD_COLUMNS, *CSV_PREFILL_COLUMNS)
+               if col not in _CSV_STATS and col not in _CSV_QUEUE}
         row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
         queue = queues.get(level_label(m)) or {}
         row.update({col: _number(queue.get(stat)) for col, stat in _CSV_QUEUE.items()})
@@ -308,7 +329,9 @@ def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
     """report.csv: a header and one row per model; every cell through `csv_cell()`."""
     load = CSV_LOAD_COLUMNS if has_load(run) else ()
     where = ("endpoint",) if endpoints_of(run) else ()
-    columns = [*CSV_COLUMNS[:1], *where, *CSV_COLUMNS[1:], *load, *(QUALITY_COLUMNS if quality is not None else ())]
+    lengths = CSV_PREFILL_COLUMNS if (run.get("settings") or {}).get("prompt_tokens") else ()
+    columns = [*CSV_COLUMNS[:1], *where, *CSV_COLUMNS[1:], *load, *lengths,
+               *(QUALITY_COLUMNS if quality is not None else ())]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)

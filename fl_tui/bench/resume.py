@@ -59,7 +59,7 @@ def remove_run(folder: Path) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
-LOAD_KEYS = ("levels", "rate", "duration_s", "slo")  # absent from a /1 run: unset equals absent
+LOAD_KEYS = ("levels", "rate", "duration_s", "slo", "prompt_tokens")  # absent from a /1 run: unset equals absent
 
 
 def _comparable(settings: dict) -> dict:

@@ -12,6 +12,7 @@ from pathlib import Path
 from fl_tui.bench import load
 from fl_tui.bench.engine import BenchEngine, BenchSettings, Target, new_run_id
 from fl_tui.bench.events import Event
+from fl_tui.bench.prefill import parse_prompt_tokens
 from fl_tui.bench.records import ModelStatus
 from fl_tui.bench.resume import (
     Carried,
@@ -90,9 +91,11 @@ UNCAPPED = 256  # in flight at most with --rate and no --concurrency: starts fol
 
 
 def _load_options(args: argparse.Namespace) -> dict:
-    """--concurrency/--rate/--duration/--slo, checked (a bad one is one line, exit 2) into BenchSettings fields."""
+    """--concurrency/--rate/--duration/--slo/--prompt-tokens, checked (a bad one is one line, exit 2) into
+    BenchSettings fields."""
     try:
         levels = load.parse_levels(args.concurrency) if args.concurrency is not None else None
+        lengths = parse_prompt_tokens(args.prompt_tokens) if args.prompt_tokens is not None else ()
         rate = str(load.parse_rate(args.rate)) if args.rate is not None else None
         slo = load.parse_slo(args.slo) if args.slo is not None else None
     except ValueError as exc:
@@ -102,7 +105,7 @@ def _load_options(args: argparse.Namespace) -> dict:
     _positive("duration", args.duration)
     levels = levels or ((UNCAPPED,) if rate else (1,))
     return {"concurrency": levels[0], "levels": levels if len(levels) > 1 else (), "rate": rate,
-            "duration_s": args.duration, "slo": slo}
+            "duration_s": args.duration, "slo": slo, "prompt_tokens": lengths}
 
 
 def bench_settings(args: argparse.Namespace, config) -> BenchSettings:

@@ -25,14 +25,18 @@ from fl_tui.core.textsafe import plain
 
 
 def level_line(result: ModelResult) -> str:
-    """A finished level's rates, speedup and goodput, for a run that swept, paced or had SLOs; else ""."""
-    if result.concurrency is None and result.rate is None and result.slo_fraction is None:
+    """A finished level's rates, speedup, goodput and prefill, for a run that swept, paced or had SLOs; else ""."""
+    if result.concurrency is None and result.rate is None and result.slo_fraction is None \
+            and result.prompt_tokens is None:
         return ""
     parts = [f"{result.requests_per_s or 0:.2f} req/s", f"{result.aggregate_output_tps or 0:.1f} output tok/s"]
     if result.speedup is not None:
         parts.append(f"speedup {result.speedup:.2f}x")
     if result.slo_fraction is not None:
         parts.append(f"SLO met {result.slo_fraction * 100:.0f}%, goodput {result.goodput_rps or 0:.2f} req/s")
+    prefill = (result.summary.get("prefill_tps") or {}).get("mean")
+    if result.prompt_tokens is not None and prefill is not None:
+        parts.append(f"{result.prompt_tokens_mean or 0:.0f} prompt tokens, prefill {prefill:.0f} tok/s")
     return ", ".join(parts)
 
 

@@ -119,6 +119,8 @@ def _bench(sub) -> None:
     p.add_argument("--rate", help="pace request starts: R requests/s evenly, or poisson:R (seeded by --seed)")
     p.add_argument("--duration", type=float, help="with --rate: seconds of paced requests per level, instead of rounds")
     p.add_argument("--slo", help="goodput bounds, any of ttft_ms=500,tpot_ms=50,e2e_ms=8000")
+    p.add_argument("--prompt-tokens", help="prompt lengths to sweep, e.g. 128,1024,4096: each prompt gets a context "
+                                           "of about that many tokens in front (prefill vs decode)")
     p.add_argument("--timeout", type=float, help="seconds per request; a stalled stream is cut (default 120)")
     p.add_argument("--keep-alive", action="store_true",
                    help="reuse connections (default: a new one per request; see README, Measurement)")

@@ -50,3 +50,13 @@ def part(run: Mapping, endpoint: str) -> dict:
     if isinstance(listed.get("environment"), Mapping):
         out["environment"] = listed["environment"]
     return out
+
+
+def endpoint_pairs(run: Mapping) -> list[tuple[str, str, dict, dict]]:
+    """(base endpoint, other endpoint, base part, other part) for each endpoint after the first: what comparing a
+    run against several endpoints compares. [] for a run against one."""
+    endpoints = endpoints_of(run)
+    if len(endpoints) < 2:
+        return []
+    first = part(run, endpoints[0])
+    return [(endpoints[0], other, first, part(run, other)) for other in endpoints[1:]]

@@ -13,7 +13,7 @@ from fl_tui.annotate.quality import judge_section, labelled, people_files, quali
 from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
-from fl_tui.bench.endpoints import endpoints_of, part
+from fl_tui.bench.endpoints import endpoint_pairs
 from fl_tui.bench.environment import environment_note
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run, run_dir_of
@@ -65,11 +65,10 @@ def _pairs(args: argparse.Namespace) -> list[tuple[str, str, dict, dict]]:
     if args.new is not None:
         new = load_run(run_dir_of(args.new))
         return [(base["run_id"], new["run_id"], base, new)]
-    endpoints = endpoints_of(base)
-    if len(endpoints) < 2:
+    pairs = endpoint_pairs(base)
+    if not pairs:
         raise UserError(f"compare: {args.base} was run against one endpoint; name a second run to compare it with")
-    first = part(base, endpoints[0])
-    return [(endpoints[0], other, first, part(base, other)) for other in endpoints[1:]]
+    return pairs
 
 
 def run_compare(args: argparse.Namespace) -> int:

@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from fl_tui.bench.checks import has_checks, pass_text
 from fl_tui.bench.definitions import definitions_markdown
 from fl_tui.bench.load import level_label
 from fl_tui.bench.loadreport import CSV_LOAD_COLUMNS, has_load, load_section
 from fl_tui.bench.queue import queue_summaries
 from fl_tui.bench.records import PERCENTILE_METHOD, STAT_KEYS, ModelStatus
+from fl_tui.bench.stats import measured_ok
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import csv_cell, json_text, plain
 
@@ -33,6 +35,7 @@ CSV_COLUMNS = (
     "output_tokens_mean", "aggregate_output_tps",
     "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic", "queue_p50_ms", "queue_p95_ms",
 )
+CHECKS_COLUMNS = ("checks_pass_rate", "checks_passed", "checks_n", "checks_answers")  # when the prompts had checks
 QUALITY_COLUMNS = ("quality_mean", "quality_ci95_low", "quality_ci95_high", "quality_n")  # with annotations
 _CSV_QUEUE = {"queue_p50_ms": "p50", "queue_p95_ms": "p95"}  # from the requests (bench.queue), not the summary
 _CSV_STATS = {  # column -> (summary metric, statistic)
@@ -49,7 +52,7 @@ TABLE_COLUMNS = (
     "Output tok/s", "RSS peak (MB)", "Disk (MB)", "Deterministic",
 )
 
-_TEXT_COLUMNS = {"Model", "Status", "Deterministic", "Quality"}  # left-aligned; the rest are numbers
+_TEXT_COLUMNS = {"Model", "Status", "Deterministic", "Checks", "Quality"}  # left-aligned; the rest are numbers
 
 _SETTINGS = (  # settings key -> (label, unit)
     ("rounds", "rounds", ""), ("warmup", "warm-up", ""), ("temperature", "temperature", ""), ("seed", "seed", ""),
@@ -117,8 +120,14 @@ def measured_cell(model: Mapping) -> str:
     return f"{answered:.0f}/{planned:.0f}" if planned is not None else f"{answered:.0f}"
 
 
-def table_row(model: Mapping, quality: Mapping | None = None) -> list[str]:
-    """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Quality when `quality` is given)."""
+def table_columns(run: Mapping, quality: Mapping | None = None) -> list[str]:
+    """TABLE_COLUMNS, then Checks when the run's answers were checked, then Quality when people scored them."""
+    return [*TABLE_COLUMNS, *(["Checks"] if has_checks(run) else []), *(["Quality"] if quality is not None else [])]
+
+
+def table_row(model: Mapping, quality: Mapping | None = None, *, checks: bool = False) -> list[str]:
+    """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Checks with `checks`, + Quality when
+    `quality` is given): table_columns says which."""
     row = [
         _cell(level_label(model)),
         _cell(model.get("status", "?")),
@@ -133,6 +142,8 @@ def table_row(model: Mapping, quality: Mapping | None = None) -> list[str]:
         _num(model.get("disk_mb")),
         _deterministic(model),
     ]
+    if checks:
+        row.append(pass_text(model.get("checks")))
     if quality is not None:
         row.append(quality_text(quality.get(model.get("model"))))
     return row
@@ -193,10 +204,14 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
     if warnings:
         out += ["", "## Warnings", "", *(f"- {_line(w)}" for w in warnings)]
     out += ["", "## Results", ""]
-    header = [*TABLE_COLUMNS, *(["Quality"] if quality is not None else [])]
+    header = table_columns(run, quality)
+    checked = "Checks" in header
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "|".join("---" if name in _TEXT_COLUMNS else "---:" for name in header) + "|")
-    out += ["| " + " | ".join(table_row(m, quality)) + " |" for m in models]
+    out += ["| " + " | ".join(table_row(m, quality, checks=checked)) + " |" for m in models]
+    if checked:
+        out += ["", "Checks: the prompt set's automatic checks, passed / run, over each model's measured answers "
+                "(not people's or a judge's scores; those are Quality)."]
     if not models:
         out.append("")
         out.append("No model was run.")
@@ -209,6 +224,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
             out.append(f"- **{_line(m.get('model', '?'))}** ({_line(m.get('status'))}): {reason}")
 
     out += _distributions_section(models)
+    out += _checks_section(run) if checked else []
     out += _queue_section(run, models)
     out += load_section(run)
 
@@ -246,6 +262,22 @@ def _distributions_section(models: list) -> list[str]:
             "|---|---|---:|" + "---:|" * len(names), *rows]
 
 
+def _checks_section(run: Mapping) -> list[str]:
+    """Each check's passes per model: which aspect a model misses, not only how often it misses."""
+    counts: dict[tuple[str, str, str], list[int]] = {}  # (model, prompt, check) -> [passed, run]
+    for request in measured_ok(run.get("requests") or []):
+        for result in request.get("checks") or []:
+            key = (level_label(request), str(request.get("prompt_id")), str(result.get("name")))
+            tally = counts.setdefault(key, [0, 0])
+            tally[0] += bool(result.get("passed"))
+            tally[1] += 1
+    if not counts:
+        return []
+    rows = [f"| {_cell(model)} | {_cell(prompt)} | {_cell(check)} | {passed}/{n} |"
+            for (model, prompt, check), (passed, n) in counts.items()]
+    return ["", "## Checks", "", "| Model | Prompt | Check | Passed |", "|---|---|---|---:|", *rows]
+
+
 def _queue_section(run: Mapping, models: list) -> list[str]:
     """The client queue time table, for a run whose requests waited for a concurrency slot."""
     queues = queue_summaries(run)
@@ -274,6 +306,9 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
         row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
         queue = queues.get(level_label(m)) or {}
         row.update({col: _number(queue.get(stat)) for col, stat in _CSV_QUEUE.items()})
+        summary = m.get("checks") if isinstance(m.get("checks"), Mapping) else {}
+        row.update(checks_pass_rate=_number(summary.get("pass_rate")), checks_passed=summary.get("passed"),
+                   checks_n=summary.get("n"), checks_answers=summary.get("answers"))
         if quality is not None:
             entry = quality.get(m.get("model")) or {}
             low, high = entry.get("ci95") or (None, None)  # none below n = 3
@@ -286,7 +321,8 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
 def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
     """report.csv: a header and one row per model; every cell through `csv_cell()`."""
     load = CSV_LOAD_COLUMNS if has_load(run) else ()
-    columns = [*CSV_COLUMNS, *load, *(QUALITY_COLUMNS if quality is not None else ())]
+    checks = CHECKS_COLUMNS if has_checks(run) else ()
+    columns = [*CSV_COLUMNS, *load, *checks, *(QUALITY_COLUMNS if quality is not None else ())]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)

@@ -12,11 +12,14 @@ from pathlib import Path
 from fl_tui.annotate.quality import labelled, people_files, quality_for
 from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
+from fl_tui.bench.checks import with_checks
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.environment import environment_note
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.output import Format, render_table
+from fl_tui.core.prompts import load_prompt_set
+from fl_tui.core.resources import find_prompt_set
 from fl_tui.core.textsafe import plain
 
 
@@ -32,9 +35,18 @@ def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> lis
     return files
 
 
+def _checked(run: dict, prompts: str | None) -> dict:
+    """The run with its checks recomputed from the stored answers: by the run's own prompts, or by those of the
+    prompt set `--prompts` names (matched by prompt id), for a run made before its prompts had checks."""
+    if prompts is None:
+        return with_checks(run)
+    prompt_set = load_prompt_set(find_prompt_set(prompts))
+    return with_checks(run, {p.id: p.checks for p in prompt_set.prompts})
+
+
 def run_report(args: argparse.Namespace) -> int:
     run_dir = run_dir_of(args.run)
-    run = load_run(run_dir)
+    run = _checked(load_run(run_dir), args.prompts)
     files = _annotation_files(args, run_dir, run)
     quality, label = quality_for(files)
     partly = sum(entry.get("partly", 0) for entry in (quality or {}).values())
@@ -52,7 +64,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    base, new = load_run(run_dir_of(args.base)), load_run(run_dir_of(args.new))
+    base, new = (with_checks(load_run(run_dir_of(path))) for path in (args.base, args.new))
     deltas = compare_runs(base, new, threshold=args.threshold)
     only_base, only_new = models_only_in(base, new)
     note = environment_note(base, new)

@@ -56,7 +56,9 @@ class LiveView(Vertical):
         for label, width in LIVE_COLUMNS:
             table.add_column(label, key=label, width=width)
         yield table
-        yield Static("", id="bench-checks")
+        checks = Static("", id="bench-checks")
+        checks.display = False  # until an answer has been checked
+        yield checks
         yield Static("", id="bench-failures")
         with Horizontal(classes="spark-row"):
             yield Label("in flight ", classes="spark-label")

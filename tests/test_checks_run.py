@@ -22,6 +22,7 @@ from fl_tui.bench.events import ModelPhase, Phase, RequestFinished, RunStarted
 from fl_tui.bench.live import LiveState
 from fl_tui.bench.records import RequestResult
 from fl_tui.bench.report import render_csv, render_markdown, table_columns, table_row
+from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.prompts import Prompt, PromptSet
 from fl_tui.ui.widgets.bench.live_view import LiveView
@@ -204,6 +205,16 @@ def test_at_80_columns_the_summary_shows_checks_beside_the_speed_figures():
     rows = [table_row(m, checks=True) for m in run["models"]]
     shown = [header[i] for i in fitted_columns(79, header, rows)]
     assert {"Model", "TTFT p50 (ms)", "Decode tok/s", "Checks"} <= set(shown)
+
+
+def test_headless_progress_lines_say_how_many_checks_each_answer_passed():
+    stream = io.StringIO()  # not a terminal: a line per request
+    progress = BenchProgress(stream)
+    progress(RunStarted("run-1", Path("/tmp/x"), ("fast",), 2, 0))
+    progress(_finished("fast", [True, False, True]))
+    progress(_finished("fast", []))
+    first, second = stream.getvalue().splitlines()[1:]
+    assert first.endswith(" checks 2/3") and "checks" not in second
 
 
 def _finished(model: str, passes: list[bool], warmup: bool = False) -> RequestFinished:

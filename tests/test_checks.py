@@ -48,14 +48,22 @@ def test_contains_all_is_the_default_and_names_what_is_missing():
 
 def test_contains_any_needs_one_term():
     check = {"contains": ["device", "locally"], "match": "any"}
-    assert outcome(check, "It runs LOCALLY.")[0] is True
+    assert outcome(check, "It runs LOCALLY.") == (True, 'found "locally"')
     assert outcome(check, "It runs in the cloud.") == (False, 'missing "device", "locally"')
+
+
+def test_a_term_matches_where_a_word_begins():
+    assert outcome({"contains": "retriev"}, "Retrieval first")[0] is True  # a prefix is enough
+    assert outcome({"contains": "edge"}, "the knowledge base")[0] is False  # not inside a word
+    assert outcome({"contains": "on-prem"}, "runs (on-premises)")[0] is True
+    assert outcome({"contains": "a.b"}, "axb")[0] is False  # a term is text, not a pattern
 
 
 def test_contains_one_string_and_unicode_case_folding():
     assert outcome({"contains": "STRASSE"}, "Die Straße ist lang.")[0] is True
     assert outcome({"contains": "ÉTÉ"}, "un été chaud")[0] is True
-    assert outcome({"contains": "日本"}, "東京は日本の首都です")[0] is True
+    assert outcome({"contains": "日本"}, "東京は日本の首都です")[0] is True  # no spaces: found anywhere
+    assert outcome({"contains": "ข้อมูล"}, "เก็บข้อมูลไว้")[0] is True
 
 
 def test_not_contains_all_means_none_of_them():
@@ -66,8 +74,8 @@ def test_not_contains_all_means_none_of_them():
 
 def test_not_contains_any_means_at_least_one_absent():
     check = {"not_contains": ["cloud", "server"], "match": "any"}
-    assert outcome(check, "no cloud needed")[0] is True
-    assert outcome(check, "cloud server")[0] is False
+    assert outcome(check, "no cloud needed") == (True, 'absent "server"')
+    assert outcome(check, "cloud server") == (False, 'found "cloud", "server"')
 
 
 def test_an_empty_answer_fails_every_kind():

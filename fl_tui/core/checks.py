@@ -33,6 +33,9 @@ _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 # A sentence ends at . ! ? … (then closing quotes or brackets) before a space or the line's end, or at 。！？.
 _SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?:\s+|$)|[。！？]+")
 _ABBREVIATION = re.compile(r"\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|Dr|Mr|Mrs|Ms|Prof|St|Fig|No)\.", re.IGNORECASE)
+# Scripts written without spaces between words (kana, CJK ideographs, Thai, Lao, Myanmar, Khmer): a term starting
+# with one of these is found anywhere, as no word start can be told there.
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _FENCE = re.compile(r"```[ \t]*(?:json)?[ \t]*\r?\n(.*?)```", re.DOTALL | re.IGNORECASE)
 
 
@@ -150,16 +153,22 @@ def _quoted(terms: list[str]) -> str:
 
 
 def _contains(terms: list[str], answer: str, match: str, *, negate: bool) -> tuple[bool, str]:
-    """Case-insensitive (casefold, so "STRASSE" finds "straße"). `all`: every term present (absent, negated);
-    `any`: at least one."""
+    """Case-insensitive (casefold: "STRASSE" finds "straße"), where a word begins: "retriev" finds "retrieval",
+    "edge" does not find "knowledge". `all`: every term present (every one absent, negated); `any`: at least one."""
     folded = answer.casefold()
-    present = [t for t in terms if t.casefold() in folded]
+    present = [t for t in terms if re.search(_term_pattern(t.casefold()), folded)]
     absent = [t for t in terms if t not in present]
     if negate:
-        passed = not present if match == "all" else bool(absent)
-        return passed, (f"found {_quoted(present)}" if present else "none found")
-    passed = not absent if match == "all" else bool(present)
-    return passed, (f"missing {_quoted(absent)}" if absent else "all found")
+        if match == "all":
+            return not present, (f"found {_quoted(present)}" if present else "none found")
+        return bool(absent), (f"absent {_quoted(absent)}" if absent else f"found {_quoted(present)}")
+    if match == "all":
+        return not absent, (f"missing {_quoted(absent)}" if absent else "all found")
+    return bool(present), (f"found {_quoted(present)}" if present else f"missing {_quoted(absent)}")
+
+
+def _term_pattern(term: str) -> str:
+    return re.escape(term) if _UNSPACED.match(term) else r"(?<!\w)" + re.escape(term)
 
 
 def _lines_without_markers(answer: str) -> list[str]:

@@ -150,6 +150,21 @@ def test_report_checks_a_run_made_before_checks_with_a_prompt_set_that_has_them(
     assert "regex does not compile" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
 
 
+def test_report_keeps_the_recorded_checks_of_a_run_whose_prompts_it_cannot_read(checked_run, tmp_path):
+    """A newer version's check kind in run.json: one warning, and the results the run recorded."""
+    out, _run = checked_run
+    newer = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    newer["prompts"][0]["checks"].append({"rouge_l": 0.5})
+    folder = tmp_path / "newer"
+    folder.mkdir()
+    (folder / "run.json").write_text(json.dumps(newer), encoding="utf-8")
+    result = run_cli("report", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert table(result.stdout)[1]["sched-1000"][-1] == "75% (6/8)"
+    (warning,) = result.stderr.strip().splitlines()
+    assert warning.startswith("fl-tui: warning: checks of ") and "not recomputed: run.json prompt 1: " in warning
+
+
 def _checked_requests(model: str, passes: list[bool]) -> list[RequestResult]:
     requests = requests_for(model, [50.0] * len(passes), [900.0] * len(passes), [20.0] * len(passes))
     for request, passed in zip(requests, passes, strict=True):

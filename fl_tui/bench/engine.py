@@ -353,7 +353,8 @@ class BenchEngine:
         self.observer(RequestFinished(name, result))
 
     def _record(self, rec, fields: dict, extra: dict, mine: list) -> RequestResult:
-        """On the recorder thread: parse the stamped stream and append its line, in the order they finished."""
+        """On the recorder thread: parse the stamped stream, check its answer and append its line, in the order they
+        finished."""
         result = request_result(rec, **fields)
         result.scheduled_ms, result.concurrency = extra["scheduled_ms"], extra["concurrency"]
         if result.queue_ms is not None and result.start_ms is not None:  # due -> t0 exactly: due + queue = t0

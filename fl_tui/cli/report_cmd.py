@@ -18,6 +18,7 @@ from fl_tui.bench.environment import environment_note
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.output import Format, render_table
+from fl_tui.core.errors import UserError
 from fl_tui.core.prompts import load_prompt_set
 from fl_tui.core.resources import find_prompt_set
 from fl_tui.core.textsafe import plain
@@ -35,13 +36,19 @@ def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> lis
     return files
 
 
-def _checked(run: dict, prompts: str | None) -> dict:
+def _checked(run: dict, prompts: str | None = None) -> dict:
     """The run with its checks recomputed from the stored answers: by the run's own prompts, or by those of the
-    prompt set `--prompts` names (matched by prompt id), for a run made before its prompts had checks."""
-    if prompts is None:
+    prompt set `--prompts` names (matched by prompt id), for a run made before its prompts had checks. Own prompts
+    this version cannot read (a newer check kind) leave the run's recorded results as they are, with a warning."""
+    if prompts is not None:
+        prompt_set = load_prompt_set(find_prompt_set(prompts))
+        return with_checks(run, {p.id: p.checks for p in prompt_set.prompts})
+    try:
         return with_checks(run)
-    prompt_set = load_prompt_set(find_prompt_set(prompts))
-    return with_checks(run, {p.id: p.checks for p in prompt_set.prompts})
+    except UserError as exc:
+        shown = plain(str(exc), keep_newlines=False)
+        print(f"fl-tui: warning: checks of {plain(str(run.get('run_id')))} not recomputed: {shown}", file=sys.stderr)
+        return run
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -64,7 +71,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    base, new = (with_checks(load_run(run_dir_of(path))) for path in (args.base, args.new))
+    base, new = (_checked(load_run(run_dir_of(path))) for path in (args.base, args.new))
     deltas = compare_runs(base, new, threshold=args.threshold)
     only_base, only_new = models_only_in(base, new)
     note = environment_note(base, new)

@@ -13,7 +13,7 @@ from fl_tui.core.errors import FileProblem
 from fl_tui.core.prompts import Prompt, load_prompt_set
 
 REPO = Path(__file__).resolve().parents[1]
-SHIPPED = [REPO / "prompts" / "default.json", REPO / "fl_tui" / "data" / "prompts" / "default.json"]
+DEFAULT = REPO / "fl_tui" / "data" / "prompts" / "default.json"  # prompts/ links to this folder
 
 
 def outcome(check: dict, answer: str) -> tuple[bool, str]:
@@ -265,13 +265,8 @@ BAD = {
 }
 
 
-def test_both_copies_of_the_default_set_are_the_same():
-    assert SHIPPED[0].read_bytes() == SHIPPED[1].read_bytes()
-
-
-@pytest.mark.parametrize("path", SHIPPED, ids=["prompts", "package"])
-def test_shipped_checks_pass_good_answers_and_fail_bad_ones(path):
-    prompt_set = load_prompt_set(path)
+def test_shipped_checks_pass_good_answers_and_fail_bad_ones():
+    prompt_set = load_prompt_set(DEFAULT)
     assert {p.id for p in prompt_set.prompts} == set(GOOD)
     for prompt in prompt_set.prompts:
         assert prompt.checks, f"{prompt.id} has testable aspects"
@@ -283,7 +278,7 @@ def test_shipped_checks_pass_good_answers_and_fail_bad_ones(path):
 
 def test_each_counting_aspect_of_the_default_set_has_its_check():
     """The aspects that count ("keeps to two sentences", "lists exactly three") are checked with those numbers."""
-    kinds = {p.id: [(c.kind, getattr(c, c.kind)) for c in p.checks] for p in load_prompt_set(SHIPPED[0]).prompts}
+    kinds = {p.id: [(c.kind, getattr(c, c.kind)) for c in p.checks] for p in load_prompt_set(DEFAULT).prompts}
     assert ("max_sentences", 2) in kinds["rag"]
     assert ("count_items", 3) in kinds["privacy"]
     assert ("count_items", 2) in kinds["slm-vs-llm"]

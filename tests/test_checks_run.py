@@ -14,6 +14,7 @@ from conftest import run_cli
 from loopback_module import loopback
 from runfactory import make_run, model_from, requests_for, sample_run
 from textual.app import App
+from waiting import until
 
 from fl_tui.bench.checks import checks_summary, with_checks
 from fl_tui.bench.compare import compare_runs
@@ -26,7 +27,7 @@ from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.prompts import Prompt, PromptSet
 from fl_tui.ui.widgets.bench.live_view import LiveView
-from fl_tui.ui.widgets.bench.summary_view import fitted_columns
+from fl_tui.ui.widgets.bench.summary_view import SummaryView, fitted_columns
 
 # The loopback server answers " the quick brown fox jumps over" to max_tokens=6, whatever the prompt.
 ANSWER = " the quick brown fox jumps over"
@@ -275,3 +276,24 @@ async def test_live_view_shows_the_marks_once_an_answer_was_checked():
         view.draw(state, None)
         assert box.display
         assert str(box.render()) == "fast           ✓✗  checks 2/3"
+
+
+class SummaryApp(App):
+    def compose(self):
+        yield SummaryView()
+
+
+async def test_the_summary_view_shows_the_checks_column(tmp_path):
+    run = sample_run()
+    run["models"][0]["checks"] = {"passed": 2, "n": 3, "pass_rate": 2 / 3, "answers": 3, "answers_passed": 2}
+    app = SummaryApp()
+    async with app.run_test(size=(80, 30)) as pilot:
+        view = app.query_one(SummaryView)
+        view.show(run, tmp_path)
+        table = view.query_one("#bench-summary-table")
+        await until(pilot, lambda: table.row_count == len(run["models"]), "the summary's rows",
+                    seen=lambda: table.row_count)
+        labels = [str(column.label) for column in table.columns.values()]
+        assert "Checks" in labels
+        cells = [str(table.get_cell_at((row, labels.index("Checks")))) for row in range(table.row_count)]
+        assert cells == ["67% (2/3)", "—", "—"]

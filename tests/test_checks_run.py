@@ -23,8 +23,10 @@ from fl_tui.bench.events import ModelPhase, Phase, RequestFinished, RunStarted
 from fl_tui.bench.live import LiveState
 from fl_tui.bench.records import RequestResult
 from fl_tui.bench.report import render_csv, render_markdown, table_columns, table_row
+from fl_tui.bench.runfiles import load_run
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.connection.openai_compat import OpenAICompatBackend
+from fl_tui.core.errors import FileProblem
 from fl_tui.core.prompts import Prompt, PromptSet
 from fl_tui.ui.widgets.bench.live_view import LiveView
 from fl_tui.ui.widgets.bench.summary_view import SummaryView, fitted_columns
@@ -297,3 +299,12 @@ async def test_the_summary_view_shows_the_checks_column(tmp_path):
         assert "Checks" in labels
         cells = [str(table.get_cell_at((row, labels.index("Checks")))) for row in range(table.row_count)]
         assert cells == ["67% (2/3)", "—", "—"]
+
+
+def test_a_run_json_with_a_mistyped_checks_summary_is_a_file_problem(tmp_path):
+    run = sample_run()
+    run["models"][0]["checks"] = {"passed": "six", "n": 8}
+    (tmp_path / "run.json").write_text(json.dumps(run, indent=1), encoding="utf-8")
+    with pytest.raises(FileProblem) as caught:
+        load_run(tmp_path)
+    assert caught.value.message.startswith("models.0.checks.passed")

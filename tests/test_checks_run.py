@@ -212,7 +212,9 @@ def test_the_checks_column_is_labelled_apart_from_quality():
     markdown = render_markdown(run, quality)
     assert "Checks: the prompt set's automatic checks" in markdown
     assert render_csv(run).splitlines()[0].endswith("checks_pass_rate,checks_passed,checks_n,checks_answers")
+    assert "Most checks passed: **alpha-cpu**, 66.7% of its checks" in markdown.split("## Highlights", 1)[1]
     assert "Checks" not in table_columns(sample_run())  # a run without checks reads as before
+    assert "Most checks passed" not in render_markdown(sample_run())
 
 
 def test_at_80_columns_the_summary_shows_checks_beside_the_speed_figures():

@@ -166,6 +166,12 @@ def _pick(models: list[Mapping], value: Callable[[Mapping], float | None], best:
     return best(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
+def _check_percent(model: Mapping) -> float | None:
+    summary = model.get("checks")
+    rate = _number(summary.get("pass_rate")) if isinstance(summary, Mapping) else None
+    return None if rate is None else 100 * rate
+
+
 def _highlights(models: list[Mapping]) -> list[str]:
     lines = []
     picks = (
@@ -173,6 +179,7 @@ def _highlights(models: list[Mapping]) -> list[str]:
         ("Best throughput", lambda m: _stat(m, "decode_tps", "mean"), max, "decode {} tok/s (mean)"),
         ("Lowest tail", lambda m: _stat(m, "e2e_ms", "p95"), min, "E2E p95 {} ms"),
         ("Smallest memory", lambda m: _number(m.get("rss_peak_mb")), min, "RSS peak {} MB"),
+        ("Most checks passed", _check_percent, max, "{}% of its checks"),
     )
     for title, value, best, unit in picks:
         model = _pick(models, value, best)

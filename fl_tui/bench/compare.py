@@ -10,6 +10,7 @@ A regression is a change whose whole interval is worse than the threshold: above
 In a run that swept load levels each (model, level) is compared on its own (`qwen @ c=4`, load.level_label). When
 the base run had SLOs, goodput is compared too, as the fraction of measured requests meeting the base run's bounds
 (at the same load, fewer requests within the bounds is less goodput): a drop is a regression like the others.
+So is a drop in the checks' pass rate (bench.checks), when both runs' answers were checked.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ KEY_METRICS = (
 @dataclass(frozen=True)
 class Delta:
     model: str
-    metric: str  # a SUMMARY_METRICS name, e.g. "ttft_ms"
+    metric: str  # a SUMMARY_METRICS name (e.g. "ttft_ms"), "goodput" or "checks"
     stat: str  # "p50", "p95", "mean"
     base: float
     new: float
@@ -54,7 +55,7 @@ class Delta:
 
 
 def _statistic(samples: np.ndarray, stat: str, axis: int | None = None) -> np.ndarray:
-    if stat in ("mean", "fraction"):
+    if stat in ("mean", "fraction", "pass_rate"):
         return np.mean(samples, axis=axis)
     return np.percentile(samples, float(stat[1:]), axis=axis, method=PERCENTILE_METHOD)
 
@@ -88,6 +89,12 @@ def _slo_met(requests: Iterable[Mapping], model: str, slo: Mapping[str, float]) 
     """1.0 or 0.0 per measured request (a failed one counts as missing the bounds)."""
     chosen = [r for r in requests if not get_field(r, "warmup") and level_label(r) == model]
     return [np.asarray([1.0 if meets(r, slo) else 0.0]) for r in chosen]
+
+
+def _check_passes(requests: Iterable[Mapping], model: str) -> list[np.ndarray]:
+    """1.0 or 0.0 per check of each checked answer: an answer brings all its checks into a resample."""
+    chosen = [r for r in measured_ok(requests) if level_label(r) == model and r.get("checks")]
+    return [np.asarray([1.0 if c.get("passed") else 0.0 for c in r["checks"]]) for r in chosen]
 
 
 def _models(run: Mapping) -> list[str]:
@@ -128,6 +135,11 @@ def compare_runs(
             if base_groups and new_groups:
                 deltas.append(_delta(model, "goodput", "fraction", False, base_groups, new_groups,
                                      threshold=threshold, resamples=resamples, rng=np.random.default_rng(seed)))
+        base_groups = _check_passes(base.get("requests") or [], model)
+        new_groups = _check_passes(new.get("requests") or [], model)
+        if base_groups and new_groups:
+            deltas.append(_delta(model, "checks", "pass_rate", False, base_groups, new_groups,
+                                 threshold=threshold, resamples=resamples, rng=np.random.default_rng(seed)))
     return deltas
 
 

@@ -51,6 +51,10 @@ DEFINITIONS = (
     ("Load", "the load call's duration (cold), measured apart from any request."),
     ("Energy (when `--watts` is given)", "watts x busy time / output tokens, per 1000 tokens: an estimate, not a "
      "measurement."),
+    ("Checks (when the prompts carry them)", "checks passed / checks run over the measured answers (failed "
+     "requests and the warm-up are not checked), with the counts beside it; each check tests one thing in the "
+     "answer text (a word, a pattern, at most N sentences or words, exactly N list items, JSON matching a schema) "
+     "and an empty answer fails all of its prompt's. A third source, apart from people's and a judge's scores."),
     ("Quality (once answers are scored)", "the mean of the answers' overall scores, 1-5, with n, the number of "
      "answers, beside it; an answer scored by several people counts once, with the mean of their scores. Only "
      "answers scored completely (overall and every aspect) count; partly scored ones are left out and counted apart. "

@@ -25,6 +25,7 @@ from pathlib import Path
 import httpx
 
 from fl_tui.bench import environment, load, prefill, stats
+from fl_tui.bench.checks import checks_summary, request_checks
 from fl_tui.bench.endpoints import short
 from fl_tui.bench.events import (
     LiveRequest,
@@ -447,18 +448,20 @@ class BenchEngine:
         )
         extra = {"scheduled_ms": (scheduled_ns - self._run_start_ns) / 1e6 if timed and self.swept else None,
                  "concurrency": None if warmup else level, "due_ns": scheduled_ns, "endpoint": self.endpoint,
-                 "prompt_target": target}
+                 "prompt_target": target, "checks": prompt.checks}
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self._recorder, self._record, rec, fields, extra, mine)
         self.observer(RequestFinished(self._shown(name), result))
 
     def _record(self, rec, fields: dict, extra: dict, mine: list) -> RequestResult:
-        """On the recorder thread: parse the stamped stream and append its line, in the order they finished."""
+        """On the recorder thread: parse the stamped stream, check its answer and append its line, in the order they
+        finished."""
         result = request_result(rec, **fields)
         result.scheduled_ms, result.concurrency = extra["scheduled_ms"], extra["concurrency"]
         result.endpoint, result.prompt_target = extra["endpoint"], extra["prompt_target"]
         if result.queue_ms is not None and result.start_ms is not None:  # due -> t0 exactly: due + queue = t0
             result.queue_ms = result.start_ms - (extra["due_ns"] - self._run_start_ns) / 1e6
+        result.checks = request_checks(extra["checks"], result)
         mine.append(result)
         self.requests.append(result)
         self._writer.request(result)
@@ -474,6 +477,7 @@ class BenchEngine:
             if self.settings.temperature == 0:
                 result.deterministic, result.nondeterministic_prompts = stats.determinism(mine)
             result.energy_wh_per_1k_tokens = self._energy(mine)
+            result.checks = checks_summary(mine)
             if self.settings.slo:
                 measured = [r.to_json() for r in mine if not r.warmup]
                 span = result.requests_per_s and len(stats.measured_ok(measured)) / result.requests_per_s

@@ -31,6 +31,7 @@ from fl_tui.bench.records import RequestResult
 from fl_tui.bench.stats import chunk_gaps
 from fl_tui.core.textsafe import plain
 
+MARKS = 12  # the last answers' check marks shown per model
 ROLLING = 240  # gaps kept for a model's rolling sparkline (a few widths of the widget)
 TEXT_LIMIT = 4000  # characters of the streaming answer kept for display
 
@@ -52,6 +53,15 @@ class ModelRow:
     rss_peak_mb: float | None = None
     deterministic: bool | None = None
     rolling: collections.deque = field(default_factory=lambda: collections.deque(maxlen=ROLLING))
+    checks_passed: int = 0  # of the measured answers' checks run so far
+    checks_run: int = 0
+    marks: collections.deque = field(default_factory=lambda: collections.deque(maxlen=MARKS))  # ✓ / ✗ per answer
+
+    def checks_line(self) -> str | None:
+        """`✓✓✗  checks 5/6`: each finished answer's mark (✓ when it passed all its checks), then the totals."""
+        if not self.checks_run:
+            return None
+        return f"{''.join(self.marks)}  checks {self.checks_passed}/{self.checks_run}"
 
     def figures(self) -> dict[str, float | None]:
         return {
@@ -138,6 +148,11 @@ class LiveState:
         row.itl.extend(chunk_gaps(result))
         if result.decode_tps is not None:
             row.decode_tps.append(result.decode_tps)
+        if result.checks:
+            passed = sum(bool(c.get("passed")) for c in result.checks)
+            row.checks_passed += passed
+            row.checks_run += len(result.checks)
+            row.marks.append("✓" if passed == len(result.checks) else "✗")
 
     def tick(self) -> bool:
         """Read the new events of the request in flight: its gaps and its text."""

@@ -69,6 +69,7 @@ class RequestResult:
     warning: str | None = None  # what was odd but not fatal: a refused usage value, an unusual finish_reason
     text: str = ""
     text_sha256: str | None = None
+    checks: list[dict] | None = None  # [{name, passed, why}] of the prompt's checks; null when not checked
     started_at: str | None = None  # wall clock, for people; intervals use the monotonic clock
 
     def __post_init__(self) -> None:
@@ -107,6 +108,7 @@ class ModelResult:
     prompt_tokens_mean: float | None = None  # the server's count (usage.prompt_tokens), mean over measured requests
     slo_fraction: float | None = None  # measured requests meeting every --slo bound, of all measured
     goodput_rps: float | None = None  # those requests per second
+    checks: dict | None = None  # {passed, n, pass_rate, answers, answers_passed} (bench.checks); null: none run
     spec: dict = field(default_factory=dict)  # the models.json entry, carried into reports
     summary: dict = field(default_factory=dict)  # metric -> {n, mean, min, p50, p90, p95, p99, max}
 

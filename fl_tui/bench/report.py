@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from fl_tui.bench.checks import has_checks, pass_text
 from fl_tui.bench.definitions import definitions_markdown
 from fl_tui.bench.endpoints import endpoints_of
 from fl_tui.bench.load import level_label
 from fl_tui.bench.loadreport import CSV_LOAD_COLUMNS, has_load, load_section
 from fl_tui.bench.queue import queue_summaries
 from fl_tui.bench.records import PERCENTILE_METHOD, STAT_KEYS, ModelStatus
+from fl_tui.bench.stats import measured_ok
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import csv_cell, json_text, plain
 
@@ -34,6 +36,7 @@ CSV_COLUMNS = (
     "output_tokens_mean", "aggregate_output_tps", "prompt_tokens_mean", "prefill_tps_mean", "prefill_tps_std",
     "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic", "queue_p50_ms", "queue_p95_ms",
 )
+CHECKS_COLUMNS = ("checks_pass_rate", "checks_passed", "checks_n", "checks_answers")  # when the prompts had checks
 QUALITY_COLUMNS = ("quality_mean", "quality_ci95_low", "quality_ci95_high", "quality_n")  # with annotations
 _CSV_QUEUE = {"queue_p50_ms": "p50", "queue_p95_ms": "p95"}  # from the requests (bench.queue), not the summary
 _CSV_STATS = {  # column -> (summary metric, statistic)
@@ -52,7 +55,7 @@ TABLE_COLUMNS = (
     "Output tok/s", "RSS peak (MB)", "Disk (MB)", "Deterministic",
 )
 
-_TEXT_COLUMNS = {"Model", "Endpoint", "Status", "Deterministic", "Quality"}  # left-aligned; the rest are numbers
+_TEXT_COLUMNS = {"Model", "Endpoint", "Status", "Deterministic", "Checks", "Quality"}  # left-aligned; the rest numbers
 
 _SETTINGS = (  # settings key -> (label, unit)
     ("rounds", "rounds", ""), ("warmup", "warm-up", ""), ("temperature", "temperature", ""), ("seed", "seed", ""),
@@ -120,9 +123,18 @@ def measured_cell(model: Mapping) -> str:
     return f"{answered:.0f}/{planned:.0f}" if planned is not None else f"{answered:.0f}"
 
 
-def table_row(model: Mapping, quality: Mapping | None = None, *, several: bool = False) -> list[str]:
-    """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Quality when `quality` is given); in a
-    run against `several` endpoints, the endpoint in a column of its own after the model."""
+def table_columns(run: Mapping, quality: Mapping | None = None) -> list[str]:
+    """TABLE_COLUMNS (with Endpoint after Model in a run against several), then Checks when the run's answers
+    were checked, then Quality when people scored them."""
+    several = ["Endpoint"] if endpoints_of(run) else []
+    return [*TABLE_COLUMNS[:1], *several, *TABLE_COLUMNS[1:], *(["Checks"] if has_checks(run) else []),
+            *(["Quality"] if quality is not None else [])]
+
+
+def table_row(model: Mapping, quality: Mapping | None = None, *, several: bool = False, checks: bool = False
+              ) -> list[str]:
+    """The Markdown table cells of one model, in table_columns order: the endpoint in a column of its own after
+    the model in a run against `several`, + Checks with `checks`, + Quality when `quality` is given."""
     row = [
         _cell(level_label(model, endpoint=not several)),
         *([_cell(model.get("endpoint") or MISSING)] if several else []),
@@ -138,6 +150,8 @@ def table_row(model: Mapping, quality: Mapping | None = None, *, several: bool =
         _num(model.get("disk_mb")),
         _deterministic(model),
     ]
+    if checks:
+        row.append(pass_text(model.get("checks")))
     if quality is not None:
         row.append(quality_text(quality.get(model.get("model"))))
     return row
@@ -160,6 +174,12 @@ def _pick(models: list[Mapping], value: Callable[[Mapping], float | None], best:
     return best(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
+def _check_percent(model: Mapping) -> float | None:
+    summary = model.get("checks")
+    rate = _number(summary.get("pass_rate")) if isinstance(summary, Mapping) else None
+    return None if rate is None else 100 * rate
+
+
 def _highlights(models: list[Mapping]) -> list[str]:
     lines = []
     picks = (
@@ -167,6 +187,7 @@ def _highlights(models: list[Mapping]) -> list[str]:
         ("Best throughput", lambda m: _stat(m, "decode_tps", "mean"), max, "decode {} tok/s (mean)"),
         ("Lowest tail", lambda m: _stat(m, "e2e_ms", "p95"), min, "E2E p95 {} ms"),
         ("Smallest memory", lambda m: _number(m.get("rss_peak_mb")), min, "RSS peak {} MB"),
+        ("Most checks passed", _check_percent, max, "{}% of its checks"),
     )
     for title, value, best, unit in picks:
         model = _pick(models, value, best)
@@ -212,12 +233,14 @@ def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequ
     if warnings:
         out += ["", "## Warnings", "", *(f"- {_line(w)}" for w in warnings)]
     out += ["", "## Results", ""]
-    several = bool(endpoints_of(run))
-    header = [*TABLE_COLUMNS[:1], *(["Endpoint"] if several else []), *TABLE_COLUMNS[1:],
-              *(["Quality"] if quality is not None else [])]
+    header = table_columns(run, quality)
+    checked, several = "Checks" in header, "Endpoint" in header
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "|".join("---" if name in _TEXT_COLUMNS else "---:" for name in header) + "|")
-    out += ["| " + " | ".join(table_row(m, quality, several=several)) + " |" for m in models]
+    out += ["| " + " | ".join(table_row(m, quality, several=several, checks=checked)) + " |" for m in models]
+    if checked:
+        out += ["", "Checks: the prompt set's automatic checks, passed / run, over each model's measured answers "
+                "(not people's or a judge's scores; those are Quality)."]
     if not models:
         out.append("")
         out.append("No model was run.")
@@ -230,6 +253,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequ
             out.append(f"- **{_line(level_label(m))}** ({_line(m.get('status'))}): {reason}")
 
     out += _distributions_section(models)
+    out += _checks_section(run) if checked else []
     out += _queue_section(run, models)
     out += load_section(run)
     out += _prefill_section(models)
@@ -266,6 +290,22 @@ def _distributions_section(models: list) -> list[str]:
     names = [key for key in STAT_KEYS if key != "n"]
     return ["", "## Distributions", "", "| Model | Metric | n | " + " | ".join(names) + " |",
             "|---|---|---:|" + "---:|" * len(names), *rows]
+
+
+def _checks_section(run: Mapping) -> list[str]:
+    """Each check's passes per model: which aspect a model misses, not only how often it misses."""
+    counts: dict[tuple[str, str, str], list[int]] = {}  # (model, prompt, check) -> [passed, run]
+    for request in measured_ok(run.get("requests") or []):
+        for result in request.get("checks") or []:
+            key = (level_label(request), str(request.get("prompt_id")), str(result.get("name")))
+            tally = counts.setdefault(key, [0, 0])
+            tally[0] += bool(result.get("passed"))
+            tally[1] += 1
+    if not counts:
+        return []
+    rows = [f"| {_cell(model)} | {_cell(prompt)} | {_cell(check)} | {passed}/{n} |"
+            for (model, prompt, check), (passed, n) in counts.items()]
+    return ["", "## Checks", "", "| Model | Prompt | Check | Passed |", "|---|---|---|---:|", *rows]
 
 
 def _queue_section(run: Mapping, models: list) -> list[str]:
@@ -316,6 +356,9 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
         row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
         queue = queues.get(level_label(m)) or {}
         row.update({col: _number(queue.get(stat)) for col, stat in _CSV_QUEUE.items()})
+        summary = m.get("checks") if isinstance(m.get("checks"), Mapping) else {}
+        row.update(checks_pass_rate=_number(summary.get("pass_rate")), checks_passed=summary.get("passed"),
+                   checks_n=summary.get("n"), checks_answers=summary.get("answers"))
         if quality is not None:
             entry = quality.get(m.get("model")) or {}
             low, high = entry.get("ci95") or (None, None)  # none below n = 3
@@ -330,7 +373,8 @@ def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
     load = CSV_LOAD_COLUMNS if has_load(run) else ()
     where = ("endpoint",) if endpoints_of(run) else ()
     lengths = CSV_PREFILL_COLUMNS if (run.get("settings") or {}).get("prompt_tokens") else ()
-    columns = [*CSV_COLUMNS[:1], *where, *CSV_COLUMNS[1:], *load, *lengths,
+    checks = CHECKS_COLUMNS if has_checks(run) else ()
+    columns = [*CSV_COLUMNS[:1], *where, *CSV_COLUMNS[1:], *load, *lengths, *checks,
                *(QUALITY_COLUMNS if quality is not None else ())]
     buffer = io.StringIO()
     writer = csv.writer(buffer)

@@ -41,7 +41,8 @@ def _model_of(cls: type, name: str, overrides: dict[str, object]) -> type[BaseMo
 
 
 RequestJson = _model_of(RequestResult, "RequestJson", {})
-ModelJson = _model_of(ModelResult, "ModelJson", {"summary": dict[str, Stats], "spec": dict[str, object]})
+ModelJson = _model_of(ModelResult, "ModelJson", {"summary": dict[str, Stats], "spec": dict[str, object],
+                                                 "checks": dict[str, Number] | None})
 
 
 class RunJson(BaseModel):

@@ -88,9 +88,11 @@ class BenchProgress:
                     self.ttfts.append(r.ttft_ms)
                 if not self.tty:
                     outcome = "ok" if r.status == "ok" else f"FAILED: {plain(r.error or '', keep_newlines=False)}"
+                    passed = sum(bool(c.get("passed")) for c in r.checks or [])
+                    checks = f" checks {passed}/{len(r.checks)}" if r.checks else ""
                     print(
                         f"  {plain(r.prompt_id)} {'w' if r.warmup else 'r'}{r.round} {outcome} "
-                        f"ttft {_ms(r.ttft_ms)} e2e {_ms(r.e2e_ms)} tokens {r.output_tokens}",
+                        f"ttft {_ms(r.ttft_ms)} e2e {_ms(r.e2e_ms)} tokens {r.output_tokens}{checks}",
                         file=self.stream, flush=True,
                     )
                 self._draw()

@@ -146,6 +146,9 @@ def _report(sub) -> None:
     p.add_argument("--annotations", nargs="+", metavar="FILE",
                    help="annotation files whose scores fill a Quality column (default: every person's annotation "
                    "file in the run folder; a judge model's files only when named here)")
+    p.add_argument("--prompts", metavar="NAME_OR_FILE",
+                   help="check the stored answers with this prompt set's checks, matched by prompt id (default: the "
+                   "run's own prompts)")
     p.set_defaults(handler=Lazy("report_cmd", "run_report"))
     c = sub.add_parser("compare", help="per-model deltas of two runs with bootstrap 95%% CIs (exit 1: regression)",
                        description="With one run that ran against several endpoints, compares its first endpoint "

@@ -12,6 +12,7 @@ from pathlib import Path
 from fl_tui.annotate.quality import judge_section, labelled, people_files, quality_for, run_files
 from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
+from fl_tui.bench.checks import with_checks
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
 from fl_tui.bench.endpoints import endpoint_pairs
 from fl_tui.bench.environment import environment_note
@@ -19,6 +20,8 @@ from fl_tui.bench.report import render_csv, render_json, render_markdown, write_
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.output import Format, render_table
 from fl_tui.core.errors import UserError
+from fl_tui.core.prompts import load_prompt_set
+from fl_tui.core.resources import find_prompt_set
 from fl_tui.core.textsafe import plain
 
 
@@ -34,9 +37,24 @@ def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> lis
     return files
 
 
+def _checked(run: dict, prompts: str | None = None) -> dict:
+    """The run with its checks recomputed from the stored answers: by the run's own prompts, or by those of the
+    prompt set `--prompts` names (matched by prompt id), for a run made before its prompts had checks. Own prompts
+    this version cannot read (a newer check kind) leave the run's recorded results as they are, with a warning."""
+    if prompts is not None:
+        prompt_set = load_prompt_set(find_prompt_set(prompts))
+        return with_checks(run, {p.id: p.checks for p in prompt_set.prompts})
+    try:
+        return with_checks(run)
+    except UserError as exc:
+        shown = plain(str(exc), keep_newlines=False)
+        print(f"fl-tui: warning: checks of {plain(str(run.get('run_id')))} not recomputed: {shown}", file=sys.stderr)
+        return run
+
+
 def run_report(args: argparse.Namespace) -> int:
     run_dir = run_dir_of(args.run)
-    run = load_run(run_dir)
+    run = _checked(load_run(run_dir), args.prompts)
     files = _annotation_files(args, run_dir, run)
     quality, label = quality_for(files)
     partly = sum(entry.get("partly", 0) for entry in (quality or {}).values())
@@ -61,9 +79,9 @@ def run_report(args: argparse.Namespace) -> int:
 def _pairs(args: argparse.Namespace) -> list[tuple[str, str, dict, dict]]:
     """(base name, new name, base run, new run) for each comparison asked for: two runs, or one run against several
     endpoints, whose first endpoint is the base for each of the others."""
-    base = load_run(run_dir_of(args.base))
+    base = _checked(load_run(run_dir_of(args.base)))
     if args.new is not None:
-        new = load_run(run_dir_of(args.new))
+        new = _checked(load_run(run_dir_of(args.new)))
         return [(base["run_id"], new["run_id"], base, new)]
     pairs = endpoint_pairs(base)
     if not pairs:

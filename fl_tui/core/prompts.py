@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
+from fl_tui.core.checks import Check
 from fl_tui.core.fields import NonBlank
 from fl_tui.core.jsonfile import ProblemAt, read_json, validate
 
@@ -24,6 +25,15 @@ class Prompt(BaseModel):
     prompt: Text
     expected_aspects: list[str] = []
     max_tokens: Annotated[int, Field(ge=1)] | None = None
+    checks: list[Check] = []  # automatic checks of the answer (fl_tui.core.checks)
+
+    @model_serializer(mode="wrap")
+    def _checks_when_given(self, handler) -> dict[str, Any]:
+        """A prompt without checks dumps as before they existed: `--resume` compares the prompts of a run."""
+        out = handler(self)
+        if not out.get("checks"):
+            out.pop("checks", None)
+        return out
 
 
 class PromptSet(BaseModel):

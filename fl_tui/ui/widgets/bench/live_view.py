@@ -48,6 +48,7 @@ class LiveView(Vertical):
         super().__init__(**kwargs)
         self._cells: dict[str, list[str]] = {}  # the table's shown cells, by row key
         self._failures_shown: list[str] = []
+        self._checks_shown: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="bench-progress")
@@ -55,6 +56,9 @@ class LiveView(Vertical):
         for label, width in LIVE_COLUMNS:
             table.add_column(label, key=label, width=width)
         yield table
+        checks = Static("", id="bench-checks")
+        checks.display = False  # until an answer has been checked
+        yield checks
         yield Static("", id="bench-failures")
         with Horizontal(classes="spark-row"):
             yield Label("in flight ", classes="spark-label")
@@ -70,9 +74,11 @@ class LiveView(Vertical):
         self.query_one("#bench-rows", DataTable).clear()
         self._cells = {}
         self._failures_shown = []
-        failures = self.query_one("#bench-failures", Static)
-        failures.update("")
-        failures.display = False
+        self._checks_shown = []
+        for box_id in ("#bench-failures", "#bench-checks"):
+            box = self.query_one(box_id, Static)
+            box.update("")
+            box.display = False
         self.query_one("#bench-spark-now", Sparkline).data = []
         self.query_one("#bench-rolling", Vertical).remove_children()
         self.query_one("#bench-prompt", Static).update("")
@@ -87,6 +93,7 @@ class LiveView(Vertical):
                 f"p95 {_short(f.get('ttft_p95'))}  p99 {_short(f.get('ttft_p99'))} ms{_rss(host)}")
         self.query_one("#bench-progress", Static).update(Text(line), layout=False)  # one line, fixed height
         self._draw_rows(state)
+        self._draw_checks(state)
         failures = [f"{plain(r.name, keep_newlines=False)}: {r.status}: {plain(r.detail or '', keep_newlines=False)}"
                     for r in state.rows.values() if r.status in (Phase.FAILED, Phase.PARTIAL, Phase.STOPPED)]
         if failures != self._failures_shown:  # an auto-height box: update (and re-layout) only on change
@@ -101,6 +108,16 @@ class LiveView(Vertical):
                 what = "warm-up" if live.warmup else f"round {live.round}"
                 prompt = f"{plain(live.model, keep_newlines=False)} · {live.prompt_id} · {what}: {plain(live.prompt)}"
                 self.query_one("#bench-prompt", Static).update(Text(prompt))
+
+    def _draw_checks(self, state: LiveState) -> None:
+        """A line per model whose answers are checked, hidden until the first is: ✓ / ✗ as each answer ends."""
+        lines = [f"{plain(r.name, keep_newlines=False)[:14]:<15}{line}" for r in state.rows.values()
+                 if (line := r.checks_line()) is not None]
+        if lines != self._checks_shown:  # an auto-height box, like the failures: only on change
+            self._checks_shown = lines
+            box = self.query_one("#bench-checks", Static)
+            box.display = bool(lines)
+            box.update(Text("\n".join(lines)))
 
     def _draw_rows(self, state: LiveState) -> None:
         table = self.query_one("#bench-rows", DataTable)

@@ -1,4 +1,5 @@
-"""A finished run: the report's table (with a Quality column once people have scored it), its failures, charts.
+"""A finished run: the report's table (with Checks when its answers were checked, Quality once people have scored
+it), its failures, charts.
 
 People's annotation files are read, and exports written (fsync'd), in thread workers: a tab that waits on a disk
 or a folder of many files would otherwise hold every key press.
@@ -16,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from fl_tui.annotate.quality import people_files, quality_for
 from fl_tui.bench import chartdata
-from fl_tui.bench.report import TABLE_COLUMNS, render_json, table_row, write_reports
+from fl_tui.bench.report import render_json, table_columns, table_row, write_reports
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.fit import cut, fit_widths
@@ -29,9 +30,10 @@ CELL_MAX = 48  # columns of one summary cell: longer than any Foundry Local vari
 SCREEN_LABELS = {"TTFT p50 (ms)": "TTFT p50", "TTFT p95 (ms)": "TTFT p95", "E2E p95 (ms)": "E2E p95",
                  "Avg latency (ms)": "E2E mean", "RSS peak (MB)": "RSS MB", "Disk (MB)": "Disk MB",
                  "Deterministic": "Same answers"}
-# Which columns a narrow terminal keeps, first to last: speed and quality side by side before the rest.
-PRIORITY = ("Model", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality", "TTFT p95 (ms)", "E2E p95 (ms)",
-            "RSS peak (MB)", "Output tok/s", "Avg latency (ms)", "Disk (MB)", "Deterministic")
+# Which columns a narrow terminal keeps, first to last: speed and quality side by side before the rest. Checks come
+# next: at 80 columns they show beside the speed figures until people's scores take their place.
+PRIORITY = ("Model", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality", "Checks", "TTFT p95 (ms)",
+            "E2E p95 (ms)", "RSS peak (MB)", "Output tok/s", "Avg latency (ms)", "Disk (MB)", "Deterministic")
 ESSENTIAL = {"Model", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality"}  # fitted and widened first
 
 
@@ -85,8 +87,9 @@ class SummaryView(Vertical):
         if message.run is not self.run:  # another run was shown meanwhile
             return
         quality = message.quality
-        self._header = [*TABLE_COLUMNS, *(["Quality"] if quality is not None else [])]
-        self._rows = [table_row(model, quality) for model in message.run.get("models") or []]
+        self._header = table_columns(message.run, quality)
+        checks = "Checks" in self._header
+        self._rows = [table_row(model, quality, checks=checks) for model in message.run.get("models") or []]
         self._fitted_at = None
         self.fit_table()
 

@@ -46,6 +46,8 @@ def bench_args(models: list[str], prompts: Path, settings: BenchSettings, out: P
         args += ["--rate", settings.rate]
     if settings.duration_s is not None:
         args += ["--duration", f"{settings.duration_s:g}"]
+    if settings.prompt_tokens:
+        args += ["--prompt-tokens", ",".join(map(str, settings.prompt_tokens))]
     if settings.slo:
         args += ["--slo", ",".join(f"{k}={v:g}" for k, v in settings.slo.items())]
     if out is not None:

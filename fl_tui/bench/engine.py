@@ -61,6 +61,7 @@ class BenchSettings:
     rate: str | None = None  # --rate: "5" or "poisson:5" requests/s pace the starts (load.parse_rate)
     duration_s: float | None = None  # with a rate: as many requests as fall due in this time, instead of rounds
     slo: dict | None = None  # --slo: {"ttft_ms": 500, ...} bounds for goodput (load.parse_slo)
+    prompt_tokens: tuple[int, ...] = ()  # --prompt-tokens 128,1024: the matrix once per level and prompt length
     timeout_s: float = 120.0
     watts: float | None = None
     keep_alive: bool = False  # see connection.chat.stream_client: reuse costs ~40 ms of TTFT on Foundry Local

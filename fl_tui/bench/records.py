@@ -55,7 +55,8 @@ class RequestResult:
     e2e_ms: float | None = None  # last token-bearing chunk
     output_tokens: int | None = None
     token_count_source: str | None = None  # "usage" or "chunks"
-    prompt_tokens: int | None = None
+    prompt_tokens: int | None = None  # usage.prompt_tokens: the server's count
+    prompt_target: int | None = None  # the --prompt-tokens length its prompt was built to, when swept
     # 8 bytes a token (a list of floats costs 32): a long run keeps every request's offsets in memory
     chunk_offsets_ms: array = field(default_factory=lambda: array("d"))
     tpot_ms: float | None = None

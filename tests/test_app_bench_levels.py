@@ -12,7 +12,7 @@ from waiting import until
 from fl_tui.bench.setup_state import setup_file
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.ui.widgets.bench import runner
-from fl_tui.ui.widgets.bench.live_view import _short
+from fl_tui.ui.widgets.bench.live_view import _short, live_columns
 
 SIZE = (80, 24)
 
@@ -148,3 +148,10 @@ async def test_a_sweep_shows_one_live_row_per_model_and_level_with_its_goodput(b
         assert row["TTFT95"] == _short(entry["summary"]["ttft_ms"]["p95"])
     by_model = {m["model"]: m["slo_fraction"] for m in run["models"]}
     assert by_model["slow-20"] == 1.0 and by_model["slow-50"] == 0.0  # a token each 20 ms meets 40, each 50 does not
+
+
+@pytest.mark.parametrize(("swept", "slo"), [(False, False), (True, False), (False, True), (True, True)])
+def test_every_set_of_live_columns_fits_80_columns(swept, slo):
+    columns = live_columns(swept, slo)
+    assert sum(width + 2 for _label, width in columns) <= 80  # the table's cell padding: one each side
+    assert ("Level" in dict(columns), "SLO%" in dict(columns)) == (swept, slo)

@@ -34,7 +34,7 @@ from fl_tui.core.textsafe import plain
 from fl_tui.ui.widgets.bench.messages import BenchProblem, SetupRead
 from fl_tui.ui.widgets.pick_list import PickList
 
-# what an empty optional field could hold (an empty one is left out of the run's options)
+# shown in an empty optional field: what it may hold (an empty one leaves its option out of the run)
 PLACEHOLDERS = {"seed": "none", "rate": "5 or poisson:5", "duration_s": "with a rate",
                 "slo": "ttft_ms=500,tpot_ms=50", "prompt_tokens": "128,1024"}
 

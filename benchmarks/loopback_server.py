@@ -4,16 +4,21 @@ It answers `GET /v1/models` and `POST /v1/chat/completions` (SSE over `Transfer-
 Foundry Local sends: a role-only chunk, one token per chunk, a `delta: {}` chunk with the finish reason, the usage
 chunk when `stream_options.include_usage` is set, then `data: [DONE]`). The model name picks the behaviour:
 
-- `sched-<rate>`: the first token `--ttft-ms` after the request body was read, then token i at
+- `sched-<rate>`: the first token `--ttft-ms` (plus `--prefill-us-per-token` per prompt token: a prefill cost) after
+  the request body was read, then token i at
   received + ttft + i / rate, `max_tokens` tokens; each chunk is written at its instant (sleep, nanosleep, then
   busy-wait the last 0.1 ms) and the instant it left (after write + drain) is recorded with
   `time.perf_counter_ns()`, which is CLOCK_MONOTONIC on Linux and so comparable with a client's stamps in another
   process.
 - `burst`: every token as fast as the server can write it.
-- `slow-<ms>`: a token every <ms> ms (sleep only), for interrupting a run.
+- `slow-<ms>`: a token every <ms> ms (sleep only, the first after the prefill cost too), for interrupting a run.
 - `fault-http500`, `fault-sse-error`, `fault-malformed`, `fault-drop` (RST mid-stream), `fault-stall` (silence until
   the client leaves, at most 30 s), `fault-noend` (clean close without finish_reason or [DONE]), `fault-every2`
   (every second request to it answers HTTP 500: a model that ends "partial").
+
+Prompt tokens are counted as whitespace-separated words of the messages' contents (what `usage.prompt_tokens` says);
+with `--context-tokens N` a request whose prompt tokens + max_tokens exceed N is refused with HTTP 400, as Foundry
+Local refuses one beyond a model's context length.
 
 Requests are served in parallel (each connection on its own task), as llama.cpp, vLLM or Ollama with several
 slots do; `--serialize` (`serialize=True`) serves one chat request at a time, in arrival order, as Foundry Local
@@ -191,8 +196,10 @@ async def _at(deadline_ns: int, precise: bool) -> None:
 
 class LoopbackServer:
     def __init__(self, host: str = HOST, port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: float = LIFETIME_S,
-                 serialize: bool = False):
+                 serialize: bool = False, prefill_us_per_token: float = 0.0, context_tokens: int | None = None):
         self.host, self.port = host, port
+        self.prefill_ns_per_token = prefill_us_per_token * 1e3
+        self.context_tokens = context_tokens
         self.serialize = serialize
         self._turn: asyncio.Lock | None = None  # made on the serving loop
         self.ttft_ns = int(ttft_ms * 1e6)
@@ -313,6 +320,11 @@ class LoopbackServer:
         if model == "fault-http500" or (model == "fault-every2" and self._counts[model] % 2 == 0):
             writer.write(_error(500, "Internal Server Error", "injected fault: the runtime crashed"))
             return True
+        if self.context_tokens is not None and prompt_tokens + max_tokens > self.context_tokens:
+            writer.write(_error(400, "Bad Request", f"request requires {prompt_tokens + max_tokens} total tokens "
+                                f"({prompt_tokens} input + {max_tokens} output), which exceeds the model's maximum "
+                                f"context length of {self.context_tokens} tokens"))
+            return True
         sched, slow = _SCHED.match(model), _SLOW.match(model)
         if not (sched or slow or model == "burst" or model in FAULT_MODELS):
             writer.write(_error(404, "Not Found", f"model {model!r} not found"))
@@ -327,7 +339,7 @@ class LoopbackServer:
 
         if sched or slow:
             rate = float(sched.group(1)) if sched else 1000.0 / float(slow.group(1))
-            ttft_ns = self.ttft_ns if sched else int(1e9 / rate)
+            ttft_ns = (self.ttft_ns if sched else int(1e9 / rate)) + int(prompt_tokens * self.prefill_ns_per_token)
             start = req.received_ns + ttft_ns
             for i in range(max_tokens):
                 await _at(start + int(i * 1e9 / rate), precise=bool(sched))
@@ -411,10 +423,13 @@ class ServerHandle:
 
 
 def start_subprocess(port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: float = LIFETIME_S,
-                     serialize: bool = False) -> ServerHandle:
+                     serialize: bool = False, prefill_us_per_token: float = 0.0,
+                     context_tokens: int | None = None) -> ServerHandle:
     """The server in its own process (its busy-waits then never hold this process's GIL)."""
     args = [sys.executable, os.path.abspath(__file__), "--port", str(port), "--ttft-ms", str(ttft_ms),
-            "--lifetime", str(lifetime_s), *(["--serialize"] if serialize else [])]
+            "--lifetime", str(lifetime_s), "--prefill-us-per-token", str(prefill_us_per_token),
+            *(["--context-tokens", str(context_tokens)] if context_tokens is not None else []),
+            *(["--serialize"] if serialize else [])]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline().strip()
     if not line.startswith("http://"):
@@ -436,9 +451,11 @@ def start_subprocess(port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: flo
 
 
 def start_thread(port: int = 0, *, ttft_ms: float = TTFT_MS, lifetime_s: float = LIFETIME_S,
-                 serialize: bool = False) -> ServerHandle:
+                 serialize: bool = False, prefill_us_per_token: float = 0.0,
+                 context_tokens: int | None = None) -> ServerHandle:
     """The server on an event loop in a daemon thread of this process (timing shares this process's GIL)."""
-    server = LoopbackServer(port=port, ttft_ms=ttft_ms, lifetime_s=lifetime_s, serialize=serialize)
+    server = LoopbackServer(port=port, ttft_ms=ttft_ms, lifetime_s=lifetime_s, serialize=serialize,
+                            prefill_us_per_token=prefill_us_per_token, context_tokens=context_tokens)
     ready = threading.Event()
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(lambda _url: ready.set())), daemon=True)
     thread.start()
@@ -459,9 +476,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ttft-ms", type=float, default=TTFT_MS)
     parser.add_argument("--lifetime", type=float, default=LIFETIME_S, help="stop by itself after this many seconds")
     parser.add_argument("--serialize", action="store_true", help="serve one chat request at a time (Foundry Local)")
+    parser.add_argument("--prefill-us-per-token", type=float, default=0.0,
+                        help="microseconds of first-token delay per prompt token (a prefill cost)")
+    parser.add_argument("--context-tokens", type=int, help="refuse (HTTP 400) prompt + max_tokens beyond this")
     args = parser.parse_args(argv)
     server = LoopbackServer(args.host, args.port, ttft_ms=args.ttft_ms, lifetime_s=args.lifetime,
-                            serialize=args.serialize)
+                            serialize=args.serialize, prefill_us_per_token=args.prefill_us_per_token,
+                            context_tokens=args.context_tokens)
 
     async def run() -> None:
         loop = asyncio.get_running_loop()

@@ -154,6 +154,10 @@ def test_report_defaults_to_the_people_and_prints_agreement(run_dir):
     assert mixed.returncode == 2 and "either people's scores or a judge model's" in mixed.stderr
     judged = run_cli("report", str(run_dir), "--annotations", str(judge))
     assert judged.returncode == 0 and "quality judged by model:x" in judged.stdout
+    # people and a judge in one folder: the report says how far the judge agrees with them
+    section = result.stdout.split("## Judge vs people", 1)[1].split("\n## ", 1)[0]
+    assert "- model:x vs people (ann, bob) over 7 answers both scored: Cohen's kappa (quadratic weights)" in section
+    assert "## Judge vs people" in (run_dir / "report.md").read_text(encoding="utf-8")
 
 
 def test_report_says_how_many_partly_scored_answers_it_left_out(run_dir):
@@ -303,3 +307,16 @@ def test_judge_prompt_gives_scale_question_aspects_and_answer():
     for text in (*BUILTIN_SCALE.values(), "What is RAG?", "It retrieves.", '"names retrieval": <1-5>', "ONLY"):
         assert text in prompt
     assert '"scores" stays empty' in judge_prompt(rubric, "Q?", (), "")
+
+
+def test_the_results_screen_shows_the_judge_beside_the_people(run_dir):
+    from fl_tui.annotate.quality import results_text
+
+    session = score(run_dir, "ann", [5, 4, 3, 2, 1, 2, 3, 4])
+    assert "judge" not in results_text(session)
+    data = json.loads((run_dir / "annotations.ann.json").read_text())
+    (run_dir / "annotations.model-x.json").write_text(json.dumps({**data, "rater": "model:x"}))
+    text = results_text(session)
+    assert "How far the judge can be trusted, on the answers people scored too:" in text
+    assert ("model:x vs people (ann) over 8 answers both scored: Cohen's kappa (quadratic weights) 1.000, "
+            "mean difference judge - people +0.00") in text

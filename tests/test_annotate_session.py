@@ -324,3 +324,80 @@ def test_the_head_line_names_the_run_its_models_and_date(run_dir):
     assert when("2026-12-02T07:36:41+00:00") == "2026-12-02 07:36 UTC"
     assert when("2026-12-02T07:36:41+02:00") == "2026-12-02 07:36 +0200"
     assert when("yesterday") is None and when(None) is None
+
+
+# -- undo, skip, auto-advance --------------------------------------------------------------------------------------
+
+
+def test_undo_takes_back_scores_notes_and_skips_in_order_across_a_restart(run_dir):
+    session = ScoringSession.open(run_dir, "ann", overall_only=True, blind=False)
+    session.set_score(OVERALL, 4)
+    session.set_note("first")
+    session.next()
+    session.set_score(OVERALL, 2)
+    session.set_score(OVERALL, 5)
+    second = session.current.request_id
+    assert session.skip() is True  # marks it (it was scored, so it stays scored) and goes on
+    session.close()
+
+    again = ScoringSession.open(run_dir, "ann")  # the steps are in the file
+    assert len(on_disk(again)["undo"]) == 5 and again.can_undo
+    assert again.undo() and again.current.request_id == second and not again.file().items[1].skipped
+    assert again.undo() and again.current.overall == 2  # 5 -> 2
+    assert again.undo() and again.current.overall is None
+    assert again.undo() and again.index == 0 and again.current.note == "" and again.current.overall == 4
+    assert again.undo() and again.current.overall is None and again.file().items[0].scored_at is None
+    assert not again.undo() and not again.can_undo
+    assert "undo" not in on_disk(again) and all(i["overall"] is None for i in on_disk(again)["items"])
+
+
+def test_the_undo_steps_kept_are_bounded(run_dir, monkeypatch):
+    from fl_tui.annotate import store
+
+    monkeypatch.setattr(session_mod, "UNDO_MAX", 3)
+    session = ScoringSession.open(run_dir, "ann", overall_only=True, blind=False)
+    for value in (1, 2, 3, 4, 5):
+        session.set_score(OVERALL, value)
+    assert [c["overall"] for c in on_disk(session)["undo"]] == [2, 3, 4]  # before the 3rd, 4th and 5th score
+    assert store.UNDO_MAX == 1000
+
+
+def test_a_skipped_answer_is_marked_not_unscored_and_next_unscored_passes_it(run_dir):
+    session = ScoringSession.open(run_dir, "ann", overall_only=True, blind=False)
+    first = session.current.request_id
+    assert session.skip() is True and session.index == 1  # on to the next unscored
+    assert session.skipped == 1 and session.progress == (0, 8) and session.item(0).skipped
+    assert on_disk(session)["items"][0]["skipped"] is True
+    for _ in range(7):
+        session.set_score(OVERALL, 3)
+        session.next_unscored()
+    assert session.progress == (7, 8) and not session.next_unscored()  # only the skipped one is left
+    session.goto(0)
+    assert session.current.request_id == first and session.skip() is False  # x again: no longer skipped
+    assert session.next_unscored() is True and session.index == 0  # unmarked, it is the one left to score
+    session.skip()
+    session.set_score(OVERALL, 4)  # scoring a skipped answer takes the mark off
+    assert session.skipped == 0 and session.all_scored
+    quality = quality_by_model([load_annotations(session.path)])
+    assert sum(q["n"] for q in quality.values()) == 8
+
+
+def test_auto_advance_goes_on_once_an_answer_is_complete(run_dir):
+    session = ScoringSession.open(run_dir, "ann", blind=False)  # the first prompt has two aspects
+    cursor = ScoringCursor(session, auto_advance=True)
+    first = session.current
+    assert first.scored_aspects == tuple(ASPECTS)
+    cursor.row = 2
+    cursor.score(4)  # the overall, aspects missing: not complete, stays
+    assert session.index == 0
+    cursor.row = 0
+    cursor.score(3)
+    cursor.row = 1
+    cursor.score(3)
+    cursor.row = 2
+    cursor.score(5)  # replaces the overall 4 and completes the answer
+    assert session.index == 1 and cursor.row == 0 and session.item(0).scored
+    plain_cursor = ScoringCursor(session)
+    plain_cursor.row = len(plain_cursor.rows()) - 1
+    plain_cursor.score(2)
+    assert session.index == 1  # without auto-advance it stays

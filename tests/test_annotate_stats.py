@@ -17,6 +17,8 @@ from fl_tui.annotate.stats import (
     agreement,
     agreement_text,
     cohen_kappa_quadratic,
+    judge_agreement,
+    judge_agreement_text,
     krippendorff_alpha_ordinal,
     mean_interval95,
     quality_by_model,
@@ -218,3 +220,25 @@ def test_agreement_picks_the_method_by_the_number_of_raters():
     assert agreement([a, annotations("model:j", {"m|p2|1": 1})])["method"] is None  # judges only when asked
     assert "Cohen's kappa" in agreement_text(two) and "0.917" in agreement_text(two)
     assert math.isfinite(three["value"])
+
+
+def test_judge_against_people_by_hand():
+    ann = annotations("ann", {"m1|p2|1": 3, "m1|p2|2": 4, "m1|p2|3": 5, "m2|p2|1": 2})
+    bob = annotations("bob", {"m1|p2|1": 5, "m1|p2|2": 4})
+    judge = annotations("model:j", {"m1|p2|1": 4, "m1|p2|2": 4, "m1|p2|3": 2, "m2|p2|2": 5})
+    result = judge_agreement([ann, bob], judge)
+    # Both scored m1|p2|1..3. People: median [3, 5] = 4, [4, 4] = 4, [5] = 5; judge 4, 4, 2.
+    # Quadratic kappa over categories 1-5 (positions 0-4): pairs (3,3), (3,3), (1,4): observed = 9; judge marginal
+    # {3: 2, 1: 1}, people {3: 2, 4: 1}: expected = (2*1*1 + 1*2*4 + 1*1*9) / 3 = 19/3; kappa = 1 - 27/19.
+    assert result["n"] == 3 and result["people"] == ["ann", "bob"] and result["judge"] == "model:j"
+    assert result["kappa"] == pytest.approx(1 - 27 / 19)
+    # judge - people mean per answer: 4 - 4, 4 - 4, 2 - 5 -> mean -1.
+    assert result["mean_difference"] == pytest.approx(-1.0)
+    assert judge_agreement_text(result) == ("model:j vs people (ann, bob) over 3 answers both scored: Cohen's kappa "
+                                            "(quadratic weights) -0.421, mean difference judge - people -1.00")
+
+
+def test_judge_against_people_without_a_common_answer():
+    result = judge_agreement([annotations("ann", {"m1|p2|1": 3})], annotations("model:j", {"m1|p2|2": 4}))
+    assert (result["n"], result["kappa"], result["mean_difference"]) == (0, None, None)
+    assert judge_agreement_text(result) == "model:j vs people (ann): no answer scored by both yet"

@@ -5,6 +5,7 @@ import json
 import shutil
 
 import pytest
+from rich.style import Style
 from textual.geometry import Region
 from waiting import ThreadLog, mounted, settled, until
 
@@ -17,6 +18,7 @@ from fl_tui.core.resources import find_prompt_set
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
 from fl_tui.ui.widgets.annotate.pane import NO_RUN_TO_SCORE
+from fl_tui.ui.widgets.annotate.panel import head_text
 
 SIZE = (100, 32)
 
@@ -284,3 +286,25 @@ async def test_with_no_run_to_score_the_tab_says_so_in_one_line(embedded, run_di
         await pilot.press("s")
         await until(pilot, lambda: said == ["no run open: press o to open one"], "s to say why it does nothing",
                     seen=lambda: said)
+
+
+async def test_z_undoes_and_x_skips_by_keys(embedded, run_dir):
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await open_tab(pilot)
+        await pilot.press("4", "down", "2")  # the first aspect, then the next row
+        await settle(pane, pilot)
+        first = pane.view.item
+        assert first.scores and first.index == 0
+        await pilot.press("z")
+        await settle(pane, pilot)
+        assert len(pane.view.item.scores) == len(first.scores) - 1 and pane.view.item.index == 0
+        await pilot.press("x")
+        await settle(pane, pilot)
+        assert pane.view.item.index == 1 and pane.view.skipped == 1
+        assert "(1 skipped)" in head_text(pane.view, Style()).plain
+        saved = json.loads(annotation_path(run_dir, "tester").read_text())
+        assert saved["items"][0]["skipped"] is True and len(saved["undo"]) == 2
+        await pilot.press("z")  # the skip taken back: shown where it was
+        await settle(pane, pilot)
+        assert pane.view.item.index == 0 and pane.view.skipped == 0

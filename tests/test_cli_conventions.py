@@ -124,9 +124,22 @@ def test_zsh_completion_is_generated():
 
 
 def test_parser_gives_every_command_the_global_options():
-    from fl_tui.cli.parser import build_parser
+    from fl_tui.cli.parser import parse_args
 
-    args = build_parser().parse_args(["models", "list", "--endpoint", "http://x", "--config", "c.toml", "--debug"])
+    args = parse_args(["models", "list", "--endpoint", "http://x", "--config", "c.toml", "--debug"])
     assert (args.endpoint, args.config, args.debug) == ("http://x", "c.toml", True)
-    args = build_parser().parse_args(["--endpoint", "http://y", "bench"])
+    args = parse_args(["--endpoint", "http://y", "bench"])
     assert (args.endpoint, args.config, args.debug) == ("http://y", None, False)
+
+
+def test_bench_gathers_endpoints_before_and_after_the_command_name():
+    from fl_tui.cli.parser import parse_args
+
+    args = parse_args(["--endpoint", "http://a", "bench", "--endpoint", "http://b,http://c", "--endpoint", "http://d"])
+    assert args.endpoints == ["http://a", "http://b", "http://c", "http://d"] and args.endpoint == "http://a"
+
+
+def test_several_endpoints_are_refused_where_one_is_meant():
+    done = run_cli("status", "--endpoint", "http://127.0.0.1:9", "--endpoint", "http://127.0.0.1:10")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "fl-tui: --endpoint given 2 times: only `fl-tui bench` runs against several"

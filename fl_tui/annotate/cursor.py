@@ -24,6 +24,7 @@ class ScoringView:
     total: int
     progress: tuple[int, int]  # (scored completely, answers)
     partly: int  # answers with some scores but not all
+    skipped: int  # answers passed over on purpose (x)
     blind: bool
     resumed: bool
     item: ItemView
@@ -49,8 +50,8 @@ class ScoringCursor:
     """A scoring session and the focused row (the aspect a score key applies to). Not thread-safe, like the
     session: the Annotate tab keeps it on one worker thread."""
 
-    def __init__(self, session: ScoringSession):
-        self.session, self.row = session, 0
+    def __init__(self, session: ScoringSession, *, auto_advance: bool = False):
+        self.session, self.row, self.auto_advance = session, 0, auto_advance
 
     def rows(self) -> tuple[str, ...]:
         """The current answer's rows; the focused one is kept within them (answers have different aspects)."""
@@ -64,12 +65,29 @@ class ScoringCursor:
         models = s.run.get("models")
         return ScoringView(run_id=s.run_id, run_models=len(models) if isinstance(models, list) else 0,
                            run_started=when(s.run.get("started_at")), rater=s.rater,
-                           total=s.total, progress=s.progress, partly=s.partly, blind=s.blind,
+                           total=s.total, progress=s.progress, partly=s.partly, skipped=s.skipped, blind=s.blind,
                            resumed=s.resumed, item=s.current, rows=rows, row=self.row,
                            levels={n: s.rubric.describe(n) for n in LEVELS}, scale=scale_text(s.rubric))
 
     def score(self, value: int) -> None:
-        self.session.set_score(self.rows()[self.row], value)
+        """Score the focused row; with auto-advance, an overall score that completes the answer moves on to the
+        next unscored one (the focus back on the first row)."""
+        row = self.rows()[self.row]
+        given = self.session.set_score(row, value)
+        complete = given is not None and self.session.current.scored
+        if self.auto_advance and row == OVERALL and complete and self.session.next_unscored():
+            self.row = 0
+
+    def skip(self) -> str:
+        before = self.session.index
+        if not self.session.skip():
+            return "no longer skipped"
+        if self.session.index == before:
+            return "skipped; no unscored answer is left (s: results)"
+        return "skipped (z undoes)"
+
+    def undo(self) -> str | None:
+        return None if self.session.undo() else "nothing to undo"
 
     def step_row(self, step: int) -> None:
         self.row += step

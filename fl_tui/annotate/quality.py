@@ -5,25 +5,40 @@ from __future__ import annotations
 from pathlib import Path
 
 from fl_tui.annotate.session import ScoringSession
-from fl_tui.annotate.stats import agreement, agreement_text, quality_by_model
+from fl_tui.annotate.stats import agreement, agreement_text, judge_agreement, judge_agreement_text, quality_by_model
 from fl_tui.annotate.store import AnnotationFile, list_annotation_files, load_annotations
 from fl_tui.bench.report import quality_text
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
 
 
-def people_files(run_dir: Path, run: dict) -> tuple[list[AnnotationFile], list[FileProblem]]:
-    """Every person's annotation file of the run that loads, and the problems of those that do not."""
-    files, problems = [], []
+def run_files(run_dir: Path, run: dict) -> tuple[list[AnnotationFile], list[AnnotationFile], list[FileProblem]]:
+    """The run's annotation files that load, people's and judges' apart, and the problems of those that do not."""
+    people, judges, problems = [], [], []
     for path in list_annotation_files(run_dir):
         try:
             file = load_annotations(path, run)
         except FileProblem as exc:
             problems.append(exc)
             continue
-        if not file.judged:
-            files.append(file)
-    return files, problems
+        (judges if file.judged else people).append(file)
+    return people, judges, problems
+
+
+def people_files(run_dir: Path, run: dict) -> tuple[list[AnnotationFile], list[FileProblem]]:
+    """Every person's annotation file of the run that loads, and the problems of those that do not."""
+    people, _judges, problems = run_files(run_dir, run)
+    return people, problems
+
+
+def judge_section(people: list[AnnotationFile], judges: list[AnnotationFile]) -> list[str]:
+    """report.md's "Judge vs people": each judge's agreement with people's scores, when the run has both."""
+    if not (people and judges):
+        return []
+    return ["", "## Judge vs people", "",
+            "Over the answers a judge model and people both scored completely; people's score of an answer is the "
+            "median of theirs (rounded half up) for the kappa, their mean for the difference.", "",
+            *(f"- {plain(judge_agreement_text(judge_agreement(people, j)), keep_newlines=False)}" for j in judges)]
 
 
 def quality_for(files: list[AnnotationFile]) -> tuple[dict | None, str | None]:
@@ -48,7 +63,7 @@ def labelled(run: dict, label: str | None) -> dict:
 def results_text(session: ScoringSession) -> str:
     """The Annotate tab's results: every person's scores of the session's run, per model, with agreement. Counts
     the answers the way the tab's "scored" counter does (store.Completion)."""
-    files, problems = people_files(session.path.parent, session.run)
+    files, judges, problems = run_files(session.path.parent, session.run)
     lines = [f"Quality of run {plain(session.run_id)}: people's scores, mean [95% interval] (n answers)",
              "Answers scored completely only; F1 lists how the interval is defined.", ""]
     quality = quality_by_model(files)
@@ -60,5 +75,8 @@ def results_text(session: ScoringSession) -> str:
         lines.append("No answer is scored completely yet (overall and every aspect).")
     if len(files) > 1:
         lines += ["", agreement_text(agreement(files))]
+    if files and judges:
+        lines += ["", "How far the judge can be trusted, on the answers people scored too:"]
+        lines += [plain(judge_agreement_text(judge_agreement(files, j))) for j in judges]
     lines += [f"left out: {plain(str(p))}" for p in problems]
     return "\n".join(lines)

@@ -21,8 +21,10 @@ from pathlib import Path
 
 from fl_tui.annotate.rubric import LEVELS, Rubric, rubric_for_run
 from fl_tui.annotate.store import (
+    UNDO_MAX,
     AnnotationFile,
     AnnotationItem,
+    Change,
     Completion,
     annotation_path,
     check_rater,
@@ -116,6 +118,7 @@ class ItemView:
     note: str
     seconds_spent: float
     scored: bool
+    skipped: bool  # passed over on purpose and not scored since
 
 
 class ScoringSession:
@@ -248,6 +251,15 @@ class ScoringSession:
         return sum(1 for i in range(self.total) if self._completion(i) is Completion.PARTLY)
 
     @property
+    def skipped(self) -> int:
+        """Items passed over on purpose (skip), not scored since."""
+        return sum(1 for i in range(self.total) if self._completion(i) is Completion.SKIPPED)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._file.undo)
+
+    @property
     def all_scored(self) -> bool:
         scored, total = self.progress
         return scored == total
@@ -283,6 +295,7 @@ class ScoringSession:
             note=item.note,
             seconds_spent=item.seconds_spent + (time_now() - self._entered if index == self._index else 0.0),
             scored=self._scored(index),
+            skipped=self._completion(index) is Completion.SKIPPED,
         )
 
     def items(self) -> list[ItemView]:
@@ -317,11 +330,11 @@ class ScoringSession:
         return True
 
     def next_unscored(self) -> bool:
-        """To the first unscored item after the current one, wrapping round (the current one last);
-        False, without moving, when every item is scored."""
+        """To the first unscored (or partly scored) item after the current one, wrapping round (the current one
+        last), passing over skipped ones; False, without moving, when there is none."""
         for step in range(1, self.total + 1):
             candidate = (self._index + step) % self.total
-            if not self._scored(candidate):
+            if self._completion(candidate) in (Completion.UNSCORED, Completion.PARTLY):
                 self.goto(candidate)
                 return True
         return False
@@ -337,6 +350,8 @@ class ScoringSession:
         item = self._file.items[self._index]
         key = self._aspect_key(item, aspect)
         self._tick()
+        self._remember(item)
+        item.skipped = False  # scoring it is coming back to it
         if key == OVERALL:
             item.overall = None if item.overall == value else value
             new = item.overall
@@ -372,8 +387,39 @@ class ScoringSession:
         item = self._file.items[self._index]
         if text != item.note:
             self._tick()
+            self._remember(item)
             item.note = text
             self._save()
+
+    def skip(self) -> bool:
+        """Mark the current item skipped, saved, and go on to the next unscored one (if any); on an item already
+        skipped, take the mark off. Returns whether it is marked now."""
+        item = self._file.items[self._index]
+        self._tick()
+        self._remember(item)
+        item.skipped = not item.skipped
+        self._save()
+        if item.skipped:
+            self.next_unscored()
+        return item.skipped
+
+    def undo(self) -> bool:
+        """Take back the last score, note or skip (any number of steps, across restarts: the steps are in the
+        file), showing the item it changed; False when there is nothing to undo."""
+        if not self._file.undo:
+            return False
+        change = self._file.undo.pop()
+        index = next((i for i, it in enumerate(self._file.items) if it.request_id == change.request_id), None)
+        if index is None:  # not an item of this file (edited by hand): nothing to put back
+            self._save()
+            return True
+        self._tick()
+        item = self._file.items[index]
+        item.scores, item.overall, item.note = dict(change.scores), change.overall, change.note
+        item.skipped, item.scored_at = change.skipped, change.scored_at
+        self._index, self._entered = index, time_now()
+        self._save()
+        return True
 
     def reveal(self) -> None:
         """Show the model names now (recorded in the file: later scores are not blind)."""
@@ -418,6 +464,12 @@ class ScoringSession:
         item = self._file.items[self._index]
         item.seconds_spent = round(item.seconds_spent + max(0.0, now - self._entered), 3)
         self._entered = now
+
+    def _remember(self, item: AnnotationItem) -> None:
+        """Before a change to `item`: keep how it was, for undo (saved with the change itself)."""
+        self._file.undo.append(Change(request_id=item.request_id, scores=dict(item.scores), overall=item.overall,
+                                      note=item.note, skipped=item.skipped, scored_at=item.scored_at))
+        del self._file.undo[:-UNDO_MAX]
 
     def _save(self) -> None:
         save(self.path, self._file)

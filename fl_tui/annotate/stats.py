@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from statistics import NormalDist
+from statistics import NormalDist, median
 
 from fl_tui.annotate.store import AnnotationFile, Completion
 from fl_tui.core.errors import UserError
@@ -201,6 +201,37 @@ def agreement(files: Iterable[AnnotationFile], *, include_judges: bool = False) 
         result["method"] = "krippendorff_alpha_ordinal"
         result["value"] = krippendorff_alpha_ordinal([[s[r] for r in common] for s in scores])
     return result
+
+
+def judge_agreement(people: Sequence[AnnotationFile], judge: AnnotationFile) -> dict:
+    """How far a judge model can be trusted, measured on the answers people scored too (completely, both sides):
+    {"judge", "people": [raters], "n", "kappa", "mean_difference"}. People's score of an answer is the median of
+    their overall scores, rounded half up, for the kappa (quadratic weights, judge vs people), and their mean for
+    the mean difference (judge - people: above 0, the judge scores higher). kappa and the difference are None
+    over no common answer; kappa also where undefined (cohen_kappa_quadratic)."""
+    scored: dict[str, list[int]] = {}
+    for f in people:
+        for item in f.items:
+            if f.completion(item) is Completion.SCORED:
+                scored.setdefault(item.request_id, []).append(item.overall)
+    judged = {i.request_id: i.overall for i in judge.items if judge.completion(i) is Completion.SCORED}
+    common = sorted(set(scored) & set(judged))
+    consensus = [math.floor(median(scored[r]) + 0.5) for r in common]
+    difference = math.fsum(judged[r] - math.fsum(scored[r]) / len(scored[r]) for r in common) / len(common) \
+        if common else None
+    return {"judge": judge.rater, "people": [f.rater for f in people], "n": len(common),
+            "kappa": cohen_kappa_quadratic([judged[r] for r in common], consensus) if common else None,
+            "mean_difference": difference}
+
+
+def judge_agreement_text(result: dict) -> str:
+    """One line: `model:q vs people (ann) over 12 answers both scored: kappa 0.64, mean difference +0.42`."""
+    who = ", ".join(result["people"])
+    if not result["n"]:
+        return f"{result['judge']} vs people ({who}): no answer scored by both yet"
+    kappa = "undefined" if result["kappa"] is None else f"{result['kappa']:.3f}"
+    return (f"{result['judge']} vs people ({who}) over {result['n']} answers both scored: Cohen's kappa "
+            f"(quadratic weights) {kappa}, mean difference judge - people {result['mean_difference']:+.2f}")
 
 
 def agreement_text(result: dict) -> str:

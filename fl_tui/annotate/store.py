@@ -61,6 +61,23 @@ class AnnotationItem(BaseModel):
     scored_at: str | None = None
     seconds_spent: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
     attempts: Annotated[int, Field(ge=0)] | None = None  # judge files: replies asked for this item
+    skipped: bool = False  # passed over on purpose (x): not unscored, so "next unscored" does not come back to it
+
+
+UNDO_MAX = 1000  # undo steps a file keeps (the oldest go): the whole file is rewritten at every key
+
+
+class Change(BaseModel):
+    """One undoable change to an item: the item as it was before it, which undo (z) puts back."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    request_id: NonBlank
+    scores: dict[str, Score] = {}
+    overall: Score | None = None
+    note: str = ""
+    skipped: bool = False
+    scored_at: str | None = None
 
 
 class JudgeInfo(BaseModel):
@@ -82,6 +99,7 @@ class Completion(StrEnum):
 
     UNSCORED = "unscored"
     PARTLY = "partly"
+    SKIPPED = "skipped"  # passed over on purpose and not scored completely: left out of the figures, as partly
     SCORED = "scored"
 
 
@@ -89,6 +107,8 @@ def completion(item: AnnotationItem, aspects: tuple[str, ...]) -> Completion:
     """`item`'s Completion, `aspects` being the ones it is scored on (none in overall-only mode)."""
     if item.overall is not None and all(a in item.scores for a in aspects):
         return Completion.SCORED
+    if item.skipped:
+        return Completion.SKIPPED
     return Completion.PARTLY if item.overall is not None or item.scores else Completion.UNSCORED
 
 
@@ -109,6 +129,7 @@ class AnnotationFile(BaseModel):
     revealed: bool = False
     judge: JudgeInfo | None = None
     items: list[AnnotationItem]
+    undo: list[Change] = []  # the changes undo can take back, oldest first (at most UNDO_MAX)
 
     @property
     def judged(self) -> bool:
@@ -224,13 +245,18 @@ def _check_run(path: Path, text: str, file: AnnotationFile, run: Mapping) -> Non
 
 
 def dumps(file: AnnotationFile) -> bytes:
-    """The file's bytes: indented UTF-8 JSON; the judge-only keys are left out of a person's file."""
+    """The file's bytes: indented UTF-8 JSON; the judge-only keys are left out of a person's file, and undo steps
+    and skip marks while there are none (so a file that uses neither reads in versions without them)."""
     data = file.model_dump(mode="json", by_alias=True)
     if data.get("judge") is None:
         data.pop("judge", None)
+    if not data.get("undo"):
+        data.pop("undo", None)
     for item in data["items"]:
         if item.get("attempts") is None:
             item.pop("attempts", None)
+        if not item.get("skipped"):
+            item.pop("skipped", None)
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     try:
         return text.encode("utf-8")

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from fl_tui.bench.engine import BenchSettings
@@ -28,10 +29,11 @@ def bench_command(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "fl_tui", "bench", *args, "--events"]
 
 
-def bench_env(endpoint: str) -> dict[str, str]:
+def bench_env(endpoint: str, more: Sequence[str] = ()) -> dict[str, str]:
     """The endpoint goes in the environment, not on the command line: it may hold credentials, and any local
-    user can read a command line (ps), while /proc/<pid>/environ is the owner's only."""
-    return {**os.environ, "FOUNDRY_LOCAL_ENDPOINT": endpoint}
+    user can read a command line (ps), while /proc/<pid>/environ is the owner's only. `more`: endpoints to run
+    after it (comma-separated there, which only `bench` reads as several)."""
+    return {**os.environ, "FOUNDRY_LOCAL_ENDPOINT": ",".join([endpoint, *more])}
 
 
 def bench_args(models: list[str], prompts: Path, settings: BenchSettings, out: Path | None = None) -> list[str]:

@@ -61,7 +61,7 @@ def _statistic(samples: np.ndarray, stat: str, axis: int | None = None) -> np.nd
 
 def _per_request(requests: Iterable[Mapping], model: str, metric: str) -> list[np.ndarray]:
     """Each measured ok request's raw values for a metric: its inter-chunk gaps for `itl_ms`, else one value."""
-    chosen = [r for r in measured_ok(requests) if _label(r) == model]
+    chosen = [r for r in measured_ok(requests) if level_label(r) == model]
     if metric == "itl_ms":
         groups = [np.asarray(chunk_gaps(r), dtype=float) for r in chosen]
         return [g for g in groups if g.size]
@@ -84,19 +84,15 @@ def _relative(base: np.ndarray | float, new: np.ndarray | float) -> np.ndarray:
         return np.where(base != 0, (new - base) / np.where(base != 0, base, 1.0), np.nan)
 
 
-def _label(entry: Mapping) -> str:
-    return level_label({"model": get_field(entry, "model"), "concurrency": get_field(entry, "concurrency")})
-
-
 def _slo_met(requests: Iterable[Mapping], model: str, slo: Mapping[str, float]) -> list[np.ndarray]:
     """1.0 or 0.0 per measured request (a failed one counts as missing the bounds)."""
-    chosen = [r for r in requests if not get_field(r, "warmup") and _label(r) == model]
+    chosen = [r for r in requests if not get_field(r, "warmup") and level_label(r) == model]
     return [np.asarray([1.0 if meets(r, slo) else 0.0]) for r in chosen]
 
 
 def _models(run: Mapping) -> list[str]:
     entries = [*(run.get("models") or []), *(run.get("requests") or [])]
-    return list(dict.fromkeys(_label(e) for e in entries if isinstance(e.get("model"), str)))
+    return list(dict.fromkeys(level_label(e) for e in entries if isinstance(e.get("model"), str)))
 
 
 def models_only_in(base: Mapping, new: Mapping) -> tuple[list[str], list[str]]:

@@ -31,6 +31,10 @@ DEFINITIONS = (
     ("TPOT", "(E2E - TTFT) / (N - 1), for N >= 2, per request."),
     ("Decode tok/s", "1 / TPOT (excludes the first token)."),
     ("E2E tok/s", "N / E2E (includes TTFT)."),
+    ("Prefill tok/s", "`usage.prompt_tokens` / TTFT, per request: the rate the prompt was read at. TTFT also holds "
+     "the first decode step and the request's trip, so short prompts understate it. With `--prompt-tokens N` each "
+     "prompt gets a deterministic context of about N tokens in front, sized by the server's own count of one "
+     "unmeasured request per model and length; the prompt tokens shown are the server's count."),
     ("ITL", "successive differences of the arrival times of token-bearing chunks; the ITL distribution pools these "
      "gaps over all measured requests of a model (vLLM style), while TPOT stays per request."),
     ("Output tok/s (aggregate)", "sum of N / (last end - first start); requests/s = completed requests / that "

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import httpx
 
-from fl_tui.bench import environment, load, stats
+from fl_tui.bench import environment, load, prefill, stats
+from fl_tui.bench.endpoints import short
 from fl_tui.bench.events import (
     LiveRequest,
     ModelFinished,
@@ -44,7 +45,9 @@ from fl_tui.bench.sampler import MB, ResourceSampler
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
 from fl_tui.connection.chat import chat_body, stream_chat, stream_client
 from fl_tui.connection.sse import SSEEvent
+from fl_tui.core.errors import UserError
 from fl_tui.core.prompts import Prompt, PromptSet
+from fl_tui.core.redact import redact_text
 
 WARMUP_PROMPT = "Reply with one short sentence about the weather."
 
@@ -66,6 +69,17 @@ class BenchSettings:
     watts: float | None = None
     keep_alive: bool = False  # see connection.chat.stream_client: reuse costs ~40 ms of TTFT on Foundry Local
     warmup_prompt: str = WARMUP_PROMPT
+
+
+@dataclass(frozen=True)
+class Target:
+    """An endpoint after the first in a run against several. `open` connects and says which models to run there;
+    it blocks, so the engine calls it on a thread, when that endpoint's turn comes (one endpoint at a time: the
+    boxes never share a moment of load), and closes the backend once its models are done."""
+
+    endpoint: str  # as shown: credentials masked
+    open: Callable[[], tuple[Backend, list[str]]]
+    models: tuple[str, ...] = ()  # the models known before connecting (--models), for the progress display
 
 
 def new_run_id() -> str:
@@ -90,14 +104,21 @@ class BenchEngine:
         on_chunk: Callable[[SSEEvent], None] | None = None,
         run_id: str | None = None,
         carried: Carried | None = None,
+        more: Sequence[Target] = (),
     ):
         """`observer` gets the events of fl_tui.bench.events; `on_chunk`, when given, gets each stamped SSE event
         of the request in flight instead of its LiveRequest keeping them (the `--events` wire forwards them).
-        `carried`: what an earlier attempt at this run finished (--resume); it goes into run.json as it was."""
-        if not models:
+        `carried`: what an earlier attempt at this run finished (--resume); it goes into run.json as it was.
+        `more`: endpoints to run after `backend`'s models, each in turn; every record then names its endpoint,
+        and the events name each model with its endpoint's short name (`qwen @ box:5273`)."""
+        if not models and not more:
             raise ValueError("no models to benchmark")
-        self.backend = backend
+        self.backend = backend  # the endpoint whose turn it is
         self.models = models
+        self.more = tuple(more)
+        self.endpoint: str | None = backend.shown_endpoint if more else None  # set in records when several
+        self.endpoint_records: list[dict] = []  # run.json `endpoints`, in a run against several
+        self._turn = 0  # how many of `more` have had their turn begin
         self.prompt_set = prompt_set
         self.settings = settings
         self.carried = carried
@@ -116,6 +137,8 @@ class BenchEngine:
         # Parsing a finished stream and writing its line happen here, off the loop that stamps the others
         self._recorder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fl-tui-record")
         self.levels = settings.levels or (settings.concurrency,)
+        self.lengths: tuple[int | None, ...] = settings.prompt_tokens or (None,)  # None: the set's prompts as they are
+        self._asked = {p.id: p.prompt for p in prompt_set.prompts}  # what the live view shows of a long prompt
         self.rate = load.parse_rate(settings.rate) if settings.rate else None
         kept = carried.schedule_seed if carried else None
         self.schedule_seed = next(s for s in (settings.seed, kept, secrets.randbelow(2**31)) if s is not None)
@@ -125,15 +148,19 @@ class BenchEngine:
     async def run(self) -> dict:
         """Run the whole matrix; on cancellation (Ctrl-C, the UI's stop) still writes what finished."""
         self.environment = await asyncio.to_thread(environment.gather, self.backend)
+        self._note_endpoint(self.environment)
         self._writer = RunWriter(self.run_dir, self.run_id)
-        per_model = self.planned * len(self.levels)
-        self.observer(RunStarted(self.run_id, self.run_dir, tuple(self.models), per_model, self.settings.warmup))
+        per_model = self.planned * len(self.levels) * len(self.lengths)
+        known = [self._shown(m) for m in self.models]
+        known += [self._shown(m, target.endpoint) for target in self.more for m in target.models]
+        self.observer(RunStarted(self.run_id, self.run_dir, tuple(known), per_model, self.settings.warmup))
         interrupted = False
         try:
             async with stream_client(max(self.levels), self.settings.keep_alive) as client:
-                for name in self.models:
-                    await self._run_model(client, name)
-                    self._writer.run(self.run_dict())
+                await self._run_models(client)
+                for turn, target in enumerate(self.more, 1):
+                    self._turn = turn
+                    await self._run_target(client, target)
         except asyncio.CancelledError:
             interrupted = True
             self._not_started()
@@ -149,6 +176,43 @@ class BenchEngine:
             self.observer(RunFinished(self.run_dir, interrupted, run))
         return run
 
+    async def _run_models(self, client: httpx.AsyncClient) -> None:
+        for name in self.models:
+            await self._run_model(client, name)
+            self._writer.run(self.run_dict())
+
+    async def _run_target(self, client: httpx.AsyncClient, target: Target) -> None:
+        """The next endpoint's turn: connect, run its models, close. One that cannot be reached is recorded with
+        its error (in `endpoints` and the warnings) and the run goes on to the next."""
+        self.endpoint, self.models = target.endpoint, list(target.models)
+        try:
+            self.backend, self.models = await asyncio.to_thread(target.open)
+        except (UserError, BackendError, OSError) as exc:
+            reason = redact_text(str(exc))
+            self.endpoint_records.append({"endpoint": target.endpoint, "error": reason})
+            self.warnings.append(f"{target.endpoint}: not benchmarked: {reason}")
+            self.models = []
+            self._writer.run(self.run_dict())
+            return
+        try:
+            self._note_endpoint(await asyncio.to_thread(environment.gather, self.backend))
+            await self._run_models(client)
+        finally:
+            await asyncio.shield(asyncio.to_thread(self.backend.close))
+
+    def _note_endpoint(self, env: dict) -> None:
+        if self.more:
+            self.endpoint_records.append({"endpoint": self.endpoint, "backend": self.backend.kind, "environment": env})
+
+    def _shown(self, name: str, endpoint: str | None = None) -> str:
+        """A model as the events name it: with its endpoint's short name in a run against several."""
+        endpoint = endpoint or self.endpoint
+        return f"{name} @ {short(endpoint)}" if self.more and endpoint else name
+
+    @property
+    def failed_endpoints(self) -> list[str]:
+        return [e["endpoint"] for e in self.endpoint_records if e.get("error")]
+
     @property
     def planned(self) -> int:
         """Measured requests each model is to run at each level (the warm-up not counted); RunStarted says the
@@ -157,8 +221,9 @@ class BenchEngine:
 
     @property
     def swept(self) -> bool:
-        """Whether load fields go into the records: several levels or paced starts (a plain run looks as before)."""
-        return len(self.levels) > 1 or self.rate is not None
+        """Whether load fields go into the records: several levels, paced starts or prompt lengths (a plain run
+        looks as before)."""
+        return len(self.levels) > 1 or self.rate is not None or bool(self.settings.prompt_tokens)
 
     def _jobs(self) -> list[tuple[Prompt, int, float | None]]:
         """(prompt, round, due offset in s or None) for one level: round-major, or cycling the prompts for as
@@ -172,13 +237,17 @@ class BenchEngine:
         return [(prompts[i % len(prompts)], i // len(prompts) + 1, due) for i, due in enumerate(offsets)]
 
     def _not_started(self) -> None:
-        """After a stop, the models the run did not reach are recorded as stopped, so no report omits them."""
-        reached = {m.requested_as for m in self.model_results}
-        for name in self.models:
-            if name not in reached:
-                self.model_results.append(ModelResult(
-                    model=name, requested_as=name, status=ModelStatus.STOPPED, spec=self._spec(name),
-                    error="not started", planned=self.planned, measured_ok=0))
+        """After a stop, the models the run did not reach are recorded as stopped, so no report omits them (a later
+        endpoint's too, where its models were known before connecting)."""
+        reached = {(m.endpoint, m.requested_as) for m in self.model_results}
+        later = [(t.endpoint, t.models) for t in self.more[self._turn:]]
+        for endpoint, names in [(self.endpoint, self.models), *later]:
+            for name in names:
+                if (endpoint, name) not in reached:
+                    reached.add((endpoint, name))
+                    self.model_results.append(ModelResult(
+                        model=name, requested_as=name, status=ModelStatus.STOPPED, spec=self._spec(name),
+                        endpoint=endpoint, error="not started", planned=self.planned, measured_ok=0))
 
     def run_dict(self, *, finished: bool = False, interrupted: bool = False) -> dict:
         settings = {k: v for k, v in asdict(self.settings).items() if k not in LOAD_KEYS or v}  # plain: as before
@@ -191,9 +260,10 @@ class BenchEngine:
             "started_at": self.started_at,
             "finished_at": _now() if finished else None,
             "interrupted": interrupted,
-            "endpoint": self.backend.shown_endpoint,
-            "backend": self.backend.kind,
+            "endpoint": self.endpoint_records[0]["endpoint"] if self.more else self.backend.shown_endpoint,
+            "backend": self.endpoint_records[0]["backend"] if self.more else self.backend.kind,
             **({"environment": self.environment} if self.environment is not None else {}),
+            **({"endpoints": list(self.endpoint_records)} if self.more else {}),
             "settings": settings,
             "percentile_method": PERCENTILE_METHOD,
             "prompts": [p.model_dump() for p in self.prompt_set.prompts],
@@ -205,7 +275,8 @@ class BenchEngine:
     # -- one model ----------------------------------------------------------------------------------------
 
     async def _run_model(self, client: httpx.AsyncClient, name: str) -> None:
-        result = ModelResult(model=name, requested_as=name, status=ModelStatus.FAILED, spec=self._spec(name))
+        result = ModelResult(model=name, requested_as=name, status=ModelStatus.FAILED, spec=self._spec(name),
+                             endpoint=self.endpoint)
         self.model_results.append(result)
         mine: list[RequestResult] = []
         levels: list[tuple[ModelResult, list[RequestResult]]] = [(result, mine)]
@@ -242,10 +313,7 @@ class BenchEngine:
                 await asyncio.shield(self._unload_when_idle(entry.id))
             for level_result, requests in levels:
                 self._finish_model(name, level_result, requests, stopped)
-            first = result.aggregate_output_tps
-            for level_result, _ in levels[1:]:
-                rate = level_result.aggregate_output_tps
-                level_result.speedup = rate / first if first and rate is not None else None
+            _speedups([level_result for level_result, _ in levels])
 
     async def _unload_when_idle(self, model_id: str, patience_s: float = 10.0) -> None:
         """Leave memory as we found it. After a stop the server may still be finishing the abandoned request
@@ -267,7 +335,7 @@ class BenchEngine:
             return
         if entry.loaded and self.backend.supports(Capability.UNLOAD):  # a cold load needs the model out first
             await asyncio.to_thread(self.backend.unload, entry.id)
-        self.observer(ModelPhase(name, Phase.LOADING))
+        self.observer(ModelPhase(self._shown(name), Phase.LOADING))
         rss_before = sampler.rss() if sampler else None
         start = time.perf_counter()
         await asyncio.to_thread(self.backend.load, entry.id)
@@ -276,33 +344,62 @@ class BenchEngine:
             result.rss_growth_mb = (sampler.rss() - rss_before) / MB
 
     async def _requests(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, levels: list) -> None:
+        """Warm-up, sizing of the long prompts, then one ModelResult per (level, prompt length), level-major."""
         first, mine = levels[0]
         warm = Prompt(id="warm-up", prompt=self.settings.warmup_prompt)
         if self.settings.warmup:
-            self.observer(ModelPhase(name, Phase.WARMUP))
+            self.observer(ModelPhase(self._shown(name), Phase.WARMUP))
             for i in range(1, self.settings.warmup + 1):
                 await self._one(client, name, entry, warm, i, True, mine, time.perf_counter_ns(), None)
-        self.observer(ModelPhase(name, Phase.RUNNING))
-        for index, level in enumerate(self.levels):
+        sized: dict[int | None, dict[str, Prompt]] = {None: {}}
+        ratio = prefill.TOKENS_PER_WORD
+        # shortest first: a length the server refuses to count is sized by the count of the one before it
+        for target in sorted(t for t in self.lengths if t is not None):
+            sized[target], ratio = await self._sized(client, name, entry, target, ratio)
+        self.observer(ModelPhase(self._shown(name), Phase.RUNNING))
+        for index, (level, target) in enumerate((lv, t) for lv in self.levels for t in self.lengths):
             if index:
                 result = ModelResult(model=first.model, requested_as=name, status=ModelStatus.FAILED,
-                                     spec=first.spec, disk_mb=first.disk_mb)
+                                     spec=first.spec, disk_mb=first.disk_mb, endpoint=self.endpoint)
                 self.model_results.append(result)
                 mine = []
                 levels.append((result, mine))
             levels[-1][0].concurrency = level if len(self.levels) > 1 else None
             levels[-1][0].rate = str(self.rate) if self.rate else None
-            await self._level(client, name, entry, level, mine)
+            levels[-1][0].prompt_tokens = target
+            await self._level(client, name, entry, level, mine, target, sized[target])
 
-    async def _level(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, level: int, mine: list) -> None:
+    async def _sized(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, target: int,
+                     guess: float) -> tuple[dict[str, Prompt], float]:
+        """The set's prompts (by id) with a context of about `target` tokens in front (prefill.py), and the tokens
+        per word they were sized at: the server's count of one unmeasured request (max_tokens 1), or `guess`
+        when it gave none (a context-length refusal: then the measured requests record it too)."""
+        probe = prefill.build(self.settings.warmup_prompt, prefill.CALIBRATION_KEY, target, guess)
+        body = chat_body(entry.id, probe, max_tokens=1, temperature=self.settings.temperature, seed=self.settings.seed)
+        rec = await stream_chat(client, self.backend.inference_url, body, timeout_s=self.settings.timeout_s)
+        probed = request_result(rec, id=f"{entry.id}|calibration|t{target}", model=entry.id, prompt_id="calibration",
+                                round=1, warmup=True, run_start_ns=self._run_start_ns)
+        counted = probed.prompt_tokens if probed.status == "ok" else None
+        if counted is None:
+            why = probed.error or "the answer had no usage"
+            self.warnings.append(f"{name}: no usage.prompt_tokens for a {target}-token prompt ({why}); its prompts "
+                                 f"are sized at {guess:.2f} tokens a word")
+        ratio = prefill.rescaled(probe, counted, guess)
+        return {p.id: p.model_copy(update={"prompt": prefill.build(p.prompt, f"{p.id}|{target}", target, ratio)})
+                for p in self.prompt_set.prompts}, ratio
+
+    async def _level(self, client: httpx.AsyncClient, name: str, entry: ModelEntry, level: int, mine: list,
+                     target: int | None = None, sized: dict[str, Prompt] | None = None) -> None:
         """One level's measured requests. Sequential at 1 without a rate; otherwise each request is due at its
         scheduled instant (all at once without a rate) and waits for one of `level` slots: from due to t0 is
-        queue time, kept apart, so a slow server cannot hide its backlog (no coordinated omission)."""
+        queue time, kept apart, so a slow server cannot hide its backlog (no coordinated omission). `sized`:
+        the long prompts for `target` by prompt id."""
         tag = level if len(self.levels) > 1 else None
-        jobs = self._jobs()
+        sized = sized or {}
+        jobs = [(sized.get(p.id, p), rnd, due) for p, rnd, due in self._jobs()]
         if level <= 1 and self.rate is None:
             for prompt, rnd, _ in jobs:
-                await self._one(client, name, entry, prompt, rnd, False, mine, time.perf_counter_ns(), tag)
+                await self._one(client, name, entry, prompt, rnd, False, mine, time.perf_counter_ns(), tag, target)
             return
         slots = asyncio.Semaphore(level)
         begin = time.perf_counter_ns()
@@ -311,15 +408,16 @@ class BenchEngine:
             if (wait_ns := due_ns - time.perf_counter_ns()) > 0:
                 await asyncio.sleep(wait_ns / 1e9)
             async with slots:
-                await self._one(client, name, entry, prompt, rnd, False, mine, due_ns, tag)
+                await self._one(client, name, entry, prompt, rnd, False, mine, due_ns, tag, target)
 
         async with asyncio.TaskGroup() as group:
             for prompt, rnd, due in jobs:
                 group.create_task(job(prompt, rnd, begin + round((due or 0.0) * 1e9)))
 
     async def _one(self, client, name, entry, prompt: Prompt, rnd: int, warmup: bool, mine: list, scheduled_ns: int,
-                   level: int | None):
-        live = LiveRequest(name, prompt.id, prompt.prompt, rnd, warmup)
+                   level: int | None, target: int | None = None):
+        shown = f"[~{target}-token context] {self._asked[prompt.id]}" if target else prompt.prompt  # not 4096 tokens
+        live = LiveRequest(self._shown(name), prompt.id, shown, rnd, warmup)
         self.observer(RequestStarted(live))
         body = chat_body(
             entry.id,
@@ -337,7 +435,8 @@ class BenchEngine:
         kind = "w" if warmup else "r"
         timed = not warmup and (self.rate is not None or max(self.levels) > 1)
         fields = dict(
-            id=f"{entry.id}|{prompt.id}|{kind}{rnd}" + (f"|c{level}" if level and not warmup else ""),
+            id=(f"{self.endpoint}|" if self.more else "") + f"{entry.id}|{prompt.id}|{kind}{rnd}"
+            + (f"|c{level}" if level and not warmup else "") + (f"|t{target}" if target else ""),
             model=entry.id,
             prompt_id=prompt.id,
             round=rnd,
@@ -347,15 +446,17 @@ class BenchEngine:
             started_at=started_at,
         )
         extra = {"scheduled_ms": (scheduled_ns - self._run_start_ns) / 1e6 if timed and self.swept else None,
-                 "concurrency": None if warmup else level, "due_ns": scheduled_ns}
+                 "concurrency": None if warmup else level, "due_ns": scheduled_ns, "endpoint": self.endpoint,
+                 "prompt_target": target}
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self._recorder, self._record, rec, fields, extra, mine)
-        self.observer(RequestFinished(name, result))
+        self.observer(RequestFinished(self._shown(name), result))
 
     def _record(self, rec, fields: dict, extra: dict, mine: list) -> RequestResult:
         """On the recorder thread: parse the stamped stream and append its line, in the order they finished."""
         result = request_result(rec, **fields)
         result.scheduled_ms, result.concurrency = extra["scheduled_ms"], extra["concurrency"]
+        result.endpoint, result.prompt_target = extra["endpoint"], extra["prompt_target"]
         if result.queue_ms is not None and result.start_ms is not None:  # due -> t0 exactly: due + queue = t0
             result.queue_ms = result.start_ms - (extra["due_ns"] - self._run_start_ns) / 1e6
         mine.append(result)
@@ -366,6 +467,7 @@ class BenchEngine:
     def _finish_model(self, name: str, result: ModelResult, mine: list[RequestResult], stopped: bool) -> None:
         if mine:
             result.summary = stats.model_summary(mine)
+            result.prompt_tokens_mean = result.summary["prompt_tokens"]["mean"]
             result.aggregate_output_tps, result.requests_per_s = stats.aggregate_rates(
                 [r for r in mine if not r.warmup]
             )
@@ -381,8 +483,8 @@ class BenchEngine:
         result.status, reason = stats.model_status(mine, load_error, self.planned, stopped)
         result.error = result.error or reason
         phase = Phase.DONE if result.status is ModelStatus.OK else Phase(result.status)
-        self.observer(ModelPhase(name, phase, result.error))
-        self.observer(ModelFinished(name, result))
+        self.observer(ModelPhase(self._shown(name), phase, result.error))
+        self.observer(ModelFinished(self._shown(name), result))
 
     def _energy(self, mine: list[RequestResult]) -> float | None:
         """Watts x the time the model was busy answering, per 1,000 output tokens (an estimate, not a meter)."""
@@ -400,3 +502,13 @@ class BenchEngine:
                 return spec.model_dump() if hasattr(spec, "model_dump") else dict(spec)
         return {}
 
+
+def _speedups(results: list[ModelResult]) -> None:
+    """Aggregate output tok/s over that of the first level at the same prompt length, for the levels after it."""
+    first: dict[int | None, float | None] = {}
+    for result in results:
+        if result.prompt_tokens not in first:
+            first[result.prompt_tokens] = result.aggregate_output_tps
+            continue
+        base, rate = first[result.prompt_tokens], result.aggregate_output_tps
+        result.speedup = rate / base if base and rate is not None else None

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from fl_tui.bench.endpoints import short
+
 SLO_KEYS = ("ttft_ms", "tpot_ms", "e2e_ms")
 
 
@@ -88,11 +90,23 @@ def schedule_s(rate: Rate, *, count: int | None = None, duration_s: float | None
     return offsets
 
 
-def level_label(entry: Mapping) -> str:
-    """How reports and compare name a models entry or a request: its model, with its level when the run swept
-    several (`qwen @ c=4`); a single-level run's names are the models' own, as before levels existed."""
-    model, level = str(entry.get("model", "?")), entry.get("concurrency")
-    return model if level is None else f"{model} @ c={level}"
+def prompt_target(entry: object) -> int | None:
+    """The --prompt-tokens length a models entry or a request was built to. A request names it `prompt_target`
+    (its `prompt_tokens` is the server's count); a models entry names it `prompt_tokens`."""
+    get = entry.get if isinstance(entry, Mapping) else lambda key: getattr(entry, key, None)
+    return get("prompt_target") if get("prompt_id") is not None else get("prompt_tokens")
+
+
+def level_label(entry: object, *, endpoint: bool = True) -> str:
+    """How reports and compare name a models entry or a request (a dict or a record): its model, with its
+    endpoint's short name in a run against several (not with endpoint=False, for a table with an endpoint
+    column), its level when the run swept several and its prompt length when swept (`qwen @ box:5273, c=4,
+    1024 tok`); a plain run's names are the models' own, as before levels existed."""
+    get = entry.get if isinstance(entry, Mapping) else lambda key: getattr(entry, key, None)
+    model, where, level, target = str(get("model") or "?"), get("endpoint"), get("concurrency"), prompt_target(entry)
+    parts = [*([short(where)] if endpoint and isinstance(where, str) else []),
+             *([f"c={level}"] if level is not None else []), *([f"{target} tok"] if target is not None else [])]
+    return f"{model} @ {', '.join(parts)}" if parts else model
 
 
 def meets(request: Mapping, slo: Mapping[str, float]) -> bool:

@@ -42,7 +42,7 @@ def load_section(run: Mapping) -> list[str]:
     bounds = ", ".join(f"{_cell(k)} ≤ {_cell(v)}" for k, v in slo.items()) if isinstance(slo, Mapping) else ""
     out = ["", "## Load levels and goodput", "",
            "Per model and level: requests/s and output tok/s over the level's span, speedup = output tok/s over the "
-           "first level's; queue = from when a request was due to its t0."
+           "first level's (at the same prompt length); queue = from when a request was due to its t0."
            + (f" Goodput counts requests meeting every bound ({bounds}; TTFT and E2E from when due)." if bounds
               else ""), "",
            "| Model | Rate | n | Req/s | Output tok/s | Speedup | TTFT p50 (ms) | TPOT mean (ms) | E2E p95 (ms) "

@@ -11,6 +11,7 @@ The definitions are those of fl_tui/bench/definitions.py, stated in every report
 - N (output tokens) = `usage.completion_tokens` when it is a non-negative integer, else the number of token-bearing
   chunks; the source is recorded, and a usage value that was refused is named in the request's warning.
 - TPOT = (E2E - TTFT) / (N - 1) for N >= 2; decode tokens/s = 1000 / TPOT; E2E tokens/s = N / (E2E / 1000).
+- prefill tokens/s = `usage.prompt_tokens` / (TTFT / 1000).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from array import array
 from dataclasses import dataclass, field
 
 from fl_tui.bench.nonstream import not_a_stream
+from fl_tui.bench.prefill import prefill_tps
 from fl_tui.bench.records import RequestResult
 from fl_tui.connection.chat import StreamRecord
 from fl_tui.connection.server_words import payload_message
@@ -219,6 +221,7 @@ def request_result(
                 result.decode_tps = 1000.0 / result.tpot_ms
         if n is not None and result.e2e_ms is not None and result.e2e_ms > 0:
             result.e2e_tps = n / (result.e2e_ms / 1000.0)
+        result.prefill_tps = prefill_tps(result.prompt_tokens, result.ttft_ms)
 
     result.error = _failure(rec, parsed)
     if result.error is not None:

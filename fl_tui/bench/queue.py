@@ -22,6 +22,5 @@ def queue_summaries(run: Mapping) -> dict[str, dict]:
         value = get_field(request, "queue_ms")
         if get_field(request, "warmup") or isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        waits.setdefault(level_label({"model": get_field(request, "model"),
-                                      "concurrency": get_field(request, "concurrency")}), []).append(value)
+        waits.setdefault(level_label(request), []).append(value)
     return {model: summarize(values) for model, values in waits.items()}

@@ -14,7 +14,8 @@ RUN_SCHEMA = "fl-tui/run/2"
 READ_SCHEMAS = ("fl-tui/run/1", RUN_SCHEMA)  # /1: one level per run, no load fields
 PERCENTILE_METHOD = "linear"
 STAT_KEYS = ("n", "mean", "std", "min", "p50", "p90", "p95", "p99", "max")  # std: sample (n - 1), None below 2
-SUMMARY_METRICS = ("ttft_ms", "e2e_ms", "tpot_ms", "itl_ms", "decode_tps", "e2e_tps", "output_tokens")
+SUMMARY_METRICS = ("ttft_ms", "e2e_ms", "tpot_ms", "itl_ms", "decode_tps", "e2e_tps", "output_tokens", "prefill_tps",
+                   "prompt_tokens")
 
 
 class ModelStatus(StrEnum):
@@ -48,6 +49,7 @@ class RequestResult:
     queue_ms: float | None = None  # from when it was due to t0 (pacing or a slot): client wait, not service time
     scheduled_ms: float | None = None  # when it was due, as an offset from the start of the run; null when sequential
     concurrency: int | None = None  # the load level it ran at, when the run swept several
+    endpoint: str | None = None  # where it ran, in a run against several endpoints (credentials masked)
     start_ms: float | None = None  # t0 as an offset from the start of the run (monotonic clock)
     headers_ms: float | None = None
     ttft_ms: float | None = None  # first content, reasoning or tool-call delta
@@ -62,6 +64,7 @@ class RequestResult:
     tpot_ms: float | None = None
     decode_tps: float | None = None
     e2e_tps: float | None = None
+    prefill_tps: float | None = None  # prompt_tokens / TTFT (s)
     finish_reason: str | None = None
     warning: str | None = None  # what was odd but not fatal: a refused usage value, an unusual finish_reason
     text: str = ""
@@ -96,9 +99,12 @@ class ModelResult:
     aggregate_output_tps: float | None = None  # sum of output tokens / (last end - first start)
     requests_per_s: float | None = None
     energy_wh_per_1k_tokens: float | None = None  # estimate: --watts x busy time / tokens
+    endpoint: str | None = None  # where it ran, in a run against several endpoints (credentials masked)
     concurrency: int | None = None  # the load level: requests in flight at most (null in a /1 run)
     rate: str | None = None  # the pacing, "5" or "poisson:5" requests/s, when --rate was given
-    speedup: float | None = None  # aggregate output tok/s over the first level's, for levels after the first
+    speedup: float | None = None  # aggregate output tok/s over the first level's (at the same prompt length)
+    prompt_tokens: int | None = None  # the --prompt-tokens length its prompts were built to (null when not swept)
+    prompt_tokens_mean: float | None = None  # the server's count (usage.prompt_tokens), mean over measured requests
     slo_fraction: float | None = None  # measured requests meeting every --slo bound, of all measured
     goodput_rps: float | None = None  # those requests per second
     spec: dict = field(default_factory=dict)  # the models.json entry, carried into reports

@@ -11,11 +11,12 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from fl_tui.bench.definitions import definitions_markdown
+from fl_tui.bench.endpoints import endpoints_of
 from fl_tui.bench.load import level_label
 from fl_tui.bench.loadreport import CSV_LOAD_COLUMNS, has_load, load_section
 from fl_tui.bench.queue import queue_summaries
@@ -30,7 +31,7 @@ CSV_COLUMNS = (
     "model", "status", "measured_ok", "planned", "error", "load_s", "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms",
     "ttft_mean_ms", "ttft_std_ms", "e2e_mean_ms", "e2e_std_ms", "e2e_p95_ms",
     "tpot_mean_ms", "tpot_std_ms", "itl_p95_ms", "decode_tps_mean", "decode_tps_std", "e2e_tps_mean",
-    "output_tokens_mean", "aggregate_output_tps",
+    "output_tokens_mean", "aggregate_output_tps", "prompt_tokens_mean", "prefill_tps_mean", "prefill_tps_std",
     "rss_peak_mb", "rss_growth_mb", "disk_mb", "deterministic", "queue_p50_ms", "queue_p95_ms",
 )
 QUALITY_COLUMNS = ("quality_mean", "quality_ci95_low", "quality_ci95_high", "quality_n")  # with annotations
@@ -41,15 +42,17 @@ _CSV_STATS = {  # column -> (summary metric, statistic)
     "itl_p95_ms": ("itl_ms", "p95"), "decode_tps_mean": ("decode_tps", "mean"), "e2e_tps_mean": ("e2e_tps", "mean"),
     "output_tokens_mean": ("output_tokens", "mean"), "ttft_mean_ms": ("ttft_ms", "mean"),
     "ttft_std_ms": ("ttft_ms", "std"), "e2e_std_ms": ("e2e_ms", "std"), "tpot_std_ms": ("tpot_ms", "std"),
-    "decode_tps_std": ("decode_tps", "std"),
+    "decode_tps_std": ("decode_tps", "std"), "prompt_tokens_mean": ("prompt_tokens", "mean"),
+    "prefill_tps_mean": ("prefill_tps", "mean"), "prefill_tps_std": ("prefill_tps", "std"),
 }
+CSV_PREFILL_COLUMNS = ("prompt_tokens",)  # the swept target length, in a run with --prompt-tokens
 
 TABLE_COLUMNS = (
     "Model", "Status", "n", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s", "E2E p95 (ms)", "Avg latency (ms)",
     "Output tok/s", "RSS peak (MB)", "Disk (MB)", "Deterministic",
 )
 
-_TEXT_COLUMNS = {"Model", "Status", "Deterministic", "Quality"}  # left-aligned; the rest are numbers
+_TEXT_COLUMNS = {"Model", "Endpoint", "Status", "Deterministic", "Quality"}  # left-aligned; the rest are numbers
 
 _SETTINGS = (  # settings key -> (label, unit)
     ("rounds", "rounds", ""), ("warmup", "warm-up", ""), ("temperature", "temperature", ""), ("seed", "seed", ""),
@@ -117,10 +120,12 @@ def measured_cell(model: Mapping) -> str:
     return f"{answered:.0f}/{planned:.0f}" if planned is not None else f"{answered:.0f}"
 
 
-def table_row(model: Mapping, quality: Mapping | None = None) -> list[str]:
-    """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Quality when `quality` is given)."""
+def table_row(model: Mapping, quality: Mapping | None = None, *, several: bool = False) -> list[str]:
+    """The Markdown table cells of one model, in TABLE_COLUMNS order (+ Quality when `quality` is given); in a
+    run against `several` endpoints, the endpoint in a column of its own after the model."""
     row = [
-        _cell(level_label(model)),
+        _cell(level_label(model, endpoint=not several)),
+        *([_cell(model.get("endpoint") or MISSING)] if several else []),
         _cell(model.get("status", "?")),
         measured_cell(model),
         _num(_stat(model, "ttft_ms", "p50")),
@@ -166,12 +171,26 @@ def _highlights(models: list[Mapping]) -> list[str]:
     for title, value, best, unit in picks:
         model = _pick(models, value, best)
         if model is not None:
-            lines.append(f"- {title}: **{_line(model.get('model', '?'))}**, {unit.format(_num(value(model)))}")
+            lines.append(f"- {title}: **{_line(level_label(model))}**, {unit.format(_num(value(model)))}")
     return lines
 
 
-def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
-    """The report.md of a run; `quality` = {model: {"mean": x, "ci95": [lo, hi], "n": k}} adds a Quality column."""
+def _endpoints_lines(run: Mapping) -> list[str]:
+    """The header of a run against several endpoints: each in the order they ran, with its backend or the
+    reason it was not benchmarked."""
+    listed = {e.get("endpoint"): e for e in run.get("endpoints") or [] if isinstance(e, Mapping)}
+    out = ["- Endpoints (run one at a time, in this order):"]
+    for endpoint in endpoints_of(run):
+        entry = listed.get(endpoint) or {}
+        what = (f"not benchmarked: {_line(entry['error'])}" if entry.get("error")
+                else f"backend {_line(entry.get('backend') or MISSING)}")
+        out.append(f"  - {_line(endpoint)} ({what})")
+    return out
+
+
+def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequence[str] = ()) -> str:
+    """The report.md of a run; `quality` = {model: {"mean": x, "ci95": [lo, hi], "n": k}} adds a Quality column;
+    `sections`: Markdown lines made from files beside the run (annotations), before the definitions."""
     models = list(run.get("models") or [])
     settings = run.get("settings") or {}
     started, finished = run.get("started_at"), run.get("finished_at")
@@ -182,8 +201,8 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
         f"# fl-tui benchmark run {_line(run.get('run_id', '?'))}",
         "",
         f"- Date: {date}",
-        f"- Endpoint: {_line(run.get('endpoint') or MISSING)}",
-        f"- Backend: {_line(run.get('backend') or MISSING)}",
+        *(_endpoints_lines(run) if endpoints_of(run) else [f"- Endpoint: {_line(run.get('endpoint') or MISSING)}",
+                                                          f"- Backend: {_line(run.get('backend') or MISSING)}"]),
         f"- Settings: {_settings_line(settings)}",
         f"- Percentiles: numpy, method \"{_line(run.get('percentile_method') or PERCENTILE_METHOD)}\"",
     ]
@@ -193,10 +212,12 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
     if warnings:
         out += ["", "## Warnings", "", *(f"- {_line(w)}" for w in warnings)]
     out += ["", "## Results", ""]
-    header = [*TABLE_COLUMNS, *(["Quality"] if quality is not None else [])]
+    several = bool(endpoints_of(run))
+    header = [*TABLE_COLUMNS[:1], *(["Endpoint"] if several else []), *TABLE_COLUMNS[1:],
+              *(["Quality"] if quality is not None else [])]
     out.append("| " + " | ".join(header) + " |")
     out.append("|" + "|".join("---" if name in _TEXT_COLUMNS else "---:" for name in header) + "|")
-    out += ["| " + " | ".join(table_row(m, quality)) + " |" for m in models]
+    out += ["| " + " | ".join(table_row(m, quality, several=several)) + " |" for m in models]
     if not models:
         out.append("")
         out.append("No model was run.")
@@ -206,11 +227,12 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
         out += ["", "## Failures and stops", ""]
         for m in troubled:
             reason = _line(m.get("error") or "no reason recorded")
-            out.append(f"- **{_line(m.get('model', '?'))}** ({_line(m.get('status'))}): {reason}")
+            out.append(f"- **{_line(level_label(m))}** ({_line(m.get('status'))}): {reason}")
 
     out += _distributions_section(models)
     out += _queue_section(run, models)
     out += load_section(run)
+    out += _prefill_section(models)
 
     out += ["", "## Highlights", ""]
     out += _highlights(models) or ["- No model produced measurements."]
@@ -222,12 +244,12 @@ def render_markdown(run: Mapping, quality: Mapping | None = None) -> str:
         figures = ", ".join(f"{_line(m.get('model', '?'))} {_num(m['energy_wh_per_1k_tokens'], 3)} Wh" for m in energy)
         out += ["", f"Energy estimate per 1000 output tokens (at {basis} x busy time): {figures}."]
 
-    out += ["", definitions_markdown()]
+    out += [*sections, "", definitions_markdown()]
     return "\n".join(out)
 
 
 DISTRIBUTIONS = (("ttft_ms", "TTFT (ms)"), ("tpot_ms", "TPOT (ms)"), ("itl_ms", "ITL (ms)"), ("e2e_ms", "E2E (ms)"),
-                 ("decode_tps", "Decode tok/s"))
+                 ("decode_tps", "Decode tok/s"), ("prefill_tps", "Prefill tok/s"))
 
 
 def _distributions_section(models: list) -> list[str]:
@@ -251,16 +273,36 @@ def _queue_section(run: Mapping, models: list) -> list[str]:
     queues = queue_summaries(run)
     if not queues:
         return []
-    slots = _line((run.get("settings") or {}).get("concurrency", "?"))
+    settings = run.get("settings") or {}
+    slots = ("a slot (as many as the level's concurrency)" if settings.get("levels")
+             else f"one of {_line(settings.get('concurrency', '?'))} slots")
     out = ["", "## Client queue time", "",
-           f"Time each measured request waited in the client for one of {slots} slots, before its t0: not part "
+           f"Time each measured request waited in the client for {slots}, before its t0: not part "
            "of TTFT or E2E.", "",
            "| Model | n | Queue p50 (ms) | Queue p95 (ms) | Queue max (ms) |", "|---|---:|---:|---:|---:|"]
     for m in models:
         q = queues.get(level_label(m))
         if q is not None:
-            out.append(f"| {_cell(m.get('model', '?'))} | {q['n']} | {_num(q['p50'])} | {_num(q['p95'])} "
+            out.append(f"| {_cell(level_label(m))} | {q['n']} | {_num(q['p50'])} | {_num(q['p95'])} "
                        f"| {_num(q['max'])} |")
+    return out
+
+
+def _prefill_section(models: list) -> list[str]:
+    """TTFT and prefill against prompt length beside decode, for a run with --prompt-tokens."""
+    swept = [m for m in models if _number(m.get("prompt_tokens")) is not None]
+    if not swept:
+        return []
+    out = ["", "## Prefill vs decode", "",
+           "Per model and prompt length: prompt tokens as the server counted them (mean), TTFT p50, prefill tok/s = "
+           "prompt tokens / TTFT (mean over requests) and decode tok/s (mean).", "",
+           "| Model | Prompt length | Prompt tokens | TTFT p50 (ms) | Prefill tok/s | Decode tok/s |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for m in swept:
+        name = level_label({"model": m.get("model"), "concurrency": m.get("concurrency")})
+        out.append(f"| {_cell(name)} | {_num(m.get('prompt_tokens'), 0)} | {_num(m.get('prompt_tokens_mean'))} "
+                   f"| {_num(_stat(m, 'ttft_ms', 'p50'))} | {_num(_stat(m, 'prefill_tps', 'mean'))} "
+                   f"| {_num(_stat(m, 'decode_tps', 'mean'))} |")
     return out
 
 
@@ -269,8 +311,8 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
     rows = []
     queues = queue_summaries(run)
     for m in run.get("models") or []:
-        row = {col: m.get(col) for col in (*CSV_COLUMNS, *CSV_LOAD_COLUMNS) if col not in _CSV_STATS
-               and col not in _CSV_QUEUE}
+        row = {col: m.get(col) for col in ("endpoint", *CSV_COLUMNS, *CSV_LOAD_COLUMNS, *CSV_PREFILL_COLUMNS)
+               if col not in _CSV_STATS and col not in _CSV_QUEUE}
         row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
         queue = queues.get(level_label(m)) or {}
         row.update({col: _number(queue.get(stat)) for col, stat in _CSV_QUEUE.items()})
@@ -286,7 +328,10 @@ def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
 def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
     """report.csv: a header and one row per model; every cell through `csv_cell()`."""
     load = CSV_LOAD_COLUMNS if has_load(run) else ()
-    columns = [*CSV_COLUMNS, *load, *(QUALITY_COLUMNS if quality is not None else ())]
+    where = ("endpoint",) if endpoints_of(run) else ()
+    lengths = CSV_PREFILL_COLUMNS if (run.get("settings") or {}).get("prompt_tokens") else ()
+    columns = [*CSV_COLUMNS[:1], *where, *CSV_COLUMNS[1:], *load, *lengths,
+               *(QUALITY_COLUMNS if quality is not None else ())]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
@@ -311,6 +356,7 @@ def render_json(run: Mapping, quality: Mapping | None = None) -> str:
     report = {
         "schema": REPORT_SCHEMA,
         **{k: run.get(k) for k in ("run_id", "started_at", "finished_at", "endpoint", "backend", "settings")},
+        **({"endpoints": run["endpoints"]} if run.get("endpoints") else {}),
         "percentile_method": run.get("percentile_method") or PERCENTILE_METHOD,
         "models": list(run.get("models") or []),
     }
@@ -319,11 +365,13 @@ def render_json(run: Mapping, quality: Mapping | None = None) -> str:
     return json_text(json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
-def write_reports(run_dir: Path, run: Mapping, quality: Mapping | None = None) -> list[Path]:
+def write_reports(run_dir: Path, run: Mapping, quality: Mapping | None = None, sections: Sequence[str] = ()
+                  ) -> list[Path]:
     """Write report.md and report.csv into the run folder, each atomically; returns their paths."""
     run_dir = Path(run_dir)
     written = []
-    for name, text in (("report.md", render_markdown(run, quality)), ("report.csv", render_csv(run, quality))):
+    texts = (("report.md", render_markdown(run, quality, sections)), ("report.csv", render_csv(run, quality)))
+    for name, text in texts:
         path = run_dir / name
         atomic_write_text(path, text)
         written.append(path)

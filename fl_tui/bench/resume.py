@@ -29,10 +29,11 @@ class Carried:
     warnings: list[str] = field(default_factory=list)  # the earlier attempt's
     schedule_seed: int | None = None  # the Poisson schedule's drawn seed: a resumed run paces as it did
 
-    @property
-    def names(self) -> set[str]:
-        """Both the name it was asked for and the variant id, so either spelling on the command line matches."""
-        return {m["requested_as"] for m in self.models} | {m["model"] for m in self.models}
+    def names(self, endpoint: str | None = None) -> set[str]:
+        """The models finished at `endpoint` (None: the run's only one), by both the name asked for and the
+        variant id, so either spelling on the command line matches."""
+        done = [m for m in self.models if m.get("endpoint") == endpoint]
+        return {m["requested_as"] for m in done} | {m["model"] for m in done}
 
 
 def holds_run(folder: Path) -> bool:
@@ -58,7 +59,7 @@ def remove_run(folder: Path) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
-LOAD_KEYS = ("levels", "rate", "duration_s", "slo")  # absent from a /1 run: unset equals absent
+LOAD_KEYS = ("levels", "rate", "duration_s", "slo", "prompt_tokens")  # absent from a /1 run: unset equals absent
 
 
 def _comparable(settings: dict) -> dict:
@@ -84,10 +85,13 @@ def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
     if run.get("prompts") != prompts:
         raise UserError(f"--resume: the run in {folder} was made with other prompts")
     entries = [m for m in run["models"] if isinstance(m, dict)]
-    unfinished = {m.get("model") for m in entries if m.get("status") != "ok"}  # a model runs all its levels again
-    models = [m for m in entries if m.get("status") == "ok" and m.get("model") not in unfinished]
-    ids = {m.get("model") for m in models}
-    requests = [r for r in run["requests"] if isinstance(r, dict) and r.get("model") in ids]
+    def key(item: dict) -> tuple:  # a model at one endpoint: in a run against several, each is its own
+        return item.get("endpoint"), item.get("model")
+
+    unfinished = {key(m) for m in entries if m.get("status") != "ok"}  # a model runs all its levels again
+    models = [m for m in entries if m.get("status") == "ok" and key(m) not in unfinished]
+    done = {key(m) for m in models}
+    requests = [r for r in run["requests"] if isinstance(r, dict) and key(r) in done]
     warnings = [str(w) for w in run.get("warnings") or []]
     seed = (run.get("settings") or {}).get("schedule_seed")
     seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None

@@ -56,6 +56,7 @@ class RunJson(BaseModel):
     endpoint: str | None = None
     backend: str | None = None
     environment: dict[str, object] | None = None  # absent before environment.py; compare notes its absence
+    endpoints: list[dict[str, object]] | None = None  # a run against several: each one's backend, environment
     settings: dict[str, object] = {}
     percentile_method: str | None = None
     prompts: list[dict[str, object]] = []

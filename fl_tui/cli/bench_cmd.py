@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 from fl_tui.bench import load
-from fl_tui.bench.engine import BenchEngine, BenchSettings, new_run_id
+from fl_tui.bench.engine import BenchEngine, BenchSettings, Target, new_run_id
 from fl_tui.bench.events import Event
+from fl_tui.bench.prefill import parse_prompt_tokens
 from fl_tui.bench.records import ModelStatus
 from fl_tui.bench.resume import (
     Carried,
@@ -26,9 +27,12 @@ from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
 from fl_tui.connection.base import Backend, Capability
+from fl_tui.connection.endpoint import normalize_endpoint
+from fl_tui.connection.resolve import EMBEDDED, Choice, open_backend
 from fl_tui.core import locations, platform
 from fl_tui.core.errors import UserError
 from fl_tui.core.prompts import Prompt, PromptSet, load_prompt_set
+from fl_tui.core.redact import redact_url
 from fl_tui.core.resources import find_prompt_set
 from fl_tui.core.textsafe import plain
 from fl_tui.models.specs import load_specs
@@ -87,9 +91,11 @@ UNCAPPED = 256  # in flight at most with --rate and no --concurrency: starts fol
 
 
 def _load_options(args: argparse.Namespace) -> dict:
-    """--concurrency/--rate/--duration/--slo, checked (a bad one is one line, exit 2) into BenchSettings fields."""
+    """--concurrency/--rate/--duration/--slo/--prompt-tokens, checked (a bad one is one line, exit 2) into
+    BenchSettings fields."""
     try:
         levels = load.parse_levels(args.concurrency) if args.concurrency is not None else None
+        lengths = parse_prompt_tokens(args.prompt_tokens) if args.prompt_tokens is not None else ()
         rate = str(load.parse_rate(args.rate)) if args.rate is not None else None
         slo = load.parse_slo(args.slo) if args.slo is not None else None
     except ValueError as exc:
@@ -99,7 +105,7 @@ def _load_options(args: argparse.Namespace) -> dict:
     _positive("duration", args.duration)
     levels = levels or ((UNCAPPED,) if rate else (1,))
     return {"concurrency": levels[0], "levels": levels if len(levels) > 1 else (), "rate": rate,
-            "duration_s": args.duration, "slo": slo}
+            "duration_s": args.duration, "slo": slo, "prompt_tokens": lengths}
 
 
 def bench_settings(args: argparse.Namespace, config) -> BenchSettings:
@@ -167,6 +173,38 @@ async def _run_engine(engine: BenchEngine, events: bool, received: list[int]) ->
             signal.signal(sig, handler)
 
 
+def _targets(args: argparse.Namespace, named: list[str], specs: dict, carried: Carried | None) -> list[Target]:
+    """The endpoints after the first (`--endpoint A --endpoint B`), each checked now (a malformed URL is bad
+    input before anything runs) and connected when its turn comes. There a named model that is not found is a
+    failed model of the run, not an exit: the endpoints before it have their results."""
+    targets: list[Target] = []
+    seen: list[str] = []
+    for given in args.endpoints:
+        try:
+            url = None if given.strip() == EMBEDDED else normalize_endpoint(given)
+        except ValueError as exc:
+            raise UserError(f"--endpoint: {exc}") from None
+        shown = EMBEDDED if url is None else redact_url(url) or url
+        if shown in seen:
+            raise UserError(f"--endpoint {shown} is given twice")
+        seen.append(shown)
+        if len(seen) == 1:
+            continue  # the first is opened as every command opens its endpoint
+
+        def connect(url=url, shown=shown) -> tuple[Backend, list[str]]:
+            backend = open_backend(Choice(url, "--endpoint"), settings_for(args), debug=args.debug)
+            try:
+                models = _models(named, backend, specs, events=True)
+            except BaseException:
+                backend.close()
+                raise
+            done = carried.names(shown) if carried else set()
+            return backend, [m for m in models if m not in done]
+
+        targets.append(Target(shown, connect, tuple(named)))
+    return targets
+
+
 def _unmeasured_reason(backend: Backend) -> str | None:
     """Why the process serving the models cannot be watched (remote, or sockets not listable here), if so."""
     return backend.host().reason
@@ -191,20 +229,21 @@ def run(args: argparse.Namespace) -> int:
         carried = carried_over(out, settings_record(settings, prompt_set.name),
                                [p.model_dump() for p in prompt_set.prompts])
     received: list[int] = []
+    more = _targets(args, named, specs, carried)
     with backend_for(args) as (backend, _choice):
         models = _models(named, backend, specs, args.events)  # known first: only then is an old run replaced
         if args.reuse is Reuse.OVERWRITE:
             remove_run(out)
         if carried is not None:
             restart_requests_file(out, carried)
-            models = [m for m in models if m not in carried.names]
+            models = [m for m in models if m not in carried.names(backend.shown_endpoint if more else None)]
             print(f"resuming run {carried.run_id}: {len(carried.models)} model(s) finished, "
-                  f"{len(models)} to run", file=sys.stderr)
-            if not models:
+                  f"{len(models)} to run" + (" at the first endpoint" if more else ""), file=sys.stderr)
+            if not models and not more:
                 return 0
         engine = BenchEngine(
             backend, models, prompt_set, settings, out,
-            specs=specs, observer=BenchProgress(), run_id=run_id, carried=carried,
+            specs=specs, observer=BenchProgress(), run_id=run_id, carried=carried, more=more,
         )
         unmeasured = _unmeasured_reason(backend)
         new = [f"memory and CPU of the server are not measured: {unmeasured}"] if unmeasured else []
@@ -218,7 +257,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.events:
         print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
         print(f"run directory: {out}")
-    return 1 if _print_statuses(result["models"]) else 0
+    unreached = engine.failed_endpoints
+    for endpoint in unreached:
+        print(f"{plain(endpoint)}: not benchmarked (see the warnings in the report)", file=sys.stderr)
+    return 1 if _print_statuses(result["models"]) or unreached else 0
 
 
 def _print_statuses(models: list[dict]) -> bool:

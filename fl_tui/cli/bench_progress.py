@@ -25,14 +25,18 @@ from fl_tui.core.textsafe import plain
 
 
 def level_line(result: ModelResult) -> str:
-    """A finished level's rates, speedup and goodput, for a run that swept, paced or had SLOs; else ""."""
-    if result.concurrency is None and result.rate is None and result.slo_fraction is None:
+    """A finished level's rates, speedup, goodput and prefill, for a run that swept, paced or had SLOs; else ""."""
+    if result.concurrency is None and result.rate is None and result.slo_fraction is None \
+            and result.prompt_tokens is None:
         return ""
     parts = [f"{result.requests_per_s or 0:.2f} req/s", f"{result.aggregate_output_tps or 0:.1f} output tok/s"]
     if result.speedup is not None:
         parts.append(f"speedup {result.speedup:.2f}x")
     if result.slo_fraction is not None:
         parts.append(f"SLO met {result.slo_fraction * 100:.0f}%, goodput {result.goodput_rps or 0:.2f} req/s")
+    prefill = (result.summary.get("prefill_tps") or {}).get("mean")
+    if result.prompt_tokens is not None and prefill is not None:
+        parts.append(f"{result.prompt_tokens_mean or 0:.0f} prompt tokens, prefill {prefill:.0f} tok/s")
     return ", ".join(parts)
 
 
@@ -55,6 +59,7 @@ class BenchProgress:
         self.ttfts: list[float] = []
         self.current = ""
         self.closed: set[str] = set()
+        self.known: set[str] = set()  # the models RunStarted named; a later endpoint may bring others
         self._last_draw = 0.0
 
     def __call__(self, event: Event) -> None:
@@ -62,8 +67,12 @@ class BenchProgress:
             case RunStarted():
                 self.per_model = event.planned_per_model
                 self.total = event.planned_per_model * len(event.models)
+                self.known = set(event.models)
                 self._line(f"run {event.run_id} -> {event.run_dir}")
             case ModelPhase():
+                if event.model not in self.known:  # chosen when its endpoint's turn came
+                    self.known.add(event.model)
+                    self.total += self.per_model
                 if event.phase == Phase.LOADING:
                     self.model, self.ttfts = plain(event.model), []
                 detail = f": {plain(event.detail, keep_newlines=False)}" if event.detail else ""

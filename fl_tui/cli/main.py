@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 
 from fl_tui.cli.ending import ExitPlan
-from fl_tui.cli.parser import build_parser
+from fl_tui.cli.parser import build_parser, gather_endpoints
 from fl_tui.cli.timing import Stopwatch
 
 Handler = Callable[[argparse.Namespace], int]
@@ -32,6 +32,7 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
     from fl_tui.core.textsafe import plain
 
     try:
+        gather_endpoints(args)
         code = handler(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the handling below
         return code

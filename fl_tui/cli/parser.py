@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from dataclasses import dataclass
 
 from fl_tui import __version__
 from fl_tui.bench.reuse import Reuse
 from fl_tui.cli.output import add_format_option
 from fl_tui.core.defaults import DEFAULT_SERVICE, JUDGE_MAX_TOKENS
+from fl_tui.core.errors import UserError
 from fl_tui.models.filter import FIELDS
 
 SHELLS = ("bash", "zsh")
@@ -38,8 +40,12 @@ def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) ->
 
     parser.add_argument("--debug", action="store_true", default=default(False),
                         help="show tracebacks, the runtime's own log output and where the time went")
-    parser.add_argument("--endpoint", default=default(None),
-                        help="a Foundry Local or OpenAI-compatible URL (default: auto, see README)")
+    # Given before and after the command name they gather in two lists (argparse gives a command's parser a
+    # namespace of its own, which would drop the first): gather_endpoints joins them
+    parser.add_argument("--endpoint", action="append", dest="endpoint_after" if on_command else "endpoint",
+                        default=default(None),
+                        help="a Foundry Local or OpenAI-compatible URL (default: auto, see README); `bench` takes "
+                             "several (repeated or comma-separated) and runs the matrix against each in turn")
     parser.add_argument("--config", default=default(None),
                         help="settings file (default: the user config dir's config.toml)")
 
@@ -113,6 +119,8 @@ def _bench(sub) -> None:
     p.add_argument("--rate", help="pace request starts: R requests/s evenly, or poisson:R (seeded by --seed)")
     p.add_argument("--duration", type=float, help="with --rate: seconds of paced requests per level, instead of rounds")
     p.add_argument("--slo", help="goodput bounds, any of ttft_ms=500,tpot_ms=50,e2e_ms=8000")
+    p.add_argument("--prompt-tokens", help="prompt lengths to sweep, e.g. 128,1024,4096: each prompt gets a context "
+                                           "of about that many tokens in front (prefill vs decode)")
     p.add_argument("--timeout", type=float, help="seconds per request; a stalled stream is cut (default 120)")
     p.add_argument("--keep-alive", action="store_true",
                    help="reuse connections (default: a new one per request; see README, Measurement)")
@@ -139,9 +147,11 @@ def _report(sub) -> None:
                    help="annotation files whose scores fill a Quality column (default: every person's annotation "
                    "file in the run folder; a judge model's files only when named here)")
     p.set_defaults(handler=Lazy("report_cmd", "run_report"))
-    c = sub.add_parser("compare", help="per-model deltas of two runs with bootstrap 95%% CIs (exit 1: regression)")
+    c = sub.add_parser("compare", help="per-model deltas of two runs with bootstrap 95%% CIs (exit 1: regression)",
+                       description="With one run that ran against several endpoints, compares its first endpoint "
+                                   "with each of the others.")
     c.add_argument("base", help="the run to compare against")
-    c.add_argument("new", help="the newer run")
+    c.add_argument("new", nargs="?", help="the newer run (left out: the endpoints of BASE, a run against several)")
     c.add_argument("--threshold", type=float, default=0.10,
                    help="relative change that counts as a regression when the whole CI is beyond it (default 0.10)")
     add_format_option(c)
@@ -202,3 +212,29 @@ def build_parser() -> argparse.ArgumentParser:
         _add_global_options(child, on_command=True)
     parser.set_defaults(parser=parser)  # `completion` describes the parser it was called through
     return parser
+
+
+MANY_ENDPOINTS = ("bench",)  # the commands that take several --endpoint values
+
+
+def gather_endpoints(args: argparse.Namespace) -> None:
+    """Set `args.endpoints` (every --endpoint value in order, comma-separated ones split) and `args.endpoint` (the
+    only one, or None); several are refused, in one line, by a command that talks to one endpoint."""
+    given = [*(getattr(args, "endpoint", None) or []), *(getattr(args, "endpoint_after", None) or [])]
+    several = os.environ.get("FOUNDRY_LOCAL_ENDPOINT", "")
+    if not given and "," in several and getattr(args, "command", None) in MANY_ENDPOINTS:
+        given = [several]  # the app hands a benchmark process its endpoints here, not on a command line (ps)
+    endpoints = [part.strip() for value in given for part in value.split(",") if part.strip()]
+    if given and not endpoints:
+        raise UserError("--endpoint: no endpoint named")
+    if len(endpoints) > 1 and getattr(args, "command", None) not in MANY_ENDPOINTS:
+        raise UserError(f"--endpoint given {len(endpoints)} times: only `fl-tui bench` runs against several")
+    args.endpoints = endpoints
+    args.endpoint = endpoints[0] if endpoints else None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """build_parser().parse_args, with the endpoints gathered (a UserError for several where one is meant)."""
+    args = build_parser().parse_args(argv)
+    gather_endpoints(args)
+    return args

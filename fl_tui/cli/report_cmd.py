@@ -1,5 +1,5 @@
 """`fl-tui report RUN` regenerates a run's reports; `fl-tui compare BASE NEW` shows what changed (exit 1 on a
-regression, so it can gate CI)."""
+regression, so it can gate CI), and `fl-tui compare RUN` the endpoints of a run against several."""
 
 from __future__ import annotations
 
@@ -9,14 +9,16 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from fl_tui.annotate.quality import labelled, people_files, quality_for
+from fl_tui.annotate.quality import judge_section, labelled, people_files, quality_for, run_files
 from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
+from fl_tui.bench.endpoints import endpoints_of, part
 from fl_tui.bench.environment import environment_note
 from fl_tui.bench.report import render_csv, render_json, render_markdown, write_reports
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.output import Format, render_table
+from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 
 
@@ -42,32 +44,59 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"fl-tui: note: {partly} partly scored answer{'s' if partly != 1 else ''} left out of the Quality "
               "column (an answer counts once its overall and every aspect are scored)", file=sys.stderr)
     run = labelled(run, label)
-    write_reports(run_dir, run, quality)
-    render = {"md": render_markdown, "csv": render_csv, "json": render_json}[args.format]
-    print(render(run, quality), end="" if args.format == "csv" else "\n")
+    people, judges, _problems = run_files(run_dir, run)  # the problems were said above, or the files named
+    sections = judge_section(people, judges)
+    write_reports(run_dir, run, quality, sections)
+    if args.format == "md":
+        print(render_markdown(run, quality, sections))
+    else:
+        print({"csv": render_csv, "json": render_json}[args.format](run, quality), end="" if args.format == "csv"
+              else "\n")
     if len(files) > 1:
         line = agreement_text(agreement(files, include_judges=True))
         print(f"\n{line}" if args.format == "md" else line, file=sys.stdout if args.format == "md" else sys.stderr)
     return 0
 
 
+def _pairs(args: argparse.Namespace) -> list[tuple[str, str, dict, dict]]:
+    """(base name, new name, base run, new run) for each comparison asked for: two runs, or one run against several
+    endpoints, whose first endpoint is the base for each of the others."""
+    base = load_run(run_dir_of(args.base))
+    if args.new is not None:
+        new = load_run(run_dir_of(args.new))
+        return [(base["run_id"], new["run_id"], base, new)]
+    endpoints = endpoints_of(base)
+    if len(endpoints) < 2:
+        raise UserError(f"compare: {args.base} was run against one endpoint; name a second run to compare it with")
+    first = part(base, endpoints[0])
+    return [(endpoints[0], other, first, part(base, other)) for other in endpoints[1:]]
+
+
 def run_compare(args: argparse.Namespace) -> int:
-    base, new = load_run(run_dir_of(args.base)), load_run(run_dir_of(args.new))
-    deltas = compare_runs(base, new, threshold=args.threshold)
-    only_base, only_new = models_only_in(base, new)
-    note = environment_note(base, new)
+    pairs = _pairs(args)
+    results = []
+    for base_name, new_name, base, new in pairs:
+        only_base, only_new = models_only_in(base, new)
+        results.append((base_name, new_name, compare_runs(base, new, threshold=args.threshold), only_base, only_new,
+                        environment_note(base, new)))
     if args.format is Format.JSON:
-        print(json.dumps({"base": base["run_id"], "new": new["run_id"], "threshold": args.threshold,
-                          "environment": note, "deltas": [asdict(d) for d in deltas], "only_base": only_base,
-                          "only_new": only_new}, indent=2))
+        shown = [{"base": b, "new": n, "threshold": args.threshold, "environment": note,
+                  "deltas": [asdict(d) for d in deltas], "only_base": ob, "only_new": on}
+                 for b, n, deltas, ob, on, note in results]
+        print(json.dumps(shown[0] if args.new is not None else {"run": args.base, "comparisons": shown}, indent=2))
     elif args.format in (Format.CSV, Format.MD):
-        if note:  # the table stays machine-readable
-            print(f"fl-tui: warning: {plain(note, keep_newlines=False)}", file=sys.stderr)
         columns = ("model", "metric", "stat", "base", "new", "change", "ci_low", "ci_high", "regression")
-        print(render_table(args.format, columns, [asdict(d) for d in deltas]))
+        within = args.new is None  # one table for all: each row says which endpoint it compares
+        rows = []
+        for _b, n, deltas, _ob, _on, note in results:
+            if note:  # the table stays machine-readable
+                print(f"fl-tui: warning: {plain(note, keep_newlines=False)}", file=sys.stderr)
+            rows += [{**({"endpoint": n} if within else {}), **asdict(d)} for d in deltas]
+        print(render_table(args.format, (("endpoint",) if within else ()) + columns, rows))
     else:
-        ids = [plain(run["run_id"], keep_newlines=False) for run in (base, new)]
-        print(f"base {ids[0]}  ->  new {ids[1]}  (threshold {args.threshold:.0%})")
-        print(f"{plain(note, keep_newlines=False)}\n" if note else "")
-        print(render_comparison(deltas, only_base=only_base, only_new=only_new))
-    return 1 if any(d.regression for d in deltas) else 0
+        for index, (b, n, deltas, only_base, only_new, note) in enumerate(results):
+            names = [plain(name, keep_newlines=False) for name in (b, n)]
+            print(("\n" if index else "") + f"base {names[0]}  ->  new {names[1]}  (threshold {args.threshold:.0%})")
+            print(f"{plain(note, keep_newlines=False)}\n" if note else "")
+            print(render_comparison(deltas, only_base=only_base, only_new=only_new))
+    return 1 if any(d.regression for result in results for d in result[2]) else 0

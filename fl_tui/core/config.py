@@ -41,6 +41,8 @@ class Settings(BaseModel):
     max_tokens: int = Field(128, ge=1, le=32768)
     timeout_s: float = Field(120.0, gt=0)
     rater: str | None = None
+    auto_advance: bool = Field(False, description="Annotate tab: once an answer is scored completely, go on to the "
+                               "next unscored one")
     keys: dict[str, str] = Field(default_factory=dict, description="action id -> key, e.g. models.load = 'l'")
 
 

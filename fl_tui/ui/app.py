@@ -210,7 +210,7 @@ class FlTuiApp(App[int]):
         if not self.is_running:
             return
         bench = message.bench(self.settings, self.specs, id="bench-pane")
-        annotate = message.annotate(self.settings.rater, id="annotate-pane")
+        annotate = message.annotate(self.settings.rater, auto_advance=self.settings.auto_advance, id="annotate-pane")
         for tab, slot, pane, name in (("benchmark", "#bench-slot", bench, "bench_pane"),
                                       ("annotate", "#annotate-slot", annotate, "annotate_pane")):
             await self.tabs.get_pane(tab).mount(pane, before=0)

@@ -64,6 +64,9 @@ class AnnotatePane(Vertical, can_focus=True):
         Binding("left,p", "move(-1)", "Prev", id="annotate.prev", tooltip="Previous answer"),
         Binding("right,n", "move(1)", "Next", id="annotate.next", tooltip="Next answer"),
         Binding("u", "unscored", "Unscored", id="annotate.unscored", tooltip="Next unscored answer"),
+        Binding("z", "undo", "Undo", id="annotate.undo", tooltip="Take back the last score, note or skip"),
+        Binding("x", "skip", "Skip", id="annotate.skip", show=False,
+                tooltip="Mark this answer skipped and go on (x again takes the mark off)"),
         Binding("e", "note", "Note", id="annotate.note"),
         Binding("question_mark", "scale", "Scale", id="annotate.scale", tooltip="The scale's descriptions"),
         Binding("r", "reveal", "Show/hide models", id="annotate.reveal", show=False),
@@ -73,9 +76,10 @@ class AnnotatePane(Vertical, can_focus=True):
         Binding("pageup", "scroll(-1)", "Scroll answer up", id="annotate.page_up", show=False),
     ]
 
-    def __init__(self, rater: str | None, **kwargs):
+    def __init__(self, rater: str | None, *, auto_advance: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.rater = rater
+        self.auto_advance = auto_advance  # settings: once an answer is scored, on to the next unscored
         self.view: ScoringView | None = None  # the last snapshot drawn; None until a run is open
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate")
         self._scoring: ScoringCursor | None = None  # the worker thread's own
@@ -117,7 +121,7 @@ class AnnotatePane(Vertical, can_focus=True):
             self.post_message(ViewChanged(None, opening_problem(exc, run_dir)))
             return
         self._close()
-        self._scoring = ScoringCursor(session)
+        self._scoring = ScoringCursor(session, auto_advance=self.auto_advance)
         self.post_message(ViewChanged(self._scoring.view(), opened=True))
 
     def _run(self, change) -> None:
@@ -203,6 +207,12 @@ class AnnotatePane(Vertical, can_focus=True):
 
     def action_unscored(self) -> None:
         self._do(lambda scoring: scoring.next_unscored())
+
+    def action_undo(self) -> None:
+        self._do(lambda scoring: scoring.undo())
+
+    def action_skip(self) -> None:
+        self._do(lambda scoring: scoring.skip())
 
     def action_reveal(self) -> None:
         self._do(lambda scoring: scoring.toggle_models())

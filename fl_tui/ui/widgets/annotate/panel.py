@@ -30,11 +30,13 @@ def head_text(view: ScoringView, success: Style) -> Text:
     if view.run_started:
         run.append(view.run_started)
     who = plain(item.model, keep_newlines=False) if item.model is not None else "hidden (r shows)"
-    partly = f" ({view.partly} partly)" if view.partly else ""
+    counts = [f"{n} {word}" for n, word in ((view.partly, "partly"), (view.skipped, "skipped")) if n]
+    aside = f" ({', '.join(counts)})" if counts else ""
+    mark = ("  ✓ scored", success) if item.scored else "  skipped" if item.skipped else ""
     return Text.assemble(
         " · ".join(run), f" · rater {plain(view.rater, keep_newlines=False)}\n",
-        (f" {item.index + 1}/{total} ", "bold reverse"), ("  ✓ scored", success) if item.scored else "",
-        f"  scored {done}/{total}{partly} · model {who}",
+        (f" {item.index + 1}/{total} ", "bold reverse"), mark,
+        f"  scored {done}/{total}{aside} · model {who}",
     )
 
 

@@ -1,0 +1,52 @@
+"""Runs against several endpoints (`fl-tui bench --endpoint A --endpoint B`): how an endpoint is named where room
+is short, and one such run seen endpoint by endpoint, which is what `fl-tui compare RUN` compares.
+
+In such a run every `models` entry and request names its `endpoint` (as shown: credentials masked), and run.json's
+`endpoints` lists each with its backend kind and environment, or the error that kept it out of the run. A run
+against one endpoint has none of these fields, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+
+def _field(item: object, name: str) -> object:
+    """A field of a run.json dict or of a record object (whose older kinds may lack it)."""
+    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
+
+
+def short(endpoint: str) -> str:
+    """`host:port`, with a path other than /v1 kept (two services on one box differ there); the text itself
+    when it is not a URL (e.g. "embedded")."""
+    parts = urlsplit(endpoint)
+    if not parts.hostname:
+        return endpoint
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    path = parts.path.rstrip("/")
+    return (f"{host}:{parts.port}" if parts.port else host) + (path if path not in ("", "/v1") else "")
+
+
+def endpoints_of(run: Mapping) -> list[str]:
+    """The run's endpoints in the order they ran; [] for a run against one endpoint."""
+    listed = [e.get("endpoint") for e in run.get("endpoints") or [] if isinstance(e, Mapping)]
+    found = [_field(m, "endpoint") for m in [*(run.get("models") or []), *(run.get("requests") or [])]]
+    return list(dict.fromkeys(e for e in [*listed, *found] if isinstance(e, str)))
+
+
+def part(run: Mapping, endpoint: str) -> dict:
+    """The run as if it had been run against `endpoint` alone: its entries and requests (the endpoint field
+    dropped, so entries of two endpoints match by model and level), and that endpoint's environment."""
+    def mine(items: object) -> list[dict]:
+        picked = [i for i in items or [] if isinstance(i, Mapping) and _field(i, "endpoint") == endpoint]
+        return [{k: v for k, v in dict(i).items() if k != "endpoint"} for i in picked]
+
+    listed = next((e for e in run.get("endpoints") or [] if isinstance(e, Mapping) and e.get("endpoint") == endpoint),
+                  {})
+    out = {k: v for k, v in run.items() if k not in ("endpoints", "environment", "models", "requests")}
+    out.update(endpoint=endpoint, backend=listed.get("backend"), models=mine(run.get("models")),
+               requests=mine(run.get("requests")))
+    if isinstance(listed.get("environment"), Mapping):
+        out["environment"] = listed["environment"]
+    return out

@@ -1,11 +1,11 @@
 """The Benchmark tab's set-up: its fields read into BenchSettings, and the last one remembered across restarts.
 
-The fields are read with the parsers `fl-tui bench` uses (fl_tui.bench.load), so the tab and the command accept
-the same text and refuse it with the same one line, named after the field that holds it.
+The fields are read with the parsers `fl-tui bench` uses (fl_tui.bench.load and .prefill), so the tab and the
+command accept the same text and refuse it with the same one line, named after the field that holds it.
 
-It lives in the state folder, not in the user's config.toml: it is what was last run, written by the app, while
-config.toml is the person's own file. Written atomically at each start of a run; read tolerantly: a missing file is
-the first start, and a corrupt or foreign one is reported in one line and ignored, never a crash.
+The last set-up lives in the state folder, not in the user's config.toml: it is what was last run, written by the
+app, while config.toml is the person's own file. Written atomically at each start of a run; read tolerantly: a
+missing file is the first start, and a corrupt or foreign one is reported in one line and ignored, never a crash.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Literal
 
 import pydantic
 
-from fl_tui.bench import load
+from fl_tui.bench import load, prefill
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem, UserError
@@ -99,20 +99,12 @@ def _number(kind: Callable[[str], float], minimum: float, above: bool = False) -
     return read
 
 
-def _lengths(raw: str) -> tuple[int, ...]:
-    """`--prompt-tokens` takes what `--concurrency` does: distinct positive integers."""
-    try:
-        return load.parse_levels(raw)
-    except ValueError:
-        raise ValueError(f"expected distinct positive integers like 128,1024, got {raw!r}") from None
-
-
 # field -> how its text reads; the optional ones are None when empty
 _READERS: dict[str, Callable[[str], object]] = {
     "rounds": _number(int, 1), "warmup": _number(int, 0), "temperature": _number(float, 0),
     "seed": _number(int, float("-inf")), "max_tokens": _number(int, 1), "timeout_s": _number(float, 0, above=True),
     "concurrency": load.parse_levels, "rate": load.parse_rate, "duration_s": _number(float, 0, above=True),
-    "slo": load.parse_slo, "prompt_tokens": _lengths,
+    "slo": load.parse_slo, "prompt_tokens": prefill.parse_prompt_tokens,
 }
 OPTIONAL = frozenset({"seed", "rate", "duration_s", "slo", "prompt_tokens"})
 

@@ -76,6 +76,9 @@ def test_the_form_reads_as_fl_tui_bench_reads_the_same_options():
     assert read_settings(FORM) == cli_settings(AS_OPTIONS)
     assert read_settings({**FORM, "prompt_tokens": " 128,1024 "}) == cli_settings([*AS_OPTIONS, "--prompt-tokens",
                                                                                   "128,1024"])
+    no_cap = {**FORM, "concurrency": ""}  # as the command without --concurrency: 1, or 256 with a rate
+    assert read_settings(no_cap) == cli_settings([o for o in AS_OPTIONS if o not in ("--concurrency", "1,2,4")])
+    assert read_settings({**no_cap, "rate": "", "duration_s": ""}).concurrency == 1
     one_level = {**FORM, "concurrency": "4", "rate": "", "duration_s": "", "slo": "", "seed": ""}
     assert read_settings(one_level) == cli_settings(["--rounds", "2", "--warmup", "0", "--temperature", "0.7",
                                                      "--max-tokens", "16", "--timeout", "30", "--concurrency", "4"])

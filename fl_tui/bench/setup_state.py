@@ -106,7 +106,7 @@ _READERS: dict[str, Callable[[str], object]] = {
     "concurrency": load.parse_levels, "rate": load.parse_rate, "duration_s": _number(float, 0, above=True),
     "slo": load.parse_slo, "prompt_tokens": prefill.parse_prompt_tokens,
 }
-OPTIONAL = frozenset({"seed", "rate", "duration_s", "slo", "prompt_tokens"})
+OPTIONAL = frozenset({"seed", "concurrency", "rate", "duration_s", "slo", "prompt_tokens"})
 
 
 def read_field(name: str, text: str) -> object:
@@ -127,7 +127,7 @@ def read_settings(fields: Mapping[str, str]) -> BenchSettings:
     v = {name: read_field(name, fields.get(name, "")) for name in FORM_FIELDS}
     if v["duration_s"] is not None and v["rate"] is None:
         raise FieldError("duration_s", "needs a rate (an unpaced run is measured in rounds)")
-    levels: tuple[int, ...] = v["concurrency"]
+    levels: tuple[int, ...] = v["concurrency"] or ((load.UNCAPPED,) if v["rate"] else (1,))  # as the command
     return BenchSettings(
         rounds=v["rounds"], warmup=v["warmup"], temperature=v["temperature"], seed=v["seed"],
         max_tokens=v["max_tokens"], timeout_s=v["timeout_s"], concurrency=levels[0],

@@ -34,9 +34,9 @@ from fl_tui.core.textsafe import plain
 from fl_tui.ui.widgets.bench.messages import BenchProblem, SetupRead
 from fl_tui.ui.widgets.pick_list import PickList
 
-# shown in an empty optional field: what it may hold (an empty one leaves its option out of the run)
-PLACEHOLDERS = {"seed": "none", "rate": "5 or poisson:5", "duration_s": "with a rate",
-                "slo": "ttft_ms=500,tpot_ms=50", "prompt_tokens": "128,1024"}
+# shown in an empty optional field: what empty means, or what it may hold
+PLACEHOLDERS = {"seed": "none", "concurrency": "1, or 256 with a rate", "rate": "5 or poisson:5",
+                "duration_s": "with a rate", "slo": "ttft_ms=500,tpot_ms=50", "prompt_tokens": "128,1024"}
 
 
 def model_choices(models: list[ModelEntry], specs: dict, usable_only: bool) -> list[str]:

@@ -3,6 +3,9 @@
 The child-process reader's thread (fl_tui.bench.child) appends events to a queue; `LiveState.drain` applies them
 and `LiveState.tick` reads the new bytes of the request in flight (already stamped by the engine), so statistics
 are computed a few times a second over arrays, never once per token, and drawing never touches a timestamp.
+
+A run that sweeps load levels or prompt lengths also gets one row per model and level (`LiveState.levels`), in the
+order the engine runs them (`sweep_plan`); each finished request goes to its level's row by the level it names.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import assert_never
 
 import numpy as np
 
+from fl_tui.bench import load
+from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.events import (
     Event,
     LiveRequest,
@@ -27,13 +32,28 @@ from fl_tui.bench.events import (
     RunStarted,
 )
 from fl_tui.bench.metrics import parse_events
-from fl_tui.bench.records import RequestResult
+from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.stats import chunk_gaps
 from fl_tui.core.textsafe import plain
 
 MARKS = 12  # the last answers' check marks shown per model
+Level = tuple[int | None, int | None]  # (concurrency, prompt length) as a request names them; None: not swept
 ROLLING = 240  # gaps kept for a model's rolling sparkline (a few widths of the widget)
 TEXT_LIMIT = 4000  # characters of the streaming answer kept for display
+
+
+def sweep_plan(settings: BenchSettings) -> tuple[Level, ...]:
+    """The levels each model runs, in the engine's order (each concurrency, then each prompt length within it),
+    keyed as its requests are tagged: a concurrency only when several were asked, a length only when swept."""
+    levels = settings.levels or (settings.concurrency,)
+    return tuple((c if len(levels) > 1 else None, t) for c in levels for t in (settings.prompt_tokens or (None,)))
+
+
+def level_name(level: Level) -> str:
+    """`c4 t1024`: short, for a narrow column."""
+    concurrency, length = level
+    return " ".join([*([f"c{concurrency}"] if concurrency is not None else []),
+                     *([f"t{length}"] if length is not None else [])])
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -53,6 +73,12 @@ class ModelRow:
     rss_peak_mb: float | None = None
     deterministic: bool | None = None
     rolling: collections.deque = field(default_factory=lambda: collections.deque(maxlen=ROLLING))
+    level: Level = (None, None)
+    final: bool = False  # the engine's ModelFinished for this row came: `status` is its verdict
+    good: int = 0  # measured requests meeting every --slo bound
+    window_ms: tuple[float, float] | None = None  # first start and last end of its answered requests
+    slo_fraction: float | None = None  # the engine's figures once it has finished the row, else None
+    goodput_rps: float | None = None
     checks_passed: int = 0  # of the measured answers' checks run so far
     checks_run: int = 0
     marks: collections.deque = field(default_factory=lambda: collections.deque(maxlen=MARKS))  # ✓ / ✗ per answer
@@ -72,6 +98,16 @@ class ModelRow:
             "decode_tps": float(np.mean(self.decode_tps)) if self.decode_tps else None,
         }
 
+    def goodput(self) -> tuple[float | None, float | None]:
+        """(fraction of measured requests meeting every bound, those per second of the answered requests' window),
+        as the engine computes them (load.goodput): its own figures once it sent them."""
+        if self.final:
+            return self.slo_fraction, self.goodput_rps
+        if not self.done:
+            return None, None
+        span_s = (self.window_ms[1] - self.window_ms[0]) / 1000 if self.window_ms else 0.0
+        return self.good / self.done, (self.good / span_s if span_s > 0 else None)
+
 
 @dataclass
 class InFlight:
@@ -83,9 +119,13 @@ class InFlight:
 
 
 class LiveState:
-    def __init__(self) -> None:
+    def __init__(self, plan: tuple[Level, ...] = ((None, None),), slo: dict[str, float] | None = None) -> None:
+        """`plan`: sweep_plan of the run's settings; `slo`: its --slo bounds, for the live goodput."""
         self.queue: collections.deque[Event] = collections.deque()  # appended by the child reader's thread
+        self.plan, self.slo = plan, slo or None
         self.rows: dict[str, ModelRow] = {}
+        self.levels: dict[str, dict[Level, ModelRow]] = {}  # model -> its level rows, when the run sweeps
+        self._finished_levels: dict[str, int] = {}  # model -> ModelFinished events seen (one per level, in order)
         self.inflight: InFlight | None = None
         self.run_id: str | None = None
         self.run_dir: Path | None = None
@@ -111,6 +151,9 @@ class LiveState:
             case RunStarted(run_id=run_id, run_dir=run_dir, models=models, planned_per_model=total):
                 self.run_id, self.run_dir = run_id, run_dir
                 self.rows = {m: ModelRow(m, total) for m in models}
+                if self.swept:
+                    per_level = total // len(self.plan)
+                    self.levels = {m: {lv: ModelRow(m, per_level, level=lv) for lv in self.plan} for m in models}
             case ModelPhase(model=model, phase=phase, detail=detail):
                 row = self.rows[model]
                 row.status, row.detail = phase, detail
@@ -118,11 +161,16 @@ class LiveState:
                 self.tick()  # finish reading the previous request before switching
                 self.inflight = InFlight(live)
             case RequestFinished(model=model, result=result):
+                self.finished += 1
                 self._finished(self.rows[model], result)
+                level = self.levels.get(model, {}).get((result.concurrency, result.prompt_target))
+                if level is not None and not result.warmup:
+                    self._finished(level, result)
             case ModelFinished(model=model, result=result):
                 row = self.rows[model]
                 row.rss_peak_mb = result.rss_peak_mb
                 row.deterministic = result.deterministic
+                self._level_finished(model, result)
             case RunFailed(message=message):
                 self.failure = message
             case RunFinished(run=run, interrupted=interrupted):
@@ -136,13 +184,52 @@ class LiveState:
             case _:
                 assert_never(event)
 
+    @property
+    def swept(self) -> bool:
+        return len(self.plan) > 1
+
+    def shown_rows(self) -> list[ModelRow]:
+        """What the table lists: each model's level rows when the run sweeps, else the model's own row."""
+        return [row for model, mine in self.rows.items() for row in (self.levels.get(model, {}).values() or [mine])]
+
+    def level_status(self, row: ModelRow) -> str:
+        """A level row's status: the engine's verdict once it came; until then the model's when it ended (a load
+        failure or a stop), else what the row's own requests say."""
+        model = self.rows[row.name]
+        if row.final or row is model:
+            return row.status
+        if not model.status.active:
+            return model.status
+        if row.done >= row.total:
+            return Phase.DONE
+        if row.done:
+            return Phase.RUNNING
+        return model.status if row.level == self.plan[0] else Phase.WAITING  # the first level: loading, warm-up
+
+    def _level_finished(self, model: str, result: ModelResult) -> None:
+        """The engine finishes a model's levels in the plan's order, one ModelFinished each."""
+        index = self._finished_levels.get(model, 0)
+        self._finished_levels[model] = index + 1
+        rows = self.levels.get(model)
+        if not rows or index >= len(self.plan):
+            return
+        row = rows[self.plan[index]]
+        row.final, row.status = True, Phase.DONE if result.status == "ok" else Phase(result.status)
+        row.detail, row.rss_peak_mb, row.deterministic = result.error, result.rss_peak_mb, result.deterministic
+        row.slo_fraction, row.goodput_rps = result.slo_fraction, result.goodput_rps
+
     def _finished(self, row: ModelRow, result: RequestResult) -> None:
-        self.finished += 1
         if result.warmup:
             return
         row.done += 1
+        if self.slo and load.meets({k: getattr(result, k) for k in ("status", "queue_ms", *load.SLO_KEYS)}, self.slo):
+            row.good += 1
         if result.status != "ok":
             return
+        if result.start_ms is not None and result.e2e_ms is not None:
+            end = result.start_ms + result.e2e_ms
+            row.window_ms = (min(row.window_ms[0], result.start_ms), max(row.window_ms[1], end)) \
+                if row.window_ms else (result.start_ms, end)
         if result.ttft_ms is not None:
             row.ttft.append(result.ttft_ms)
         row.itl.extend(chunk_gaps(result))

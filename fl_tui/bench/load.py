@@ -14,6 +14,7 @@ from enum import StrEnum
 from fl_tui.bench.endpoints import short
 
 SLO_KEYS = ("ttft_ms", "tpot_ms", "e2e_ms")
+UNCAPPED = 256  # in flight at most with a rate and no concurrency given: starts follow the rate, not free slots
 
 
 class Pacing(StrEnum):

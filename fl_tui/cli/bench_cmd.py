@@ -87,9 +87,6 @@ def _models(named: list[str], backend: Backend, specs: dict, events: bool) -> li
     return names
 
 
-UNCAPPED = 256  # in flight at most with --rate and no --concurrency: starts follow the rate, not free slots
-
-
 def _load_options(args: argparse.Namespace) -> dict:
     """--concurrency/--rate/--duration/--slo/--prompt-tokens, checked (a bad one is one line, exit 2) into
     BenchSettings fields."""
@@ -103,7 +100,7 @@ def _load_options(args: argparse.Namespace) -> dict:
     if args.duration is not None and rate is None:
         raise UserError("--duration needs --rate (an unpaced run is measured in --rounds)")
     _positive("duration", args.duration)
-    levels = levels or ((UNCAPPED,) if rate else (1,))
+    levels = levels or ((load.UNCAPPED,) if rate else (1,))
     return {"concurrency": levels[0], "levels": levels if len(levels) > 1 else (), "rate": rate,
             "duration_s": args.duration, "slo": slo, "prompt_tokens": lengths}
 

@@ -1,4 +1,5 @@
-"""The live view of a run: the progress line, one row per model, failures, arrival sparklines, the answer.
+"""The live view of a run: the progress line, one row per model (per model and level when the run sweeps load
+levels or prompt lengths, with goodput when it has SLOs), failures, arrival sparklines, the answer.
 
 It draws a `LiveState` when the pane's clock says so, changing only what changed: every cell update and every
 auto-height box re-layout costs a repaint, and the clock runs at 10 Hz while a run goes.
@@ -13,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from fl_tui.bench.events import Phase
-from fl_tui.bench.live import LiveState
+from fl_tui.bench.live import LiveState, level_name
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.widgets.bench.answer_log import AnswerLog
 
@@ -21,6 +22,17 @@ from fl_tui.ui.widgets.bench.answer_log import AnswerLog
 LIVE_COLUMNS = (("Model", 14), ("Status", 8), ("Done", 5), ("TTFT50", 6), ("TTFT95", 6), ("ITL95", 5),
                 ("tok/s", 7), ("RSS MB", 6), ("Det", 3))
 SPARK_POINTS = 120
+
+
+def live_columns(swept: bool, slo: bool) -> tuple[tuple[str, int], ...]:
+    """A sweep's rows name their level, and SLOs add goodput; to stay within 80 columns they leave out what is
+    per model rather than per level (RSS, determinism: in the summary), and with both, TTFT p50 and width."""
+    if not (swept or slo):
+        return LIVE_COLUMNS
+    both = swept and slo
+    return (("Model", 11 if swept else 14), *((("Level", 9),) if swept else ()), ("Status", 7), ("Done", 5),
+            *(() if both else (("TTFT50", 6),)), ("TTFT95", 6), ("ITL95", 5), ("tok/s", 6 if both else 7),
+            *((("SLO%", 4), ("good/s", 6)) if slo else ()))
 
 
 def _short(value: float | None) -> str:
@@ -46,9 +58,11 @@ def _rss(host: psutil.Process | None) -> str:
 class LiveView(Vertical):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        self.columns = LIVE_COLUMNS
         self._cells: dict[str, list[str]] = {}  # the table's shown cells, by row key
         self._failures_shown: list[str] = []
         self._checks_shown: list[str] = []
+        self._sparks = 0  # rolling sparklines mounted, one per model
 
     def compose(self) -> ComposeResult:
         yield Static("", id="bench-progress")
@@ -67,14 +81,21 @@ class LiveView(Vertical):
         yield Static("", id="bench-prompt")
         yield AnswerLog(id="bench-text", max_lines=200, auto_scroll=True)
 
-    def reset(self) -> None:
-        """Empty at once, for a new run: its process takes a while to send anything, and until then nothing of the
-        previous run may show."""
+    def reset(self, state: LiveState) -> None:
+        """Empty at once, for a new run (with the columns its rows need): its process takes a while to send
+        anything, and until then nothing of the previous run may show."""
         self.query_one("#bench-progress", Static).update(Text("starting the benchmark…"), layout=False)
-        self.query_one("#bench-rows", DataTable).clear()
+        table = self.query_one("#bench-rows", DataTable)
+        columns = live_columns(state.swept, state.slo is not None)
+        table.clear(columns=columns != self.columns)
+        if columns != self.columns:
+            self.columns = columns
+            for label, width in columns:
+                table.add_column(label, key=label, width=width)
         self._cells = {}
         self._failures_shown = []
         self._checks_shown = []
+        self._sparks = 0
         for box_id in ("#bench-failures", "#bench-checks"):
             box = self.query_one(box_id, Static)
             box.update("")
@@ -121,22 +142,35 @@ class LiveView(Vertical):
 
     def _draw_rows(self, state: LiveState) -> None:
         table = self.query_one("#bench-rows", DataTable)
-        rolling = self.query_one("#bench-rolling", Vertical)
-        for index, row in enumerate(state.rows.values()):
+        for index, row in enumerate(state.shown_rows()):
             f = row.figures()
-            cells = [plain(row.name, keep_newlines=False), str(row.status), f"{row.done}/{row.total}",
-                     _short(f["ttft_p50"]), _short(f["ttft_p95"]), _short(f["itl_p95"]), _short(f["decode_tps"]),
-                     _short(row.rss_peak_mb), _det(row.deterministic)]
-            key = f"m{index}"
+            fraction, rate = row.goodput()
+            values = {"Model": plain(row.name, keep_newlines=False), "Level": level_name(row.level),
+                      "Status": str(state.level_status(row)), "Done": f"{row.done}/{row.total}",
+                      "TTFT50": _short(f["ttft_p50"]), "TTFT95": _short(f["ttft_p95"]), "ITL95": _short(f["itl_p95"]),
+                      "tok/s": _short(f["decode_tps"]), "RSS MB": _short(row.rss_peak_mb),
+                      "Det": _det(row.deterministic), "SLO%": "—" if fraction is None else f"{fraction:.0%}",
+                      "good/s": _short(rate)}
+            cells = [values[label] for label, _width in self.columns]
+            key = f"r{index}"
             if key not in table.rows:
                 table.add_row(*(Text(c) for c in cells), key=key)
-                rolling.mount(Horizontal(Label(Text(cells[0][:14].ljust(15)), classes="spark-label"),
-                                         Sparkline([], id=f"bench-spark-{index}"), classes="spark-row"))
             else:
                 before = self._cells.get(key, [])
-                for i, ((column, _width), value) in enumerate(zip(LIVE_COLUMNS, cells, strict=True)):
+                for i, ((column, _width), value) in enumerate(zip(self.columns, cells, strict=True)):
                     if i >= len(before) or before[i] != value:  # each update repaints: only what changed
                         table.update_cell(key, column, Text(value))
             self._cells[key] = cells
+        self._draw_rolling(state)
+
+    def _draw_rolling(self, state: LiveState) -> None:
+        """One rolling sparkline per model, whatever its levels."""
+        rolling = self.query_one("#bench-rolling", Vertical)
+        for index, row in enumerate(state.rows.values()):
+            if index >= self._sparks:  # mounted later, so count them rather than query for them
+                self._sparks += 1
+                rolling.mount(Horizontal(Label(Text(plain(row.name, keep_newlines=False)[:14].ljust(15)),
+                                               classes="spark-label"),
+                                         Sparkline([], id=f"bench-spark-{index}"), classes="spark-row"))
             for spark in rolling.query(f"#bench-spark-{index}"):
                 spark.data = list(row.rolling)

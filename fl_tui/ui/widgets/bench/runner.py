@@ -19,7 +19,7 @@ from textual.widgets import TabPane
 
 from fl_tui.bench.child import ChildRun, bench_args, bench_command, bench_env
 from fl_tui.bench.engine import BenchSettings
-from fl_tui.bench.live import LiveState
+from fl_tui.bench.live import LiveState, sweep_plan
 from fl_tui.connection.base import Backend
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.prompts import load_prompt_set
@@ -61,8 +61,8 @@ class BenchRunner(Widget):
         self.host = message.process
 
     def start(self, endpoint: str, models: list[str], prompts: Path, settings: BenchSettings) -> None:
-        self.state = LiveState()
-        self.live.reset()
+        self.state = LiveState(sweep_plan(settings), settings.slo)
+        self.live.reset(self.state)
         self.running = True
         self.launch(bench_command(bench_args(models, prompts, settings)), bench_env(endpoint), prompts, self.state)
 

@@ -1,4 +1,6 @@
-"""The Benchmark tab's set-up: which models, which prompt set, and the run's numbers, read into BenchSettings.
+"""The Benchmark tab's set-up: which models, which prompt set, and the run's numbers and load levels, read into
+BenchSettings (fl_tui.bench.setup_state, with the parsers of `fl-tui bench`); a field that does not read is named
+in one line under the fields and marked.
 
 The last set-up a run started with is remembered (fl_tui.bench.setup_state), read and written in thread workers.
 """
@@ -14,7 +16,16 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, SelectionList, Static
 
 from fl_tui.bench.engine import BenchSettings
-from fl_tui.bench.setup_state import FORM_FIELDS, BenchSetup, load_setup, save_setup
+from fl_tui.bench.setup_state import (
+    FORM_FIELDS,
+    FORM_LABELS,
+    BenchSetup,
+    FieldError,
+    load_setup,
+    read_field,
+    read_settings,
+    save_setup,
+)
 from fl_tui.connection.base import ModelEntry
 from fl_tui.core.config import Settings
 from fl_tui.core.errors import UserError
@@ -22,6 +33,10 @@ from fl_tui.core.resources import prompt_sets
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.widgets.bench.messages import BenchProblem, SetupRead
 from fl_tui.ui.widgets.pick_list import PickList
+
+# shown in an empty optional field: what empty means, or what it may hold
+PLACEHOLDERS = {"seed": "none", "concurrency": "1, or 256 with a rate", "rate": "5 or poisson:5",
+                "duration_s": "with a rate", "slo": "ttft_ms=500,tpot_ms=50", "prompt_tokens": "128,1024"}
 
 
 def model_choices(models: list[ModelEntry], specs: dict, usable_only: bool) -> list[str]:
@@ -49,15 +64,14 @@ class SetupForm(Horizontal):
             default = dict(sets).get("default", sets[0][1] if sets else None)
             yield Select[str](sets, id="bench-prompts", allow_blank=not sets, compact=True,
                               **({"value": default} if default else {}))
-            for label, field, value in (
-                ("Rounds", "rounds", s.rounds), ("Warm-up", "warmup", s.warmup),
-                ("Temperature", "temperature", 0.0), ("Seed", "seed", ""),
-                ("Max tokens", "max_tokens", s.max_tokens), ("Concurrency", "concurrency", 1),
-                ("Timeout (s)", "timeout_s", s.timeout_s),
-            ):
+            defaults = {"rounds": s.rounds, "warmup": s.warmup, "temperature": 0.0, "max_tokens": s.max_tokens,
+                        "timeout_s": s.timeout_s, "concurrency": 1}
+            for field, label in FORM_LABELS.items():
                 with Horizontal(classes="form-row"):
                     yield Label(label, classes="form-label")
-                    yield Input(str(value), id=f"bench-{field}", compact=True, classes="form-input")
+                    yield Input(str(defaults.get(field, "")), placeholder=PLACEHOLDERS.get(field, ""),
+                                id=f"bench-{field}", compact=True, classes="form-input")
+            yield Static("", id="bench-form-error")
             yield Static(Text("Ctrl+R starts, Ctrl+X stops; o opens an earlier run"), classes="hint")
 
     def on_mount(self) -> None:
@@ -150,23 +164,40 @@ class SetupForm(Horizontal):
         prompts = self.query_one("#bench-prompts", Select).value
         if not isinstance(prompts, str):
             raise UserError("pick a prompt set")
-        number = self._number
-        settings = BenchSettings(
-            rounds=number("rounds", int, 1), warmup=number("warmup", int, 0),
-            temperature=number("temperature", float, 0.0), seed=number("seed", int, 0, optional=True),
-            max_tokens=number("max_tokens", int, 1), concurrency=number("concurrency", int, 1),
-            timeout_s=number("timeout_s", float, 0.1),
-        )
+        try:
+            settings = read_settings({name: self.query_one(f"#bench-{name}", Input).value for name in FORM_FIELDS})
+        except FieldError as exc:
+            self.show_error(exc)
+            self.query_one(f"#bench-{exc.field}", Input).focus()
+            raise
+        self.show_error(None)
         return models, Path(prompts), settings
 
-    def _number(self, field: str, kind: type, minimum: float, optional: bool = False):
-        raw = self.query_one(f"#bench-{field}", Input).value.strip()
-        if optional and not raw:
-            return None
+    def show_error(self, error: FieldError | None) -> None:
+        """Say in one line under the fields which one does not read, and mark it; None clears."""
+        for box in self.query(".form-input"):
+            box.set_class(error is not None and box.id == f"bench-{error.field}", "-bad")
+        line = self.query_one("#bench-form-error", Static)
+        line.display = error is not None
+        line.update(Text(plain(str(error), keep_newlines=False) if error else ""))
+
+    @on(Input.Blurred, ".form-input")
+    def check_field(self, event: Input.Blurred) -> None:
+        """A field is checked as the focus leaves it, not at each key (half-typed text is not yet wrong)."""
+        self._check(event.input, clear_only=False)
+
+    @on(Input.Changed, ".form-input")
+    def recheck_field(self, event: Input.Changed) -> None:
+        """While typing, the mark goes as soon as the field reads; a new one waits for the focus to leave."""
+        self._check(event.input, clear_only=True)
+
+    def _check(self, box: Input, clear_only: bool) -> None:
+        name = (box.id or "").removeprefix("bench-")
         try:
-            value = kind(raw)
-        except ValueError:
-            raise UserError(f"{field.replace('_', ' ')}: expected a {kind.__name__}, got {raw!r}") from None
-        if value < minimum:
-            raise UserError(f"{field.replace('_', ' ')}: must be at least {minimum}")
-        return value
+            read_field(name, box.value)
+        except FieldError as exc:
+            if not clear_only:
+                self.show_error(exc)
+            return
+        if box.has_class("-bad"):
+            self.show_error(None)

@@ -99,5 +99,5 @@ def test_agreement_matches_pairs_whatever_their_sides():
     assert result["kappa_3"] == pytest.approx(1.0)  # both bad as a tie: they agree throughout
     assert cohen_kappa(["a", "a"], ["a", "a"]) is None and cohen_kappa([], []) is None
     lines = results_lines(results([ann, bob]))
-    assert any("75% the same verdict" in line and "0.667" in line for line in lines)
-    assert lines[0].startswith("Pairwise ranking") and "raters: ann, bob" in lines[0]
+    assert any("75% the same verdict" in line and "kappa 0.667 over the 4 verdicts" in line for line in lines)
+    assert lines[0].startswith("Pairwise ranking over 9 judged pairs") and "raters: ann, bob" in lines[0]

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from fl_tui.annotate.pairwise import JUDGED, Pair, PairwiseFile
+from fl_tui.core.textsafe import plain
 
 PRIOR = 0.5
 BOOTSTRAP = 1000
@@ -169,25 +170,34 @@ def results(files: Sequence[PairwiseFile]) -> dict:
 
 
 def results_lines(result: dict) -> list[str]:
-    """The results as plain lines (model names are the caller's to make safe): ranking, table, agreement."""
-    lines = [f"Pairwise ranking (Bradley–Terry, Elo scale; ties and both-bad count as half a win) over "
-             f"{result['judged']} judged pairs, raters: {', '.join(result['raters'])}"]
+    """The results as short lines (model names are the caller's to make safe): ranking, table, agreement."""
+    lines = [f"Pairwise ranking over {result['judged']} judged pairs (raters: {', '.join(result['raters'])})",
+             "Bradley–Terry, Elo scale, [95% bootstrap interval]; a tie or both bad is half a win each", ""]
     for i, r in enumerate(result["ranking"], 1):
         lo, hi = r["ci95"]
         lines.append(f"{i}. {r['model']}: {r['rating']:.0f} [{lo:.0f}, {hi:.0f}] ({r['games']} pairs, "
                      f"{r['wins']:g} wins)")
     if not result["ranking"]:
         lines.append("No pair is judged yet.")
-    lines += ["", "Wins / ties / both bad / losses per pair of models:"]
-    lines += [f"{t['model_1']} vs {t['model_2']}: {t['wins_1']} / {t['ties']} / {t['both_bad']} / {t['wins_2']} "
-              f"(n={t['n']})" for t in result["table"]]
+    if result["table"]:
+        lines += ["", "Per pair of models: wins of the first / ties / both bad / wins of the second"]
+    for t in result["table"]:
+        lines += [f"{t['model_1']} vs {t['model_2']}:",
+                  f"    {t['wins_1']} / {t['ties']} / {t['both_bad']} / {t['wins_2']} (n={t['n']})"]
     for a in result["agreement"]:
-        if a["pairs"]:
-            kappa = "undefined" if a["kappa"] is None else f"{a['kappa']:.3f}"
-            kappa_3 = "undefined" if a["kappa_3"] is None else f"{a['kappa_3']:.3f}"
-            lines.append(f"agreement of {a['raters'][0]} and {a['raters'][1]} over {a['pairs']} pairs both judged: "
-                         f"{a['percent']:.0f}% the same verdict, Cohen's kappa {kappa} (4 verdicts), "
-                         f"{kappa_3} (A / B / tie)")
-        else:
-            lines.append(f"agreement of {a['raters'][0]} and {a['raters'][1]}: no pair judged by both")
+        who = f"{a['raters'][0]} and {a['raters'][1]}"
+        if not a["pairs"]:
+            lines += ["", f"Agreement of {who}: no pair judged by both"]
+            continue
+        kappa, kappa_3 = ("undefined" if k is None else f"{k:.3f}" for k in (a["kappa"], a["kappa_3"]))
+        lines += ["", f"Agreement of {who} over {a['pairs']} pairs both judged:",
+                  f"    {a['percent']:.0f}% the same verdict; Cohen's kappa {kappa} over the 4 verdicts, "
+                  f"{kappa_3} over A / B / tie"]
     return lines
+
+
+def results_text(run_id: str, files: Sequence[PairwiseFile], problems: Sequence[object] = ()) -> str:
+    """The Annotate tab's pairwise results of a run, every line plain (model and rater names are untrusted)."""
+    lines = [f"Pairwise results of run {run_id}", "", *results_lines(results(files))]
+    lines += [f"left out: {p}" for p in problems]
+    return "\n".join(plain(line, keep_newlines=False) for line in lines)

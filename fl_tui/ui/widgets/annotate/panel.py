@@ -34,7 +34,7 @@ def head_text(view: ScoringView, success: Style) -> Text:
     return Text.assemble(
         " · ".join(run), f" · rater {plain(view.rater, keep_newlines=False)}\n",
         (f" {item.index + 1}/{total} ", "bold reverse"), ("  ✓ scored", success) if item.scored else "",
-        f"  scored {done}/{total}{partly} · model {who}",
+        f"  scored {done}/{total}{partly} · model {who} · m pairwise",
     )
 
 

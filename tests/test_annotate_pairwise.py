@@ -186,6 +186,7 @@ def test_export_writes_a_row_per_verdict(run_dir):
 def test_report_has_a_pairwise_section_apart_from_the_rubric_scores(run_dir):
     assert "Pairwise ranking" not in run_cli("report", str(run_dir)).stdout
     session = PairwiseSession.open(run_dir, "ann", seed=4)
+    assert "## Pairwise ranking\n\nNo pair is judged yet." in run_cli("report", str(run_dir)).stdout
     session.show_models(True)
     for _ in range(4):
         pair = session.file().pairs[session.index]

@@ -250,8 +250,10 @@ def _pairwise_section(run: Mapping) -> list[str]:
     """People's pairwise verdicts (fl_tui.annotate.pairstats.results, put under `pairwise` by `fl-tui report`): the
     Bradley–Terry ranking and the wins per pair, apart from the rubric scores."""
     pairwise = run.get("pairwise")
-    if not isinstance(pairwise, Mapping) or not pairwise.get("ranking"):
+    if not isinstance(pairwise, Mapping):
         return []
+    if not pairwise.get("ranking"):
+        return ["", "## Pairwise ranking", "", "No pair is judged yet."]
     out = ["", "## Pairwise ranking", "",
            f"People's A/B verdicts ({_line(', '.join(pairwise.get('raters') or []))}; {pairwise.get('judged')} judged "
            "pairs): Bradley–Terry strengths on the Elo scale (1000 = the geometric mean; 100 points apart, the higher "

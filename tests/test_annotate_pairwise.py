@@ -79,7 +79,7 @@ def test_verdicts_undo_any_number_of_steps_across_a_restart(run_dir):
     assert [p["verdict"] for p in on_disk(session)["pairs"]] == ["a", "both_bad", None, None]
 
     again = PairwiseSession.open(run_dir, "ann")  # a restart: the history is in the file
-    assert again.resumed and again.index == 2 and again.view().can_undo
+    assert again.resumed and again.index == 2 and len(again.file().history) == 2
     again.index = 0
     again.judge("tie")  # a change of a verdict is undone to the verdict before it
     assert again.undo() and again.index == 0 and on_disk(again)["pairs"][0]["verdict"] == "a"
@@ -102,6 +102,22 @@ def test_judging_moves_to_the_next_open_pair_and_resumes_there(run_dir):
     resumed.judge("a")
     assert resumed.revealed  # every pair judged: the names are shown
     assert resumed.index == 0 and not resumed.move(-1) and resumed.move(3) and not resumed.move(1)
+
+
+def test_pairs_a_run_gained_after_the_file_was_made_are_added_at_the_end(run_dir):
+    full = (run_dir / "run.json").read_text(encoding="utf-8")
+    run = json.loads(full)
+    run["requests"] = [r for r in run["requests"] if r["round"] == 1 or r["warmup"]]  # a run still going
+    (run_dir / "run.json").write_text(json.dumps(run), encoding="utf-8")
+    session = PairwiseSession.open(run_dir, "ann", seed=6)
+    assert session.total == 2
+    session.judge("b")
+    first = session.file().pairs
+    (run_dir / "run.json").write_text(full, encoding="utf-8")  # it went on: round 2 answered too
+    again = PairwiseSession.open(run_dir, "ann")
+    pairs = again.file().pairs
+    assert again.total == 4 and pairs[:2] == first and {p.round for p in pairs[2:]} == {2}
+    assert on_disk(again)["pairs"][0]["verdict"] == "b" and len(on_disk(again)["pairs"]) == 4
 
 
 def test_a_bad_file_is_reported_with_its_place_and_left_as_it_is(run_dir):

@@ -219,7 +219,6 @@ class PairView:
     model_a: str | None
     model_b: str | None
     verdict: str | None
-    can_undo: bool
 
 
 class PairwiseSession:
@@ -248,7 +247,9 @@ class PairwiseSession:
             file = load_pairwise(path, run)
             if file.rater != rater:
                 raise FileProblem(path, f"belongs to rater {file.rater!r}, not {rater!r}; choose another rater name")
-            return cls(path, run, file, resumed=True)
+            session = cls(path, run, file, resumed=True)
+            session._add_new_pairs()
+            return session
         seed = secrets.randbelow(2**31) if seed is None else seed
         pairs, sampled = build_pairs(run, seed)
         if not pairs:
@@ -258,6 +259,15 @@ class PairwiseSession:
                             sampled=sampled, pairs=pairs)
         save(path, file)
         return cls(path, run, file, resumed=False)
+
+    def _add_new_pairs(self) -> None:
+        """Pairs the run gained after the file was made (its run.json rewritten by a run that went on) are added at
+        the end, from the file's seed; the pairs judged so far stay as they are."""
+        known = {p.key() for p in self._file.pairs}
+        added = [p for p in build_pairs(self.run, self._file.seed)[0] if p.key() not in known]
+        if added:
+            self._file.pairs.extend(added)
+            self._save()
 
     @property
     def rater(self) -> str:
@@ -288,7 +298,7 @@ class PairwiseSession:
             prompt_id=pair.prompt_id, round=pair.round, prompt=self._prompts.get(pair.prompt_id, ""),
             answer_a=self._texts.get(pair.a.request_id, ""), answer_b=self._texts.get(pair.b.request_id, ""),
             model_a=pair.a.model if shown else None, model_b=pair.b.model if shown else None,
-            verdict=pair.verdict, can_undo=bool(self._file.history),
+            verdict=pair.verdict,
         )
 
     def judge(self, verdict: str) -> None:

@@ -64,10 +64,9 @@ class PairChanged(Message):
     """Posted from the worker thread in pairwise mode: the pair to draw (None: pairwise mode could not open), any
     problem, and a one-line notice."""
 
-    def __init__(self, view: PairView | None, rater: str = "", run_id: str = "", problem: str | None = None,
-                 notice: str | None = None):
+    def __init__(self, view: PairView | None, problem: str | None = None, notice: str | None = None):
         super().__init__()
-        self.view, self.rater, self.run_id, self.problem, self.notice = view, rater, run_id, problem, notice
+        self.view, self.problem, self.notice = view, problem, notice
 
 
 RUBRIC_ONLY = {"score", "row", "move", "unscored", "note", "scale"}
@@ -168,7 +167,7 @@ class AnnotatePane(Vertical, can_focus=True):
             return
         notice = f"pairwise: resumed at pair {self._pairs.index + 1} of {self._pairs.total}" \
             if self._pairs.resumed else f"pairwise: {self._pairs.total} pairs to judge"
-        self.post_message(PairChanged(self._pairs.view(), self._pairs.rater, session.run_id, notice=notice))
+        self.post_message(PairChanged(self._pairs.view(), notice=notice))
 
     def _run_pairs(self, change) -> None:
         """Apply `change` to the pairwise session, then post the pair to draw, with any notice or problem."""
@@ -181,8 +180,7 @@ class AnnotatePane(Vertical, can_focus=True):
             problem = str(exc)
         except Exception as exc:  # a bug: shown, not swallowed; the file on disk is still whole
             problem = f"unexpected error: {type(exc).__name__}: {exc}"
-        self.post_message(PairChanged(self._pairs.view(), self._pairs.rater, self._scoring.session.run_id
-                                      if self._scoring else "", problem=problem, notice=notice))
+        self.post_message(PairChanged(self._pairs.view(), problem, notice))
 
     def _open(self, run_dir: Path, rater: str) -> None:
         try:

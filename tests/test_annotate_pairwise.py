@@ -10,7 +10,10 @@ from collections import Counter
 
 import pytest
 from conftest import run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from fl_tui.annotate.pairstats import results
 from fl_tui.annotate.pairwise import (
     ALL_PAIRS_UP_TO,
     PAIRWISE_SCHEMA,
@@ -20,7 +23,7 @@ from fl_tui.annotate.pairwise import (
 )
 from fl_tui.annotate.session import NothingToScore
 from fl_tui.bench.runfiles import load_run
-from fl_tui.cli.annotate_cmd import PAIRWISE_COLUMNS
+from fl_tui.cli.annotate_cmd import PAIRWISE_COLUMNS, pairwise_rows
 from fl_tui.core.errors import FileProblem
 from fl_tui.demo.build import FAST, SLOW
 
@@ -216,3 +219,35 @@ def test_report_has_a_pairwise_section_apart_from_the_rubric_scores(run_dir):
     assert f"| {FAST.model_id} | {SLOW.model_id} | 0 | 0 | 0 | 4 | 4 |" in section \
         or f"| {SLOW.model_id} | {FAST.model_id} | 4 | 0 | 0 | 0 | 4 |" in section
     assert "## Pairwise ranking" in (run_dir / "report.md").read_text(encoding="utf-8")
+
+
+HOSTILE = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=6),
+              st.sampled_from(["\ud800", "\x1b[31m", "a", "b", "tie", "skipped", -1, 10**30])),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.sampled_from(["top", "pair", "side", "change"]),
+       key=st.sampled_from(["schema", "run_id", "rater", "seed", "pairs", "history", "prompt_id", "round", "a", "b",
+                            "verdict", "request_id", "model", "pair", "before", "after", "extra"]),
+       value=HOSTILE)
+def test_a_hostile_pairwise_file_loads_whole_or_is_a_file_problem(tmp_path, where, key, value):
+    run = synthetic_run(3, prompts=2)
+    pairs, _ = build_pairs(run, 1)
+    pairs[0].verdict = "a"
+    data = {"schema": PAIRWISE_SCHEMA, "run_id": "r", "rater": "ann", "seed": 1, "sampled": False, "revealed": False,
+            "pairs": [p.model_dump(mode="json") for p in pairs], "history": [{"pair": 0, "before": None, "after": "a"}]}
+    target = {"top": data, "pair": data["pairs"][0], "side": data["pairs"][0]["a"], "change": data["history"][0]}
+    target[where][key] = value
+    path = tmp_path / "pairwise.ann.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    try:
+        file = load_pairwise(path, run)
+    except FileProblem as problem:
+        assert problem.line is not None, problem  # a place an editor can jump to
+        return
+    results([file])  # what reads a loaded file does not crash on it
+    pairwise_rows([file])

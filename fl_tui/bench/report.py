@@ -258,6 +258,8 @@ def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequ
     out += load_section(run)
     out += _prefill_section(models)
 
+    out += _pairwise_section(run)
+
     out += ["", "## Highlights", ""]
     out += _highlights(models) or ["- No model produced measurements."]
 
@@ -270,6 +272,34 @@ def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequ
 
     out += [*sections, "", definitions_markdown()]
     return "\n".join(out)
+
+
+def _pairwise_section(run: Mapping) -> list[str]:
+    """People's pairwise verdicts (fl_tui.annotate.pairstats.results, put under `pairwise` by `fl-tui report`): the
+    Bradley–Terry ranking and the wins per pair, apart from the rubric scores."""
+    pairwise = run.get("pairwise")
+    if not isinstance(pairwise, Mapping):
+        return []
+    if not pairwise.get("ranking"):
+        return ["", "## Pairwise ranking", "", "No pair is judged yet."]
+    out = ["", "## Pairwise ranking", "",
+           f"People's A/B verdicts ({_line(', '.join(pairwise.get('raters') or []))}; {pairwise.get('judged')} judged "
+           "pairs): Bradley–Terry strengths on the Elo scale (1000 = the geometric mean; 100 points apart, the higher "
+           "wins 64% of the time), ties and both-bad as half a win, 95% interval from a bootstrap of the pairs.", "",
+           "| Rank | Model | Rating | 95% interval | Pairs | Wins |", "|---:|---|---:|---|---:|---:|"]
+    for i, r in enumerate(pairwise["ranking"], 1):
+        low, high = r["ci95"]
+        out.append(f"| {i} | {_cell(r['model'])} | {r['rating']:.0f} | {low:.0f} to {high:.0f} | {r['games']} | "
+                   f"{r['wins']:g} |")
+    out += ["", "| Model 1 | Model 2 | Wins 1 | Ties | Both bad | Wins 2 | n |", "|---|---|---:|---:|---:|---:|---:|"]
+    out += [f"| {_cell(t['model_1'])} | {_cell(t['model_2'])} | {t['wins_1']} | {t['ties']} | {t['both_bad']} | "
+            f"{t['wins_2']} | {t['n']} |" for t in pairwise.get("table") or []]
+    for a in pairwise.get("agreement") or []:
+        if a.get("pairs"):
+            kappa = "undefined" if a["kappa"] is None else f"{a['kappa']:.2f}"
+            out.append(f"\nAgreement of {_line(a['raters'][0])} and {_line(a['raters'][1])} over {a['pairs']} pairs "
+                       f"both judged: {a['percent']:.0f}% the same verdict, Cohen's kappa {kappa}.")
+    return out
 
 
 DISTRIBUTIONS = (("ttft_ms", "TTFT (ms)"), ("tpot_ms", "TPOT (ms)"), ("itl_ms", "ITL (ms)"), ("e2e_ms", "E2E (ms)"),

@@ -1,5 +1,6 @@
-"""`fl-tui annotate export RUN` writes a run's scores as JSONL or CSV; `fl-tui judge RUN --model NAME` has a model
-score the answers with the same rubric, into its own file (rater `model:<id>`)."""
+"""`fl-tui annotate export RUN` writes a run's scores (or, with --pairwise, its pairwise verdicts) as JSONL or CSV;
+`fl-tui judge RUN --model NAME` has a model score the answers with the same rubric, into its own file (rater
+`model:<id>`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from fl_tui.annotate.judge import ItemOutcome, JudgeSummary, judge_run
+from fl_tui.annotate.pairwise import PairwiseFile, list_pairwise_files, load_pairwise, pairwise_path
 from fl_tui.annotate.store import AnnotationFile, annotation_path, list_annotation_files, load_annotations
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.cli.context import backend_for
@@ -23,6 +25,8 @@ from fl_tui.core.textsafe import csv_cell, json_text, plain
 
 EXPORT_COLUMNS = ("run_id", "rater", "judged", "request_id", "model", "prompt_id", "round", "completion", "overall",
                   "scores", "note", "scored_at", "seconds_spent", "attempts")
+PAIRWISE_COLUMNS = ("run_id", "rater", "pair", "prompt_id", "round", "request_a", "model_a", "request_b", "model_b",
+                    "verdict", "winner", "judged_at")
 
 
 def no_action(args: argparse.Namespace) -> int:
@@ -63,14 +67,41 @@ def _json_line(row: dict) -> str:
     return line
 
 
-def render_export_csv(rows: list[dict]) -> str:
+def render_export_csv(rows: list[dict], columns: tuple[str, ...] = EXPORT_COLUMNS) -> str:
     """A header and one row per item; `scores` as a JSON object; every cell through csv_cell()."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([csv_cell(row[col]) for col in EXPORT_COLUMNS])
+        writer.writerow([csv_cell(row[col]) for col in columns])
     return buffer.getvalue()
+
+
+def pairwise_rows(files: list[PairwiseFile]) -> list[dict]:
+    """One row per pair with a verdict (skipped ones too), in judging order; `winner` is the better model's name,
+    or tie / both_bad / skipped."""
+    rows = []
+    for f in files:
+        for i, p in enumerate(f.pairs):
+            if p.verdict is None:
+                continue
+            winner = {"a": p.a.model, "b": p.b.model}.get(p.verdict, p.verdict)
+            rows.append({"run_id": f.run_id, "rater": f.rater, "pair": i, "prompt_id": p.prompt_id, "round": p.round,
+                         "request_a": p.a.request_id, "model_a": p.a.model, "request_b": p.b.request_id,
+                         "model_b": p.b.model, "verdict": p.verdict, "winner": winner, "judged_at": p.judged_at})
+    return rows
+
+
+def _pairwise_files(run_dir: Path, run: dict, rater: str | None) -> list[PairwiseFile]:
+    paths = [pairwise_path(run_dir, rater)] if rater is not None else list_pairwise_files(run_dir)
+    if not paths or not paths[0].is_file():
+        known = ", ".join(p.name for p in list_pairwise_files(run_dir)) or "none"
+        raise UserError(f"{run_dir}: no pairwise file{f' for rater {rater!r}' if rater else 's'} (pairwise.*.json) "
+                        f"to export (files in the run folder: {known})")
+    files = [load_pairwise(p, run) for p in paths]
+    if rater is not None and files[0].rater != rater.strip():
+        raise UserError(f"{paths[0]}: belongs to rater {files[0].rater!r}, not {rater!r}")
+    return files
 
 
 def _export_files(run_dir: Path, run: dict, rater: str | None) -> list[AnnotationFile]:
@@ -92,11 +123,14 @@ def _export_files(run_dir: Path, run: dict, rater: str | None) -> list[Annotatio
 def run_export(args: argparse.Namespace) -> int:
     run_dir = run_dir_of(args.run)
     run = load_run(run_dir)
-    rows = export_rows(_export_files(run_dir, run, args.rater))
-    text = render_jsonl(rows) if args.format == "jsonl" else render_export_csv(rows)
+    if args.pairwise:
+        rows, columns, what = pairwise_rows(_pairwise_files(run_dir, run, args.rater)), PAIRWISE_COLUMNS, "verdicts"
+    else:
+        rows, columns, what = export_rows(_export_files(run_dir, run, args.rater)), EXPORT_COLUMNS, "items"
+    text = render_jsonl(rows) if args.format == "jsonl" else render_export_csv(rows, columns)
     if args.out:
         atomic_write_text(Path(args.out), text)
-        print(f"{len(rows)} items written to {args.out}", file=sys.stderr)
+        print(f"{len(rows)} {what} written to {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

@@ -169,6 +169,8 @@ def _annotate(sub) -> None:
     e.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="output format (default jsonl)")
     e.add_argument("--rater", help="one rater's file only (a person's name, or model:<id> for a judge)")
     e.add_argument("--out", help="write to this file (atomically) instead of standard output")
+    e.add_argument("--pairwise", action="store_true",
+                   help="the pairwise files' verdicts instead (pairwise.*.json, one row per pair with a verdict)")
     e.set_defaults(handler=Lazy("annotate_cmd", "run_export"))
     a.set_defaults(handler=Lazy("annotate_cmd", "no_action"))
 

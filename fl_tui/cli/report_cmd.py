@@ -9,6 +9,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from fl_tui.annotate.pairstats import results
+from fl_tui.annotate.pairwise import pairwise_files
 from fl_tui.annotate.quality import judge_section, labelled, people_files, quality_for, run_files
 from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
@@ -62,6 +64,12 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"fl-tui: note: {partly} partly scored answer{'s' if partly != 1 else ''} left out of the Quality "
               "column (an answer counts once its overall and every aspect are scored)", file=sys.stderr)
     run = labelled(run, label)
+    pairwise, problems = pairwise_files(run_dir, run)
+    for problem in problems:
+        print(f"fl-tui: warning: left out of the pairwise ranking: {plain(problem, keep_newlines=False)}",
+              file=sys.stderr)
+    if pairwise:
+        run = {**run, "pairwise": results(pairwise)}  # report.md's "Pairwise ranking" section
     people, judges, _problems = run_files(run_dir, run)  # the problems were said above, or the files named
     sections = judge_section(people, judges)
     write_reports(run_dir, run, quality, sections)

@@ -1,11 +1,13 @@
-"""The Annotate tab: score a run's answers 1–5 against each prompt's rubric, blind by default, from the keyboard.
+"""The Annotate tab: score a run's answers 1–5 against each prompt's rubric, blind by default, from the keyboard;
+or (m switches) judge two models' answers to the same prompt side by side, A / B / tie / both bad.
 
 All state and every save live in `fl_tui.annotate.session.ScoringSession`, which is not thread-safe: it is opened,
 changed and read only on this pane's one worker thread, in key order, and so is the focused row (the aspect a
 score key applies to; both are `fl_tui.annotate.cursor.ScoringCursor`). Each call answers with an immutable
 `ScoringView` that the pane's `ScoringPanel` draws, so fast typing
 (a move, then a score) always scores the aspect the person saw next, and a slow disk (each save is an fsync)
-never blocks a key.
+never blocks a key. Pairwise mode works alike: its `PairwiseSession` lives on the same thread and answers with a
+`PairView` that the `PairPanel` draws.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from textual.containers import Vertical
 from textual.message import Message
 
 from fl_tui.annotate.cursor import ScoringCursor, ScoringView
+from fl_tui.annotate.pairstats import results_text as pairwise_results_text
+from fl_tui.annotate.pairwise import PairView, PairwiseSession, pairwise_files
 from fl_tui.annotate.quality import results_text
 from fl_tui.annotate.session import NothingToScore, ScoringSession, newest_to_score
 from fl_tui.bench.runfiles import describe_runs, list_runs
@@ -29,6 +33,7 @@ from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.screens.ask import AskScreen
 from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
+from fl_tui.ui.widgets.annotate.pairs import PairPanel
 from fl_tui.ui.widgets.annotate.panel import ScoringPanel
 
 NO_RUN_TO_SCORE = "No run has answers to score: run a benchmark (tab 2), or o opens a run."
@@ -55,16 +60,39 @@ class ViewChanged(Message):
         self.notice = notice
 
 
+class PairChanged(Message):
+    """Posted from the worker thread in pairwise mode: the pair to draw (None: pairwise mode could not open), any
+    problem, and a one-line notice."""
+
+    def __init__(self, view: PairView | None, problem: str | None = None, notice: str | None = None):
+        super().__init__()
+        self.view, self.problem, self.notice = view, problem, notice
+
+
+RUBRIC_ONLY = {"score", "row", "move", "unscored", "note", "scale", "skip"}
+PAIRWISE_ONLY = {"verdict", "pair_move"}  # pair_move: the same keys as move, not shown in the footer
+
+
 class AnnotatePane(Vertical, can_focus=True):
     BINDINGS = [
         *(Binding(str(n), f"score({n})", "Score", id=f"annotate.score_{n}", show=n == 1, key_display="1-5",
                   tooltip=f"Score {n} (the same key again clears it)") for n in range(1, 6)),
+        Binding("a", "verdict('a')", "A better", id="annotate.pair_a", tooltip="Pairwise: answer A is better"),
+        Binding("b", "verdict('b')", "B better", id="annotate.pair_b", tooltip="Pairwise: answer B is better"),
+        Binding("t", "verdict('tie')", "Tie", id="annotate.pair_tie", tooltip="Pairwise: a tie, both as good"),
+        Binding("x", "verdict('both_bad')", "Both bad", id="annotate.pair_both_bad",
+                tooltip="Pairwise: both answers are bad"),
+        Binding("k", "verdict('skipped')", "Skip", id="annotate.pair_skip", show=False,
+                tooltip="Pairwise: skip this pair (marked skipped, left out of the results)"),
         Binding("up", "row(-1)", "Previous aspect", id="annotate.up", show=False),
         Binding("down", "row(1)", "Next aspect", id="annotate.down", show=False),
         Binding("left,p", "move(-1)", "Prev", id="annotate.prev", tooltip="Previous answer"),
         Binding("right,n", "move(1)", "Next", id="annotate.next", tooltip="Next answer"),
+        Binding("left,p", "pair_move(-1)", "Previous pair", id="annotate.pair_prev", show=False),
+        Binding("right,n", "pair_move(1)", "Next pair", id="annotate.pair_next", show=False),
         Binding("u", "unscored", "Unscored", id="annotate.unscored", tooltip="Next unscored answer"),
-        Binding("z", "undo", "Undo", id="annotate.undo", tooltip="Take back the last score, note or skip"),
+        Binding("z", "undo", "Undo", id="annotate.undo",
+                tooltip="Take back the last change (a score, note, skip or verdict), any number of steps"),
         Binding("x", "skip", "Skip", id="annotate.skip", show=False,
                 tooltip="Mark this answer skipped and go on (x again takes the mark off)"),
         Binding("e", "note", "Note", id="annotate.note"),
@@ -72,6 +100,8 @@ class AnnotatePane(Vertical, can_focus=True):
         Binding("r", "reveal", "Show/hide models", id="annotate.reveal", show=False),
         Binding("s", "results", "Results", id="annotate.results"),
         Binding("o", "open_run", "Open run", id="annotate.open", show=False),
+        Binding("m", "mode", "Mode", id="annotate.mode", show=False,
+                tooltip="Switch between rubric scores and pairwise A/B judging"),
         Binding("pagedown", "scroll(1)", "Scroll answer down", id="annotate.page_down", show=False),
         Binding("pageup", "scroll(-1)", "Scroll answer up", id="annotate.page_up", show=False),
     ]
@@ -84,15 +114,29 @@ class AnnotatePane(Vertical, can_focus=True):
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="annotate")
         self._scoring: ScoringCursor | None = None  # the worker thread's own
         self._empty: str | None = None  # what the panel says while no run is open
+        self.mode = "rubric"  # or "pairwise"; changed on the UI thread only, once pairwise mode opened
+        self.pair_view: PairView | None = None  # the last pair drawn
+        self._pairs: PairwiseSession | None = None  # the worker thread's own
 
     def compose(self) -> ComposeResult:
         yield ScoringPanel(id="ann-panel")
+        yield PairPanel(id="ann-pairs")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Each mode's own keys only (hidden from the footer in the other); a digit in pairwise mode is a tab key."""
+        return action not in (PAIRWISE_ONLY if self.mode == "rubric" else RUBRIC_ONLY)
 
     def on_mount(self) -> None:
         self.draw()
 
     def draw(self) -> None:
-        self.query_one(ScoringPanel).show(self.view, self._empty)
+        pairwise = self.mode == "pairwise"
+        self.query_one(ScoringPanel).display = not pairwise
+        self.query_one(PairPanel).display = pairwise
+        if pairwise:
+            self.query_one(PairPanel).show(self.pair_view, self.rater or "", self.view.run_id if self.view else "")
+        else:
+            self.query_one(ScoringPanel).show(self.view, self._empty)
 
     def on_unmount(self) -> None:
         self._executor.submit(self._close)
@@ -113,6 +157,34 @@ class AnnotatePane(Vertical, can_focus=True):
         if self._scoring is not None:
             self._scoring.session.close()
             self._scoring = None
+        self._pairs = None  # every change is saved as it is made
+
+    def _open_pairs(self) -> None:
+        """Open (or resume) the rater's pairwise file of the open run and post its first pair."""
+        if self._scoring is None:
+            return
+        session = self._scoring.session
+        try:
+            self._pairs = PairwiseSession.open(session.path.parent, session.rater)
+        except (FileProblem, UserError) as exc:
+            self.post_message(PairChanged(None, problem=opening_problem(exc, session.path.parent)))
+            return
+        notice = f"pairwise: resumed at pair {self._pairs.index + 1} of {self._pairs.total}" \
+            if self._pairs.resumed else f"pairwise: {self._pairs.total} pairs to judge"
+        self.post_message(PairChanged(self._pairs.view(), notice=notice))
+
+    def _run_pairs(self, change) -> None:
+        """Apply `change` to the pairwise session, then post the pair to draw, with any notice or problem."""
+        if self._pairs is None:
+            return
+        problem, notice = None, None
+        try:
+            notice = change(self._pairs)
+        except (UserError, FileProblem) as exc:
+            problem = str(exc)
+        except Exception as exc:  # a bug: shown, not swallowed; the file on disk is still whole
+            problem = f"unexpected error: {type(exc).__name__}: {exc}"
+        self.post_message(PairChanged(self._pairs.view(), problem, notice))
 
     def _open(self, run_dir: Path, rater: str) -> None:
         try:
@@ -123,6 +195,8 @@ class AnnotatePane(Vertical, can_focus=True):
         self._close()
         self._scoring = ScoringCursor(session, auto_advance=self.auto_advance)
         self.post_message(ViewChanged(self._scoring.view(), opened=True))
+        if self.mode == "pairwise":  # another run opened in pairwise mode: its pairs
+            self._open_pairs()
 
     def _run(self, change) -> None:
         """Apply `change` to the scoring state, then post what to draw (also after a failure), with the one-line
@@ -182,6 +256,21 @@ class AnnotatePane(Vertical, can_focus=True):
             self.notify(f"resumed at answer {message.view.item.index + 1} of {message.view.total}", timeout=4)
         self.draw()
 
+    @on(PairChanged)
+    def handle_pairs(self, message: PairChanged) -> None:
+        if not self.app.is_running:
+            return
+        if message.problem is not None:
+            self.notify(plain(message.problem), severity="error", markup=False, timeout=10)
+        if message.notice is not None:
+            self.notify(plain(message.notice), markup=False, timeout=4)
+        if message.view is None:  # pairwise mode did not open: back to the rubric
+            self.mode, self.pair_view = "rubric", None
+        else:
+            self.mode, self.pair_view = "pairwise", message.view
+        self.refresh_bindings()
+        self.draw()
+
     # -- keys ---------------------------------------------------------------------------------------------
 
     def _no_run(self) -> bool:
@@ -205,20 +294,57 @@ class AnnotatePane(Vertical, can_focus=True):
     def action_move(self, step: int) -> None:
         self._do(lambda scoring: scoring.move(step))
 
+    def action_pair_move(self, step: int) -> None:
+        end = "this is the last pair" if step > 0 else "this is the first pair"
+        self._pair(lambda pairs: None if pairs.move(step) else end)
+
+    def _pair(self, change) -> None:
+        """Queue a change to the pairwise session, after every earlier change."""
+        if not self._no_run():
+            self._executor.submit(self._run_pairs, change)
+
+    def action_mode(self) -> None:
+        """Rubric to pairwise (opening the rater's pairwise file of the run on the worker thread) and back."""
+        if self._no_run():
+            return
+        if self.mode == "pairwise":
+            self.mode = "rubric"
+            self.refresh_bindings()
+            self.draw()
+        else:
+            self._executor.submit(self._open_pairs)
+
+    def action_verdict(self, verdict: str) -> None:
+        self._pair(lambda pairs: pairs.judge(verdict))
+
     def action_unscored(self) -> None:
         self._do(lambda scoring: scoring.next_unscored())
 
     def action_undo(self) -> None:
-        self._do(lambda scoring: scoring.undo())
+        """The mode's own last change: each mode's file keeps its steps."""
+        if self.mode == "pairwise":
+            self._pair(lambda pairs: None if pairs.undo() else "nothing to undo")
+        else:
+            self._do(lambda scoring: scoring.undo())
 
     def action_skip(self) -> None:
         self._do(lambda scoring: scoring.skip())
 
     def action_reveal(self) -> None:
-        self._do(lambda scoring: scoring.toggle_models())
+        if self.mode == "pairwise":
+            def toggle(pairs: PairwiseSession) -> str:
+                pairs.show_models(not pairs.revealed)
+                return "model names shown (r hides them)" if pairs.revealed else "model names hidden (r shows them)"
+
+            self._pair(toggle)
+        else:
+            self._do(lambda scoring: scoring.toggle_models())
 
     def action_scroll(self, pages: int) -> None:
-        self.query_one(ScoringPanel).scroll_answer(pages)
+        if self.mode == "pairwise":
+            self.query_one(PairPanel).scroll_answers(pages)
+        else:
+            self.query_one(ScoringPanel).scroll_answer(pages)
 
     @work(exclusive=True, group="annotate-note")
     async def action_note(self) -> None:
@@ -238,5 +364,13 @@ class AnnotatePane(Vertical, can_focus=True):
     async def action_results(self) -> None:
         if self._no_run():
             return
-        text = await asyncio.wrap_future(self._executor.submit(lambda: results_text(self._scoring.session)))
+        text = await asyncio.wrap_future(self._executor.submit(self._results_text, self.mode))
         self.app.push_screen(TextScreen(text))
+
+    def _results_text(self, mode: str) -> str:
+        """The mode's results, on the worker thread: people's rubric scores, or every pairwise file's verdicts."""
+        session = self._scoring.session
+        if mode != "pairwise":
+            return results_text(session)
+        files, problems = pairwise_files(session.path.parent, session.run)
+        return pairwise_results_text(session.run_id, files, problems)

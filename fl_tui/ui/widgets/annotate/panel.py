@@ -36,7 +36,7 @@ def head_text(view: ScoringView, success: Style) -> Text:
     return Text.assemble(
         " · ".join(run), f" · rater {plain(view.rater, keep_newlines=False)}\n",
         (f" {item.index + 1}/{total} ", "bold reverse"), mark,
-        f"  scored {done}/{total}{aside} · model {who}",
+        f"  scored {done}/{total}{aside} · model {who} · m pairwise",
     )
 
 

@@ -155,3 +155,43 @@ def test_every_set_of_live_columns_fits_80_columns(swept, slo):
     columns = live_columns(swept, slo)
     assert sum(width + 2 for _label, width in columns) <= 80  # the table's cell padding: one each side
     assert ("Level" in dict(columns), "SLO%" in dict(columns)) == (swept, slo)
+
+
+async def test_also_at_runs_the_matrix_against_more_endpoints_and_names_them_apart(backend, server, tmp_path):
+    second = loopback.start_subprocess(lifetime_s=600, serialize=True)
+    try:
+        app = make_app(backend)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = await set_up(pilot, ["slow-20"], rounds="1", max_tokens="4")
+            await type_into(pilot, pane, "warmup", "0")
+            await type_into(pilot, pane, "endpoints", second.url)
+            await pilot.press("ctrl+r")
+            table = pane.query_one("#bench-rows")
+            await until(pilot, lambda: view(pane) == "bench-live" and table.row_count == 2, "a row per endpoint",
+                        seen=lambda: (view(pane), table.row_count))
+            assert [(r["Model"], r["Level"]) for r in cells(table)] == [("slow-20", "#1"), ("slow-20", "#2")]
+            legend = str(pane.query_one("#bench-legend").render())
+            assert legend == f"endpoints, one at a time: #1 {server.url[7:]}  #2 {second.url[7:]}"
+            rows = await summary_of(pilot, pane)
+            run = pane.summary.run
+        assert [(m["endpoint"], m["status"]) for m in run["models"]] == [(server.url, "ok"), (second.url, "ok")]
+        assert [row[:3] for row in rows] == [["slow-20", server.url, "ok"], ["slow-20", second.url, "ok"]]
+        assert len(second.records("slow-20")) == 2  # the quick set's two prompts, one round
+        remembered = json.loads(setup_file().read_text(encoding="utf-8"))["fields"]
+        assert remembered["endpoints"] == second.url
+    finally:
+        second.stop()
+
+
+def test_endpoints_with_credentials_are_not_remembered(tmp_path):
+    from fl_tui.bench.setup_state import BenchSetup, FieldError, read_endpoints, save_setup
+
+    path = tmp_path / "setup.json"
+    save_setup(BenchSetup(("m",), "quick", {"endpoints": "http://ann:secret@box:5273"}), path)
+    assert "secret" not in path.read_text(encoding="utf-8")
+    assert json.loads(path.read_text(encoding="utf-8"))["fields"]["endpoints"] == ""
+    assert read_endpoints({"endpoints": "box:5273, http://other:8080/v1"}) == ("http://box:5273", "http://other:8080")
+    with pytest.raises(FieldError, match="Also at: .*box:5273 is named twice"):
+        read_endpoints({"endpoints": "box:5273,http://box:5273"})
+    with pytest.raises(FieldError, match="Also at: "):
+        read_endpoints({"endpoints": "ftp://box"})

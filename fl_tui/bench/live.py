@@ -18,6 +18,7 @@ from typing import assert_never
 import numpy as np
 
 from fl_tui.bench import load
+from fl_tui.bench.endpoints import short
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.events import (
     Event,
@@ -119,10 +120,13 @@ class InFlight:
 
 
 class LiveState:
-    def __init__(self, plan: tuple[Level, ...] = ((None, None),), slo: dict[str, float] | None = None) -> None:
-        """`plan`: sweep_plan of the run's settings; `slo`: its --slo bounds, for the live goodput."""
+    def __init__(self, plan: tuple[Level, ...] = ((None, None),), slo: dict[str, float] | None = None,
+                 endpoints: tuple[str, ...] = ()) -> None:
+        """`plan`: sweep_plan of the run's settings; `slo`: its --slo bounds, for the live goodput; `endpoints`:
+        where the run goes, in order, when it goes to several (its models are then named `model @ host:port`)."""
         self.queue: collections.deque[Event] = collections.deque()  # appended by the child reader's thread
         self.plan, self.slo = plan, slo or None
+        self.endpoints = endpoints if len(endpoints) > 1 else ()
         self.rows: dict[str, ModelRow] = {}
         self.levels: dict[str, dict[Level, ModelRow]] = {}  # model -> its level rows, when the run sweeps
         self._finished_levels: dict[str, int] = {}  # model -> ModelFinished events seen (one per level, in order)
@@ -186,7 +190,21 @@ class LiveState:
 
     @property
     def swept(self) -> bool:
-        return len(self.plan) > 1
+        """Whether rows need a Level column: several levels, or several endpoints (named `#2` there)."""
+        return len(self.plan) > 1 or bool(self.endpoints)
+
+    def short_name(self, name: str) -> tuple[str, str]:
+        """(model, `#2`) for a row of a run against several endpoints, where a narrow column has no room for
+        `model @ host:port`; (name, "") otherwise. `legend` says which endpoint each number is."""
+        model, at, where = name.rpartition(" @ ")
+        shorts = [short(e) for e in self.endpoints]
+        if not at or where not in shorts:
+            return name, ""
+        return model, f"#{shorts.index(where) + 1}"
+
+    def legend(self) -> str:
+        """`#1 127.0.0.1:5273  #2 box:8080`, or "" for a run against one endpoint."""
+        return "  ".join(f"#{i} {short(e)}" for i, e in enumerate(self.endpoints, 1))
 
     def shown_rows(self) -> list[ModelRow]:
         """What the table lists: each model's level rows when the run sweeps, else the model's own row."""

@@ -20,21 +20,23 @@ import pydantic
 
 from fl_tui.bench import load, prefill
 from fl_tui.bench.engine import BenchSettings
+from fl_tui.connection.endpoint import normalize_endpoint
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.jsonfile import load_validated
 from fl_tui.core.limits import SMALL_FILE_MAX
+from fl_tui.core.redact import redact_text
 
 SETUP_SCHEMA = "fl-tui/bench-setup/1"
 # field -> its label in the form, in the form's order. Files written before a field existed simply lack it.
 FORM_LABELS = {
     "rounds": "Rounds", "warmup": "Warm-up", "temperature": "Temperature", "seed": "Seed",
     "max_tokens": "Max tokens", "timeout_s": "Timeout (s)", "concurrency": "Concurrency", "rate": "Rate (req/s)",
-    "duration_s": "Duration (s)", "slo": "SLOs (ms)", "prompt_tokens": "Prompt tokens",
+    "duration_s": "Duration (s)", "slo": "SLOs (ms)", "prompt_tokens": "Prompt tokens", "endpoints": "Also at",
 }
 FORM_FIELDS = tuple(FORM_LABELS)
-VALUE_MAX = 64  # characters of one remembered field: the form's values are short numbers and lists
+VALUE_MAX = 256  # characters of one remembered field: short numbers and lists, a few endpoint URLs
 
 
 class _SetupJson(pydantic.BaseModel):
@@ -60,8 +62,12 @@ def setup_file() -> Path:
 
 
 def save_setup(setup: BenchSetup, path: Path | None = None) -> None:
+    """Endpoints with credentials in them (`http://user:pw@box`) are not remembered: no password is written."""
+    fields = {k: v for k, v in setup.fields.items() if k in FORM_FIELDS}
+    if redact_text(fields.get("endpoints", "")) != fields.get("endpoints", ""):
+        fields["endpoints"] = ""
     data = {"schema": SETUP_SCHEMA, "models": list(setup.models), "prompt_set": setup.prompt_set,
-            "fields": {k: v for k, v in setup.fields.items() if k in FORM_FIELDS}}
+            "fields": {k: v[:VALUE_MAX] for k, v in fields.items()}}
     atomic_write_text(path or setup_file(), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -99,14 +105,31 @@ def _number(kind: Callable[[str], float], minimum: float, above: bool = False) -
     return read
 
 
+def _endpoints(raw: str) -> tuple[str, ...]:
+    """More endpoints to run the matrix against after the app's own, comma-separated, as `--endpoint A,B`."""
+    out: list[str] = []
+    for given in (part.strip() for part in raw.split(",")):
+        if given:
+            url = normalize_endpoint(given)  # ValueError: one line saying what is wrong with it
+            if url in out:
+                raise ValueError(f"{redact_text(url)} is named twice")
+            out.append(url)
+    return tuple(out)
+
+
+def read_endpoints(fields: Mapping[str, str]) -> tuple[str, ...]:
+    """The form's further endpoints (() when none); FieldError for a malformed one."""
+    return read_field("endpoints", fields.get("endpoints", "")) or ()
+
+
 # field -> how its text reads; the optional ones are None when empty
 _READERS: dict[str, Callable[[str], object]] = {
     "rounds": _number(int, 1), "warmup": _number(int, 0), "temperature": _number(float, 0),
     "seed": _number(int, float("-inf")), "max_tokens": _number(int, 1), "timeout_s": _number(float, 0, above=True),
     "concurrency": load.parse_levels, "rate": load.parse_rate, "duration_s": _number(float, 0, above=True),
-    "slo": load.parse_slo, "prompt_tokens": prefill.parse_prompt_tokens,
+    "slo": load.parse_slo, "prompt_tokens": prefill.parse_prompt_tokens, "endpoints": _endpoints,
 }
-OPTIONAL = frozenset({"seed", "concurrency", "rate", "duration_s", "slo", "prompt_tokens"})
+OPTIONAL = frozenset({"seed", "concurrency", "rate", "duration_s", "slo", "prompt_tokens", "endpoints"})
 
 
 def read_field(name: str, text: str) -> object:

@@ -70,6 +70,9 @@ class LiveView(Vertical):
         for label, width in LIVE_COLUMNS:
             table.add_column(label, key=label, width=width)
         yield table
+        legend = Static("", id="bench-legend")
+        legend.display = False  # a run against several endpoints only
+        yield legend
         checks = Static("", id="bench-checks")
         checks.display = False  # until an answer has been checked
         yield checks
@@ -100,6 +103,9 @@ class LiveView(Vertical):
             box = self.query_one(box_id, Static)
             box.update("")
             box.display = False
+        legend = self.query_one("#bench-legend", Static)
+        legend.update(Text(f"endpoints, one at a time: {state.legend()}"))
+        legend.display = bool(state.endpoints)
         self.query_one("#bench-spark-now", Sparkline).data = []
         self.query_one("#bench-rolling", Vertical).remove_children()
         self.query_one("#bench-prompt", Static).update("")
@@ -132,7 +138,7 @@ class LiveView(Vertical):
 
     def _draw_checks(self, state: LiveState) -> None:
         """A line per model whose answers are checked, hidden until the first is: ✓ / ✗ as each answer ends."""
-        lines = [f"{plain(r.name, keep_newlines=False)[:14]:<15}{line}" for r in state.rows.values()
+        lines = [f"{self._label(state, r.name)[:14]:<15}{line}" for r in state.rows.values()
                  if (line := r.checks_line()) is not None]
         if lines != self._checks_shown:  # an auto-height box, like the failures: only on change
             self._checks_shown = lines
@@ -145,7 +151,9 @@ class LiveView(Vertical):
         for index, row in enumerate(state.shown_rows()):
             f = row.figures()
             fraction, rate = row.goodput()
-            values = {"Model": plain(row.name, keep_newlines=False), "Level": level_name(row.level),
+            model, where = state.short_name(row.name)
+            values = {"Model": plain(model, keep_newlines=False), "Level": " ".join(filter(None, (where,
+                      level_name(row.level)))),
                       "Status": str(state.level_status(row)), "Done": f"{row.done}/{row.total}",
                       "TTFT50": _short(f["ttft_p50"]), "TTFT95": _short(f["ttft_p95"]), "ITL95": _short(f["itl_p95"]),
                       "tok/s": _short(f["decode_tps"]), "RSS MB": _short(row.rss_peak_mb),
@@ -163,13 +171,19 @@ class LiveView(Vertical):
             self._cells[key] = cells
         self._draw_rolling(state)
 
+    @staticmethod
+    def _label(state: LiveState, name: str) -> str:
+        """A row's name where 14 columns hold it: `slow-20 #2` in a run against several endpoints."""
+        model, where = state.short_name(name)
+        return plain(f"{model} {where}".strip(), keep_newlines=False)
+
     def _draw_rolling(self, state: LiveState) -> None:
         """One rolling sparkline per model, whatever its levels."""
         rolling = self.query_one("#bench-rolling", Vertical)
         for index, row in enumerate(state.rows.values()):
             if index >= self._sparks:  # mounted later, so count them rather than query for them
                 self._sparks += 1
-                rolling.mount(Horizontal(Label(Text(plain(row.name, keep_newlines=False)[:14].ljust(15)),
+                rolling.mount(Horizontal(Label(Text(self._label(state, row.name)[:14].ljust(15)),
                                                classes="spark-label"),
                                          Sparkline([], id=f"bench-spark-{index}"), classes="spark-row"))
             for spark in rolling.query(f"#bench-spark-{index}"):

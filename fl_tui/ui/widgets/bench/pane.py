@@ -92,12 +92,12 @@ class BenchPane(ExplainsRefusals, Vertical):
 
     def action_start(self) -> None:
         try:
-            models, prompts, settings = self.form.read()
+            models, prompts, settings, more = self.form.read()
         except UserError as exc:
             self.notify(plain(str(exc)), title="cannot start", severity="error", markup=False)
             return
         self.form.remember(self.form.current())
-        self.runner.start(self.backend.endpoint, models, prompts, settings)
+        self.runner.start(self.backend.endpoint, models, prompts, settings, more)
         self.refresh_bindings()
 
     def action_stop(self) -> None:

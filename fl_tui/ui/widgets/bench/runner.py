@@ -60,11 +60,14 @@ class BenchRunner(Widget):
     def handle_host(self, message: HostFound) -> None:
         self.host = message.process
 
-    def start(self, endpoint: str, models: list[str], prompts: Path, settings: BenchSettings) -> None:
-        self.state = LiveState(sweep_plan(settings), settings.slo)
+    def start(self, endpoint: str, models: list[str], prompts: Path, settings: BenchSettings,
+              more: tuple[str, ...] = ()) -> None:
+        """`more`: endpoints to run the same matrix against after `endpoint`, each in turn (bench_env)."""
+        self.state = LiveState(sweep_plan(settings), settings.slo, (endpoint, *more))
         self.live.reset(self.state)
         self.running = True
-        self.launch(bench_command(bench_args(models, prompts, settings)), bench_env(endpoint), prompts, self.state)
+        self.launch(bench_command(bench_args(models, prompts, settings)), bench_env(endpoint, more), prompts,
+                    self.state)
 
     @work(thread=True, exclusive=True, group="bench-launch", exit_on_error=False)
     def launch(self, command: list[str], env: dict[str, str] | None, prompts: Path, state: LiveState) -> None:

@@ -22,6 +22,7 @@ from fl_tui.bench.setup_state import (
     BenchSetup,
     FieldError,
     load_setup,
+    read_endpoints,
     read_field,
     read_settings,
     save_setup,
@@ -36,7 +37,8 @@ from fl_tui.ui.widgets.pick_list import PickList
 
 # shown in an empty optional field: what empty means, or what it may hold
 PLACEHOLDERS = {"seed": "none", "concurrency": "1, or 256 with a rate", "rate": "5 or poisson:5",
-                "duration_s": "with a rate", "slo": "ttft_ms=500,tpot_ms=50", "prompt_tokens": "128,1024"}
+                "duration_s": "with a rate", "slo": "ttft_ms=500,tpot_ms=50", "prompt_tokens": "128,1024",
+                "endpoints": "http://box:5273,…"}
 
 
 def model_choices(models: list[ModelEntry], specs: dict, usable_only: bool) -> list[str]:
@@ -156,22 +158,24 @@ class SetupForm(Horizontal):
             box.select(value)
         self.query_one("#bench-prompts", Select).value = str(prompt_sets()[prompt_set])
 
-    def read(self) -> tuple[list[str], Path, BenchSettings]:
-        """The models, the prompt set's file and the settings; UserError saying which field is wrong."""
+    def read(self) -> tuple[list[str], Path, BenchSettings, tuple[str, ...]]:
+        """The models, the prompt set's file, the settings and the endpoints to run after the app's own;
+        UserError saying which field is wrong."""
         models = list(self.query_one("#bench-models", SelectionList).selected)
         if not models:
             raise UserError("pick at least one model (space in the list)")
         prompts = self.query_one("#bench-prompts", Select).value
         if not isinstance(prompts, str):
             raise UserError("pick a prompt set")
+        fields = {name: self.query_one(f"#bench-{name}", Input).value for name in FORM_FIELDS}
         try:
-            settings = read_settings({name: self.query_one(f"#bench-{name}", Input).value for name in FORM_FIELDS})
+            settings, more = read_settings(fields), read_endpoints(fields)
         except FieldError as exc:
             self.show_error(exc)
             self.query_one(f"#bench-{exc.field}", Input).focus()
             raise
         self.show_error(None)
-        return models, Path(prompts), settings
+        return models, Path(prompts), settings, more
 
     def show_error(self, error: FieldError | None) -> None:
         """Say in one line under the fields which one does not read, and mark it; None clears."""

@@ -30,16 +30,18 @@ CELL_MAX = 48  # columns of one summary cell: longer than any Foundry Local vari
 SCREEN_LABELS = {"TTFT p50 (ms)": "TTFT p50", "TTFT p95 (ms)": "TTFT p95", "E2E p95 (ms)": "E2E p95",
                  "Avg latency (ms)": "E2E mean", "RSS peak (MB)": "RSS MB", "Disk (MB)": "Disk MB",
                  "Deterministic": "Same answers"}
-# Which columns a narrow terminal keeps, first to last: speed and quality side by side before the rest. Checks come
+# Which columns a narrow terminal keeps, first to last (the endpoint, in a run against several, with the model):
+# speed and quality side by side before the rest. Checks come
 # next: at 80 columns they show beside the speed figures until people's scores take their place.
-PRIORITY = ("Model", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality", "Checks", "TTFT p95 (ms)",
+PRIORITY = ("Model", "Endpoint", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality", "Checks", "TTFT p95 (ms)",
             "E2E p95 (ms)", "RSS peak (MB)", "Output tok/s", "Avg latency (ms)", "Disk (MB)", "Deterministic")
-ESSENTIAL = {"Model", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality"}  # fitted and widened first
+ESSENTIAL = {"Model", "Endpoint", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality"}  # fitted first
 
 
 def fitted_columns(width: int, header: list[str], rows: list[list[str]]) -> dict[int, int]:
     """{index into `header`: width} of the columns shown at `width` cells, in `header`'s order."""
-    order = sorted(range(len(header)), key=lambda i: PRIORITY.index(header[i]))
+    rank = {name: i for i, name in enumerate(PRIORITY)}  # a column it does not know goes last, never fails
+    order = sorted(range(len(header)), key=lambda i: rank.get(header[i], len(PRIORITY)))
     labels = [SCREEN_LABELS.get(header[i], header[i]) for i in order]
     cells = [[row[i][:CELL_MAX] for i in order] for row in rows]
     widths = fit_widths(width, labels, cells, shrink=[header[i] == "Model" for i in order],
@@ -88,8 +90,9 @@ class SummaryView(Vertical):
             return
         quality = message.quality
         self._header = table_columns(message.run, quality)
-        checks = "Checks" in self._header
-        self._rows = [table_row(model, quality, checks=checks) for model in message.run.get("models") or []]
+        checks, several = "Checks" in self._header, "Endpoint" in self._header
+        self._rows = [table_row(model, quality, several=several, checks=checks)
+                      for model in message.run.get("models") or []]
         self._fitted_at = None
         self.fit_table()
 

@@ -32,10 +32,11 @@ SCREEN_LABELS = {"TTFT p50 (ms)": "TTFT p50", "TTFT p95 (ms)": "TTFT p95", "E2E 
                  "Deterministic": "Same answers", "TTFT sd (ms)": "TTFT sd", "Goodput (req/s)": "Goodput"}
 # Which columns a narrow terminal keeps, first to last: speed and quality side by side before the rest.
 # A load run's level and goodput come before the rest: its rows are told apart by their level.
-PRIORITY = ("Model", "Level", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality", "Goodput (req/s)",
+PRIORITY = ("Model", "Level", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Goodput (req/s)", "Quality",
             "TTFT sd (ms)", "SLO met", "Speedup", "Output tok/s", "TTFT p95 (ms)", "E2E p95 (ms)", "RSS peak (MB)",
             "Avg latency (ms)", "Disk (MB)", "Deterministic")
-ESSENTIAL = {"Model", "Level", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality"}  # fitted and widened first
+SHRINKABLE = {"Model", "Quality"}  # cut with an ellipsis rather than left out (the interval goes first)
+ESSENTIAL = {"Model", "Level", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Goodput (req/s)", "Quality"}  # fitted and widened first
 
 
 def fitted_columns(width: int, header: list[str], rows: list[list[str]]) -> dict[int, int]:
@@ -43,7 +44,7 @@ def fitted_columns(width: int, header: list[str], rows: list[list[str]]) -> dict
     order = sorted(range(len(header)), key=lambda i: PRIORITY.index(header[i]))
     labels = [SCREEN_LABELS.get(header[i], header[i]) for i in order]
     cells = [[row[i][:CELL_MAX] for i in order] for row in rows]
-    widths = fit_widths(width, labels, cells, shrink=[header[i] == "Model" for i in order],
+    widths = fit_widths(width, labels, cells, shrink=[header[i] in SHRINKABLE for i in order],
                         essential=sum(header[i] in ESSENTIAL for i in order))
     return dict(sorted((order[j], w) for j, w in widths.items()))
 

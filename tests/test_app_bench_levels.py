@@ -1,6 +1,7 @@
 """The Benchmark summary of a load-level run: one row per model and level, the focused row's mean ± sd, and the
 sweep's own chart (throughput vs concurrency, TTFT vs prompt length)."""
 
+import json
 from pathlib import Path
 
 from levelruns import concurrency_run, prompt_run
@@ -13,6 +14,7 @@ from fl_tui.bench import chartdata, summarytable
 from fl_tui.core.config import Settings
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
+from fl_tui.ui.screens.runs import TextScreen
 from fl_tui.ui.widgets.run_chart import RunChart
 
 
@@ -87,3 +89,31 @@ async def test_a_prompt_length_sweep_shows_ttft_against_the_length(embedded):
         assert any("prompt tokens" in line for line in lines) and any(braille(line) for line in lines), lines
         ticks = next(line for line in reversed(lines) if "prompt tokens" not in line and line.strip())
         assert ticks.split() == ["128", "1024", "4096"], lines
+
+
+async def test_the_compare_view_compares_each_level_with_its_spread_and_flags_lost_goodput(embedded, tmp_path):
+    base, new = concurrency_run(), concurrency_run()
+    new["run_id"] = "20250103-030405-beef"
+    for request in new["requests"]:
+        if request["model"] == "alpha-cpu" and request["concurrency"] == 1:
+            request["ttft_ms"] *= 4  # 200-280 ms: none within the 150 ms bound now
+    folders = []
+    for run in (base, new):
+        (tmp_path / run["run_id"]).mkdir()
+        (tmp_path / run["run_id"] / "run.json").write_text(json.dumps(run))
+        folders.append(tmp_path / run["run_id"])
+    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(), specs=load_specs())
+    async with app.run_test(size=(80, 24)) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        pane.picker.compare_files(*folders)
+        await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
+        lines = app.screen.text.splitlines()
+        for m in base["models"]:  # each (model, level) compared on its own
+            assert any(line.startswith(f"{m['model']} @ c={m['concurrency']} ") for line in lines), lines
+        goodput = [line for line in lines if "goodput fraction" in line]
+        assert len(goodput) == len(base["models"])
+        lost = next(line for line in goodput if line.startswith("alpha-cpu @ c=1 "))
+        assert "REGRESSION" in lost and "-100.0%" in lost
+        assert [line for line in goodput if "REGRESSION" in line] == [lost]
+        ttft = next(line for line in lines if line.startswith("alpha-cpu @ c=1 ") and "ttft_ms p50" in line)
+        assert "60.00 ± 10.00" in ttft and "240.00 ± 40.00" in ttft  # 50, 60, 70 ms and four times that

@@ -10,6 +10,7 @@ from test_app_snapshots import Pinned
 from textual.widgets import OptionList
 from waiting import ThreadLog, mounted, settled, until
 
+from fl_tui.bench import summarytable
 from fl_tui.bench.events import (
     LiveRequest,
     ModelFinished,
@@ -20,7 +21,6 @@ from fl_tui.bench.events import (
     RunStarted,
 )
 from fl_tui.bench.records import ModelResult, RequestResult
-from fl_tui.bench import summarytable
 from fl_tui.bench.report import TABLE_COLUMNS, table_row
 from fl_tui.bench.setup_state import setup_file
 from fl_tui.connection.sse import SSEEvent

@@ -41,7 +41,8 @@ async def test_a_concurrency_sweep_shows_a_row_per_level_and_its_throughput_char
         run = concurrency_run()
         pane.show_run(run, Path("/data/runs/levels"))
         rows = await shown_rows(pilot, pane, run)
-        assert [(r["Model"], r["Level"]) for r in rows] == [(m["model"], f"c={m['concurrency']}") for m in run["models"]]
+        levels = [(m["model"], f"c={m['concurrency']}") for m in run["models"]]
+        assert [(r["Model"], r["Level"]) for r in rows] == levels
         assert [r["Goodput (req/s)"] for r in rows] == [f"{m['goodput_rps']:.2f}" for m in run["models"]]
 
         detail = pane.query_one("#bench-row-detail")

@@ -1,8 +1,7 @@
 """The Benchmark summary keeps its columns by priority at the width there is (speed and quality first)."""
 
-from runfactory import sample_run
-
 from levelruns import concurrency_run
+from runfactory import sample_run
 
 from fl_tui.bench import summarytable
 from fl_tui.ui.fit import CELL_PADDING
@@ -26,7 +25,8 @@ def test_at_80_columns_the_essential_ones_stay_and_everything_fits():
     header, rows = table(QUALITY)
     widths = fitted_columns(79, header, rows)
     shown = [header[i] for i in widths]
-    assert set(shown) >= ESSENTIAL - {"Level", "Goodput (req/s)"}  # Quality beside the speed figures, not pushed off the screen
+    # Quality beside the speed figures, not pushed off the screen (Level and Goodput are a load run's)
+    assert set(shown) >= ESSENTIAL - {"Level", "Goodput (req/s)"}
     assert len(shown) < len(header) and sum(w + CELL_PADDING for w in widths.values()) <= 79
     assert list(widths) == sorted(widths)  # shown in the report's order, chosen by priority
     assert set(PRIORITY) >= set(header)

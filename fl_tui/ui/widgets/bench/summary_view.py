@@ -15,8 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from fl_tui.annotate.quality import people_files, quality_for
-from fl_tui.bench import chartdata
-from fl_tui.bench import summarytable
+from fl_tui.bench import chartdata, summarytable
 from fl_tui.bench.report import render_json, write_reports
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import plain
@@ -36,7 +35,8 @@ PRIORITY = ("Model", "Level", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "G
             "TTFT sd (ms)", "SLO met", "Speedup", "Output tok/s", "TTFT p95 (ms)", "E2E p95 (ms)", "RSS peak (MB)",
             "Avg latency (ms)", "Disk (MB)", "Deterministic")
 SHRINKABLE = {"Model", "Quality"}  # cut with an ellipsis rather than left out (the interval goes first)
-ESSENTIAL = {"Model", "Level", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Goodput (req/s)", "Quality"}  # fitted and widened first
+# Fitted and widened first (a plain run has no Level or Goodput column).
+ESSENTIAL = {"Model", "Level", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Goodput (req/s)", "Quality"}
 
 
 def fitted_columns(width: int, header: list[str], rows: list[list[str]]) -> dict[int, int]:

@@ -10,6 +10,7 @@ from test_app_snapshots import Pinned
 from textual.widgets import OptionList
 from waiting import ThreadLog, mounted, settled, until
 
+from fl_tui.bench import summarytable
 from fl_tui.bench.events import (
     LiveRequest,
     ModelFinished,
@@ -106,7 +107,10 @@ async def test_a_full_run_by_keys_moves_live_and_ends_on_the_summary(embedded):
         assert pane.summary.folder.name == run["run_id"]  # the run's folder is named after the run
         columns = shown_columns(pane)  # at 100 columns, the ones of highest priority (the others are in report.md)
         assert {"Model", "Status", "n", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s"} <= set(columns)
-        assert shown == [[table_row(m)[TABLE_COLUMNS.index(c)] for c in columns] for m in run["models"]]
+        assert "TTFT sd (ms)" in columns  # the spread beside the median
+        assert shown == [summarytable.row(run, m, columns) for m in run["models"]]
+        assert [table_row(m)[TABLE_COLUMNS.index("TTFT p50 (ms)")] for m in run["models"]] == \
+            [row[columns.index("TTFT p50 (ms)")] for row in shown]  # the report's own figures
         assert [m["model"] for m in run["models"]] == [FAST.model_id, SLOW.model_id]
         assert all(m["status"] == "ok" for m in run["models"])
         rows = list(pane.runner.state.rows.values())

@@ -191,7 +191,7 @@ def test_endpoints_with_credentials_are_not_remembered(tmp_path):
     assert "secret" not in path.read_text(encoding="utf-8")
     assert json.loads(path.read_text(encoding="utf-8"))["fields"]["endpoints"] == ""
     assert read_endpoints({"endpoints": "box:5273, http://other:8080/v1"}) == ("http://box:5273", "http://other:8080")
-    with pytest.raises(FieldError, match="Also at: .*box:5273 is named twice"):
+    with pytest.raises(FieldError, match=r"Also at: .*box:5273 is named twice"):
         read_endpoints({"endpoints": "box:5273,http://box:5273"})
-    with pytest.raises(FieldError, match="Also at: "):
+    with pytest.raises(FieldError, match=r"Also at: "):
         read_endpoints({"endpoints": "ftp://box"})

@@ -158,3 +158,17 @@ def test_a_model_without_data_in_one_run_gives_no_delta():
     for r in new["requests"]:
         r["status"] = "failed"
     assert compare_runs(base, new, resamples=50) == []
+
+
+def test_each_value_has_the_standard_deviation_of_its_requests_beside_it():
+    base = run_of(requests_for("m", seed=1))
+    new = run_of(requests_for("m", seed=2, ttft_scale=1.5))
+    deltas = {d.name: d for d in compare_runs(base, new, resamples=50)}
+    def ttft_std(run):
+        return np.std([r["ttft_ms"] for r in run["requests"] if not r["warmup"] and r["status"] == "ok"], ddof=1)
+
+    ttft = deltas["ttft_ms p50"]
+    assert (ttft.base_std, ttft.new_std) == (pytest.approx(ttft_std(base)), pytest.approx(ttft_std(new)))
+    assert ttft.base_std > 0 and ttft.new_std > ttft.base_std  # scaled by 1.5
+    line = next(x for x in render_comparison(list(deltas.values())).splitlines() if "ttft_ms p50" in x)
+    assert f"{ttft.base:.2f} ± {ttft.base_std:.2f}" in line and f"{ttft.new:.2f} ± {ttft.new_std:.2f}" in line

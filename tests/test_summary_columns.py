@@ -1,17 +1,19 @@
 """The Benchmark summary keeps its columns by priority at the width there is (speed and quality first)."""
 
+from levelruns import concurrency_run
 from runfactory import sample_run
 
-from fl_tui.bench.report import TABLE_COLUMNS, table_row
+from fl_tui.bench import summarytable
 from fl_tui.ui.fit import CELL_PADDING
 from fl_tui.ui.widgets.bench.summary_view import ESSENTIAL, PRIORITY, fitted_columns
 
 QUALITY = {"alpha-cpu": {"mean": 3.8, "ci95": [3.25, 4.1], "n": 12}}
 
 
-def table(quality=None):
-    header = [*TABLE_COLUMNS, *(["Quality"] if quality is not None else [])]
-    return header, [table_row(m, quality) for m in sample_run()["models"]]
+def table(quality=None, run=None):
+    run = run or sample_run()
+    header = summarytable.header(run, quality is not None)
+    return header, [summarytable.row(run, m, header, quality) for m in run["models"]]
 
 
 def test_a_wide_terminal_shows_every_column_in_the_reports_order():
@@ -23,7 +25,8 @@ def test_at_80_columns_the_essential_ones_stay_and_everything_fits():
     header, rows = table(QUALITY)
     widths = fitted_columns(79, header, rows)
     shown = [header[i] for i in widths]
-    assert set(shown) >= ESSENTIAL  # Quality beside the speed figures, not pushed off the screen
+    # Quality beside the speed figures, not pushed off the screen (Endpoint, Level and Goodput: other runs')
+    assert set(shown) >= ESSENTIAL - {"Endpoint", "Level", "Goodput (req/s)"}
     assert len(shown) < len(header) and sum(w + CELL_PADDING for w in widths.values()) <= 79
     assert list(widths) == sorted(widths)  # shown in the report's order, chosen by priority
     assert set(PRIORITY) >= set(header)
@@ -39,3 +42,12 @@ def test_from_the_essential_columns_width_on_they_are_always_all_shown():
         assert "Model" in shown
         if width >= least + CELL_PADDING * len(essential):
             assert essential <= shown, (width, shown)
+
+
+def test_at_80_columns_a_load_run_keeps_its_level_and_goodput():
+    header, rows = table(QUALITY, concurrency_run())
+    widths = fitted_columns(79, header, rows)
+    shown = [header[i] for i in widths]
+    assert set(shown) >= ESSENTIAL - {"Endpoint"}  # a run against one endpoint has no such column
+    assert shown[:2] == ["Model", "Level"] and sum(w + CELL_PADDING for w in widths.values()) <= 79
+    assert set(PRIORITY) >= set(header)

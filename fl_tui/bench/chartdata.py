@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from fl_tui.bench.load import level_label
 from fl_tui.bench.stats import chunk_gaps, measured_ok
@@ -13,6 +13,12 @@ CHARTS = (
     ("itl_position", "Inter-token gap by position in the answer (ms, mean)"),
     ("ttft_vs_decode", "TTFT p50 (ms) vs decode tok/s (mean), one point per model"),
 )
+# Offered only for a run that swept what they are drawn against (kinds_for).
+SWEEP_CHARTS = (
+    ("tps_vs_concurrency", "Output tok/s (aggregate) vs concurrency, per model"),
+    ("ttft_vs_prompt", "TTFT p50 (ms) vs prompt length (tokens), per model"),
+)
+TITLES = dict(CHARTS + SWEEP_CHARTS)
 
 
 def _by_model(run: Mapping) -> dict[str, list[Mapping]]:
@@ -49,6 +55,49 @@ def ttft_vs_decode(run: Mapping) -> dict[str, tuple[float, float]]:
         if ttft is not None and tps is not None:
             out[level_label(m)] = (ttft, tps)
     return out
+
+
+def _number(value: object) -> float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value == value
+    return float(value) if ok else None
+
+
+_OTHER_LABEL: dict[str, Callable[[object], str]] = {"concurrency": lambda c: f"c={c}",
+                                                     "prompt_tokens": lambda p: f"{p} tok"}
+
+
+def _sweep(run: Mapping, axis: str, value: Callable[[Mapping], object]) -> dict[str, tuple[list[float], list[float]]]:
+    """{model: (axis values ascending, `value` at each)} over the run's answered entries that carry `axis`. A
+    model's entries at one axis value but different other levels (a run sweeping both) are series of their own."""
+    other = "prompt_tokens" if axis == "concurrency" else "concurrency"
+    entries = [m for m in run.get("models") or [] if m.get("status") == "ok" and isinstance(m.get("model"), str)]
+    varies = len({m.get(other) for m in entries}) > 1
+    points: dict[str, dict[float, float]] = {}
+    for m in entries:
+        x, y = _number(m.get(axis)), _number(value(m))
+        if x is not None and y is not None:
+            name = m["model"] + (f" @ {_OTHER_LABEL[other](m.get(other))}" if varies else "")
+            points.setdefault(name, {})[x] = y
+    return {name: (sorted(xy), [xy[x] for x in sorted(xy)]) for name, xy in points.items()}
+
+
+def throughput_by_concurrency(run: Mapping) -> dict[str, tuple[list[float], list[float]]]:
+    """Aggregate output tok/s at each concurrency level, per model: how far parallel requests pay off."""
+    return _sweep(run, "concurrency", lambda m: m.get("aggregate_output_tps"))
+
+
+def ttft_by_prompt_length(run: Mapping) -> dict[str, tuple[list[float], list[float]]]:
+    """TTFT p50 at each target prompt length (--prompt-tokens), per model: what prefill costs."""
+    return _sweep(run, "prompt_tokens", lambda m: ((m.get("summary") or {}).get("ttft_ms") or {}).get("p50"))
+
+
+def kinds_for(run: Mapping | None) -> list[str]:
+    """The chart kinds worth showing for `run`: the sweep charts only when some model has two or more levels."""
+    kinds = [kind for kind, _title in CHARTS]
+    if run is None:
+        return kinds
+    sweeps = {"tps_vs_concurrency": throughput_by_concurrency, "ttft_vs_prompt": ttft_by_prompt_length}
+    return kinds + [kind for kind, data in sweeps.items() if any(len(xs) > 1 for xs, _ys in data(run).values())]
 
 
 def legend_clear_limits(

@@ -42,6 +42,8 @@ class Delta:
     stat: str  # "p50", "p95", "mean"
     base: float
     new: float
+    base_std: float | None  # sample std of the values the statistic is taken over; None below two or for goodput
+    new_std: float | None
     change: float | None  # (new - base) / base; None when base is 0
     ci_low: float | None  # bootstrap 95% interval of `change`
     ci_high: float | None
@@ -77,6 +79,12 @@ def _bootstrap(groups: list[np.ndarray], stat: str, resamples: int, rng: np.rand
         values = np.concatenate(groups)
         return _statistic(values[picks], stat, axis=1)
     return np.asarray([_statistic(np.concatenate([groups[i] for i in row]), stat) for row in picks])
+
+
+def _std(groups: list[np.ndarray], stat: str) -> float | None:
+    """The spread beside the statistic (sample std, n - 1); a fraction's 0/1 values have none worth showing."""
+    values = np.concatenate(groups)
+    return float(np.std(values, ddof=1)) if stat != "fraction" and values.size > 1 else None
 
 
 def _relative(base: np.ndarray | float, new: np.ndarray | float) -> np.ndarray:
@@ -161,6 +169,7 @@ def _delta(
     better_all = low is not None and (high < -threshold if lower_is_better else low > threshold)
     return Delta(
         model=model, metric=metric, stat=stat, base=base_value, new=new_value,
+        base_std=_std(base_groups, stat), new_std=_std(new_groups, stat),
         change=change if np.isfinite(change) else None, ci_low=low, ci_high=high,
         lower_is_better=lower_is_better, regression=worse_all, improvement=better_all,
     )
@@ -170,17 +179,22 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:+.1f}%"
 
 
+def _value(value: float, std: float | None) -> str:
+    return f"{value:.2f}" if std is None else f"{value:.2f} ± {std:.2f}"
+
+
 def render_comparison(
     deltas: Sequence[Delta], *, only_base: Sequence[str] = (), only_new: Sequence[str] = ()
 ) -> str:
-    """A fixed-width table of the deltas (REGRESSION / improved marked), then the models only one run had."""
-    header = ("Model", "Metric", "Base", "New", "Change", "95% CI", "")
+    """A fixed-width table of the deltas (REGRESSION / improved marked), each value with the standard deviation of
+    the requests' values beside it, then the models only one run had."""
+    header = ("Model", "Metric", "Base ± sd", "New ± sd", "Change", "95% CI", "")
     rows = []
     for d in deltas:
         ci = "—" if d.ci_low is None else f"[{_pct(d.ci_low)}, {_pct(d.ci_high)}]"
         flag = "REGRESSION" if d.regression else ("improved" if d.improvement else "")
         model = plain(d.model, keep_newlines=False)
-        rows.append((model, d.name, f"{d.base:.2f}", f"{d.new:.2f}", _pct(d.change), ci, flag))
+        rows.append((model, d.name, _value(d.base, d.base_std), _value(d.new, d.new_std), _pct(d.change), ci, flag))
     lines = []
     if rows:
         widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]

@@ -16,6 +16,11 @@ from fl_tui.bench import chartdata
 from fl_tui.core.textsafe import plain
 
 SERIES_COLOURS = ("primary", "accent", "success", "error", "secondary", "warning")  # theme variables, in order
+# The sweep charts: (data, x label, y label).
+SWEEPS = {
+    "tps_vs_concurrency": (chartdata.throughput_by_concurrency, "concurrency", "output tok/s"),
+    "ttft_vs_prompt": (chartdata.ttft_by_prompt_length, "prompt tokens", "TTFT p50 (ms)"),
+}
 FRAME_ROWS = 5  # rows of the widget that are not canvas: title, two axes, the x ticks, the x label
 
 
@@ -53,7 +58,7 @@ class RunChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        title = dict(chartdata.CHARTS)[self.kind]
+        title = chartdata.TITLES[self.kind]
         plt.title(title)
         colours = self.series_colours()
         if self.run is not None:
@@ -68,6 +73,16 @@ class RunChart(PlotextPlot):
                     if positions:
                         plt.plot(positions, gaps, label=_label(model), color=colours[i % len(colours)])
                 plt.xlabel("token position")
+            elif self.kind in SWEEPS:
+                data, xlabel, ylabel = SWEEPS[self.kind]
+                ticks: set[float] = set()
+                for i, (model, (xs, ys)) in enumerate(data(self.run).items()):
+                    plt.plot(xs, ys, label=_label(model), color=colours[i % len(colours)], marker="braille")
+                    ticks.update(xs)
+                if ticks:
+                    plt.xticks(sorted(ticks), [f"{x:g}" for x in sorted(ticks)])  # the levels run, not 1.5 or 3
+                plt.xlabel(xlabel)
+                plt.ylabel(ylabel)
             else:
                 for i, (model, (ttft, tps)) in enumerate(chartdata.ttft_vs_decode(self.run).items()):
                     plt.scatter([ttft], [tps], label=_label(model), color=colours[i % len(colours)])

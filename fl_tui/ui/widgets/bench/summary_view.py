@@ -16,8 +16,8 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from fl_tui.annotate.quality import people_files, quality_for
-from fl_tui.bench import chartdata
-from fl_tui.bench.report import render_json, table_columns, table_row, write_reports
+from fl_tui.bench import chartdata, summarytable
+from fl_tui.bench.report import render_json, write_reports
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.fit import cut, fit_widths
@@ -29,13 +29,18 @@ CELL_MAX = 48  # columns of one summary cell: longer than any Foundry Local vari
 # Shorter labels on screen (report.md keeps the long ones); the times are all in ms, as the note under it says.
 SCREEN_LABELS = {"TTFT p50 (ms)": "TTFT p50", "TTFT p95 (ms)": "TTFT p95", "E2E p95 (ms)": "E2E p95",
                  "Avg latency (ms)": "E2E mean", "RSS peak (MB)": "RSS MB", "Disk (MB)": "Disk MB",
-                 "Deterministic": "Same answers"}
-# Which columns a narrow terminal keeps, first to last (the endpoint, in a run against several, with the model):
-# speed and quality side by side before the rest. Checks come
-# next: at 80 columns they show beside the speed figures until people's scores take their place.
-PRIORITY = ("Model", "Endpoint", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality", "Checks", "TTFT p95 (ms)",
-            "E2E p95 (ms)", "RSS peak (MB)", "Output tok/s", "Avg latency (ms)", "Disk (MB)", "Deterministic")
-ESSENTIAL = {"Model", "Endpoint", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Quality"}  # fitted first
+                 "Deterministic": "Same answers", "TTFT sd (ms)": "TTFT sd", "Goodput (req/s)": "Goodput"}
+# Which columns a narrow terminal keeps, first to last: speed and quality side by side before the rest. A load run's
+# level and goodput come before the rest (its rows are told apart by their level), and so does the endpoint in a
+# run against several. Checks come next to Quality: at 80 columns they show beside the speed figures until
+# people's scores take their place.
+PRIORITY = ("Model", "Endpoint", "Level", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Goodput (req/s)",
+            "Quality", "Checks", "TTFT sd (ms)", "SLO met", "Speedup", "Output tok/s", "TTFT p95 (ms)", "E2E p95 (ms)",
+            "RSS peak (MB)", "Avg latency (ms)", "Disk (MB)", "Deterministic")
+SHRINKABLE = {"Model", "Quality"}  # cut with an ellipsis rather than left out (the interval goes first)
+# Fitted and widened first (a plain run has no Endpoint, Level or Goodput column).
+ESSENTIAL = {"Model", "Endpoint", "Level", "Status", "n", "TTFT p50 (ms)", "Decode tok/s", "Goodput (req/s)",
+             "Quality"}
 
 
 def fitted_columns(width: int, header: list[str], rows: list[list[str]]) -> dict[int, int]:
@@ -44,7 +49,7 @@ def fitted_columns(width: int, header: list[str], rows: list[list[str]]) -> dict
     order = sorted(range(len(header)), key=lambda i: rank.get(header[i], len(PRIORITY)))
     labels = [SCREEN_LABELS.get(header[i], header[i]) for i in order]
     cells = [[row[i][:CELL_MAX] for i in order] for row in rows]
-    widths = fit_widths(width, labels, cells, shrink=[header[i] == "Model" for i in order],
+    widths = fit_widths(width, labels, cells, shrink=[header[i] in SHRINKABLE for i in order],
                         essential=sum(header[i] in ESSENTIAL for i in order))
     return dict(sorted((order[j], w) for j, w in widths.items()))
 
@@ -62,6 +67,7 @@ class SummaryView(Vertical):
     def compose(self) -> ComposeResult:
         yield DataTable(id="bench-summary-table", cursor_type="row")
         yield Static("", id="bench-table-note")
+        yield Static("", id="bench-row-detail")
         yield Static("", id="bench-highlights")
         yield RunChart(self.chart_kind, id="bench-chart")
 
@@ -71,6 +77,13 @@ class SummaryView(Vertical):
         self.query_one("#bench-summary-table", DataTable).clear(columns=True)
         self._header, self._rows = [], []
         self.query_one("#bench-table-note", Static).update("")
+        self.query_one("#bench-row-detail", Static).update("")
+        kinds = chartdata.kinds_for(run)
+        swept = kinds[len(chartdata.CHARTS):]
+        if swept:  # a sweep's own chart first: what the run was for
+            self.chart_kind = swept[0]
+        elif self.chart_kind not in kinds:
+            self.chart_kind = kinds[0]
         lines = [f"run {run['run_id']}" + ("  (stopped early)" if run.get("interrupted") else "")]
         lines += [f"{plain(m['model'])}: {m['status']}: {plain(m.get('error') or '')}"
                   for m in run.get("models") or [] if m.get("status") != "ok"]
@@ -89,10 +102,9 @@ class SummaryView(Vertical):
         if message.run is not self.run:  # another run was shown meanwhile
             return
         quality = message.quality
-        self._header = table_columns(message.run, quality)
-        checks, several = "Checks" in self._header, "Endpoint" in self._header
-        self._rows = [table_row(model, quality, several=several, checks=checks)
-                      for model in message.run.get("models") or []]
+        run = message.run
+        self._header = summarytable.header(run, quality is not None)
+        self._rows = [summarytable.row(run, model, self._header, quality) for model in run.get("models") or []]
         self._fitted_at = None
         self.fit_table()
 
@@ -120,9 +132,20 @@ class SummaryView(Vertical):
         more = f" · {hidden} more column{'s' if hidden != 1 else ''} in report.md (e exports)" if hidden else ""
         self.query_one("#bench-table-note", Static).update(Text(f"times in ms{more}"))
 
+    @on(DataTable.RowHighlighted, "#bench-summary-table")
+    def show_detail(self, event: DataTable.RowHighlighted) -> None:
+        """The focused row's mean ± std of each figure: more than the table's columns hold at 80 columns."""
+        models = (self.run or {}).get("models") or []
+        index = event.cursor_row
+        if 0 <= index < len(models):
+            line = summarytable.detail_line(models[index])
+            width = max(1, (self.size.width or self.app.size.width))
+            self.query_one("#bench-row-detail", Static).update(Text(cut(line, width)))
+
     def next_chart(self) -> None:
-        kinds = [k for k, _title in chartdata.CHARTS]
-        self.chart_kind = kinds[(kinds.index(self.chart_kind) + 1) % len(kinds)]
+        kinds = chartdata.kinds_for(self.run)  # a sweep's chart only for a run that swept
+        at = kinds.index(self.chart_kind) if self.chart_kind in kinds else -1
+        self.chart_kind = kinds[(at + 1) % len(kinds)]
         self.query_one("#bench-chart", RunChart).show(self.run, self.chart_kind)
 
     def maximise(self) -> None:

@@ -128,8 +128,28 @@ async def test_scores_show_beside_speed_in_the_benchmark_summary(embedded, run_d
         bench.show_run(load_run(run_dir), run_dir)
         table = bench.query_one("#bench-summary-table")
         await until(pilot, lambda: table.row_count > 0, "the summary table, once the annotation files are read")
-        assert [c.label.plain for c in table.columns.values()][-1] == "Quality"
+        assert [c.label.plain for c in table.columns.values()][-1] == "Quality (people)"
         assert str(table.get_row_at(0)[-1]) == "4.00 (n=1, n too small)"  # one answer scored 4: no interval
+        assert "Quality scored by tester" in str(bench.query_one("#bench-table-note").render())
+
+
+async def test_without_people_scores_the_summary_shows_a_judge_labelled_as_one(embedded, run_dir):
+    session = ScoringSession.open(run_dir, "ann", overall_only=True)
+    session.set_score(OVERALL, 2)
+    data = json.loads(session.path.read_text())
+    session.path.unlink()
+    (run_dir / "annotations.model-x.json").write_text(json.dumps({**data, "rater": "model:x"}))
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        bench = await mounted(pilot, "#bench-pane")
+        from fl_tui.bench.runfiles import load_run
+
+        bench.show_run(load_run(run_dir), run_dir)
+        table = bench.query_one("#bench-summary-table")
+        await until(pilot, lambda: table.row_count > 0, "the summary table, once the annotation files are read")
+        assert [c.label.plain for c in table.columns.values()][-1] == "Quality (judge)"
+        assert str(table.get_row_at(0)[-1]) == "2.00 (n=1, n too small)"
+        assert "Quality judged by model:x" in str(bench.query_one("#bench-table-note").render())
 
 
 async def test_fast_typing_scores_the_aspect_each_key_was_meant_for(embedded, run_dir):

@@ -48,10 +48,12 @@ class RunOpened(Message):
 
 @dataclass
 class QualityRead(Message):
-    """People's scores of `run`, by model (None: nobody has scored it)."""
+    """The scores of `run` by model (None: nobody has scored it): people's, or a judge model's when no person
+    scored it; `label` says whose ("scored by ann, bob", "judged by model:x")."""
 
     run: dict
     quality: dict | None
+    label: str | None = None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from fl_tui.annotate.quality import people_files, quality_for
+from fl_tui.annotate.quality import quality_for, run_files
 from fl_tui.bench import chartdata, summarytable
 from fl_tui.bench.report import render_json, write_reports
 from fl_tui.core.fileio import atomic_write_text
@@ -61,6 +61,7 @@ class SummaryView(Vertical):
         self.folder: Path | None = None
         self.chart_kind = chartdata.CHARTS[0][0]
         self._header: list[str] = []
+        self._quality_label: str | None = None  # whose scores the Quality column holds (quality_for)
         self._rows: list[list[str]] = []
         self._fitted_at: int | None = None
 
@@ -94,8 +95,8 @@ class SummaryView(Vertical):
 
     @work(thread=True, exclusive=True, group="bench-quality", exit_on_error=False)
     def read_quality(self, run: dict, folder: Path) -> None:
-        files, _problems = people_files(folder, run) if folder.is_dir() else ([], [])
-        self.post_message(QualityRead(run, quality_for(files)[0]))
+        people, judges, _problems = run_files(folder, run) if folder.is_dir() else ([], [], [])
+        self.post_message(QualityRead(run, *quality_for(people or judges)))
 
     @on(QualityRead)
     def fill_table(self, message: QualityRead) -> None:
@@ -103,6 +104,7 @@ class SummaryView(Vertical):
             return
         quality = message.quality
         run = message.run
+        self._quality_label = message.label
         self._header = summarytable.header(run, quality is not None)
         self._rows = [summarytable.row(run, model, self._header, quality) for model in run.get("models") or []]
         self._fitted_at = None
@@ -125,12 +127,20 @@ class SummaryView(Vertical):
         table.clear(columns=True)
         for index, column_width in widths.items():
             name = self._header[index]
-            table.add_column(SCREEN_LABELS.get(name, name), key=name, width=column_width)
+            table.add_column(self._label(name), key=name, width=column_width)
         for number, cells in enumerate(self._rows):
             table.add_row(*(Text(cut(cells[i], w)) for i, w in widths.items()), key=f"s{number}")
         hidden = len(self._header) - len(widths)
         more = f" · {hidden} more column{'s' if hidden != 1 else ''} in report.md (e exports)" if hidden else ""
-        self.query_one("#bench-table-note", Static).update(Text(f"times in ms{more}"))
+        whose = f" · Quality {self._quality_label}" if self._quality_label and "Quality" in self._header else ""
+        self.query_one("#bench-table-note", Static).update(Text(plain(f"times in ms{whose}{more}",
+                                                                      keep_newlines=False)))
+
+    def _label(self, name: str) -> str:
+        """A column's label on screen; Quality says whose scores it holds (a person's, or a judge model's)."""
+        if name == "Quality" and self._quality_label:
+            return "Quality (judge)" if self._quality_label.startswith("judged") else "Quality (people)"
+        return SCREEN_LABELS.get(name, name)
 
     @on(DataTable.RowHighlighted, "#bench-summary-table")
     def show_detail(self, event: DataTable.RowHighlighted) -> None:

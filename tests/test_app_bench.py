@@ -374,7 +374,7 @@ async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path
     """Reading runs and annotation files, the comparison, the export and the server's pid lookup each run in a
     thread worker: a call on the UI loop's thread would hold every key press while it runs."""
     log = ThreadLog(monkeypatch)
-    for module, name in ((run_picker, "load_run"), (run_picker, "compare_runs"), (summary_view, "people_files"),
+    for module, name in ((run_picker, "load_run"), (run_picker, "compare_runs"), (summary_view, "run_files"),
                          (summary_view, "write_reports"), (summary_view, "atomic_write_text")):
         log.wrap(module, name)
 
@@ -399,7 +399,7 @@ async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path
         pane.picker.compare_files(*folders)
         await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
         await settled(pilot)
-    assert log.names() == {"load_run", "compare_runs", "people_files", "write_reports", "atomic_write_text",
+    assert log.names() == {"load_run", "compare_runs", "run_files", "write_reports", "atomic_write_text",
                            "host_pid"}
     assert log.on_the_loop() == []
 

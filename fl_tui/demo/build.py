@@ -105,13 +105,19 @@ def replies(tok, topic: Topic) -> list[list[int]]:
     return [[*start, *tok.encode(a).ids, END] for a in topic.answers]
 
 
-def bigram_logits(tok, topics: list[Topic], vocab: int) -> np.ndarray:
-    """Log-probabilities of the next token given the previous one, over every answer, with a small smoothing."""
-    counts = np.full((vocab, vocab), 0.01, dtype=np.float64)
-    for topic in topics:
-        for ids in replies(tok, topic):
-            for a, b in itertools.pairwise(ids[len(tok.encode(REPLY_START).ids) - 1 :]):
-                counts[a, b] += 1.0
+def bigram_logits(tok, topics: list[Topic], vocab: int, *, ends: bool) -> np.ndarray:
+    """Log-probabilities of the next token given the previous one, over every answer, with a small smoothing.
+
+    Tokens the answers never use (stray bytes) get far less, so the noise cannot pick them; without ``ends`` the
+    end token is one of those, and the model rambles until it is cut off, as weak small models do."""
+    skip = len(tok.encode(REPLY_START).ids) - 1  # from the "\n" that opens a reply: how answers begin
+    seqs = [ids[skip:] if ends else ids[skip:-1] for topic in topics for ids in replies(tok, topic)]
+    used = sorted({t for ids in seqs for t in ids})
+    counts = np.full((vocab, vocab), 1e-6, dtype=np.float64)
+    counts[:, used] = 0.01
+    for ids in seqs:
+        for a, b in itertools.pairwise(ids):
+            counts[a, b] += 1.0
     probs = counts / counts.sum(axis=1, keepdims=True)
     return np.log(probs).astype(np.float32)
 
@@ -378,7 +384,7 @@ def build_demo_model(spec: DemoSpec, folder: Path) -> Path:
     emb = topic_weights(tok, topics, vocab)
     emb = np.concatenate([np.arange(vocab, dtype=np.float32)[:, None], emb], axis=1)  # channel 0: the id itself
     tables = ngram_tables(tok, topics, spec.order, vocab) if spec.order > 1 else []
-    graph = _graph(spec, vocab, bigram_logits(tok, topics, vocab), emb, tables)
+    graph = _graph(spec, vocab, bigram_logits(tok, topics, vocab, ends=spec.order > 1), emb, tables)
     onnx.save_model(graph, str(folder / "model.onnx"))
     tok.save(str(folder / "tokenizer.json"))
     (folder / "tokenizer_config.json").write_text(json.dumps(_tokenizer_config(), indent=2), encoding="utf-8")

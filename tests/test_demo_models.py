@@ -128,7 +128,7 @@ def test_the_slow_model_answers_the_shipped_prompts_better_than_the_fast_one(emb
         model.load()
         try:
             replies[spec] = {p["id"]: answer(model, p["prompt"]) for p in default["prompts"]}
-            assert replies[spec] == {p["id"]: answer(model, p["prompt"]) for p in default["prompts"]}  # deterministic
+            assert answer(model, default["prompts"][0]["prompt"]) == replies[spec]["rag"]  # temperature 0: the same
         finally:
             model.unload()
 

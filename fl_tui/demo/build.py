@@ -135,7 +135,7 @@ def topic_weights(tok, topics: list[Topic], vocab: int) -> np.ndarray:
     overall = np.log(counts.sum(axis=0) / counts.sum())
     w = per_topic - overall
     neutral = set(tok.encode(USER_START + REPLY_START).ids) | set(range(len(SPECIALS)))
-    neutral |= {i for s, i in tok.get_vocab().items() if not tok.decode([i]).strip()}
+    neutral |= {i for i in tok.get_vocab().values() if not tok.decode([i]).strip()}
     w[:, sorted(neutral)] = 0.0
     out = np.full((vocab, MAX_TOPICS), -1e4, dtype=np.float32)  # unused topic channels never win
     out[:, : len(topics)] = w.T
@@ -236,7 +236,6 @@ def _graph(spec: DemoSpec, vocab: int, table: np.ndarray, emb: np.ndarray, table
         numpy_helper.from_array(table, "bigram"),
         numpy_helper.from_array(emb, "emb"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "one_i"),
-        numpy_helper.from_array(np.array(2, dtype=np.int64), "axis2"),
     ]
     n = helper.make_node
     nodes = [
@@ -253,7 +252,11 @@ def _graph(spec: DemoSpec, vocab: int, table: np.ndarray, emb: np.ndarray, table
         # Only the last position's logits are read; every position gets them so the shape stays [B,S,V].
         nodes += [n("Shape", ["uni"], ["ushape"]), n("Expand", ["ngram", "ushape"], ["logits_pre"])]
     else:
-        inits.append(numpy_helper.from_array(noise, "noise"))
+        inits += [
+            numpy_helper.from_array(noise, "noise"),
+            numpy_helper.from_array(np.array(2, dtype=np.int64), "axis2"),
+            numpy_helper.from_array(np.array(1, dtype=np.int64), "one_i_s"),
+        ]
         nodes += [
             n("Shape", ["past_key_values.0.key"], ["pshape"]),
             n("Gather", ["pshape", "axis2"], ["past_len"], axis=0),  # scalar
@@ -264,7 +267,6 @@ def _graph(spec: DemoSpec, vocab: int, table: np.ndarray, emb: np.ndarray, table
             n("Gather", ["noise", "positions"], ["pos_noise"], axis=0),  # [S,V]
             n("Add", ["uni", "pos_noise"], ["logits_pre"]),
         ]
-    inits.append(numpy_helper.from_array(np.array(1, dtype=np.int64), "one_i_s"))
     if spec.slow_matmuls:
         # Work that depends on the input (so it cannot be constant-folded) and adds exactly zero to the logits.
         inits += [

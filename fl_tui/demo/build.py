@@ -230,8 +230,6 @@ def _graph(spec: DemoSpec, vocab: int, table: np.ndarray, emb: np.ndarray, table
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    rng = np.random.default_rng(20261121)
-    noise = (rng.standard_normal((CONTEXT, vocab)) * 1.2).astype(np.float32)
     inits = [
         numpy_helper.from_array(table, "bigram"),
         numpy_helper.from_array(emb, "emb"),
@@ -252,6 +250,7 @@ def _graph(spec: DemoSpec, vocab: int, table: np.ndarray, emb: np.ndarray, table
         # Only the last position's logits are read; every position gets them so the shape stays [B,S,V].
         nodes += [n("Shape", ["uni"], ["ushape"]), n("Expand", ["ngram", "ushape"], ["logits_pre"])]
     else:
+        noise = (np.random.default_rng(20261121).standard_normal((CONTEXT, vocab)) * 1.2).astype(np.float32)
         inits += [
             numpy_helper.from_array(noise, "noise"),
             numpy_helper.from_array(np.array(2, dtype=np.int64), "axis2"),

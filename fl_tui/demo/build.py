@@ -2,14 +2,19 @@
 
 A real Foundry Local runtime needs real models, and a box with no internet cannot download any. These are
 genuine onnxruntime-genai models (a byte-level BPE tokenizer, a ChatML template, an ONNX decoder with a KV
-cache) whose "weights" are a bigram table counted on a small English corpus plus a fixed positional noise
-term, so greedy decoding gives varied, English-looking text that ends on its own.
+cache) trained on corpus.txt, short answers written for the shipped prompts, so that the two differ in quality
+the way real small models do. The fast one is a bigram table plus a fixed positional noise term: on-topic words
+in a broken order. The slow one keeps every token id in its KV cache, guesses the prompt's topic from the words
+seen so far, and predicts with a topic-conditioned n-gram with back-off: whole sentences that end properly and
+keep the corpus's list shapes.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,17 +30,23 @@ CHAT_TEMPLATE = (
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
+REPLY_START = "<|im_end|>\n<|im_start|>assistant\n"  # what precedes every reply the runtime asks for
+USER_START = "<|im_start|>user\n"
+MAX_TOPICS = HEAD - 1  # KV channel 0 carries the token id, the others one topic weight each
+BONUS = 40.0  # added to the n-gram's choice: far above any bigram log-probability difference
 
 
 @dataclass(frozen=True)
 class DemoSpec:
-    """One demo model: its catalog name and how many dummy 256x256 matmuls slow each decode step."""
+    """One demo model: its catalog name, how many tokens of context it predicts from (1: a bigram), and how many
+    dummy 256x256 matmuls slow each decode step."""
 
     name: str
     alias: str
     version: int
     slow_matmuls: int
     description: str
+    order: int = 1
 
     @property
     def model_id(self) -> str:
@@ -43,16 +54,35 @@ class DemoSpec:
 
 
 FAST = DemoSpec("fl-demo-fast-generic-cpu", "fl-demo-fast", 1, 0, "Tiny bigram chat model, thousands of tokens/s")
-SLOW = DemoSpec("fl-demo-slow-generic-cpu", "fl-demo-slow", 1, 110, "Tiny bigram chat model slowed to ~30 tokens/s")
+SLOW = DemoSpec(
+    "fl-demo-slow-generic-cpu", "fl-demo-slow", 1, 110, "Tiny topic-aware 6-gram chat model, ~30 tokens/s", order=6
+)
 DEMO_MODELS = (FAST, SLOW)
 
 
-def corpus_paragraphs() -> list[str]:
+@dataclass(frozen=True)
+class Topic:
+    """One corpus section: the prompts that ask about it and the answers written for them."""
+
+    name: str
+    prompts: tuple[str, ...]
+    answers: tuple[str, ...]
+
+
+def corpus_topics() -> list[Topic]:
+    """corpus.txt: "## topic" sections; in each, the first paragraph lists its prompts and the rest are answers."""
     text = resources.files("fl_tui.demo").joinpath("corpus.txt").read_text(encoding="utf-8")
-    return [p.strip() for p in text.split("\n\n") if p.strip()]
+    topics = []
+    for section in re.split(r"^## ", text, flags=re.M)[1:]:
+        name, _, body = section.partition("\n")
+        paragraphs = [p.strip() for p in body.split("\n\n") if p.strip()]
+        topics.append(Topic(name.strip(), tuple(paragraphs[0].splitlines()), tuple(paragraphs[1:])))
+    if not 0 < len(topics) <= MAX_TOPICS:
+        raise ValueError(f"corpus.txt needs 1 to {MAX_TOPICS} topics, has {len(topics)}")
+    return topics
 
 
-def train_tokenizer(paragraphs: list[str]):
+def train_tokenizer(topics: list[Topic]):
     """A byte-level BPE over the corpus; deterministic for a fixed corpus and vocabulary size."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -65,55 +95,177 @@ def train_tokenizer(paragraphs: list[str]):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(paragraphs, trainer=trainer)
+    tok.train_from_iterator([t for topic in topics for t in (*topic.prompts, *topic.answers)], trainer=trainer)
     return tok
 
 
-def bigram_logits(tok, paragraphs: list[str], vocab: int) -> np.ndarray:
-    """Log-probabilities of the next token given the previous one, with add-one smoothing kept small."""
-    counts = np.full((vocab, vocab), 0.01, dtype=np.float64)
-    for p in paragraphs:
-        ids = [*tok.encode(p).ids, END]
+def replies(tok, topic: Topic) -> list[list[int]]:
+    """Each answer as the token ids the model sees: the reply's start, the answer, and the end token."""
+    start = tok.encode(REPLY_START).ids
+    return [[*start, *tok.encode(a).ids, END] for a in topic.answers]
+
+
+def bigram_logits(tok, topics: list[Topic], vocab: int, *, ends: bool) -> np.ndarray:
+    """Log-probabilities of the next token given the previous one, over every answer, with a small smoothing.
+
+    Tokens the answers never use (stray bytes) get far less, so the noise cannot pick them; without ``ends`` the
+    end token is one of those, and the model rambles until it is cut off, as weak small models do."""
+    skip = len(tok.encode(REPLY_START).ids) - 1  # from the "\n" that opens a reply: how answers begin
+    seqs = [ids[skip:] if ends else ids[skip:-1] for topic in topics for ids in replies(tok, topic)]
+    used = sorted({t for ids in seqs for t in ids})
+    counts = np.full((vocab, vocab), 1e-6, dtype=np.float64)
+    counts[:, used] = 0.01
+    for ids in seqs:
         for a, b in itertools.pairwise(ids):
             counts[a, b] += 1.0
-        # A reply starts after the template's "assistant\n": teach the model how paragraphs begin.
-        nl = tok.encode("\n").ids[-1]
-        counts[nl, ids[0]] += 1.0
     probs = counts / counts.sum(axis=1, keepdims=True)
     return np.log(probs).astype(np.float32)
 
 
-def _graph(spec: DemoSpec, vocab: int, table: np.ndarray):
+def topic_weights(tok, topics: list[Topic], vocab: int) -> np.ndarray:
+    """[vocab, MAX_TOPICS] naive-Bayes log-ratios: summed over a conversation's tokens, the argmax is its topic.
+
+    The chat template's own tokens and bare whitespace weigh nothing, so they cannot tip the choice."""
+    counts = np.full((len(topics), vocab), 0.5)
+    for i, topic in enumerate(topics):
+        for text, weight in [(p, 3.0) for p in topic.prompts] + [(a, 1.0) for a in topic.answers]:
+            for t in tok.encode(text).ids:
+                counts[i, t] += weight
+    per_topic = np.log(counts / counts.sum(axis=1, keepdims=True))
+    overall = np.log(counts.sum(axis=0) / counts.sum())
+    w = per_topic - overall
+    neutral = set(tok.encode(USER_START + REPLY_START).ids) | set(range(len(SPECIALS)))
+    neutral |= {i for i in tok.get_vocab().values() if not tok.decode([i]).strip()}
+    w[:, sorted(neutral)] = 0.0
+    out = np.full((vocab, MAX_TOPICS), -1e4, dtype=np.float32)  # unused topic channels never win
+    out[:, : len(topics)] = w.T
+    return out
+
+
+def ngram_tables(tok, topics: list[Topic], order: int, vocab: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each context length k = 1..order: the keys (topic and the last k ids) seen in the answers and the most
+    frequent next id after each (ties: the first seen), sorted by key."""
+    tables = []
+    for k in range(1, order + 1):
+        follow: dict[int, Counter] = defaultdict(Counter)
+        for t, topic in enumerate(topics):
+            for ids in replies(tok, topic):
+                for j in range(max(k, len(tok.encode(REPLY_START).ids)), len(ids)):
+                    key = t
+                    for c in ids[j - k : j]:
+                        key = key * vocab + c
+                    follow[key][ids[j]] += 1
+        keys = sorted(follow)
+        tables.append(
+            (np.array(keys, dtype=np.int64), np.array([follow[key].most_common(1)[0][0] for key in keys], np.int64))
+        )
+    return tables
+
+
+def _ngram_nodes(n, numpy_helper, order: int, vocab: int, tables) -> tuple[list, list]:
+    """Nodes turning the cache (token ids and topic weights) into the next token's logits, [B,1,V] "ngram".
+
+    Back-off: the longest context found in the tables picks the next token; with none, the bigram row decides."""
+    inits = [
+        numpy_helper.from_array(np.array(0, dtype=np.int64), "zero_i_s"),
+        numpy_helper.from_array(np.array([0, order, 0, 0], dtype=np.int64), "pads"),
+        numpy_helper.from_array(np.array([-order], dtype=np.int64), "tail"),
+        numpy_helper.from_array(np.array([2**62], dtype=np.int64), "to_end"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "axes1"),
+        numpy_helper.from_array(np.array([2], dtype=np.int64), "axes2"),
+        numpy_helper.from_array(np.array([1 + MAX_TOPICS], dtype=np.int64), "topics_end"),
+        numpy_helper.from_array(np.array([[-1]], dtype=np.int64), "none"),
+        numpy_helper.from_array(np.arange(vocab, dtype=np.int64), "vocab_ids"),
+        numpy_helper.from_array(np.array(BONUS, dtype=np.float32), "bonus"),
+    ]
+    nodes = [
+        n("Gather", ["present.0.key", "zero_i_s"], ["hist"], axis=1),  # [B,T,8]
+        n("Gather", ["hist", "zero_i_s"], ["hist_f"], axis=2),  # [B,T] token ids as floats
+        n("Cast", ["hist_f"], ["hist_i"], to=7),
+        n("Pad", ["hist_i", "pads"], ["padded"]),  # [B,T+order]: short histories read as EOS
+        n("Slice", ["padded", "tail", "to_end", "axes1"], ["ctx"]),  # [B,order]: the last ids, oldest first
+        n("Slice", ["hist", "one_i", "topics_end", "axes2"], ["tw"]),  # [B,T,topics]
+        n("ReduceSum", ["tw", "axes1"], ["tscore"], keepdims=0),
+        n("ArgMax", ["tscore"], ["topic"], axis=1, keepdims=1),  # [B,1]
+        n("Gather", ["ctx", "last_col"], ["last_id"], axis=1),  # [B]
+        n("Gather", ["bigram", "last_id"], ["base"], axis=0),  # [B,V]
+    ]
+    inits.append(numpy_helper.from_array(np.array(order - 1, dtype=np.int64), "last_col"))
+    choice = "none"
+    for k, (keys, vals) in enumerate(tables, start=1):
+        powers = np.array([vocab ** (k - 1 - j) for j in range(k)], dtype=np.int64)
+        inits += [
+            numpy_helper.from_array(np.array([order - k], dtype=np.int64), f"from{k}"),
+            numpy_helper.from_array(powers, f"pow{k}"),
+            numpy_helper.from_array(np.array(vocab**k, dtype=np.int64), f"scale{k}"),
+            numpy_helper.from_array(keys, f"keys{k}"),
+            numpy_helper.from_array(vals, f"vals{k}"),
+        ]
+        nodes += [
+            n("Slice", ["ctx", f"from{k}", "to_end", "axes1"], [f"c{k}"]),  # [B,k]
+            n("Mul", [f"c{k}", f"pow{k}"], [f"cp{k}"]),
+            n("ReduceSum", [f"cp{k}", "axes1"], [f"cs{k}"], keepdims=1),  # [B,1]
+            n("Mul", ["topic", f"scale{k}"], [f"ts{k}"]),
+            n("Add", [f"ts{k}", f"cs{k}"], [f"key{k}"]),  # [B,1]
+            n("Equal", [f"keys{k}", f"key{k}"], [f"eq{k}"]),  # [B,N]
+            n("Cast", [f"eq{k}"], [f"eqf{k}"], to=1),
+            n("ArgMax", [f"eqf{k}"], [f"at{k}"], axis=1, keepdims=1),
+            n("ReduceMax", [f"eqf{k}"], [f"hitf{k}"], axes=[1], keepdims=1),
+            n("Cast", [f"hitf{k}"], [f"hit{k}"], to=9),
+            n("Gather", [f"vals{k}", f"at{k}"], [f"val{k}"], axis=0),  # [B,1]
+            n("Where", [f"hit{k}", f"val{k}", choice], [f"choice{k}"]),
+        ]
+        choice = f"choice{k}"
+    nodes += [
+        n("Equal", ["vocab_ids", choice], ["pick"]),  # [B,V]
+        n("Cast", ["pick"], ["pickf"], to=1),
+        n("Mul", ["pickf", "bonus"], ["lift"]),
+        n("Add", ["base", "lift"], ["next"]),
+        n("Unsqueeze", ["next", "one_i"], ["ngram"]),  # [B,1,V]
+    ]
+    return nodes, inits
+
+
+def _graph(spec: DemoSpec, vocab: int, table: np.ndarray, emb: np.ndarray, tables):
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    rng = np.random.default_rng(20261121)
-    noise = (rng.standard_normal((CONTEXT, vocab)) * 1.2).astype(np.float32)
-    emb = rng.standard_normal((vocab, HEAD)).astype(np.float32)
     inits = [
         numpy_helper.from_array(table, "bigram"),
-        numpy_helper.from_array(noise, "noise"),
         numpy_helper.from_array(emb, "emb"),
         numpy_helper.from_array(np.array([1], dtype=np.int64), "one_i"),
-        numpy_helper.from_array(np.array(2, dtype=np.int64), "axis2"),
     ]
     n = helper.make_node
     nodes = [
         n("Gather", ["bigram", "input_ids"], ["uni"], axis=0),  # [B,S,V]
-        n("Shape", ["past_key_values.0.key"], ["pshape"]),
-        n("Gather", ["pshape", "axis2"], ["past_len"], axis=0),  # scalar
-        n("Shape", ["input_ids"], ["ishape"]),
-        n("Gather", ["ishape", "one_i_s"], ["seq_len"], axis=0),
-        n("Add", ["past_len", "seq_len"], ["end_pos"]),
-        n("Range", ["past_len", "end_pos", "one_i_s"], ["positions"]),
-        n("Gather", ["noise", "positions"], ["pos_noise"], axis=0),  # [S,V]
-        n("Add", ["uni", "pos_noise"], ["logits_pre"]),
         n("Gather", ["emb", "input_ids"], ["new_kv"], axis=0),  # [B,S,8]
         n("Unsqueeze", ["new_kv", "one_i"], ["new_kv4"]),  # [B,1,S,8]
         n("Concat", ["past_key_values.0.key", "new_kv4"], ["present.0.key"], axis=2),
         n("Concat", ["past_key_values.0.value", "new_kv4"], ["present.0.value"], axis=2),
     ]
-    inits.append(numpy_helper.from_array(np.array(1, dtype=np.int64), "one_i_s"))
+    if spec.order > 1:
+        ngram_nodes, ngram_inits = _ngram_nodes(n, numpy_helper, spec.order, vocab, tables)
+        nodes += ngram_nodes
+        inits += ngram_inits
+        # Only the last position's logits are read; every position gets them so the shape stays [B,S,V].
+        nodes += [n("Shape", ["uni"], ["ushape"]), n("Expand", ["ngram", "ushape"], ["logits_pre"])]
+    else:
+        noise = (np.random.default_rng(20261121).standard_normal((CONTEXT, vocab)) * 1.2).astype(np.float32)
+        inits += [
+            numpy_helper.from_array(noise, "noise"),
+            numpy_helper.from_array(np.array(2, dtype=np.int64), "axis2"),
+            numpy_helper.from_array(np.array(1, dtype=np.int64), "one_i_s"),
+        ]
+        nodes += [
+            n("Shape", ["past_key_values.0.key"], ["pshape"]),
+            n("Gather", ["pshape", "axis2"], ["past_len"], axis=0),  # scalar
+            n("Shape", ["input_ids"], ["ishape"]),
+            n("Gather", ["ishape", "one_i_s"], ["seq_len"], axis=0),
+            n("Add", ["past_len", "seq_len"], ["end_pos"]),
+            n("Range", ["past_len", "end_pos", "one_i_s"], ["positions"]),
+            n("Gather", ["noise", "positions"], ["pos_noise"], axis=0),  # [S,V]
+            n("Add", ["uni", "pos_noise"], ["logits_pre"]),
+        ]
     if spec.slow_matmuls:
         # Work that depends on the input (so it cannot be constant-folded) and adds exactly zero to the logits.
         inits += [
@@ -122,7 +274,7 @@ def _graph(spec: DemoSpec, vocab: int, table: np.ndarray):
             numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero_f"),
         ]
         nodes += [
-            n("ReduceSum", ["pos_noise"], ["s0"], keepdims=0),
+            n("ReduceSum", ["logits_pre"], ["s0"], keepdims=0),
             n("Mul", ["s0", "zero_f"], ["s0z"]),
             n("Add", ["ones", "s0z"], ["x0"]),
         ]
@@ -217,8 +369,7 @@ def _tokenizer_config() -> dict:
         "add_prefix_space": False,
         "chat_template": CHAT_TEMPLATE,
         "added_tokens_decoder": {
-            str(i): {"content": s, "special": True, "normalized": False}
-            for i, s in enumerate(SPECIALS)
+            str(i): {"content": s, "special": True, "normalized": False} for i, s in enumerate(SPECIALS)
         },
     }
 
@@ -228,11 +379,14 @@ def build_demo_model(spec: DemoSpec, folder: Path) -> Path:
     import onnx
 
     folder.mkdir(parents=True, exist_ok=True)
-    paragraphs = corpus_paragraphs()
-    tok = train_tokenizer(paragraphs)
+    topics = corpus_topics()
+    tok = train_tokenizer(topics)
     vocab = tok.get_vocab_size()
-    table = bigram_logits(tok, paragraphs, vocab)
-    onnx.save_model(_graph(spec, vocab, table), str(folder / "model.onnx"))
+    emb = topic_weights(tok, topics, vocab)
+    emb = np.concatenate([np.arange(vocab, dtype=np.float32)[:, None], emb], axis=1)  # channel 0: the id itself
+    tables = ngram_tables(tok, topics, spec.order, vocab) if spec.order > 1 else []
+    graph = _graph(spec, vocab, bigram_logits(tok, topics, vocab, ends=spec.order > 1), emb, tables)
+    onnx.save_model(graph, str(folder / "model.onnx"))
     tok.save(str(folder / "tokenizer.json"))
     (folder / "tokenizer_config.json").write_text(json.dumps(_tokenizer_config(), indent=2), encoding="utf-8")
     (folder / "genai_config.json").write_text(json.dumps(_genai_config(vocab), indent=2), encoding="utf-8")

@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loopback_server  # next to this file
 
 from fl_tui.bench.metrics import request_result
-from fl_tui.connection.chat import chat_body, stream_chat
+from fl_tui.connection.chat import chat_body, stream_chat, stream_client
 
 PROMPT = "Write a long story about a fox."
 RATES = {50: (8, 60), 2000: (5, 1000)}  # tokens/s -> (long requests, tokens each); plus SHORT TTFT-only requests
@@ -203,15 +203,20 @@ CLIENTS = {"engine": engine_request, "bare httpx": bare_request, "raw socket": r
 # -- (a) accuracy ------------------------------------------------------------------------------------------
 
 
-async def accuracy(server, client: httpx.AsyncClient, rate: int) -> dict:
+def client_for(kind: str, client: httpx.AsyncClient, engine: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The engine's requests go through its own client (connection.chat.stream_client), the others a plain one."""
+    return engine if kind == "engine" else client
+
+
+async def accuracy(server, client: httpx.AsyncClient, engine: httpx.AsyncClient, rate: int) -> dict:
     """Engine and bare requests alternate, so background noise falls on both alike."""
     model = f"sched-{rate}"
     long_n, long_tokens = RATES[rate]
-    for fetch in CLIENTS.values():  # warm the connection and the code paths; not counted
-        await fetch(client, server.url, model, 2)
+    for kind, fetch in CLIENTS.items():  # warm the connection and the code paths; not counted
+        await fetch(client_for(kind, client, engine), server.url, model, 2)
     server.clear()
     plan = [(kind, n) for n in [long_tokens] * long_n + [SHORT[1]] * SHORT[0] for kind in CLIENTS]
-    measured = [(kind, await CLIENTS[kind](client, server.url, model, n)) for kind, n in plan]
+    measured = [(kind, await CLIENTS[kind](client_for(kind, client, engine), server.url, model, n)) for kind, n in plan]
     records = await asyncio.to_thread(server.records, model)
     assert len(records) == len(measured), (len(records), len(measured))
     errors = {kind: ([], []) for kind in CLIENTS}
@@ -239,7 +244,8 @@ LOAD_CLIENTS = ("engine", "raw socket", "threads")
 KERNEL = "kernel stamps"  # the threads' reads, by their SO_TIMESTAMPNS receive times
 
 
-async def load_batch(kind: str, client: httpx.AsyncClient, url: str, model: str, sizes: list[int]) -> dict:
+async def load_batch(kind: str, client: httpx.AsyncClient, engine: httpx.AsyncClient, url: str, model: str,
+                     sizes: list[int]) -> dict:
     """{client: [(t0, token stamps)]}: the threads' batch gives their kernel stamps too, as KERNEL."""
     if kind == "threads":
         out = await threaded_batch(url, model, sizes)
@@ -249,13 +255,13 @@ async def load_batch(kind: str, client: httpx.AsyncClient, url: str, model: str,
     if kind == "raw socket":
         return {"raw socket": [(t0, stamps) for t0, stamps, _r, _rec in
                                await asyncio.gather(*(raw_request(client, url, model, n) for n in sizes))]}
-    return {"engine": await asyncio.gather(*(recorded_request(client, url, model, n) for n in sizes))}
+    return {"engine": await asyncio.gather(*(recorded_request(engine, url, model, n) for n in sizes))}
 
 
-async def under_load(server, client: httpx.AsyncClient) -> dict:
+async def under_load(server, client: httpx.AsyncClient, engine: httpx.AsyncClient) -> dict:
     """{client: {level: {"p99": median of the rounds' gap-error p99s, "p50": likewise, "rounds": [p99s]}}}."""
     model = f"sched-{LOAD_RATE}"
-    await recorded_request(client, server.url, model, 2)  # warm, not counted
+    await recorded_request(engine, server.url, model, 2)  # warm, not counted
     p99s: dict = {}
     p50s: dict = {}
     for _ in range(LOAD_ROUNDS):
@@ -265,7 +271,7 @@ async def under_load(server, client: httpx.AsyncClient) -> dict:
             for _ in range(batches):
                 for kind in LOAD_CLIENTS:
                     server.clear()
-                    measured = await load_batch(kind, client, server.url, model, sizes)
+                    measured = await load_batch(kind, client, engine, server.url, model, sizes)
                     sent_by_length = {len(r["chunks_ns"]): r["chunks_ns"]
                                       for r in await asyncio.to_thread(server.records, model)}
                     for name, streams in measured.items():
@@ -284,17 +290,17 @@ async def under_load(server, client: httpx.AsyncClient) -> dict:
 # -- (b) throughput ----------------------------------------------------------------------------------------
 
 
-async def throughput(server, client: httpx.AsyncClient) -> dict:
+async def throughput(server, client: httpx.AsyncClient, engine: httpx.AsyncClient) -> dict:
     """Engine, bare and raw runs alternate. Other processes can only slow a run down, so the best of BURST_RUNS is the
     rate the client sustains; the median and the client's CPU time per token (streaming and scoring) come with it."""
-    for fetch in CLIENTS.values():
-        await fetch(client, server.url, "burst", 1000)
+    for kind, fetch in CLIENTS.items():
+        await fetch(client_for(kind, client, engine), server.url, "burst", 1000)
     runs: dict[str, dict[str, list]] = {kind: {"arrival": [], "wall": [], "server": [], "cpu": []} for kind in CLIENTS}
     for _ in range(BURST_RUNS):
         for kind, fetch in CLIENTS.items():
             server.clear()
             start, cpu = time.perf_counter_ns(), time.process_time()
-            t0, stamps, _result, _rec = await fetch(client, server.url, "burst", BURST_TOKENS)
+            t0, stamps, _result, _rec = await fetch(client_for(kind, client, engine), server.url, "burst", BURST_TOKENS)
             done, cpu = time.perf_counter_ns(), time.process_time() - cpu
             assert len(stamps) == BURST_TOKENS
             (record,) = await asyncio.to_thread(server.records, "burst")
@@ -314,8 +320,8 @@ async def throughput(server, client: httpx.AsyncClient) -> dict:
 # -- (c) memory --------------------------------------------------------------------------------------------
 
 
-async def memory(server, client: httpx.AsyncClient) -> dict:
-    recs = [(await engine_request(client, server.url, "burst", MEM_TOKENS))[3] for _ in range(MEM_REQUESTS)]
+async def memory(server, engine: httpx.AsyncClient) -> dict:
+    recs = [(await engine_request(engine, server.url, "burst", MEM_TOKENS))[3] for _ in range(MEM_REQUESTS)]
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
@@ -366,11 +372,12 @@ async def main() -> int:
     me, child = psutil.Process(), psutil.Process(server.process.pid)
     busy0, own0 = busy_cpu_s(), own_cpu_s(me, child)
     try:
-        async with httpx.AsyncClient(timeout=None, trust_env=False) as client:
-            acc = {rate: await accuracy(server, client, rate) for rate in RATES}
-            thr = await throughput(server, client)
-            mem = await memory(server, client)
-            load = await under_load(server, client)
+        async with httpx.AsyncClient(timeout=None, trust_env=False) as client, \
+                stream_client(concurrency=max(LOAD_BATCHES)) as engine:
+            acc = {rate: await accuracy(server, client, engine, rate) for rate in RATES}
+            thr = await throughput(server, client, engine)
+            mem = await memory(server, engine)
+            load = await under_load(server, client, engine)
         other_cpu = (busy_cpu_s() - busy0) - (own_cpu_s(me, child) - own0)
     finally:
         server.stop()

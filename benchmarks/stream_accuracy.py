@@ -20,7 +20,7 @@ The loopback server (benchmarks/loopback_server.py) runs in a subprocess and rec
     all). The three alternate batch by batch over LOAD_ROUNDS rounds and each figure is the median of the rounds'
     p99s, so a burst of load from other processes falls on all of them alike.
 
-Run: .venv/bin/python benchmarks/stream_accuracy.py   (about two minutes; prints a table, then one JSON line)
+Run: .venv/bin/python benchmarks/stream_accuracy.py   (about three minutes; prints a table, then one JSON line)
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import loopback_server  # next to this file
 
+from fl_tui.bench.gil import prompt_switches
 from fl_tui.bench.metrics import request_result
 from fl_tui.connection.chat import chat_body, stream_chat, stream_client
 
@@ -62,8 +63,8 @@ TARGET_GAP_P99_MS = 1.0
 TARGET_RATIO = 0.7
 TARGET_BYTES_PER_TOKEN = 16.0
 LOAD_RATE, LOAD_TOKENS = 200, 100  # tokens/s a stream, tokens a request (+ its index in the batch)
-LOAD_BATCHES = {1: 8, 8: 4}  # concurrency -> batches run per round and client
-LOAD_ROUNDS = 3
+LOAD_BATCHES = {1: 12, 8: 4}  # concurrency -> batches run per round and client
+LOAD_ROUNDS = 5
 TARGET_LOAD_RATIO = 1.5
 RECORDER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")  # as BenchEngine's
 
@@ -186,7 +187,8 @@ async def threaded_batch(url: str, model: str, sizes: list[int]) -> list[tuple[i
 
 
 async def recorded_request(client: httpx.AsyncClient, url: str, model: str, max_tokens: int):
-    """The engine's path at concurrency above 1: the stream stamped on the loop, its result made on the recorder."""
+    """The engine's path at concurrency above 1: the stream stamped on the loop, its result made on the recorder
+    (with the engine's GIL switch interval, see load_batch)."""
     rec = await stream_chat(client, url + "/v1", chat_body(model, PROMPT, max_tokens=max_tokens), timeout_s=120,
                             on_event=[].append)
     make = partial(request_result, rec, id="x", model=model, prompt_id="p", round=1, warmup=False,
@@ -255,7 +257,8 @@ async def load_batch(kind: str, client: httpx.AsyncClient, engine: httpx.AsyncCl
     if kind == "raw socket":
         return {"raw socket": [(t0, stamps) for t0, stamps, _r, _rec in
                                await asyncio.gather(*(raw_request(client, url, model, n) for n in sizes))]}
-    return {"engine": await asyncio.gather(*(recorded_request(engine, url, model, n) for n in sizes))}
+    with prompt_switches() if len(sizes) > 1 else contextlib.nullcontext():  # as BenchEngine._level
+        return {"engine": await asyncio.gather(*(recorded_request(engine, url, model, n) for n in sizes))}
 
 
 async def under_load(server, client: httpx.AsyncClient, engine: httpx.AsyncClient) -> dict:

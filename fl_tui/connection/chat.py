@@ -151,10 +151,12 @@ async def stream_chat(
                 max_events = event_cap(body.get("max_tokens"))
                 network = response.extensions.get("network_stream")
                 stamped = network if isinstance(network, StampedStream) else None
+                last = 0
                 async for chunk in response.aiter_raw():
-                    # the kernel's receive time of the read that brought the chunk's last bytes when the stream
-                    # has one (a chunk waiting for the loop behind other streams is not stamped late), else now
-                    stamp = stamped.last_read_ns if stamped is not None and stamped.last_read_ns else perf()
+                    # now, less the time the read's bytes waited in the socket (kernel receive stamps, where the
+                    # stream has them): a chunk waiting for the loop behind other streams is not stamped late. Never
+                    # before the previous chunk's stamp, which a slow on_event between chunks of one read could pass.
+                    stamp = last = max(last, perf() - (stamped.waited_ns if stamped is not None else 0))
                     rec.body_bytes += len(chunk)
                     if len(rec.head) < NON_STREAM_PREVIEW:
                         rec.head = (rec.head + chunk)[:NON_STREAM_PREVIEW]

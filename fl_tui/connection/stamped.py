@@ -2,9 +2,9 @@
 
 With several streams on one event loop, a chunk that arrives while the loop serves another stream waits in the
 socket until the loop comes back to it; a stamp taken after the read then carries that wait, and measured gaps
-grow with concurrency (benchmarks/stream_accuracy.py (d)). The kernel stamps each packet as it is received, so a
-read's kernel stamp does not depend on when this process got to it. Plain TCP only (http://); elsewhere, and where
-the kernel gives no stamp, `last_read_ns` is the monotonic time the read returned, as before.
+grow with concurrency (benchmarks/stream_accuracy.py (d)). The kernel stamps each packet as it is received, so how
+long a read's bytes waited in the socket is known, and stream_chat takes it off its stamps. Plain TCP only
+(http://); elsewhere, and where the kernel gives no stamp, `waited_ns` is 0 and the stamps are as before.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ KERNEL_STAMPS = sys.platform == "linux"
 
 
 class StampedStream(httpcore.AsyncNetworkStream):
-    """A non-blocking TCP socket read with recvmsg; `last_read_ns` is the receive time of the last read's bytes
-    (the last packet in it) on the perf_counter_ns clock."""
+    """A non-blocking TCP socket read with recvmsg; `waited_ns` is how long the last read's bytes (its last packet)
+    sat in the kernel before the read returned."""
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
-        self.last_read_ns: int | None = None
+        self.waited_ns = 0
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         loop = asyncio.get_running_loop()
@@ -46,7 +46,7 @@ class StampedStream(httpcore.AsyncNetworkStream):
             raise httpcore.ReadTimeout(str(exc)) from exc
         except OSError as exc:
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-        self.last_read_ns = _monotonic_stamp(ancillary)
+        self.waited_ns = _waited(ancillary)
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -141,13 +141,11 @@ def _has_data(sock: socket.socket) -> bool:
     return True
 
 
-def _monotonic_stamp(ancillary: list[tuple[int, int, bytes]]) -> int:
-    """The kernel's receive stamp (CLOCK_REALTIME) moved onto perf_counter_ns (CLOCK_MONOTONIC on Linux) by the
-    two clocks' offset read now, so a step of the wall clock between packets does not reach the gaps."""
-    now = time.perf_counter_ns()
+def _waited(ancillary: list[tuple[int, int, bytes]]) -> int:
+    """Now minus the kernel's receive stamp, both on CLOCK_REALTIME (the stamp's clock) and read together, so a
+    step of the wall clock between packets does not reach the result; never negative."""
     for level, kind, value in ancillary:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
             sec, nsec = struct.unpack("qq", value[:16])
-            kernel = sec * 1_000_000_000 + nsec - (time.time_ns() - now)
-            return min(kernel, now)  # never after the read returned (the offset is read to within a microsecond)
-    return now
+            return max(0, time.time_ns() - (sec * 1_000_000_000 + nsec))
+    return 0

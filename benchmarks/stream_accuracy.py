@@ -9,7 +9,7 @@ The loopback server (benchmarks/loopback_server.py) runs in a subprocess and rec
     what BenchEngine runs per request) and for a bare httpx line reader (`client.stream` + `aiter_lines` +
     `perf_counter_ns` per line) as the reference; both take t0 from the same httpcore trace hook. A raw asyncio
     socket reader (no HTTP library, every read stamped) shows the floor this machine's scheduler leaves a stamp
-    taken in user space (the engine's are the kernel's receive times, fl_tui/connection/stamped.py).
+    taken in user space (the engine's take off the bytes' wait in the socket, fl_tui/connection/stamped.py).
 (b) throughput: client-side arrival rate of a 20,000-token `burst` stream, engine vs bare reader (best of 5: other
     processes can only slow a run down), with the client's CPU time per token.
 (c) memory: tracemalloc over keeping 20 finished RequestResult objects of 5,000 tokens each, bytes per token.
@@ -406,7 +406,7 @@ async def main() -> int:
             )
     ratio = thr["engine"]["arrival_tps"] / thr["bare httpx"]["arrival_tps"]
     print("    (raw socket: asyncio streams, no HTTP library: the floor of a stamp taken in user space here;\n"
-          "     the engine's stamps are the kernel's receive times)")
+          "     the engine's take off the bytes' wait in the socket, from the kernel's receive stamps)")
     print(f"\n(b) highest chunk rate followed: `burst`, {BURST_TOKENS:,} tokens, best of {BURST_RUNS} (median)")
     for kind, t in thr.items():
         print(f"    {kind:<11} {t['arrival_tps']:>9,.0f} tokens/s arriving ({t['arrival_median_tps']:>7,.0f})  "

@@ -20,7 +20,10 @@ SWITCH_INTERVAL_S = 0.0005
 def prompt_switches(interval_s: float = SWITCH_INTERVAL_S) -> Iterator[None]:
     """Set the interpreter's switch interval (process-wide) to at most `interval_s`, and restore it after."""
     before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, interval_s))
+    if before <= interval_s:  # already short; left alone (a set/get round trip can move it by a microsecond)
+        yield
+        return
+    sys.setswitchinterval(interval_s)
     try:
         yield
     finally:

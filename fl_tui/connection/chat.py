@@ -33,7 +33,9 @@ def stream_client(concurrency: int = 1, keep_alive: bool = False) -> httpx.Async
     connection per request. Measured on Foundry Local's web service (SDK 2.2.1): on a reused connection the
     first token waits ~40 ms for Linux's delayed ACK, because the server writes the role chunk and the first
     token separately without TCP_NODELAY; a fresh connection starts in quick-ACK mode. Connection set-up is
-    outside t0 either way, so a fresh connection measures the server, not that interaction."""
+    outside t0 either way, so a fresh connection measures the server, not that interaction. Plain http://
+    connections read with kernel receive stamps (connection.stamped), so stream_chat can take the time bytes
+    waited in the socket off their stamps; https:// ones go through httpx's own transport."""
     options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency if keep_alive else 0)
     plain = httpx.AsyncHTTPTransport(socket_options=options, limits=limits)

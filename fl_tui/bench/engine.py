@@ -38,6 +38,7 @@ from fl_tui.bench.events import (
     RunFinished,
     RunStarted,
 )
+from fl_tui.bench.gil import prompt_switches
 from fl_tui.bench.metrics import request_result
 from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, ModelStatus, RequestResult
 from fl_tui.bench.resume import LOAD_KEYS, Carried
@@ -411,9 +412,10 @@ class BenchEngine:
             async with slots:
                 await self._one(client, name, entry, prompt, rnd, False, mine, due_ns, tag, target)
 
-        async with asyncio.TaskGroup() as group:
-            for prompt, rnd, due in jobs:
-                group.create_task(job(prompt, rnd, begin + round((due or 0.0) * 1e9)))
+        with prompt_switches():  # the recorder thread parses next to streams in flight (see bench.gil)
+            async with asyncio.TaskGroup() as group:
+                for prompt, rnd, due in jobs:
+                    group.create_task(job(prompt, rnd, begin + round((due or 0.0) * 1e9)))
 
     async def _one(self, client, name, entry, prompt: Prompt, rnd: int, warmup: bool, mine: list, scheduled_ns: int,
                    level: int | None, target: int | None = None):

@@ -13,9 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import httpcore
 import httpx
 
 from fl_tui.connection.sse import SSEEvent, SSEParser
+from fl_tui.connection.stamped import StampedBackend, StampedStream
 from fl_tui.core.limits import (
     ERROR_BODY_MAX,
     EVENT_SLACK,
@@ -31,12 +33,22 @@ def stream_client(concurrency: int = 1, keep_alive: bool = False) -> httpx.Async
     connection per request. Measured on Foundry Local's web service (SDK 2.2.1): on a reused connection the
     first token waits ~40 ms for Linux's delayed ACK, because the server writes the role chunk and the first
     token separately without TCP_NODELAY; a fresh connection starts in quick-ACK mode. Connection set-up is
-    outside t0 either way, so a fresh connection measures the server, not that interaction."""
-    transport = httpx.AsyncHTTPTransport(
-        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
-        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency if keep_alive else 0),
+    outside t0 either way, so a fresh connection measures the server, not that interaction. Plain http://
+    connections read with kernel receive stamps (connection.stamped), so stream_chat can take the time bytes
+    waited in the socket off their stamps; https:// ones go through httpx's own transport."""
+    options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency if keep_alive else 0)
+    plain = httpx.AsyncHTTPTransport(socket_options=options, limits=limits)
+    # http:// reads go through StampedBackend (kernel receive stamps); httpx has no parameter for a network backend,
+    # so its pool is replaced by one built with the same limits and options
+    plain._pool = httpcore.AsyncConnectionPool(
+        max_connections=limits.max_connections, max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry, socket_options=options, network_backend=StampedBackend(),
     )
-    return httpx.AsyncClient(transport=transport, timeout=None, trust_env=False)
+    return httpx.AsyncClient(
+        mounts={"http://": plain, "https://": httpx.AsyncHTTPTransport(socket_options=options, limits=limits)},
+        timeout=None, trust_env=False,
+    )
 
 
 def chat_body(
@@ -139,8 +151,14 @@ async def stream_chat(
                     rec.error_body = (await _read_capped(response, ERROR_BODY_MAX)).decode("utf-8", "replace")
                     return rec
                 max_events = event_cap(body.get("max_tokens"))
+                network = response.extensions.get("network_stream")
+                stamped = network if isinstance(network, StampedStream) else None
+                last = 0
                 async for chunk in response.aiter_raw():
-                    stamp = perf()
+                    # now, less the time the read's bytes waited in the socket (kernel receive stamps, where the
+                    # stream has them): a chunk waiting for the loop behind other streams is not stamped late. Never
+                    # before the previous chunk's stamp, which a slow on_event between chunks of one read could pass.
+                    stamp = last = max(last, perf() - (stamped.waited_ns if stamped is not None else 0))
                     rec.body_bytes += len(chunk)
                     if len(rec.head) < NON_STREAM_PREVIEW:
                         rec.head = (rec.head + chunk)[:NON_STREAM_PREVIEW]

@@ -1,0 +1,151 @@
+"""A network backend for httpcore whose reads carry the kernel's receive time (Linux SO_TIMESTAMPNS).
+
+With several streams on one event loop, a chunk that arrives while the loop serves another stream waits in the
+socket until the loop comes back to it; a stamp taken after the read then carries that wait, and measured gaps
+grow with concurrency (benchmarks/stream_accuracy.py (d)). The kernel stamps each packet as it is received, so how
+long a read's bytes waited in the socket is known, and stream_chat takes it off its stamps. Plain TCP only
+(http://); elsewhere, and where the kernel gives no stamp, `waited_ns` is 0 and the stamps are as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import sys
+import time
+import typing
+
+import httpcore
+
+# asm-generic value, used by every Linux architecture Python runs on here; absent from the socket module
+SO_TIMESTAMPNS = 35
+_ANCILLARY = socket.CMSG_SPACE(16)  # one struct timespec
+KERNEL_STAMPS = sys.platform == "linux"
+
+
+class StampedStream(httpcore.AsyncNetworkStream):
+    """A non-blocking TCP socket read with recvmsg; `waited_ns` is how long the last read's bytes (its last packet)
+    sat in the kernel before the read returned."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.waited_ns = 0
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    try:
+                        data, ancillary, _flags, _addr = self._sock.recvmsg(max_bytes, _ANCILLARY)
+                        break
+                    except BlockingIOError:
+                        await _readable(loop, self._sock)
+        except TimeoutError as exc:
+            raise httpcore.ReadTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+        self.waited_ns = _waited(ancillary)
+        return data
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.get_running_loop().sock_sendall(self._sock, buffer)
+        except TimeoutError as exc:
+            raise httpcore.WriteTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+
+    async def aclose(self) -> None:
+        self._sock.close()
+
+    async def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("the stamped backend serves plain TCP only (it is mounted for http:// only)")
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        if info == "socket":
+            return self._sock
+        if info == "client_addr":
+            return self._sock.getsockname()
+        if info == "server_addr":
+            return self._sock.getpeername()
+        if info == "is_readable":  # a kept-alive connection the server closed or wrote to is not reused
+            return self._sock.fileno() < 0 or _has_data(self._sock)
+        return None
+
+
+class StampedBackend(httpcore.AsyncNetworkBackend):
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[tuple] | None = None,
+    ) -> StampedStream:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                last: OSError | None = None
+                for family, kind, proto, _name, address in infos:
+                    sock = socket.socket(family, kind, proto)
+                    try:
+                        sock.setblocking(False)
+                        for option in socket_options or ():
+                            sock.setsockopt(*option)
+                        if KERNEL_STAMPS:
+                            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                        if local_address:
+                            sock.bind((local_address, 0))
+                        await loop.sock_connect(sock, address)
+                        return StampedStream(sock)
+                    except OSError as exc:
+                        sock.close()
+                        last = exc
+                    except BaseException:
+                        sock.close()
+                        raise
+                raise last or OSError(f"no address for {host}")
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(str(exc)) from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+    ready = loop.create_future()
+    fd = sock.fileno()
+    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+
+
+def _has_data(sock: socket.socket) -> bool:
+    """Bytes or an end of stream waiting (MSG_PEEK leaves them for the next read)."""
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _waited(ancillary: list[tuple[int, int, bytes]]) -> int:
+    """Now minus the kernel's receive stamp, both on CLOCK_REALTIME (the stamp's clock) and read together, so a
+    step of the wall clock between packets does not reach the result; never negative."""
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(value) >= 16:
+            sec, nsec = struct.unpack("qq", value[:16])
+            return max(0, time.time_ns() - (sec * 1_000_000_000 + nsec))
+    return 0

@@ -17,7 +17,7 @@ import httpcore
 import httpx
 
 from fl_tui.connection.sse import SSEEvent, SSEParser
-from fl_tui.connection.stamped import StampedBackend, StampedStream
+from fl_tui.connection.stamped import KERNEL_STAMPS, StampedBackend, StampedStream
 from fl_tui.core.limits import (
     ERROR_BODY_MAX,
     EVENT_SLACK,
@@ -33,18 +33,20 @@ def stream_client(concurrency: int = 1, keep_alive: bool = False) -> httpx.Async
     connection per request. Measured on Foundry Local's web service (SDK 2.2.1): on a reused connection the
     first token waits ~40 ms for Linux's delayed ACK, because the server writes the role chunk and the first
     token separately without TCP_NODELAY; a fresh connection starts in quick-ACK mode. Connection set-up is
-    outside t0 either way, so a fresh connection measures the server, not that interaction. Plain http://
-    connections read with kernel receive stamps (connection.stamped), so stream_chat can take the time bytes
-    waited in the socket off their stamps; https:// ones go through httpx's own transport."""
+    outside t0 either way, so a fresh connection measures the server, not that interaction. On Linux, plain
+    http:// connections read with kernel receive stamps (connection.stamped), so stream_chat can take the time
+    bytes waited in the socket off their stamps; https:// ones, and every one elsewhere, go through httpx's own."""
     options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency if keep_alive else 0)
     plain = httpx.AsyncHTTPTransport(socket_options=options, limits=limits)
-    # http:// reads go through StampedBackend (kernel receive stamps); httpx has no parameter for a network backend,
-    # so its pool is replaced by one built with the same limits and options
-    plain._pool = httpcore.AsyncConnectionPool(
-        max_connections=limits.max_connections, max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry, socket_options=options, network_backend=StampedBackend(),
-    )
+    # On Linux, http:// reads go through StampedBackend (kernel receive stamps; recvmsg and add_reader, which
+    # Windows' proactor loop lacks). httpx has no parameter for a network backend, so its pool is replaced by one
+    # built with the same limits and options; an httpx without that attribute keeps its own (stamps as before).
+    if KERNEL_STAMPS and hasattr(plain, "_pool"):
+        plain._pool = httpcore.AsyncConnectionPool(
+            max_connections=limits.max_connections, max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry, socket_options=options, network_backend=StampedBackend(),
+        )
     return httpx.AsyncClient(
         mounts={"http://": plain, "https://": httpx.AsyncHTTPTransport(socket_options=options, limits=limits)},
         timeout=None, trust_env=False,

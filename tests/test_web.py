@@ -189,6 +189,24 @@ def test_a_real_browser_drives_the_app(web):
         shutil.rmtree(profile, ignore_errors=True)
 
 
+# Keeps, in the page, the text of every frame the app sends to the page's terminal
+RECORD_TERMINAL = """
+(() => {
+  const decoder = new TextDecoder();
+  window.__flTuiDrawn = "";
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const socket = new Native(...args);
+    socket.addEventListener("message", (e) => {
+      if (typeof e.data !== "string") window.__flTuiDrawn += decoder.decode(e.data, {stream: true});
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = Native.prototype;
+})();
+"""
+
+
 async def _drive(devtools: int, url: str) -> None:
     async with aiohttp.ClientSession(trust_env=False) as client:
         async with client.get(f"http://127.0.0.1:{devtools}/json/list") as response:
@@ -205,8 +223,8 @@ async def _drive(devtools: int, url: str) -> None:
                         return reply.get("result", {})
 
             async def screen() -> str:
-                """What the page's terminal shows: xterm's accessibility rows, else its DOM rows."""
-                got = await call("Runtime.evaluate", expression="document.body.innerText", returnByValue=True)
+                """What the page's terminal was sent to draw (xterm draws on a canvas: no text in the DOM)."""
+                got = await call("Runtime.evaluate", expression="window.__flTuiDrawn || ''", returnByValue=True)
                 return got.get("result", {}).get("value", "")
 
             async def wait_for(text: str) -> None:
@@ -219,13 +237,18 @@ async def _drive(devtools: int, url: str) -> None:
                     await asyncio.sleep(0.1)  # paces the polling only
 
             await call("Page.enable")
+            await call("Page.addScriptToEvaluateOnNewDocument", source=RECORD_TERMINAL)
             await call("Page.navigate", url=url)
-            title = await call("Runtime.evaluate", expression="document.title", returnByValue=True)
             await wait_for("Models")
+            title = await call("Runtime.evaluate", expression="document.title", returnByValue=True)
             assert (await call("Runtime.evaluate", expression="document.title", returnByValue=True))["result"][
                 "value"] == "fl-tui", title
+            await call("Runtime.evaluate", expression="document.querySelector('.xterm-helper-textarea').focus()")
             await call("Input.dispatchKeyEvent", type="keyDown", key="2", code="Digit2", text="2",
                        windowsVirtualKeyCode=50)
             await call("Input.dispatchKeyEvent", type="keyUp", key="2", code="Digit2", windowsVirtualKeyCode=50)
-            await wait_for("Start")
+            await call("Runtime.evaluate", expression="window.__flTuiDrawn = ''")
+            await wait_for("Start")  # the Benchmark tab's set-up form, drawn after the key
+            shot = await call("Page.captureScreenshot", format="png")
+            assert len(shot["data"]) > 1000
 

@@ -101,7 +101,7 @@ def test_a_session_runs_an_app_against_the_endpoint_and_sigterm_ends_it(web, ser
     server = web()
 
     async def go():
-        client, ws, seen = await _session(f"ws://127.0.0.1:{server.port}/ws")
+        client, _ws, seen = await _session(f"ws://127.0.0.1:{server.port}/ws")
         assert APP_MARK in seen
         apps = server.apps()
         assert len(apps) == 1
@@ -111,7 +111,7 @@ def test_a_session_runs_an_app_against_the_endpoint_and_sigterm_ends_it(web, ser
     client, apps = asyncio.run(go())
     try:
         assert server.stop(signal.SIGTERM) == 0
-        gone, alive = psutil.wait_procs(apps, timeout=DEADLINE_S)
+        _gone, alive = psutil.wait_procs(apps, timeout=DEADLINE_S)
         assert alive == []
     finally:
         asyncio.run(client.close())

@@ -64,7 +64,8 @@ class EndpointLock:
                 holder = ""
             finally:
                 os.close(fd)
-            raise EndpointBusy(f"another session's benchmark is running on {self.endpoint} ({holder or 'another process'}): "
+            holder = holder or "another process"
+            raise EndpointBusy(f"another session's benchmark is running on {self.endpoint} ({holder}): "
                                "start this one when it ends")
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}, since {time.strftime('%H:%M:%S')}".encode())

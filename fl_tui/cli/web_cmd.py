@@ -15,10 +15,11 @@ from fl_tui.connection.resolve import choose_endpoint, open_backend
 from fl_tui.core import platform
 from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
-from fl_tui.web.server import WebServer, is_loopback, serve
 
 
 def run(args: argparse.Namespace) -> int:
+    from fl_tui.ui.web.server import WebServer, is_loopback  # textual-serve: the UI's libraries, loaded here only
+
     if args.max_sessions < 1:
         raise UserError("--max-sessions: at least 1")
     token = args.token or (None if is_loopback(args.host) else secrets.token_urlsafe(16))
@@ -57,7 +58,9 @@ def _this_box() -> str:
         return socket.gethostname()
 
 
-async def _serve_until_signal(server: WebServer, ready) -> None:
+async def _serve_until_signal(server, ready) -> None:
+    from fl_tui.ui.web.server import serve
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, *platform.stop_signals()):

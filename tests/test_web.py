@@ -4,6 +4,7 @@ app process per websocket session, the token off loopback, the session cap, and 
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import signal
@@ -24,10 +25,11 @@ DEADLINE_S = 60.0
 
 
 class Web:
-    def __init__(self, endpoint: str, *args: str):
+    def __init__(self, endpoint: str | None, *args: str, env: dict | None = None):
+        given = ["--endpoint", endpoint] if endpoint else []
         self.proc = subprocess.Popen(
-            [*FL_TUI, "--endpoint", endpoint, "web", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+            [*FL_TUI, *given, "web", "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, **(env or {})},
         )
         self.first_line = self.proc.stdout.readline().strip()
         found = re.match(r"http://[^/]+:(\d+)/(\?token=(\S+))?", self.first_line)
@@ -56,8 +58,8 @@ class Web:
 def web(served):
     servers: list[Web] = []
 
-    def start(*args: str) -> Web:
-        servers.append(Web(served.url, *args))
+    def start(*args: str, endpoint: str | None = served.url, env: dict | None = None) -> Web:
+        servers.append(Web(endpoint, *args, env=env))
         return servers[-1]
 
     yield start
@@ -117,6 +119,29 @@ def test_a_session_runs_an_app_against_the_endpoint_and_sigterm_ends_it(web, ser
         asyncio.run(client.close())
 
 
+def test_the_embedded_runtime_is_started_once_and_every_session_uses_it(web, tmp_path):
+    server = web(endpoint=None, env={"FL_TUI_HOME": str(tmp_path / "home")})  # the suite's FL_TUI_ENDPOINT=embedded
+    endpoint = re.search(r"endpoint (http://\S+);", server.proc.stderr.readline()).group(1)
+    assert http_get(endpoint + "/v1/models").status_code == 200  # the runtime's web service, in the web process
+    url = f"ws://127.0.0.1:{server.port}/ws"
+
+    async def go():
+        sessions = [await _session(url), await _session(url)]
+        apps = server.apps()
+        assert len(apps) == 2
+        assert [a.environ().get("FOUNDRY_LOCAL_ENDPOINT") for a in apps] == [endpoint, endpoint]
+        return sessions, apps
+
+    sessions, apps = asyncio.run(go())
+    try:
+        assert server.stop(signal.SIGINT) == 0  # Ctrl-C, as SIGTERM: the apps end with the server
+        _gone, alive = psutil.wait_procs(apps, timeout=DEADLINE_S)
+        assert alive == []
+    finally:
+        for client, _ws, _seen in sessions:
+            asyncio.run(client.close())
+
+
 def test_the_token_is_required_off_loopback(web):
     server = web("--host", "0.0.0.0")
     assert server.token and "token required" in server.first_line
@@ -133,7 +158,7 @@ def test_the_token_is_required_off_loopback(web):
                 return exc.status
             return 101
 
-    assert asyncio.run(websocket_refused(f"ws://127.0.0.1:{server.port}/ws")) in (401, 403, 404)
+    assert asyncio.run(websocket_refused(f"ws://127.0.0.1:{server.port}/ws")) == 401
     assert asyncio.run(websocket_refused(f"ws://127.0.0.1:{server.port}/ws/wrong")) == 403
     assert server.apps() == []
 

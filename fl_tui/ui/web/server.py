@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
-import logging
 import os
 import shlex
 import subprocess
@@ -27,8 +26,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(textual_serve.__file__).parent / "static"  # textual.js, xterm.css and the Roboto Mono it asks for
 QUIT_GRACE_S = 5.0  # an app told to quit gets this long before it is killed
 TITLE = "fl-tui"
-
-log = logging.getLogger("fl_tui.web")
 
 
 def is_loopback(host: str) -> bool:
@@ -130,7 +127,7 @@ class WebServer:
 
 async def end_session(service: AppService) -> None:
     """Ask the app to quit; kill it if it has not after QUIT_GRACE_S. Never leaves the process behind."""
-    with contextlib.suppress(Exception, asyncio.TimeoutError):
+    with contextlib.suppress(Exception):  # a timeout included: the kill below follows
         await asyncio.wait_for(service.stop(), QUIT_GRACE_S)
     process = service._process  # textual-serve keeps no public handle on it
     if process is not None and process.returncode is None:

@@ -64,7 +64,7 @@ def web(served):
 
     yield start
     for server in servers:
-        server.stop(signal.SIGKILL)
+        server.stop(signal.SIGTERM)  # which ends any session a failed test left open
 
 
 async def _session(url: str, until_text: str | None = APP_MARK) -> tuple[aiohttp.ClientSession, object, str]:

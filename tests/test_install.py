@@ -79,6 +79,7 @@ def installed(tmp_path_factory) -> Path:
         names = set(zf.namelist())
     missing = [d for d in DATA if f"fl_tui/data/{d}" not in names]
     assert not missing, f"the wheel lacks {missing}"
+    assert "fl_tui/ui/web/templates/index.html" in names  # `fl-tui web`'s page
     target = work / "site"
     subprocess.run([*pip, "install", "--no-deps", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, timeout=300, env=env)

@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None, *, exit_plan: ExitPlan | None = None) ->
     args = parser.parse_args(argv)
     args.exit_plan = exit_plan or ExitPlan()
     if args.command is None:
-        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # TEXTUAL_DRIVER: another driver draws the app (`fl-tui web` sets textual-serve's, over pipes)
+        if not (sys.stdin.isatty() and sys.stdout.isatty()) and not os.environ.get("TEXTUAL_DRIVER"):
             print("fl-tui: the app needs a terminal; name a command to run headless (e.g. `fl-tui status`)\n",
                   file=sys.stderr)
             parser.print_help(sys.stderr)

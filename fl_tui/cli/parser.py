@@ -196,6 +196,18 @@ def _serve(sub) -> None:
     p.set_defaults(handler=Lazy("serve_cmd", "run"))
 
 
+def _web(sub) -> None:
+    p = sub.add_parser("web", help="serve the app to browsers, one app per tab, all on one endpoint (see README, "
+                                   "Workshop)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default: loopback only; any other needs the token)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
+    p.add_argument("--token", help="the token participants need (default: a random one where --host is not loopback)")
+    p.add_argument("--max-sessions", type=int, default=4,
+                   help="browser sessions at once, each an app process (default 4)")
+    p.set_defaults(handler=Lazy("web_cmd", "run"))
+
+
 def _completion(sub) -> None:
     p = sub.add_parser("completion", help="print a shell completion script (see README, Shell completion)")
     p.add_argument("shell", choices=SHELLS)
@@ -211,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fl-tui {__version__}")
     _add_global_options(parser, on_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_status, _models, _bench, _report, _annotate, _serve, _completion):
+    for add in (_status, _models, _bench, _report, _annotate, _serve, _web, _completion):
         add(sub)
     for child in _subparsers(parser):
         _add_global_options(child, on_command=True)

@@ -21,6 +21,7 @@ from fl_tui.bench.child import ChildRun, bench_args, bench_command, bench_env
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.live import LiveState, sweep_plan
 from fl_tui.connection.base import Backend
+from fl_tui.core.endpoint_lock import EndpointBusy, EndpointLock
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.prompts import load_prompt_set
 from fl_tui.ui.widgets.bench.live_view import LiveView
@@ -46,6 +47,7 @@ class BenchRunner(Widget):
         self.state = LiveState()
         self.running = False  # from the start until the run ends, fails or cannot start
         self.child: ChildRun | None = None
+        self.lock: EndpointLock | None = None  # held while a run is on: one run per endpoint, across app processes
 
     def on_mount(self) -> None:
         self.set_interval(TICK_S, self.tick)
@@ -66,16 +68,19 @@ class BenchRunner(Widget):
         self.state = LiveState(sweep_plan(settings), settings.slo, (endpoint, *more))
         self.live.reset(self.state)
         self.running = True
+        self.lock = EndpointLock(endpoint)  # the app's own endpoint: the one a workshop room shares
         self.launch(bench_command(bench_args(models, prompts, settings)), bench_env(endpoint, more), prompts,
-                    self.state)
+                    self.state, self.lock)
 
     @work(thread=True, exclusive=True, group="bench-launch", exit_on_error=False)
-    def launch(self, command: list[str], env: dict[str, str] | None, prompts: Path, state: LiveState) -> None:
+    def launch(self, command: list[str], env: dict[str, str] | None, prompts: Path, state: LiveState,
+               lock: EndpointLock) -> None:
         """A bad prompt set is reported here, by the tab, rather than by the child."""
         try:
             load_prompt_set(prompts)
+            lock.acquire()
             child = ChildRun(command, state.observe, env)
-        except (FileProblem, OSError) as exc:  # OSError: the process could not be started
+        except (FileProblem, EndpointBusy, OSError) as exc:  # OSError: the process could not be started
             self.post_message(RunBroke("cannot start", str(exc)))
             return
         self.post_message(RunLaunched(child))
@@ -88,6 +93,11 @@ class BenchRunner(Widget):
     @on(RunBroke)
     def handle_broke(self) -> None:
         self.running = False
+        self.release()
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
 
     def stop(self) -> bool:
         """SIGINT to the child; False when there is no run to stop."""
@@ -111,6 +121,7 @@ class BenchRunner(Widget):
         elif self.running and state.run is not None:
             self.running = False
             gc.unfreeze()
+            self.release()
             self.post_message(RunEnded(state.run, state.run_dir))
         elif changed and tab_shown(self):
             self.draw()

@@ -1,0 +1,178 @@
+"""The web server behind `fl-tui web`: textual-serve's session handling (one app process per browser websocket),
+with fl-tui's own page (nothing loaded from outside the box), a token where the address is not loopback, a cap on
+sessions, and every session's app process ended when the server stops."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import ipaddress
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import textual_serve
+from aiohttp import web
+from textual_serve.app_service import AppService
+from textual_serve.download_manager import DownloadManager
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(textual_serve.__file__).parent / "static"  # textual.js, xterm.css and the Roboto Mono it asks for
+QUIT_GRACE_S = 5.0  # an app told to quit gets this long before it is killed
+TITLE = "fl-tui"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def app_command() -> str:
+    """The app itself, as textual-serve runs it (through a shell): this Python, this fl-tui."""
+    parts = [sys.executable, "-m", "fl_tui"]
+    if os.name == "nt":
+        return subprocess.list2cmdline(parts)
+    return "exec " + shlex.join(parts)  # exec: the app is the shell's process, so ending it ends the app
+
+
+def full_message(limit: int) -> str:
+    return f"fl-tui web: all {limit} sessions are in use; close one (or ask for --max-sessions) and reload"
+
+
+@dataclass
+class WebServer:
+    host: str
+    port: int
+    max_sessions: int
+    token: str | None  # None: no token asked for (loopback)
+    command: str = field(default_factory=app_command)
+    sessions: set[AppService] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.page = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True).get_template(
+            "index.html")
+        self.downloads = DownloadManager()
+
+    def make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self.check_token])
+        app.add_routes([
+            web.get("/", self.handle_index),
+            web.get("/ws" if self.token is None else "/ws/{token}", self.handle_websocket),
+            web.static("/static", STATIC),
+        ])
+        return app
+
+    @web.middleware
+    async def check_token(self, request: web.Request, handler: Callable) -> web.StreamResponse:
+        """The page and the websocket need the token; textual-serve's static files (public code) do not."""
+        if self.token is None or request.path.startswith("/static/"):
+            return await handler(request)
+        given = request.match_info.get("token") or request.query.get("token")
+        if not given:
+            return web.Response(status=401, text="fl-tui web: this server needs its token: open the URL it printed "
+                                                 "(…/?token=…)\n")
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            return web.Response(status=403, text="fl-tui web: wrong token\n")
+        return await handler(request)
+
+    async def handle_index(self, request: web.Request) -> web.Response:
+        if len(self.sessions) >= self.max_sessions:
+            return web.Response(status=503, text=full_message(self.max_sessions) + "\n")
+        scheme = "wss" if request.secure else "ws"
+        path = "/ws" if self.token is None else f"/ws/{self.token}"
+        try:
+            font_size = int(request.query.get("fontsize", "16"))
+        except ValueError:
+            font_size = 16
+        html = self.page.render(title=TITLE, static="/static/", font_size=font_size,
+                                websocket_url=f"{scheme}://{request.host}{path}")
+        return web.Response(text=html, content_type="text/html")
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        websocket = web.WebSocketResponse(heartbeat=15)
+        await websocket.prepare(request)
+        if len(self.sessions) >= self.max_sessions:  # said in the page's terminal, where the person looks
+            await websocket.send_bytes(f"\r\n{full_message(self.max_sessions)}\r\n".encode())
+            await websocket.close()
+            return websocket
+        width = _int(request.query.get("width"), 80)
+        height = _int(request.query.get("height"), 24)
+        service = AppService(self.command, write_bytes=websocket.send_bytes, write_str=websocket.send_str,
+                             close=websocket.close, download_manager=self.downloads, debug=False)
+        self.sessions.add(service)
+        try:
+            await service.start(width, height)
+            await _relay(websocket, service)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await end_session(service)
+            self.sessions.discard(service)
+            await websocket.close()
+        return websocket
+
+    async def end_all(self) -> None:
+        await asyncio.gather(*(end_session(service) for service in list(self.sessions)))
+
+
+async def end_session(service: AppService) -> None:
+    """Ask the app to quit; kill it if it has not after QUIT_GRACE_S. Never leaves the process behind."""
+    with contextlib.suppress(Exception):  # a timeout included: the kill below follows
+        await asyncio.wait_for(service.stop(), QUIT_GRACE_S)
+    process = service._process  # textual-serve keeps no public handle on it
+    if process is not None and process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
+
+
+async def _relay(websocket: web.WebSocketResponse, service: AppService) -> None:
+    """The browser's keys, size and focus to the app (textual-serve's envelope format)."""
+    async for message in websocket:
+        if message.type != web.WSMsgType.TEXT:
+            continue
+        try:
+            kind, data = message.json()
+        except (ValueError, TypeError):  # not textual-serve's [kind, data]
+            continue
+        if kind == "stdin":
+            await service.send_bytes(str(data).encode("utf-8"))
+        elif kind == "resize" and isinstance(data, dict):
+            await service.set_terminal_size(_int(data.get("width"), 80), _int(data.get("height"), 24))
+        elif kind == "ping":
+            await websocket.send_json(["pong", data])
+        elif kind == "blur":
+            await service.blur()
+        elif kind == "focus":
+            await service.focus()
+
+
+def _int(value: object, default: int) -> int:
+    try:
+        return max(1, int(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+
+
+async def serve(server: WebServer, stop: asyncio.Event, ready: Callable[[int], None]) -> None:
+    """Serve until `stop` is set; `ready` gets the bound port. Ends every session before returning."""
+    runner = web.AppRunner(server.make_app(), handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, server.host, server.port)
+        await site.start()
+        ready(runner.addresses[0][1])
+        await stop.wait()
+        await server.end_all()
+    finally:
+        await runner.cleanup()

@@ -422,3 +422,39 @@ async def test_the_compare_view_warns_when_the_environments_differ(embedded, tmp
         pane.picker.compare_files(folders[0], folders[2])
         await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
         assert "environment" not in app.screen.text
+
+
+def _two_boxes(run: dict) -> dict:
+    """`run` as if it had run against two endpoints: the second box 50% slower to the first token."""
+    boxes = ("http://a:5273", "http://b:5273")
+    slower = {"ttft_ms": 1.5}
+
+    def at(items, box, scale):
+        return [{**i, "endpoint": box, "id": f"{box}|{i.get('id', '')}",
+                 **{k: i[k] * scale for k in slower if isinstance(i.get(k), int | float)}} for i in items]
+    return {**run, "endpoints": [{"endpoint": b, "backend": "openai", "environment": {"cpu_model": b}} for b in boxes],
+            "models": [m for b in boxes for m in at(run["models"], b, 1.0)],
+            "requests": [r for b, s in zip(boxes, (1.0, 1.5), strict=True) for r in at(run["requests"], b, s)]}
+
+
+async def test_the_compare_view_compares_the_endpoints_of_one_run_picked_twice(embedded, tmp_path):
+    (tmp_path / "boxes").mkdir()
+    (tmp_path / "boxes" / "run.json").write_text(json.dumps(_two_boxes(sample_run())))
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "run.json").write_text(json.dumps(sample_run()))
+    app = make_app(embedded)
+    notes = []
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        pane.picker.compare_files(tmp_path / "boxes", tmp_path / "boxes")
+        await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
+        text = app.screen.text
+        assert text.startswith("base http://a:5273 -> new http://b:5273\nenvironments differ: cpu_model\n")
+        ttft = [line for line in text.splitlines() if line.startswith("alpha-cpu") and "ttft_ms p50" in line]
+        assert len(ttft) == 1 and "+50.0%" in ttft[0]  # the second box's first tokens, 1.5 times as late
+        app.screen.dismiss()
+        await until(pilot, lambda: not isinstance(app.screen, TextScreen), "the comparison closed")
+        app.notify = lambda message, **kw: notes.append(message)
+        pane.picker.compare_files(tmp_path / "one", tmp_path / "one")
+        await until(pilot, lambda: notes, "the one-endpoint run refused", seen=lambda: app.screen)
+    assert "was run against one endpoint: pick another run as the new one" in notes[0]

@@ -10,6 +10,7 @@ from textual import on, work
 from textual.widget import Widget
 
 from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
+from fl_tui.bench.endpoints import endpoint_pairs
 from fl_tui.bench.environment import environment_note
 from fl_tui.bench.runfiles import RunListing, describe_runs, load_run
 from fl_tui.core import locations
@@ -50,7 +51,8 @@ class RunPicker(Widget):
         base = await self.app.push_screen_wait(RunPickerScreen("Compare: the base run", runs))
         if base is None:
             return
-        new = await self.app.push_screen_wait(RunPickerScreen("Compare: the new run", runs))
+        new = await self.app.push_screen_wait(RunPickerScreen("Compare: the new run (the same one: its endpoints)",
+                                                              runs))
         if new is not None:
             self.compare_files(base, new)
 
@@ -61,11 +63,21 @@ class RunPicker(Widget):
         except FileProblem as exc:
             self.post_message(BenchProblem("cannot compare", str(exc)))
             return
-        only_base, only_new = models_only_in(base_run, new_run)
-        text = render_comparison(compare_runs(base_run, new_run), only_base=only_base, only_new=only_new)
-        note = environment_note(base_run, new_run)
-        head = f"base {base_run['run_id']} -> new {new_run['run_id']}" + (f"\n{note}" if note else "")
-        self.post_message(ComparisonReady(f"{head}\n\n{text}"))
+        if base == new:  # one run picked twice: its endpoints, the first against each other, if it has several
+            pairs = endpoint_pairs(base_run)
+            if not pairs:
+                self.post_message(BenchProblem("cannot compare", f"run {base_run['run_id']} was run against one "
+                                               "endpoint: pick another run as the new one"))
+                return
+        else:
+            pairs = [(base_run["run_id"], new_run["run_id"], base_run, new_run)]
+        blocks = []
+        for base_name, new_name, old, fresh in pairs:
+            only_base, only_new = models_only_in(old, fresh)
+            text = render_comparison(compare_runs(old, fresh), only_base=only_base, only_new=only_new)
+            note = environment_note(old, fresh)
+            blocks.append(f"base {base_name} -> new {new_name}" + (f"\n{note}" if note else "") + f"\n\n{text}")
+        self.post_message(ComparisonReady("\n\n".join(blocks)))
 
     @on(BenchProblem)
     def handle_problem(self, message: BenchProblem) -> None:

@@ -6,6 +6,7 @@ port and the temporary data dir) so the pictures are comparable. Update with `py
 
 import dataclasses
 import json
+import re
 
 import pytest
 from conftest import ROOT
@@ -16,6 +17,8 @@ from fl_tui.annotate.session import ScoringSession
 from fl_tui.core.config import Settings
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
+
+TEST_DIR = re.compile(r"/\S*?/fl-tui-tests-[^/\s]+")  # conftest.ROOT, as mkdtemp names it
 
 
 class Pinned:
@@ -28,7 +31,8 @@ class Pinned:
         return getattr(self._backend, name)
 
     def _pin(self, text):
-        return text.replace(str(ROOT), "/data") if text else text
+        """The test data dir as /data: by its name, whichever spelling of the temporary folder the runtime gives."""
+        return TEST_DIR.sub("/data", text.replace(str(ROOT), "/data")) if text else text
 
     def status(self):
         s = self._backend.status()

@@ -80,6 +80,12 @@ def test_models_wide_snapshot(snap_compare, embedded, tmp_path, monkeypatch, the
 
     async def before(pilot):
         await show_settled(pilot, "models")
+        pane = app.query_one("#models-pane")
+        await until(pilot, lambda: pane.models and all("fl-tui-tests-" not in (m.path or "") for m in
+                                                       pane.models.values()),
+                    "the models listed with their paths pinned (the details show one)",
+                    seen=lambda: [(type(app.backend).__name__, m.path) for m in pane.models.values()])
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=before)
 

@@ -25,12 +25,6 @@ def run_files(run_dir: Path, run: dict) -> tuple[list[AnnotationFile], list[Anno
     return people, judges, problems
 
 
-def people_files(run_dir: Path, run: dict) -> tuple[list[AnnotationFile], list[FileProblem]]:
-    """Every person's annotation file of the run that loads, and the problems of those that do not."""
-    people, _judges, problems = run_files(run_dir, run)
-    return people, problems
-
-
 def judge_section(people: list[AnnotationFile], judges: list[AnnotationFile]) -> list[str]:
     """report.md's "Judge vs people": each judge's agreement with people's scores, when the run has both."""
     if not (people and judges):

@@ -12,11 +12,6 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 
-def _field(item: object, name: str) -> object:
-    """A field of a run.json dict or of a record object (whose older kinds may lack it)."""
-    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
-
-
 def short(endpoint: str) -> str:
     """`host:port`, with a path other than /v1 kept (two services on one box differ there); the text itself
     when it is not a URL (e.g. "embedded")."""
@@ -31,7 +26,8 @@ def short(endpoint: str) -> str:
 def endpoints_of(run: Mapping) -> list[str]:
     """The run's endpoints in the order they ran; [] for a run against one endpoint."""
     listed = [e.get("endpoint") for e in run.get("endpoints") or [] if isinstance(e, Mapping)]
-    found = [_field(m, "endpoint") for m in [*(run.get("models") or []), *(run.get("requests") or [])]]
+    found = [m.get("endpoint") for m in [*(run.get("models") or []), *(run.get("requests") or [])]
+             if isinstance(m, Mapping)]
     return list(dict.fromkeys(e for e in [*listed, *found] if isinstance(e, str)))
 
 
@@ -39,7 +35,7 @@ def part(run: Mapping, endpoint: str) -> dict:
     """The run as if it had been run against `endpoint` alone: its entries and requests (the endpoint field
     dropped, so entries of two endpoints match by model and level), and that endpoint's environment."""
     def mine(items: object) -> list[dict]:
-        picked = [i for i in items or [] if isinstance(i, Mapping) and _field(i, "endpoint") == endpoint]
+        picked = [i for i in items or [] if isinstance(i, Mapping) and i.get("endpoint") == endpoint]
         return [{k: v for k, v in dict(i).items() if k != "endpoint"} for i in picked]
 
     listed = next((e for e in run.get("endpoints") or [] if isinstance(e, Mapping) and e.get("endpoint") == endpoint),

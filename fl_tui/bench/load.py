@@ -91,11 +91,17 @@ def schedule_s(rate: Rate, *, count: int | None = None, duration_s: float | None
     return offsets
 
 
+def _get(entry: object, key: str) -> object:
+    """A field of a run.json dict or of a record (None where it has none)."""
+    return entry.get(key) if isinstance(entry, Mapping) else getattr(entry, key, None)
+
+
 def prompt_target(entry: object) -> int | None:
     """The --prompt-tokens length a models entry or a request was built to. A request names it `prompt_target`
     (its `prompt_tokens` is the server's count); a models entry names it `prompt_tokens`."""
-    get = entry.get if isinstance(entry, Mapping) else lambda key: getattr(entry, key, None)
-    return get("prompt_target") if get("prompt_id") is not None else get("prompt_tokens")
+    if _get(entry, "prompt_id") is not None:
+        return _get(entry, "prompt_target")
+    return _get(entry, "prompt_tokens")
 
 
 def level_label(entry: object, *, endpoint: bool = True) -> str:
@@ -103,8 +109,8 @@ def level_label(entry: object, *, endpoint: bool = True) -> str:
     endpoint's short name in a run against several (not with endpoint=False, for a table with an endpoint
     column), its level when the run swept several and its prompt length when swept (`qwen @ box:5273, c=4,
     1024 tok`); a plain run's names are the models' own, as before levels existed."""
-    get = entry.get if isinstance(entry, Mapping) else lambda key: getattr(entry, key, None)
-    model, where, level, target = str(get("model") or "?"), get("endpoint"), get("concurrency"), prompt_target(entry)
+    where, level, target = _get(entry, "endpoint"), _get(entry, "concurrency"), prompt_target(entry)
+    model = str(_get(entry, "model") or "?")
     parts = [*([short(where)] if endpoint and isinstance(where, str) else []),
              *([f"c={level}"] if level is not None else []), *([f"{target} tok"] if target is not None else [])]
     return f"{model} @ {', '.join(parts)}" if parts else model

@@ -56,9 +56,10 @@ def header(run: Mapping, quality: bool) -> list[str]:
     """report.md's Results columns for this run (Endpoint, Checks, Quality where it has them), with ours."""
     out = table_columns(run, {} if quality else None)
     out.insert(out.index("TTFT p50 (ms)") + 1, TTFT_SD)
-    if has_levels(run):
+    levels = has_levels(run)
+    if levels:
         out.insert(1, LEVEL)
-    extra = ([SPEEDUP] if has_levels(run) else []) + ([SLO_MET, GOODPUT] if has_slo(run) else [])
+    extra = ([SPEEDUP] if levels else []) + ([SLO_MET, GOODPUT] if has_slo(run) else [])
     at = out.index("Output tok/s") + 1
     out[at:at] = extra
     return out

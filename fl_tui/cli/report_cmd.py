@@ -11,7 +11,7 @@ from pathlib import Path
 
 from fl_tui.annotate.pairstats import results
 from fl_tui.annotate.pairwise import pairwise_files
-from fl_tui.annotate.quality import judge_section, labelled, people_files, quality_for, run_files
+from fl_tui.annotate.quality import judge_section, labelled, quality_for, run_files
 from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.checks import with_checks
@@ -27,16 +27,16 @@ from fl_tui.core.resources import find_prompt_set
 from fl_tui.core.textsafe import plain
 
 
-def _annotation_files(args: argparse.Namespace, run_dir: Path, run: dict) -> list[AnnotationFile]:
-    """The named files (each must load), or every person's file in the run folder (one that does not load is
-    reported and left out)."""
+def _annotation_files(args: argparse.Namespace, run: dict, people: list[AnnotationFile],
+                      problems: list) -> list[AnnotationFile]:
+    """The named files (each must load), or every person's file in the run folder (`people`, read by
+    run_files; one that does not load is reported and left out)."""
     if args.annotations:
         return [load_annotations(Path(p), run) for p in args.annotations]
-    files, problems = people_files(run_dir, run)
     for problem in problems:
         shown = plain(problem, keep_newlines=False)
         print(f"fl-tui: warning: left out of the Quality column: {shown}", file=sys.stderr)
-    return files
+    return people
 
 
 def _checked(run: dict, prompts: str | None = None) -> dict:
@@ -57,7 +57,8 @@ def _checked(run: dict, prompts: str | None = None) -> dict:
 def run_report(args: argparse.Namespace) -> int:
     run_dir = run_dir_of(args.run)
     run = _checked(load_run(run_dir), args.prompts)
-    files = _annotation_files(args, run_dir, run)
+    people, judges, problems = run_files(run_dir, run)
+    files = _annotation_files(args, run, people, problems)
     quality, label = quality_for(files)
     partly = sum(entry.get("partly", 0) for entry in (quality or {}).values())
     if partly:
@@ -70,7 +71,6 @@ def run_report(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if pairwise:
         run = {**run, "pairwise": results(pairwise)}  # report.md's "Pairwise ranking" section
-    people, judges, _problems = run_files(run_dir, run)  # the problems were said above, or the files named
     sections = judge_section(people, judges)
     write_reports(run_dir, run, quality, sections)
     if args.format == "md":

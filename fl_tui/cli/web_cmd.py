@@ -11,6 +11,7 @@ import socket
 import sys
 
 from fl_tui.cli.context import settings_for
+from fl_tui.connection.process import is_loopback_host
 from fl_tui.connection.resolve import choose_endpoint, open_backend
 from fl_tui.core import platform
 from fl_tui.core.errors import UserError
@@ -18,11 +19,11 @@ from fl_tui.core.textsafe import plain
 
 
 def run(args: argparse.Namespace) -> int:
-    from fl_tui.ui.web.server import WebServer, is_loopback  # textual-serve: the UI's libraries, loaded here only
+    from fl_tui.ui.web.server import WebServer  # textual-serve: the UI's libraries, loaded here only
 
     if args.max_sessions < 1:
         raise UserError("--max-sessions: at least 1")
-    token = args.token or (None if is_loopback(args.host) else secrets.token_urlsafe(16))
+    token = args.token or (None if is_loopback_host(args.host) else secrets.token_urlsafe(16))
     settings = settings_for(args)
     choice = choose_endpoint(args.endpoint, settings)
     # One endpoint for the room: an embedded runtime is started once, here, with its web service, and every

@@ -9,14 +9,18 @@ from urllib.parse import urlparse
 import psutil
 
 
-def is_loopback(url: str) -> bool:
-    host = urlparse(url).hostname or ""
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback address (127.0.0.0/8, ::1); a name other than localhost is not assumed to be."""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_loopback(url: str) -> bool:
+    return is_loopback_host(urlparse(url).hostname or "")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+.PHONY: run test test-windows lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("fl-tui needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -31,6 +31,11 @@ test: lint
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get install -y -q chromium >/dev/null 2>&1; } || \
 	  echo "no Chromium: the browser test will skip"
 	$(BIN)/python -m pytest
+
+# The headless suite and an end-to-end bench under the real Windows CPython in Wine, from the built wheel; sets up
+# Wine where apt can, otherwise says "skipped" and why (.ci/windows/lane.sh)
+test-windows: $(VENV)/.installed-test
+	bash .ci/windows/lane.sh
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py

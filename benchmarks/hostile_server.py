@@ -5,6 +5,7 @@ The first path segment picks how the control plane behaves (the endpoint is `htt
 - `huge`: `/v1/models` is a JSON list that goes on for HUGE_BYTES.
 - `drip`: `/v1/models` sends its headers, then its (valid) body one byte every DRIP_S.
 - `driphead`: the status line and headers themselves come one byte every DRIP_S.
+- `nested`: `/v1/models` is 100,000 nested `[`: JSON, but deeper than any parser's recursion limit.
 - `osc`: every route answers 404 with a body carrying an OSC 52 clipboard write, a CSI and a U+202E override.
 
 `POST /<mode>/v1/chat/completions` behaves by model name (see `MODELS`): endless error bodies and streams, a long
@@ -144,6 +145,8 @@ class HostileServer:
             writer.write(_whole("404 Not Found", f"nothing here {OSC52}".encode(), "text/plain"))
         elif route == "/v1/models" and mode in ("huge", "drip", "driphead"):
             await {"huge": self._huge, "drip": self._drip, "driphead": self._driphead}[mode](writer)
+        elif route == "/v1/models" and mode == "nested":
+            writer.write(_whole("200 OK", b"[" * 100_000 + b"]" * 100_000))
         elif route == "/v1/models":
             listed = [{"id": m} for m in (*MODELS, *ODD_IDS)]
             writer.write(_whole("200 OK", _json({"object": "list", "data": listed})))

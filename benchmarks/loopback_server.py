@@ -487,7 +487,10 @@ def main(argv: list[str] | None = None) -> int:
     async def run() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, server.stop)
+            try:
+                loop.add_signal_handler(sig, server.stop)
+            except NotImplementedError:  # Windows: no loop signal handlers
+                signal.signal(sig, lambda *_: loop.call_soon_threadsafe(server.stop))
         await server.serve(lambda url: print(url, flush=True))
 
     asyncio.run(run())

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 
+import pytest
 from conftest import run_cli
 
 from fl_tui.connection.catalog_probe import catalog_reachable
@@ -50,6 +51,7 @@ class SlowEmptyCatalog(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_status_waits_for_the_catalog_fetch_and_reports_its_outcome(tmp_path):
     """`fl-tui status` reports what the app's header settles on ("unreachable"), not "unknown" mid-fetch, and the
     fetch still running when the command closes the runtime prints nothing."""

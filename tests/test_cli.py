@@ -15,6 +15,7 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_status_on_the_embedded_runtime_offline():
     start = time.perf_counter()
     result = run_cli("status")
@@ -25,6 +26,7 @@ def test_status_on_the_embedded_runtime_offline():
     print(f"fl-tui status took {elapsed:.2f} s")  # the README figure comes from benchmarks/, not from here
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_status_json_is_machine_readable():
     data = json.loads(run_cli("status", "--json").stdout)
     assert data["backend"] == "embedded" and data["catalog"] == "unreachable" and data["loaded"] == []
@@ -50,6 +52,7 @@ def test_env_endpoint_with_v1_suffix_is_used():
     assert result.returncode == 2 and url in result.stderr
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_models_list_json_has_the_demo_models_and_capabilities():
     result = run_cli("models", "list", "--json")
     assert result.returncode == 0, result.stderr
@@ -58,18 +61,21 @@ def test_models_list_json_has_the_demo_models_and_capabilities():
     assert models["fl-demo-slow"]["capabilities"] == ["chat", "demo"]
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_models_list_table_and_filters():
     table = run_cli("models", "list").stdout
     assert "fl-demo-fast-generic-cpu:1" in table and "✓" in table
     assert "(no models)" in run_cli("models", "list", "--loaded").stdout
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_unknown_model_lists_close_names():
     result = run_cli("models", "load", "fl-demo-fats")
     assert result.returncode == 2
     assert "unknown model 'fl-demo-fats'" in result.stderr and "fl-demo-fast" in result.stderr
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_load_reports_and_explains_the_process_lifetime():
     result = run_cli("models", "load", "fl-demo-fast")
     assert result.returncode == 0 and "loaded fl-demo-fast-generic-cpu:1" in result.stdout
@@ -84,6 +90,7 @@ def test_malformed_models_file_names_file_line_and_column(tmp_path):
     assert result.stderr.strip() == f"fl-tui: {bad}:2:22: phi.size_mb: Input should be a valid number"
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_bad_config_file_is_reported_and_defaults_used(tmp_path):
     config = tmp_path / "config.toml"
     config.write_text('rounds = "many"\n')

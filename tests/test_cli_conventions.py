@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -96,6 +97,7 @@ def test_filter_parsing():
             parse_filter(bad)
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_models_download_offline_says_the_catalog_is_unreachable():
     result = run_cli("models", "download", "phi-4-mini")
     assert result.returncode == 2
@@ -112,6 +114,7 @@ def _bash_complete(line: str) -> list[str]:
     return result.stdout.split()
 
 
+@pytest.mark.skipif(shutil.which("bash") is None, reason="no bash here")
 def test_bash_completion_completes_commands_and_options():
     assert "bench" in _bash_complete("fl-tui be")
     assert "--endpoint" in _bash_complete("fl-tui bench --end")

@@ -38,6 +38,7 @@ def test_a_registration_survives_the_fast_exit(tmp_path, served):
         assert "mine" in {m["alias"] for m in json.loads(listed.stdout)}
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_debug_shows_the_time_split_and_the_exit_code_is_kept():
     result = run_cli("--debug", "status")
     assert result.returncode == 0
@@ -46,6 +47,7 @@ def test_debug_shows_the_time_split_and_the_exit_code_is_kept():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.native  # the CLI opens the embedded runtime
 def test_the_fast_exit_with_a_closed_pipe_ends_quietly():
     read_fd, write_fd = os.pipe()
     os.close(read_fd)

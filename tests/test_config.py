@@ -1,6 +1,7 @@
 """Settings: validated, saved atomically, and a bad file reported with its place, never fatal."""
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,31 @@ def test_types_are_strict_like_in_json_files(tmp_path):
     assert str(problem) == f"{path}:2:1: rounds: Input should be a valid integer"
     path.write_text('timeout_s = 30\nmodel_cache_dir = "/tmp/models"\n')  # an int for a float, a string for a path
     settings, problem = load_settings(path, env={})
-    assert problem is None and settings.timeout_s == 30.0 and str(settings.model_cache_dir) == "/tmp/models"
+    assert problem is None and settings.timeout_s == 30.0 and settings.model_cache_dir == Path("/tmp/models")
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or sys.platform == "win32", reason="symlinks need rights on Windows")
+def test_a_symlinked_config_is_edited_through_its_link(tmp_path):
+    """A config.toml that links into a dotfiles folder: the target gets the change, the link stays a link."""
+    dotfiles = tmp_path / "dotfiles" / "fl-tui.toml"
+    dotfiles.parent.mkdir()
+    dotfiles.write_text('# mine\ntheme = "fl-dark"\n', encoding="utf-8")
+    link = tmp_path / "config" / "config.toml"
+    link.parent.mkdir()
+    link.symlink_to(dotfiles)
+    save_settings({"theme": "fl-ansi"}, link)
+    assert link.is_symlink() and link.resolve() == dotfiles.resolve()
+    assert dotfiles.read_text(encoding="utf-8") == '# mine\ntheme = "fl-ansi"\n'
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1.0", "0"])
+def test_a_timeout_must_be_a_finite_positive_number(tmp_path, value):
+    """`timeout_s = inf` would be no bound at all: the key is reported at its line and left out."""
+    path = tmp_path / "config.toml"
+    path.write_text(f"rounds = 5\ntimeout_s = {value}\n")
+    settings, problem = load_settings(path, env={})
+    assert str(problem).startswith(f"{path}:2:1: timeout_s: ")
+    assert settings.timeout_s == Settings().timeout_s and settings.rounds == 5
 
 
 @pytest.mark.parametrize(
@@ -87,6 +112,7 @@ def test_huge_integers_and_deep_arrays_are_problems_not_crashes(tmp_path, text, 
     assert settings == Settings() and message in problem.message
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on Windows")
 def test_a_fifo_or_a_device_is_refused_without_hanging(tmp_path):
     fifo = tmp_path / "config.toml"
     os.mkfifo(fifo)

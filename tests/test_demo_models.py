@@ -5,8 +5,8 @@ import hashlib
 import json
 import re
 import time
-from importlib import resources
 
+from fl_tui.core.resources import packaged_data
 from fl_tui.demo.build import DEMO_MODELS, FAST, SLOW, build_demo_model, corpus_topics
 from fl_tui.demo.install import STAMP, ensure_demo_models
 
@@ -37,7 +37,7 @@ def test_the_twins_share_a_tokenizer_but_not_a_model(tmp_path):
 def test_the_corpus_answers_every_shipped_prompt_in_its_shape():
     """Each default prompt is one of a corpus topic's prompts, and the answers keep the prompts' constraints."""
     topics = {t.name: t for t in corpus_topics()}
-    default = json.loads(resources.files("fl_tui.data").joinpath("prompts/default.json").read_text(encoding="utf-8"))
+    default = json.loads((packaged_data() / "prompts" / "default.json").read_text(encoding="utf-8"))
     for prompt in default["prompts"]:
         assert prompt["prompt"] in topics[prompt["id"]].prompts
     assert all(len(sentences(a)) == 2 for a in topics["rag"].answers)
@@ -120,7 +120,7 @@ def test_the_slow_model_answers_the_shipped_prompts_better_than_the_fast_one(emb
     from foundry_local_sdk import CatalogType, FoundryLocalManager
 
     topics = {t.name: t for t in corpus_topics()}
-    default = json.loads(resources.files("fl_tui.data").joinpath("prompts/default.json").read_text(encoding="utf-8"))
+    default = json.loads((packaged_data() / "prompts" / "default.json").read_text(encoding="utf-8"))
     local = FoundryLocalManager.instance.get_catalog(CatalogType.LOCAL)
     replies = {}
     for spec in DEMO_MODELS:

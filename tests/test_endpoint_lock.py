@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from test_engine_faults import server  # noqa: F401 - the loopback server fixture
 
-from fl_tui.core.endpoint_lock import EndpointBusy, EndpointLock, lock_path
+from fl_tui.core.endpoint_lock import HELD_ENV, EndpointBusy, EndpointLock, lock_key, lock_path
 
 ENDPOINT = "http://127.0.0.1:5273"
 
@@ -73,3 +75,49 @@ async def test_the_benchmark_tab_refuses_a_run_while_another_holds_the_endpoint(
         assert not pane.runner.lock.held
         other.acquire()
         other.release()
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("http://127.0.0.1:5273", "http://localhost:5273/v1"),
+    ("http://127.0.0.1:5273/", "http://[::1]:5273"),
+    ("HTTP://LOCALHOST:5273", "http://127.0.0.2:5273/openai/v1"),
+    ("http://127.0.0.1", "http://localhost:80"),
+    ("https://127.0.0.1", "https://localhost:443/"),
+])
+def test_one_endpoint_is_one_key_however_it_is_spelt(one, other):
+    assert lock_key(one) == lock_key(other) and lock_path(one) == lock_path(other)
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("http://127.0.0.1:5273", "http://127.0.0.1:5274"),
+    ("http://127.0.0.1:443", "https://127.0.0.1:443"),
+    ("http://192.0.2.1:5273", "http://192.0.2.2:5273"),
+])
+def test_other_endpoints_are_other_keys(one, other):
+    assert lock_key(one) != lock_key(other)
+
+
+def test_headless_bench_takes_the_lock_and_the_apps_child_does_not(server, monkeypatch):  # noqa: F811
+    """A second `fl-tui bench` on an endpoint another holds (spelt another way) is refused, exit 2, naming the
+    holder; the app's own benchmark process, told the app holds it (HELD_ENV), runs."""
+    from conftest import run_cli
+
+    from fl_tui.core import locations
+
+    shared = Path(os.environ["FL_TUI_HOME"]) / "state"  # where the CLI processes keep their locks
+    monkeypatch.setattr(locations, "state_dir", lambda: shared)
+    port = server.url.rsplit(":", 1)[1]
+    holder = EndpointLock(f"http://localhost:{port}/v1")
+    holder.acquire()
+    try:
+        args = ("--endpoint", server.url, "bench", "--models", "sched-5000", "--rounds", "1", "--warmup", "0",
+                "--max-tokens", "2")
+        refused = run_cli(*args, env={"BENCH_PROMPT": "Say hello."})
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.startswith("fl-tui: another session's benchmark is running on ")
+        assert f"pid {os.getpid()}" in refused.stderr and refused.stderr.count("\n") == 1
+        child = run_cli(*args, env={"BENCH_PROMPT": "Say hello.", HELD_ENV: lock_key(server.url)})
+        assert child.returncode == 0, child.stderr
+    finally:
+        holder.release()
+    assert run_cli(*args, env={"BENCH_PROMPT": "Say hello."}).returncode == 0

@@ -57,7 +57,9 @@ EXPECTED = {
     "fault-http500": ("failed", "HTTP 500: injected fault: the runtime crashed"),
     "fault-sse-error": ("failed", "boom"),
     "fault-malformed": ("failed", "malformed event"),
-    "fault-drop": ("failed", "connection dropped (ReadError"),  # RST mid-stream
+    # RST mid-stream; Windows reports it as the peer closing mid-body
+    "fault-drop": ("failed", "connection dropped ("
+                   + ("RemoteProtocolError" if sys.platform == "win32" else "ReadError")),
     "fault-stall": ("failed", "timed out after 5 s"),
     "fault-noend": ("failed", "ended early"),
     "not-a-model": ("failed", "unknown model 'not-a-model'"),
@@ -123,6 +125,8 @@ async def test_each_chunk_is_stamped_on_arrival_never_before_the_server_sent_it(
     assert request["ttft_ms"] == pytest.approx(offsets[0])
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGINT to one process on Windows: Ctrl-Break is tested in "
+                    "test_run_folder.py")
 def test_ctrl_c_keeps_what_finished(server, tmp_path):
     prompts = tmp_path / "prompts.json"
     prompts.write_text(json.dumps(["Count to three."]), encoding="utf-8")

@@ -64,7 +64,7 @@ def test_the_wire_knows_every_event_and_the_chunks():
 
 def test_run_finished_carries_the_folder_not_the_run():
     line = encode(RunFinished(Path("/runs/x"), True, run={"huge": "run.json"}))
-    assert line == {"k": "RunFinished", "run_dir": "/runs/x", "interrupted": True}
+    assert line == {"k": "RunFinished", "run_dir": str(Path("/runs/x")), "interrupted": True}
 
 
 def test_chunks_go_to_the_request_in_flight():

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.connection.base import BackendError
@@ -142,10 +143,25 @@ def test_a_huge_model_list_is_refused_not_kept(server):
         backend.close()
 
 
+def test_a_model_list_nested_past_any_limit_is_one_line_not_an_internal_error(server):
+    backend = OpenAICompatBackend(server.endpoint("nested"))
+    try:
+        with pytest.raises(BackendError, match=r"GET /v1/models: the answer is nested too deeply to read"):
+            backend.list_models()
+    finally:
+        backend.close()
+    for args in (("status",), ("models", "list"), ("bench", "--models", "good", "--rounds", "1")):
+        result = run_cli("--endpoint", server.endpoint("nested"), *args)
+        assert result.returncode in (1, 2) and "internal error" not in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr and result.stderr.strip().count("\n") == 0, (args, result.stderr)
+
+
 def _cli(*args: str, limit_s: float = 300) -> tuple[int, str, str, int]:
     """Exit code, stdout, stderr and peak RSS (KiB) of one `fl-tui` process, as the kernel counted it (wait4).
 
     A watchdog kills a process still running after `limit_s`: a hang fails the test instead of stalling the suite."""
+    if not hasattr(os, "wait4"):
+        pytest.skip("peak RSS as the kernel counted it needs wait4 (POSIX)")
     proc = subprocess.Popen(
         [sys.executable, "-m", "fl_tui", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO,
         env=dict(os.environ),

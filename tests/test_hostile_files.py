@@ -11,6 +11,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -103,6 +104,7 @@ def test_the_cli_reports_a_wrong_typed_run_with_its_place_and_exit_2(tmp_path):
             assert where in result.stderr and "internal error" not in result.stderr
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on Windows")
 def test_a_fifo_or_dev_zero_as_an_input_file_is_refused(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)

@@ -115,6 +115,16 @@ def test_highlights_follow_the_data_when_it_changes(run):
     assert "Smallest memory: **beta-gpu**" in highlights
 
 
+def test_a_failed_model_is_never_a_highlight(run):
+    """A model that failed at its first request has the smallest RSS peak of all: it is still not "Smallest
+    memory", nor anything else."""
+    run["models"][1].update(status="failed", rss_peak_mb=10.0)
+    run["models"][1]["summary"]["ttft_ms"]["p50"] = 1.0
+    section = render_markdown(run).split("## Highlights", 1)[1].split("##", 1)[0]
+    highlights = "\n".join(line for line in section.splitlines() if line.startswith("- "))
+    assert "beta-gpu" not in highlights and "Smallest memory: **alpha-cpu**" in highlights
+
+
 def test_energy_line_only_when_there_is_an_estimate(run):
     md = render_markdown(run)
     energy = next(line for line in md.splitlines() if line.startswith("Energy estimate"))

@@ -2,6 +2,7 @@
 The real runtime serving published models is tested in test_serve.py and test_cli.py (register, next start)."""
 
 import json
+import sys
 
 import pytest
 
@@ -21,7 +22,9 @@ def test_publish_links_files_and_indexes_the_model(tmp_path, folder):
     cache = tmp_path / "cache"
     target = servable.publish(cache, folder, "mine:2", "mine", metadata={"displayName": "Mine"})
     assert target == cache / "mine-2"
-    assert (target / "model.onnx").is_symlink() and (target / "model.onnx").read_bytes() == b"x" * 10
+    linked = (target / "model.onnx").is_symlink() or (  # Windows without symlink rights: a hard link
+        sys.platform == "win32" and (target / "model.onnx").stat().st_ino == (folder / "model.onnx").stat().st_ino)
+    assert linked and (target / "model.onnx").read_bytes() == b"x" * 10
     assert json.loads((target / "inference_model.json").read_text()) == {"Name": "mine:2"}
     index = json.loads((cache / servable.INDEX).read_text())
     assert index["version"] == 1
@@ -60,3 +63,33 @@ def test_a_foreign_index_format_is_refused(tmp_path, folder):
     (cache / servable.INDEX).write_text(json.dumps({"version": 3, "models": []}))
     with pytest.raises(ValueError, match="unexpected cache index format"):
         servable.publish(cache, folder, "mine:1", "mine")
+
+
+def test_without_symlink_rights_windows_gets_hard_links_and_unpublish_keeps_the_model(tmp_path, folder, monkeypatch):
+    """Windows refuses symlinks to a user without Developer Mode: the files are hard-linked (no second copy of a
+    model's weights), a sub-folder is copied as hard links, and removing the published folder leaves the model."""
+    from fl_tui.core import platform
+
+    (folder / "extra").mkdir()
+    (folder / "extra" / "tokenizer.json").write_text("{}")
+
+    def refused(*_args, **_kwargs):
+        raise OSError(1314, "A required privilege is not held by the client")
+
+    monkeypatch.setattr(servable.os, "symlink", refused)
+    monkeypatch.setattr(platform, "is_windows", lambda: True)
+    target = servable.publish(tmp_path / "cache", folder, "mine:1", "mine")
+    assert (target / "model.onnx").stat().st_ino == (folder / "model.onnx").stat().st_ino
+    assert (target / "extra" / "tokenizer.json").stat().st_ino == (folder / "extra" / "tokenizer.json").stat().st_ino
+    assert servable.unpublish(tmp_path / "cache", "mine:1") is True
+    assert (folder / "model.onnx").read_bytes() == b"x" * 10 and (folder / "extra" / "tokenizer.json").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="on Windows a refused symlink is answered with a hard link")
+def test_elsewhere_a_refused_symlink_is_an_error(tmp_path, folder, monkeypatch):
+    def refused(*_args, **_kwargs):
+        raise PermissionError("no links here")
+
+    monkeypatch.setattr(servable.os, "symlink", refused)
+    with pytest.raises(PermissionError):
+        servable.publish(tmp_path / "cache", folder, "mine:1", "mine")

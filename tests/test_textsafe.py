@@ -42,7 +42,7 @@ def test_csv_cells_for_the_values_a_run_holds():
 
 
 @pytest.mark.parametrize("mark", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
-                                  "\u2069"])
+                                  "\u2069", "\u200e", "\u200f", "\u061c"])
 def test_bidi_embeddings_overrides_and_isolates_are_neutralised(mark):
     assert plain(f"invoice{mark}fdp.exe") == "invoice\ufffdfdp.exe"
 

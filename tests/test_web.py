@@ -1,5 +1,5 @@
 """`fl-tui web` in a subprocess against the session's `fl-tui serve`: the page (fl-tui, nothing from outside), an
-app process per websocket session, the token off loopback, the session cap, and no app left after SIGTERM."""
+app process per websocket session, the token, the session cap, and no app left after SIGTERM."""
 
 from __future__ import annotations
 
@@ -39,6 +39,14 @@ class Web:
         self.port = int(found.group(1))
         self.token = found.group(3)
         self.base = f"http://127.0.0.1:{self.port}"
+
+    def ws(self, name: str = "ann") -> str:
+        """A person's websocket URL, as the page gives it."""
+        return f"ws://127.0.0.1:{self.port}/ws" + (f"/{self.token}" if self.token else "") + f"?name={name}"
+
+    def page(self, name: str = "ann") -> str:
+        """A person's link to the app (the name form skipped)."""
+        return f"{self.base}/?token={self.token}&name={name}&start=1"
 
     def apps(self) -> list[psutil.Process]:
         """The session app processes: the server's children (each the shell's exec of `python -m fl_tui`)."""
@@ -87,15 +95,18 @@ async def _session(url: str, until_text: str | None = APP_MARK) -> tuple[aiohttp
 
 def test_page_is_fl_tui_and_loads_nothing_from_outside(web):
     server = web()
-    assert server.token is None and "no token" in server.first_line
-    page = http_get(server.base + "/")
+    assert server.token and "token required" in server.first_line  # on loopback too (README, Workshop)
+    form = http_get(f"{server.base}/?token={server.token}")
+    assert form.status_code == 200 and 'name="name"' in form.text and server.token in form.text
+    page = http_get(server.page())
     assert page.status_code == 200
-    assert re.search(r"<title>fl-tui</title>", page.text)
-    external = [u for u in re.findall(r"""(?:https?:)?//[^\s"')]+""", page.text) if "127.0.0.1" not in u]
-    assert external == [], external
-    for asset in re.findall(r"""(?:src|href)="(/static/[^"]+)\"""", page.text) + re.findall(r'url\("(/static/[^"]+)"\)',
-                                                                                          page.text):
-        assert http_get(server.base + asset).status_code == 200, asset
+    assert re.search(r"<title>fl-tui</title>", page.text) and f"/ws/{server.token}?name=ann" in page.text
+    for html in (form.text, page.text):
+        external = [u for u in re.findall(r"""(?:https?:)?//[^\s"')]+""", html) if "127.0.0.1" not in u]
+        assert external == [], external
+        for asset in re.findall(r"""(?:src|href)="(/static/[^"]+)\"""", html) + re.findall(
+                r'url\("(/static/[^"]+)"\)', html):
+            assert http_get(server.base + asset).status_code == 200, asset
     assert "googleapis" not in http_get(server.base + "/static/css/xterm.css").text
 
 
@@ -103,7 +114,7 @@ def test_a_session_runs_an_app_against_the_endpoint_and_sigterm_ends_it(web, ser
     server = web()
 
     async def go():
-        client, _ws, seen = await _session(f"ws://127.0.0.1:{server.port}/ws")
+        client, _ws, seen = await _session(server.ws())
         assert APP_MARK in seen
         apps = server.apps()
         assert len(apps) == 1
@@ -123,10 +134,8 @@ def test_the_embedded_runtime_is_started_once_and_every_session_uses_it(web, tmp
     server = web(endpoint=None, env={"FL_TUI_HOME": str(tmp_path / "home")})  # the suite's FL_TUI_ENDPOINT=embedded
     endpoint = re.search(r"endpoint (http://\S+);", server.proc.stderr.readline()).group(1)
     assert http_get(endpoint + "/v1/models").status_code == 200  # the runtime's web service, in the web process
-    url = f"ws://127.0.0.1:{server.port}/ws"
-
     async def go():
-        sessions = [await _session(url), await _session(url)]
+        sessions = [await _session(server.ws("ann")), await _session(server.ws("bo"))]
         apps = server.apps()
         assert len(apps) == 2
         assert [a.environ().get("FOUNDRY_LOCAL_ENDPOINT") for a in apps] == [endpoint, endpoint]
@@ -142,12 +151,12 @@ def test_the_embedded_runtime_is_started_once_and_every_session_uses_it(web, tmp
             asyncio.run(client.close())
 
 
-def test_the_token_is_required_off_loopback(web):
+def test_the_token_is_required(web):
     server = web("--host", "0.0.0.0")
     assert server.token and "token required" in server.first_line
     assert http_get(server.base + "/").status_code == 401
     assert http_get(server.base + "/?token=wrong").status_code == 403
-    page = http_get(f"{server.base}/?token={server.token}")
+    page = http_get(server.page())
     assert page.status_code == 200 and f"/ws/{server.token}" in page.text
 
     async def websocket_refused(url: str) -> int:
@@ -166,11 +175,9 @@ def test_the_token_is_required_off_loopback(web):
 def test_a_given_token_and_the_session_cap(web):
     server = web("--token", "room-42", "--max-sessions", "1")
     assert server.token == "room-42"
-    url = f"ws://127.0.0.1:{server.port}/ws/room-42"
-
     async def go():
-        first = await _session(url)
-        second_client, _ws, said = await _session(url, until_text="sessions are in use")
+        first = await _session(server.ws("ann"))
+        second_client, _ws, said = await _session(server.ws("bo"), until_text="sessions are in use")
         assert "all 1 sessions are in use" in said
         assert len(server.apps()) == 1
         assert http_get(f"{server.base}/?token=room-42").status_code == 503
@@ -207,7 +214,7 @@ def test_a_real_browser_drives_the_app(web):
         until_sync(port_file.exists, "Chromium's DevTools port")
         until_sync(lambda: len(port_file.read_text().split()) >= 2, "Chromium's DevTools port")
         devtools = int(port_file.read_text().split()[0])
-        asyncio.run(_drive(devtools, server.base + "/"))
+        asyncio.run(_drive(devtools, f"{server.base}/?token={server.token}&name=ann"))
     finally:
         browser.terminate()
         browser.wait(DEADLINE_S)
@@ -264,6 +271,14 @@ async def _drive(devtools: int, url: str) -> None:
             await call("Page.enable")
             await call("Page.addScriptToEvaluateOnNewDocument", source=RECORD_TERMINAL)
             await call("Page.navigate", url=url)
+            # the name form, prefilled from the link: the person presses Enter on it
+            deadline = time.monotonic() + DEADLINE_S
+            name = "document.getElementById('name')?.value || ''"
+            while (await call("Runtime.evaluate", expression=name, returnByValue=True)).get("result", {}).get(
+                    "value") != "ann":
+                assert time.monotonic() < deadline, "the name form never showed the name from the link"
+                await asyncio.sleep(0.1)  # paces the polling only
+            await call("Runtime.evaluate", expression="document.querySelector('form').requestSubmit()")
             await wait_for("Models")
             title = await call("Runtime.evaluate", expression="document.title", returnByValue=True)
             assert (await call("Runtime.evaluate", expression="document.title", returnByValue=True))["result"][

@@ -21,6 +21,7 @@ from fl_tui.bench.events import Event, Observer, RunFailed, RunFinished
 from fl_tui.bench.runfiles import load_run
 from fl_tui.bench.wire import Decoder
 from fl_tui.core import platform
+from fl_tui.core.endpoint_lock import HELD_ENV, lock_key
 from fl_tui.core.errors import FileProblem
 
 
@@ -32,8 +33,9 @@ def bench_command(args: list[str]) -> list[str]:
 def bench_env(endpoint: str, more: Sequence[str] = ()) -> dict[str, str]:
     """The endpoint goes in the environment, not on the command line: it may hold credentials, and any local
     user can read a command line (ps), while /proc/<pid>/environ is the owner's only. `more`: endpoints to run
-    after it (comma-separated there, which only `bench` reads as several)."""
-    return {**os.environ, "FOUNDRY_LOCAL_ENDPOINT": ",".join([endpoint, *more])}
+    after it (comma-separated there, which only `bench` reads as several). The app holds the first one's lock for
+the child (core.endpoint_lock), so the child does not take it again."""
+    return {**os.environ, "FOUNDRY_LOCAL_ENDPOINT": ",".join([endpoint, *more]), HELD_ENV: lock_key(endpoint)}
 
 
 def bench_args(models: list[str], prompts: Path, settings: BenchSettings, out: Path | None = None) -> list[str]:

@@ -407,7 +407,9 @@ class BenchEngine:
         begin = time.perf_counter_ns()
 
         async def job(prompt: Prompt, rnd: int, due_ns: int) -> None:
-            if (wait_ns := due_ns - time.perf_counter_ns()) > 0:
+            # asyncio's timers run on time.monotonic(), whose ticks are ~16 ms on Windows: a sleep can end before
+            # the due instant on perf_counter's clock, so it is slept again until that clock has passed it
+            while (wait_ns := due_ns - time.perf_counter_ns()) > 0:
                 await asyncio.sleep(wait_ns / 1e9)
             async with slots:
                 await self._one(client, name, entry, prompt, rnd, False, mine, due_ns, tag, target)

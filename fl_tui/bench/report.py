@@ -169,8 +169,9 @@ def _settings_line(settings: Mapping) -> str:
 
 
 def _pick(models: list[Mapping], value: Callable[[Mapping], float | None], best: Callable) -> Mapping | None:
-    """The model with the best value among those that have one (the first on ties)."""
-    scored = [(v, m) for m in models if (v := value(m)) is not None]
+    """The model with the best value among those that have one and did not fail (a failed model's memory or
+    speed says nothing of what it would do), the first on ties."""
+    scored = [(v, m) for m in models if m.get("status") != "failed" and (v := value(m)) is not None]
     return best(scored, key=lambda pair: pair[0])[1] if scored else None
 
 

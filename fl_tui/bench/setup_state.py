@@ -58,7 +58,7 @@ class BenchSetup:
 
 
 def setup_file() -> Path:
-    return locations.state_dir() / "bench-setup.json"
+    return locations.personal_state_dir() / "bench-setup.json"
 
 
 def save_setup(setup: BenchSetup, path: Path | None = None) -> None:

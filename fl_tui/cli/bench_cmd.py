@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import signal
 import sys
@@ -30,6 +31,7 @@ from fl_tui.connection.base import Backend, Capability
 from fl_tui.connection.endpoint import normalize_endpoint
 from fl_tui.connection.resolve import EMBEDDED, Choice, open_backend
 from fl_tui.core import locations, platform
+from fl_tui.core.endpoint_lock import EndpointLock, held_here
 from fl_tui.core.errors import UserError
 from fl_tui.core.prompts import Prompt, PromptSet, load_prompt_set
 from fl_tui.core.redact import redact_url
@@ -39,8 +41,9 @@ from fl_tui.models.specs import load_specs
 
 
 def _positive(name: str, value: int | float | None) -> None:
-    if value is not None and value <= 0:
-        raise UserError(f"--{name} must be positive, got {value:g}")
+    """A positive, finite number (`--timeout inf` would let a stalled stream hang the run: not a bound)."""
+    if value is not None and not (0 < value < math.inf):
+        raise UserError(f"--{name} must be a positive number, got {value:g}")
 
 
 def _text(value: str, what: str) -> str:
@@ -170,7 +173,18 @@ async def _run_engine(engine: BenchEngine, events: bool, received: list[int]) ->
             signal.signal(sig, handler)
 
 
-def _targets(args: argparse.Namespace, named: list[str], specs: dict, carried: Carried | None) -> list[Target]:
+def _lock(backend: Backend, held: list[EndpointLock]) -> None:
+    """One benchmark per endpoint (core.endpoint_lock): EndpointBusy, naming the holder, when another one runs
+    there; nothing to take when the app that started this process holds it for us."""
+    if held_here(backend.endpoint):
+        return
+    lock = EndpointLock(backend.endpoint)
+    lock.acquire()
+    held.append(lock)
+
+
+def _targets(args: argparse.Namespace, named: list[str], specs: dict, carried: Carried | None,
+             held: list[EndpointLock]) -> list[Target]:
     """The endpoints after the first (`--endpoint A --endpoint B`), each checked now (a malformed URL is bad
     input before anything runs) and connected when its turn comes. There a named model that is not found is a
     failed model of the run, not an exit: the endpoints before it have their results."""
@@ -191,6 +205,7 @@ def _targets(args: argparse.Namespace, named: list[str], specs: dict, carried: C
         def connect(url=url, shown=shown) -> tuple[Backend, list[str]]:
             backend = open_backend(Choice(url, "--endpoint"), settings_for(args), debug=args.debug)
             try:
+                _lock(backend, held)
                 models = _models(named, backend, specs, events=True)
             except BaseException:
                 backend.close()
@@ -207,8 +222,18 @@ def _unmeasured_reason(backend: Backend) -> str | None:
     return backend.host().reason
 
 
+def _debug_stamps() -> None:
+    """--debug: how this platform stamps what arrives (the kernel's receive time, or the read's own)."""
+    from fl_tui.connection.stamped import WHY_NOT
+
+    print(f"fl-tui: debug: {WHY_NOT or 'http:// reads carry the kernel receive stamp (SO_TIMESTAMPNS)'}",
+          file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     config = settings_for(args)
+    if args.debug:
+        _debug_stamps()
     try:
         settings = bench_settings(args, config)
     except ValueError as exc:  # BENCH_ROUNDS that is not a number
@@ -226,8 +251,20 @@ def run(args: argparse.Namespace) -> int:
         carried = carried_over(out, settings_record(settings, prompt_set.name),
                                [p.model_dump() for p in prompt_set.prompts])
     received: list[int] = []
-    more = _targets(args, named, specs, carried)
+    held: list[EndpointLock] = []
+    try:
+        return _measure(args, settings, prompt_set, specs, named, out, run_id, carried, received, held)
+    finally:
+        for lock in held:
+            lock.release()
+
+
+def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: PromptSet, specs: dict,
+             named: list[str], out: Path, run_id: str, carried: Carried | None, received: list[int],
+             held: list[EndpointLock]) -> int:
+    more = _targets(args, named, specs, carried, held)
     with backend_for(args) as (backend, _choice):
+        _lock(backend, held)
         models = _models(named, backend, specs, args.events)  # known first: only then is an old run replaced
         if args.reuse is Reuse.OVERWRITE:
             remove_run(out)

@@ -12,6 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable
 
+from fl_tui.cli.console import tolerate
 from fl_tui.cli.ending import ExitPlan
 from fl_tui.cli.parser import build_parser, gather_endpoints
 from fl_tui.cli.timing import Stopwatch
@@ -57,6 +58,7 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None, *, exit_plan: ExitPlan | None = None) -> int:
     watch = Stopwatch()
+    tolerate()
     parser = build_parser()
     args = parser.parse_args(argv)
     args.exit_plan = exit_plan or ExitPlan()

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections.abc import Sequence
 from enum import StrEnum
 
+from fl_tui.cli.console import unicode_ok
 from fl_tui.core.textsafe import csv_cell, plain
 
 
@@ -66,7 +68,9 @@ def render_table(fmt: Format, columns: Sequence[str], rows: Sequence[dict], docu
     """`document` is what --format json prints (default: the rows); the other formats show `columns`."""
     match fmt:
         case Format.JSON:
-            return json.dumps(rows if document is None else document, indent=2, ensure_ascii=False)
+            # \u escapes where the console cannot encode every character: the JSON stays whole
+            return json.dumps(rows if document is None else document, indent=2,
+                              ensure_ascii=not unicode_ok(sys.stdout))
         case Format.CSV:
             return render_csv(columns, rows)
         case Format.MD:

@@ -150,6 +150,13 @@ def _report(sub) -> None:
                    help="check the stored answers with this prompt set's checks, matched by prompt id (default: the "
                    "run's own prompts)")
     p.set_defaults(handler=Lazy("report_cmd", "run_report"))
+    r = sub.add_parser("room", help="a workshop room's results: who scored how much, agreement, quality beside "
+                                    "speed, the pairwise ranking (see README, Workshop)")
+    r.add_argument("run", help="a run directory (or its run.json)")
+    r.add_argument("--watch", action="store_true", help="print again whenever someone scores, until Ctrl-C")
+    r.add_argument("--every", type=float, default=1.0, metavar="S", help="with --watch: look every S seconds "
+                   "(default 1)")
+    r.set_defaults(handler=Lazy("room_cmd", "run"))
     c = sub.add_parser("compare", help="per-model deltas of two runs with bootstrap 95%% CIs (exit 1: regression)",
                        description="With one run that ran against several endpoints, compares its first endpoint "
                                    "with each of the others.")
@@ -200,9 +207,11 @@ def _web(sub) -> None:
     p = sub.add_parser("web", help="serve the app to browsers, one app per tab, all on one endpoint (see README, "
                                    "Workshop)")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default: loopback only; any other needs the token)")
+                   help="address to bind (default: loopback only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
-    p.add_argument("--token", help="the token participants need (default: a random one where --host is not loopback)")
+    p.add_argument("--token", help="the token participants need (default: a random one, in the printed URL)")
+    p.add_argument("--no-token", action="store_true",
+                   help="ask no token (loopback --host only: then any local account can open a session as you)")
     p.add_argument("--max-sessions", type=int, default=4,
                    help="browser sessions at once, each an app process (default 4)")
     p.set_defaults(handler=Lazy("web_cmd", "run"))

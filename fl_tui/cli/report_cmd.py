@@ -12,6 +12,7 @@ from pathlib import Path
 from fl_tui.annotate.pairstats import results
 from fl_tui.annotate.pairwise import pairwise_files
 from fl_tui.annotate.quality import judge_section, labelled, quality_for, run_files
+from fl_tui.annotate.room import room_section
 from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.checks import with_checks
@@ -71,7 +72,7 @@ def run_report(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if pairwise:
         run = {**run, "pairwise": results(pairwise)}  # report.md's "Pairwise ranking" section
-    sections = judge_section(people, judges)
+    sections = judge_section(people, judges) + room_section(people)
     write_reports(run_dir, run, quality, sections)
     if args.format == "md":
         print(render_markdown(run, quality, sections))

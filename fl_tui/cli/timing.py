@@ -23,13 +23,17 @@ class Stopwatch:
 
     def measure_python(self) -> None:
         """How long the interpreter took to reach main(): from the process's start time in /proc (Linux; the
-        stage is left out elsewhere), in clock ticks since boot."""
+        stage is left out elsewhere, with a note saying so), in clock ticks since boot."""
+        boottime = getattr(time, "CLOCK_BOOTTIME", None)
         try:
-            stat = Path("/proc/self/stat").read_text(encoding="ascii")
+            stat = Path("/proc/self/stat").read_text(encoding="ascii") if boottime is not None else None
         except OSError:
+            stat = None
+        if stat is None:
+            self.notes.append("the interpreter's start is not measured here (no /proc or CLOCK_BOOTTIME)")
             return
         start_ticks = int(stat.rpartition(")")[2].split()[19])  # field 22, starttime
-        at_main = time.clock_gettime(time.CLOCK_BOOTTIME) - (time.perf_counter() - self.began)
+        at_main = time.clock_gettime(boottime) - (time.perf_counter() - self.began)
         self.python_s = max(0.0, at_main - start_ticks / os.sysconf("SC_CLK_TCK"))
 
     def line(self) -> str:

@@ -13,17 +13,22 @@ import sys
 from fl_tui.cli.context import settings_for
 from fl_tui.connection.process import is_loopback_host
 from fl_tui.connection.resolve import choose_endpoint, open_backend
-from fl_tui.core import platform
+from fl_tui.core import locations, platform
 from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 
 
 def run(args: argparse.Namespace) -> int:
-    from fl_tui.ui.web.server import WebServer  # textual-serve: the UI's libraries, loaded here only
+    # textual-serve: the UI's libraries, loaded here only
+    from fl_tui.ui.web.guard import EVERY_ADDRESS, served_names
+    from fl_tui.ui.web.people import People
+    from fl_tui.ui.web.server import WebServer
 
     if args.max_sessions < 1:
         raise UserError("--max-sessions: at least 1")
-    token = args.token or (None if is_loopback_host(args.host) else secrets.token_urlsafe(16))
+    if args.no_token and not is_loopback_host(args.host):
+        raise UserError("--no-token: only with a loopback --host (anyone who can reach the address would be you)")
+    token = None if args.no_token else (args.token or secrets.token_urlsafe(16))
     settings = settings_for(args)
     choice = choose_endpoint(args.endpoint, settings)
     # One endpoint for the room: an embedded runtime is started once, here, with its web service, and every
@@ -31,12 +36,14 @@ def run(args: argparse.Namespace) -> int:
     backend = open_backend(choice, settings, debug=args.debug, port=0)
     try:
         os.environ["FOUNDRY_LOCAL_ENDPOINT"] = backend.endpoint  # what each session's app process inherits
-        server = WebServer(args.host, args.port, args.max_sessions, token)
+        people = People(locations.state_dir() / "web-room")
+        served = served_names(args.host) | ({_this_box()} if args.host in EVERY_ADDRESS else set())
+        server = WebServer(args.host, args.port, args.max_sessions, token, people, served)
 
         def ready(port: int) -> None:
-            shown = _this_box() if args.host in ("0.0.0.0", "::", "") else args.host
+            shown = _this_box() if args.host in EVERY_ADDRESS else args.host
             url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
-            needs = "token required (in the URL)" if token else "no token (loopback only)"
+            needs = "token required (in the URL); add &name=… to hand out a person's link" if token else "no token"
             print(f"{url}  {needs}", flush=True)  # first line: the URL to open
             print(f"sessions: at most {args.max_sessions}; endpoint {plain(backend.endpoint)}; stop with Ctrl-C",
                   file=sys.stderr, flush=True)

@@ -30,7 +30,7 @@ def error_message(resp: httpx.Response) -> str:
     """The server's own words for a failed request: `{"error":{"message"}}`, `{"error": "..."}` or the text."""
     try:
         body = resp.json()
-    except ValueError:  # plain text, e.g. 404 "No mapping for HTTP-method..."
+    except (ValueError, RecursionError):  # plain text, e.g. 404 "No mapping for HTTP-method...", or nested too deep
         body = None
     if isinstance(body, dict):
         err = body.get("error")
@@ -110,6 +110,8 @@ class HttpBackend(Backend):
             return resp.json()
         except ValueError as exc:  # json.JSONDecodeError and UnicodeDecodeError are both ValueErrors
             raise BackendError(f"{what}: the answer is not JSON: {first_line(resp.text, 80)!r}") from exc
+        except RecursionError as exc:  # 100,000 nested "[": JSON, but past any answer a model list needs
+            raise BackendError(f"{what}: the answer is nested too deeply to read") from exc
 
     def _get_json(self, path: str) -> object:
         what = f"GET {path}"

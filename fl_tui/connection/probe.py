@@ -62,7 +62,7 @@ def detect(
 def _has_cache_path(resp: httpx.Response) -> bool:
     try:
         body = resp.json()
-    except ValueError:  # not JSON (or not UTF-8): some other server's /status page
+    except (ValueError, RecursionError):  # not JSON (or not UTF-8, or nested too deep): another server's page
         return False
     return isinstance(body, dict) and "modelCachePath" in body
 

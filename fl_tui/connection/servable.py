@@ -16,6 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
+from fl_tui.core import platform
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.fileio import atomic_write_text, read_input
 from fl_tui.core.limits import SMALL_FILE_MAX
@@ -63,6 +64,30 @@ def folder_device(folder: Path) -> tuple[str, str]:
     return "CPU", "CPUExecutionProvider"
 
 
+def _link(source: Path, link: Path) -> None:
+    """A symlink where the OS allows one; on Windows without the privilege (no Developer Mode), hard links (same
+    volume) or else copies of the files: the runtime reads them either way, and `unpublish` removes only ours."""
+    try:
+        os.symlink(source, link, target_is_directory=source.is_dir())
+        if link.exists() or not platform.is_windows():
+            return
+        link.unlink()  # a link that does not resolve (Wine writes the Windows path into a POSIX link)
+    except OSError:
+        if not platform.is_windows():
+            raise
+    if source.is_dir():
+        shutil.copytree(source, link, copy_function=_hard_link_or_copy)
+    else:
+        _hard_link_or_copy(source, link)
+
+
+def _hard_link_or_copy(source: Path | str, link: Path | str) -> None:
+    try:
+        os.link(source, link)
+    except OSError:  # another volume, or a file system without hard links
+        shutil.copy2(source, link)
+
+
 def publish(
     cache: Path, folder: Path, model_id: str, alias: str, task: str = "chat-completion", metadata: dict | None = None
 ) -> Path:
@@ -79,7 +104,7 @@ def publish(
         shutil.rmtree(target)
     target.mkdir(parents=True)
     for item in Path(folder).iterdir():
-        os.symlink(item.resolve(), target / item.name)
+        _link(item.resolve(), target / item.name)
     (target / "inference_model.json").write_text(json.dumps({"Name": model_id}), encoding="utf-8")
     (target / MARKER).write_text(str(Path(folder).resolve()), encoding="utf-8")
     index = _read_index(cache)

@@ -67,7 +67,7 @@ def _is_model_not_found(resp: httpx.Response) -> bool:
         return False
     try:
         body = resp.json()
-    except ValueError:  # plain text: the route itself is missing, which trying other aliases will not fix
+    except (ValueError, RecursionError):  # plain text: the route itself is missing, which other aliases won't fix
         return False
     return isinstance(body, dict) and "error" in body
 

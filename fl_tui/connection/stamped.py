@@ -5,6 +5,9 @@ socket until the loop comes back to it; a stamp taken after the read then carrie
 grow with concurrency (benchmarks/stream_accuracy.py (d)). The kernel stamps each packet as it is received, so how
 long a read's bytes waited in the socket is known, and stream_chat takes it off its stamps. Plain TCP only
 (http://); elsewhere, and where the kernel gives no stamp, `waited_ns` is 0 and the stamps are as before.
+Where the platform cannot give them at all (Windows, macOS: no SO_TIMESTAMPNS, and on Windows no `CMSG_SPACE` or
+`add_reader`), `KERNEL_STAMPS` is false, `WHY_NOT` says why (`--debug` prints it), and stream_client keeps httpx's
+own transport, whose reads are stamped on arrival.
 """
 
 from __future__ import annotations
@@ -20,8 +23,20 @@ import httpcore
 
 # asm-generic value, used by every Linux architecture Python runs on here; absent from the socket module
 SO_TIMESTAMPNS = 35
-_ANCILLARY = socket.CMSG_SPACE(16)  # one struct timespec
-KERNEL_STAMPS = sys.platform == "linux"
+
+
+def _why_not(platform: str = sys.platform, sock: object = socket) -> str | None:
+    """Why reads cannot carry the kernel's receive stamp here, or None where they can."""
+    if platform != "linux":
+        return f"kernel receive stamps are Linux-only (this is {platform}): reads are stamped on arrival"
+    if not (hasattr(sock, "CMSG_SPACE") and hasattr(sock.socket, "recvmsg")):
+        return "this Python's socket module has no recvmsg/CMSG_SPACE: reads are stamped on arrival"
+    return None
+
+
+WHY_NOT = _why_not()
+KERNEL_STAMPS = WHY_NOT is None
+_ANCILLARY = socket.CMSG_SPACE(16) if KERNEL_STAMPS else 0  # one struct timespec
 
 
 class StampedStream(httpcore.AsyncNetworkStream):

@@ -3,19 +3,24 @@ three benefits") checked on every answer, without a person or a judge.
 
 A check is one JSON object with exactly one kind key (README "Checks"). Each is validated when the prompt set is
 loaded, so a regex that does not compile or a JSON schema that is not one is a `path:line:col` problem before any
-model runs, never a surprise in the middle of a run. Evaluation is pure and deterministic: `fl-tui report` gets
-the same results from an old run's stored texts.
+model runs, never a surprise in the middle of a run. Evaluation is pure and deterministic (`fl-tui report` gets
+the same results from an old run's stored texts), and bounded: a user's pattern runs on the `regex` package, which
+takes a time limit and lets go of the GIL while it matches, so a catastrophic pattern neither hangs the run nor
+stalls the streams being timed; every check gets CHECK_TIME_S, and a check that runs out of time, recurses too deep
+or fails in any other way is that check's failed result, with the reason, never the run's.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal
 
 import jsonschema
 import referencing.exceptions
+import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from fl_tui.core.fields import NonBlank, OneLine
@@ -23,6 +28,7 @@ from fl_tui.core.jsonfile import ProblemAt
 
 KINDS = ("contains", "not_contains", "regex", "max_sentences", "max_words", "count_items", "json_schema")
 WHY_MAX = 120  # characters of a result's reason: a short why, not the answer again
+CHECK_TIME_S = 0.5  # per check and answer; the shipped checks take well under a millisecond
 
 Terms = Annotated[list[NonBlank], Field(min_length=1)] | NonBlank
 Count = Annotated[int, Field(ge=1)]
@@ -58,8 +64,8 @@ class Check(BaseModel):
     @classmethod
     def _compiles(cls, pattern: str) -> str:
         try:
-            re.compile(pattern)
-        except re.error as exc:
+            regex.compile(pattern)
+        except regex.error as exc:
             raise ValueError(f"regex does not compile: {exc.msg} at position {exc.pos} of the pattern") from None
         return pattern
 
@@ -122,13 +128,37 @@ def run_checks(checks: list[Check], answer: str) -> list[CheckResult]:
     return [CheckResult(c.label, False, "empty answer") if blank else _run(c, answer) for c in checks]
 
 
+class OutOfTime(TimeoutError):
+    """A check passed its deadline (the `regex` package raises a TimeoutError of its own)."""
+
+
 def _run(check: Check, answer: str) -> CheckResult:
+    deadline = time.monotonic() + CHECK_TIME_S
+    try:
+        passed, why = _evaluate(check, answer, deadline)
+    except TimeoutError:
+        passed, why = False, f"timed out after {CHECK_TIME_S:g} s"
+    except RecursionError:
+        passed, why = False, "nested too deeply to check"
+    except Exception as exc:  # any other fault of a check: its result says which; the run goes on
+        passed, why = False, f"could not be checked: {type(exc).__name__}: {exc}"
+    return CheckResult(check.label, passed, _short(why))
+
+
+def _remaining(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise OutOfTime
+    return left
+
+
+def _evaluate(check: Check, answer: str, deadline: float) -> tuple[bool, str]:
     kind = check.kind
     value = getattr(check, kind)
     if kind in ("contains", "not_contains"):
         passed, why = _contains(_terms(value), answer, check.match or "all", negate=kind == "not_contains")
     elif kind == "regex":
-        passed = re.search(value, answer) is not None  # re caches the compiled pattern
+        passed = regex.search(value, answer, timeout=_remaining(deadline), concurrent=True) is not None
         why = "matches" if passed else "no match"
     elif kind == "max_sentences":
         count = sentence_count(answer)
@@ -140,8 +170,8 @@ def _run(check: Check, answer: str) -> CheckResult:
         count = item_count(answer)
         passed, why = count == value, f"{count} item{'s' if count != 1 else ''}"
     else:
-        passed, why = _schema(value, answer)
-    return CheckResult(check.label, passed, _short(why))
+        passed, why = _schema(value, answer, deadline)
+    return passed, why
 
 
 def _terms(value: str | list[str]) -> list[str]:
@@ -196,7 +226,36 @@ def item_count(answer: str) -> int:
     return indents.count(min(indents)) if indents else 0
 
 
-def _schema(schema: dict[str, Any], answer: str) -> tuple[bool, str]:
+def _timed_validator(schema: dict[str, Any], deadline: float) -> jsonschema.protocols.Validator:
+    """The schema's validator with every keyword checking the deadline, and `pattern` and `patternProperties` on
+    the `regex` package with the time left (jsonschema's own use `re`, which cannot be stopped)."""
+    base = jsonschema.validators.validator_for(schema)
+
+    def timed(keyword):
+        def check(validator, value, instance, subschema):
+            _remaining(deadline)
+            yield from keyword(validator, value, instance, subschema) or ()
+        return check
+
+    def pattern(validator, patrn, instance, _subschema):
+        if validator.is_type(instance, "string") and not regex.search(
+                patrn, instance, timeout=_remaining(deadline), concurrent=True):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {patrn!r}")
+
+    def pattern_properties(validator, patterns, instance, _subschema):
+        if not validator.is_type(instance, "object"):
+            return
+        for patrn, subschema in patterns.items():
+            for key, item in instance.items():
+                if regex.search(patrn, key, timeout=_remaining(deadline), concurrent=True):
+                    yield from validator.descend(item, subschema, path=key, schema_path=patrn)
+
+    keywords = {name: timed(fn) for name, fn in base.VALIDATORS.items()}
+    keywords.update(pattern=timed(pattern), patternProperties=timed(pattern_properties))
+    return jsonschema.validators.extend(base, keywords)(schema)
+
+
+def _schema(schema: dict[str, Any], answer: str, deadline: float) -> tuple[bool, str]:
     """The answer (or its first ``` fenced block) parsed as JSON, then validated."""
     fenced = _FENCE.search(answer)
     text = fenced.group(1) if fenced else answer
@@ -205,7 +264,7 @@ def _schema(schema: dict[str, Any], answer: str) -> tuple[bool, str]:
     except (ValueError, RecursionError) as exc:
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
         return False, f"not JSON: {reason}"
-    validator = jsonschema.validators.validator_for(schema)(schema)
+    validator = _timed_validator(schema, deadline)
     try:
         error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     except referencing.exceptions.Unresolvable as exc:  # a $ref to elsewhere (never fetched): the schema's fault

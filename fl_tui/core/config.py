@@ -39,7 +39,7 @@ class Settings(BaseModel):
     rounds: int = Field(3, ge=1, le=1000)
     warmup: int = Field(1, ge=0, le=100)
     max_tokens: int = Field(128, ge=1, le=32768)
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(120.0, gt=0, allow_inf_nan=False)
     rater: str | None = None
     auto_advance: bool = Field(False, description="Annotate tab: once an answer is scored completely, go on to the "
                                "next unscored one")

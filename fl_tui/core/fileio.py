@@ -17,7 +17,9 @@ from fl_tui.core.limits import size_text
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
+    """`path` replaced whole. A symlink is written through: its target is replaced and the link stays (a config
+    kept in a dotfiles folder stays linked)."""
+    path = Path(os.path.realpath(path)) if Path(path).is_symlink() else Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = path.stat().st_mode & 0o7777
@@ -63,6 +65,8 @@ def read_input(path: Path, limit: int) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
+        if os.path.isdir(path):  # Windows refuses to open a folder with "permission denied": say what it is
+            raise FileProblem(path, "cannot read: not a regular file (a directory)") from exc
         raise FileProblem(path, f"cannot read: {exc.strerror or exc}") from exc
     try:
         info = os.fstat(fd)

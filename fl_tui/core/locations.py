@@ -34,6 +34,13 @@ def state_dir() -> Path:
     return home / "state" if home else platformdirs.user_state_path(APP, appauthor=False)
 
 
+def personal_state_dir() -> Path:
+    """What one person's app remembers (the last Benchmark set-up): the state dir, or in a `fl-tui web` room the
+    person's own folder (FL_TUI_PERSON_STATE). What app processes share (the endpoint locks) stays in state_dir."""
+    given = os.environ.get("FL_TUI_PERSON_STATE")
+    return Path(given).expanduser() if given else state_dir()
+
+
 def config_file() -> Path:
     return config_dir() / "config.toml"
 

@@ -1,6 +1,7 @@
 """Where the data files are found: the current folder first, then the user config dir, then the copies shipped
-inside the package (fl_tui/data). A person can keep their own prompt sets, themes and models.json in either of
-the first two, and an installed wheel still finds its defaults from any folder."""
+with the install (fl_tui/data in a wheel; a checkout's top-level prompts/, themes/ and models.json). A person can
+keep their own prompt sets, themes and models.json in either of the first two, and an installed wheel still finds
+its defaults from any folder."""
 
 from __future__ import annotations
 
@@ -13,8 +14,12 @@ from fl_tui.core.prompts import list_prompt_sets
 
 
 def packaged_data() -> Path:
-    """The package's own data folder. setuptools installs packages as plain folders, so this is a real path."""
-    return Path(str(resources.files("fl_tui").joinpath("data")))
+    """The data the install carries: fl_tui/data in a wheel (setup.py copies it there from the top of the
+    checkout), else the checkout's top level, where an editable install runs from. setuptools installs packages
+    as plain folders, so this is a real path."""
+    package = Path(str(resources.files("fl_tui")))
+    shipped = package / "data"
+    return shipped if shipped.is_dir() else package.parent
 
 
 def search_roots() -> list[Path]:

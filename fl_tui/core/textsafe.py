@@ -9,8 +9,9 @@ import re
 from fl_tui.core.redact import redact_text
 
 # C0 controls except tab and newline, DEL, C1 controls (which include the 8-bit CSI, 0x9b), and the bidi
-# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which reorder what a terminal shows.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# embeddings, overrides, isolates and marks (U+202A-U+202E, U+2066-U+2069; U+200E/U+200F and U+061C, the
+# left-to-right, right-to-left and Arabic letter marks), which reorder what a terminal shows.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[PX^_][^\x1b]*\x1b\\|[@-Z\\-_])")
 

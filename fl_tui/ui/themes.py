@@ -1,5 +1,5 @@
 """Themes are data files (same format everywhere): the current folder's themes/, the config dir's themes/, then the
-ones shipped in the package (fl_tui/data/themes)."""
+ones shipped with it (core.resources.packaged_data)."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ OSC52 = "\x1b]52;c;cHduZWQ=\x07\x1b[2J\u202eevil"
 MODELS = (
     "good", "endless-500", "endless-200", "long-line", "html", "json-completion", "gzip", "empty", "redirect",
     "surrogate-split", "lone-surrogate", "deep-nesting", "usage-negative", "usage-bool", "usage-string",
-    "finish-error", "finish-odd", "escape-error", "done-then-more",
+    "finish-error", "finish-odd", "escape-error", "done-then-more", "continue-flood",
 )
 ODD_IDS = ("odd-\ud800-id", "rtl-\u202etxt.exe", "red-\x1b[31m-id")  # listed by /v1/models only
 
@@ -176,6 +176,13 @@ class HostileServer:
             await self._endless(model, writer, _head("200 OK", "text/event-stream"), event * 100)
         elif model == "long-line":
             await self._endless(model, writer, _head("200 OK", "text/event-stream") + _chunk(b"data: "), b"x" * 2**16)
+        elif model == "continue-flood":  # interim responses, never the response itself
+            self.sent[model] = 0
+            piece = b"HTTP/1.1 100 Continue\r\n\r\n" * 1000
+            while self.sent[model] < WRITE_LIMIT:
+                writer.write(piece)
+                await writer.drain()
+                self.sent[model] += len(piece)
         elif model == "done-then-more":
             first = _stream(["a"]).removesuffix(b"0\r\n\r\n")
             await self._endless(model, writer, first, b"data: [DONE]\n\n" * 1000)

@@ -185,6 +185,29 @@ async def test_every_models_key_acts_or_says_why_not(embedded, tmp_path):
     assert not any(m.startswith(f"unload {FAST.model_id}") for m in said)  # nothing claimed an unload
 
 
+async def test_a_workshop_participant_may_not_manage_the_rooms_models(embedded, tmp_path):
+    """A `fl-tui web` session's app (FL_TUI_ROOM=participant): load, remove, register and the rest are refused,
+    saying why; the models stay as they were. The same app without the role loads (the test above)."""
+    from fl_tui.connection.roles import REASON, withheld
+
+    app = FlTuiApp(lambda: embedded, settings=Settings(), settings_path=tmp_path / "config.toml", specs=load_specs(),
+                   withheld=withheld({"FL_TUI_ROOM": "participant"}))
+    said = said_by(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: FAST.model_id in table_ids(app), "the fast demo model", seen=lambda: table_ids(app))
+        await select(pilot, app, FAST.model_id)
+        for key, verb in (("l", "load"), ("x", "remove"), ("a", "register a folder"), ("U", "unload")):
+            said.clear()
+            await pilot.press(key)
+            await until(pilot, lambda verb=verb: any(f"cannot {verb}: {REASON}" in m for m in said),
+                        f"{key!r} refused", seen=lambda: said)
+        await until(pilot, lambda: REASON in details_text(app), "the reason in the details",
+                    seen=lambda: details_text(app))
+        await settled(pilot)
+    assert not any(m.loaded for m in embedded.list_models())
+    assert withheld({}) == {}  # anyone else: nothing withheld
+
+
 class WithCatalog:
     """The real runtime, plus one catalog model that is not downloaded and a download that runs until cancelled."""
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-import stat
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+import stand_in
 from conftest import run_cli
 from test_cli import closed_port
 
@@ -52,10 +51,7 @@ sys.exit(code)
 
 def fake_env(tmp_path: Path, scenario: str, url: str = URL) -> dict[str, str]:
     bindir = tmp_path / "bin"
-    bindir.mkdir(exist_ok=True)
-    exe = bindir / "foundry"
-    exe.write_text(f"#!{sys.executable}\n{FAKE}")
-    exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+    stand_in.install(bindir, "foundry", FAKE)
     replay = {" ".join(k): v for k, v in REPLAYS[scenario].items()}
     return {"PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}", "FAKE_FOUNDRY_REPLAY": json.dumps(replay),
             "FAKE_FOUNDRY_URL": url, "FL_TUI_ENDPOINT": ""}  # the suite's own choice (embedded) off: discover
@@ -63,8 +59,6 @@ def fake_env(tmp_path: Path, scenario: str, url: str = URL) -> dict[str, str]:
 
 @pytest.fixture
 def foundry_on_path(tmp_path, monkeypatch):
-    if sys.platform == "win32":
-        pytest.skip("the stand-in is a POSIX script (#!), which Windows cannot run")
     def use(scenario: str, url: str = URL) -> None:
         for key, value in fake_env(tmp_path, scenario, url).items():
             monkeypatch.setenv(key, value)

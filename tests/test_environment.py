@@ -5,13 +5,10 @@ import importlib.metadata
 import json
 import os
 import platform
-import shutil
-import stat
-import sys
 from types import SimpleNamespace
 
 import psutil
-import pytest
+import stand_in
 from conftest import run_cli
 from runfactory import sample_run
 
@@ -32,16 +29,12 @@ def fake_backend(kind="openai", generation="current", fails=False):
     return SimpleNamespace(kind=kind, status=status)
 
 
-def tool_on_path(monkeypatch, tmp_path, script: str | None) -> None:
-    """PATH holds only a folder with (or without) an nvidia-smi of our own."""
-    if sys.platform == "win32":
-        pytest.skip("the stand-in is a POSIX script (#!), which Windows cannot run")
+def tool_on_path(monkeypatch, tmp_path, source: str | None) -> None:
+    """PATH holds only a folder with (or without) an nvidia-smi of our own, running Python `source`."""
     folder = tmp_path / "bin"
     folder.mkdir()
-    if script is not None:
-        tool = folder / "nvidia-smi"
-        tool.write_text(f"#!/bin/sh\n{script}\n", encoding="utf-8")
-        tool.chmod(tool.stat().st_mode | stat.S_IXUSR)
+    if source is not None:
+        stand_in.install(folder, "nvidia-smi", f"import sys, time\n{source}\n")
     monkeypatch.setenv("PATH", str(folder))
 
 
@@ -70,18 +63,18 @@ def test_no_nvidia_smi_leaves_gpus_out(monkeypatch, tmp_path):
 
 
 def test_gpus_come_from_nvidia_smi(monkeypatch, tmp_path):
-    tool_on_path(monkeypatch, tmp_path, "echo 'NVIDIA RTX 4090, 24564 MiB'; echo 'NVIDIA T4, 15360 MiB'")
+    tool_on_path(monkeypatch, tmp_path, "print('NVIDIA RTX 4090, 24564 MiB'); print('NVIDIA T4, 15360 MiB')")
     assert gather(fake_backend())["gpus"] == [{"name": "NVIDIA RTX 4090", "memory": "24564 MiB"},
                                                {"name": "NVIDIA T4", "memory": "15360 MiB"}]
 
 
 def test_a_hung_or_failing_tool_and_a_failing_status_leave_their_fields_out(monkeypatch, tmp_path):
     monkeypatch.setattr(environment, "TOOL_TIMEOUT_S", 0.2)
-    tool_on_path(monkeypatch, tmp_path, f"{shutil.which('sleep')} 30; echo 'NVIDIA T4, 15360 MiB'")
+    tool_on_path(monkeypatch, tmp_path, "time.sleep(30); print('NVIDIA T4, 15360 MiB')")
     env = gather(fake_backend(fails=True))
     assert "gpus" not in env and "endpoint_version" not in env
     assert env["endpoint_kind"] == "openai"
-    (tmp_path / "bin" / "nvidia-smi").write_text("#!/bin/sh\necho 'no devices' >&2\nexit 9\n", encoding="utf-8")
+    stand_in.install(tmp_path / "bin", "nvidia-smi", "import sys\nprint('no devices', file=sys.stderr)\nsys.exit(9)\n")
     assert "gpus" not in gather(fake_backend())
 
 

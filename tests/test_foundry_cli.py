@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+import stand_in
 
 from fl_tui.connection.base import BackendError
 from fl_tui.connection.foundry_cli import FoundryCli, json_document
@@ -89,13 +88,8 @@ else:
 @pytest.fixture
 def fake_foundry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Puts the fake `foundry` first on PATH; returns the log of the argument lists it was called with."""
-    if sys.platform == "win32":
-        pytest.skip("the stand-in is a POSIX script (#!), which Windows cannot run")
     bindir = tmp_path / "bin"
-    bindir.mkdir()
-    exe = bindir / "foundry"
-    exe.write_text(f"#!{sys.executable}\n{FAKE}")
-    exe.chmod(exe.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    stand_in.install(bindir, "foundry", FAKE)
     log = tmp_path / "calls.log"
     log.touch()
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")

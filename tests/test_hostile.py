@@ -102,6 +102,16 @@ async def test_each_hostile_answer_fails_its_request_and_the_run_goes_on(server,
     assert (out / "report.md").is_file()
 
 
+async def test_endless_interim_responses_are_cut_at_the_timeout(server):
+    """A server that answers `100 Continue` without end, as fast as the socket takes it: the read never has to
+    wait, and the request's --timeout still ends it (it is cut, not served until the server gives up)."""
+    async with stream_client() as client:
+        rec = await stream_chat(client, server.endpoint("ok") + "/v1", chat_body("continue-flood", "x", max_tokens=8),
+                                timeout_s=1)
+    assert rec.timed_out and rec.transport_error == "timed out after 1 s", rec.transport_error
+    assert rec.status_code is None and not rec.events
+
+
 async def test_what_is_kept_of_an_endless_answer_is_bounded(server):
     async with stream_client() as client:
         for model in ("endless-500", "endless-200", "long-line"):
@@ -132,6 +142,14 @@ def test_a_control_plane_request_has_one_deadline_too(server, mode):
             backend.list_models()
     finally:
         backend.close()
+
+
+@pytest.mark.parametrize("mode", ["drip", "driphead"])
+def test_bench_timeout_bounds_its_control_requests_too(server, mode):
+    """`bench --timeout 2` against a model list dripping a byte at a time: the listing is cut at 2 s, not at the
+    control plane's own 60 s."""
+    result = run_cli("--endpoint", server.endpoint(mode), "bench", "--models", "good", "--timeout", "2")
+    assert result.returncode == 2 and "no complete answer within 2 s" in result.stderr, result.stderr
 
 
 def test_a_huge_model_list_is_refused_not_kept(server):

@@ -112,6 +112,7 @@ def test_each_person_is_one_session_with_files_of_their_own(web, tmp_path):  # n
         await again_client.close()
         bo = await _session(server.ws("Bo"))
         environments = {a.environ()["FL_TUI_PERSON_STATE"] for a in server.apps()}
+        assert {a.environ().get("FL_TUI_ROOM") for a in server.apps()} == {"participant"}  # connection.roles
         await ann[0].close()  # a reload: the tab goes, and comes back as the same person
         back = await _session(server.ws("Ann"))
         assert APP_MARK in back[2]

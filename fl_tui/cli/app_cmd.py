@@ -12,6 +12,7 @@ def run_app(args: argparse.Namespace) -> int:
     from fl_tui.connection.base import Backend, BackendError
     from fl_tui.connection.opening import Opening
     from fl_tui.connection.resolve import choose_endpoint, open_backend
+    from fl_tui.connection.roles import withheld
     from fl_tui.core.config import load_settings
     from fl_tui.core.errors import UserError
     from fl_tui.models.specs import load_specs
@@ -37,7 +38,8 @@ def run_app(args: argparse.Namespace) -> int:
             specs, problems = {}, [*problems, str(exc)]
         from fl_tui.ui.app import FlTuiApp
 
-        app = FlTuiApp(opening.result, settings=settings, settings_path=path, specs=specs, startup_problems=problems)
+        app = FlTuiApp(opening.result, settings=settings, settings_path=path, specs=specs, startup_problems=problems,
+                       withheld=withheld())
         return app.run() or 0
     finally:
         plan = args.exit_plan

@@ -184,7 +184,7 @@ def _lock(backend: Backend, held: list[EndpointLock]) -> None:
 
 
 def _targets(args: argparse.Namespace, named: list[str], specs: dict, carried: Carried | None,
-             held: list[EndpointLock]) -> list[Target]:
+             held: list[EndpointLock], deadline_s: float) -> list[Target]:
     """The endpoints after the first (`--endpoint A --endpoint B`), each checked now (a malformed URL is bad
     input before anything runs) and connected when its turn comes. There a named model that is not found is a
     failed model of the run, not an exit: the endpoints before it have their results."""
@@ -203,7 +203,8 @@ def _targets(args: argparse.Namespace, named: list[str], specs: dict, carried: C
             continue  # the first is opened as every command opens its endpoint
 
         def connect(url=url, shown=shown) -> tuple[Backend, list[str]]:
-            backend = open_backend(Choice(url, "--endpoint"), settings_for(args), debug=args.debug)
+            backend = open_backend(Choice(url, "--endpoint"), settings_for(args), debug=args.debug,
+                                   deadline_s=deadline_s)
             try:
                 _lock(backend, held)
                 models = _models(named, backend, specs, events=True)
@@ -262,8 +263,8 @@ def run(args: argparse.Namespace) -> int:
 def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: PromptSet, specs: dict,
              named: list[str], out: Path, run_id: str, carried: Carried | None, received: list[int],
              held: list[EndpointLock]) -> int:
-    more = _targets(args, named, specs, carried, held)
-    with backend_for(args) as (backend, _choice):
+    more = _targets(args, named, specs, carried, held, settings.timeout_s)
+    with backend_for(args, deadline_s=settings.timeout_s) as (backend, _choice):
         _lock(backend, held)
         models = _models(named, backend, specs, args.events)  # known first: only then is an old run replaced
         if args.reuse is Reuse.OVERWRITE:

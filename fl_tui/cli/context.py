@@ -23,7 +23,8 @@ def settings_for(args: argparse.Namespace) -> Settings:
 
 
 @contextmanager
-def backend_for(args: argparse.Namespace, *, fast_exit: bool = False, **embedded_options):
+def backend_for(args: argparse.Namespace, *, fast_exit: bool = False, deadline_s: float | None = None,
+                **embedded_options):
     """Yields (backend, choice); closes the backend (and stops an embedded runtime) afterwards.
 
     `fast_exit`: a one-shot command that leaves nothing to write once it is done (status, models list) lets the
@@ -36,7 +37,8 @@ def backend_for(args: argparse.Namespace, *, fast_exit: bool = False, **embedded
     if watch:
         watch.mark("parse and imports")
     try:
-        backend: Backend = open_backend(choice, settings, debug=args.debug, **embedded_options)
+        backend: Backend = open_backend(choice, settings, debug=args.debug, deadline_s=deadline_s,
+                                        **embedded_options)
     except ValueError as exc:  # a malformed endpoint URL
         raise UserError(f"{choice.source}: {exc}") from exc
     if watch:

@@ -67,8 +67,13 @@ def _has_cache_path(resp: httpx.Response) -> bool:
     return isinstance(body, dict) and "modelCachePath" in body
 
 
-def connect(base_url: str, client: httpx.Client | None = None, timeout: float = 10.0) -> Backend:
-    """Detect the server generation and return the backend for it."""
-    kind = detect(base_url, client)
+def connect(base_url: str, client: httpx.Client | None = None, timeout: float = 10.0,
+            deadline_s: float | None = None) -> Backend:
+    """Detect the server generation and return the backend for it. `deadline_s` (a command's --timeout) shortens
+    the detection's deadline and each later control request's, where it is the shorter."""
+    kind = detect(base_url, client, deadline_s=min(DETECT_DEADLINE_S, deadline_s or DETECT_DEADLINE_S))
     classes = {LEGACY: LegacyServiceBackend, CURRENT: FoundryServiceBackend, OPENAI: OpenAICompatBackend}
-    return classes[kind](base_url, client=client, timeout=timeout)
+    backend = classes[kind](base_url, client=client, timeout=timeout)
+    if deadline_s is not None:
+        backend.control_deadline_s = min(backend.control_deadline_s, deadline_s)
+    return backend

@@ -51,12 +51,13 @@ def choose_endpoint(cli_endpoint: str | None, settings: Settings, env: dict[str,
 
 
 def open_backend(choice: Choice, settings: Settings, *, debug: bool = False, host: str = "127.0.0.1",
-                 port: int | None = None, web: bool = True) -> Backend:
-    """Connect to the chosen endpoint, or start the embedded runtime (host, port and web only apply to it)."""
+                 port: int | None = None, web: bool = True, deadline_s: float | None = None) -> Backend:
+    """Connect to the chosen endpoint, or start the embedded runtime (host, port and web only apply to it).
+    `deadline_s`: a command's --timeout, which bounds its control requests too (connection.probe.connect)."""
     if choice.endpoint is not None:
         from fl_tui.connection.probe import connect, normalize_endpoint
 
-        return connect(normalize_endpoint(choice.endpoint))
+        return connect(normalize_endpoint(choice.endpoint), deadline_s=deadline_s)
     from fl_tui.connection.embedded import EmbeddedBackend
 
     return EmbeddedBackend(

@@ -39,6 +39,11 @@ KERNEL_STAMPS = WHY_NOT is None
 _ANCILLARY = socket.CMSG_SPACE(16) if KERNEL_STAMPS else 0  # one struct timespec
 
 
+# Reads in a row that found bytes waiting (never awaiting the loop): a server flooding the socket (endless
+# `100 Continue`) would otherwise hold the loop, and no deadline set on it (the request's --timeout) could fire
+YIELD_EVERY = 64
+
+
 class StampedStream(httpcore.AsyncNetworkStream):
     """A non-blocking TCP socket read with recvmsg; `waited_ns` is how long the last read's bytes (its last packet)
     sat in the kernel before the read returned."""
@@ -46,9 +51,14 @@ class StampedStream(httpcore.AsyncNetworkStream):
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self.waited_ns = 0
+        self._ready_reads = 0
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         loop = asyncio.get_running_loop()
+        self._ready_reads += 1
+        if self._ready_reads >= YIELD_EVERY:  # before the read: its kernel stamp still says when the bytes came
+            self._ready_reads = 0
+            await asyncio.sleep(0)
         try:
             async with asyncio.timeout(timeout):
                 while True:
@@ -56,6 +66,7 @@ class StampedStream(httpcore.AsyncNetworkStream):
                         data, ancillary, _flags, _addr = self._sock.recvmsg(max_bytes, _ANCILLARY)
                         break
                     except BlockingIOError:
+                        self._ready_reads = 0
                         await _readable(loop, self._sock)
         except TimeoutError as exc:
             raise httpcore.ReadTimeout(str(exc)) from exc

@@ -67,6 +67,7 @@ class FlTuiApp(App[int]):
         settings_path: Path | None = None,
         specs: dict | None = None,
         startup_problems: list[str] | None = None,
+        withheld: dict | None = None,
     ):
         super().__init__()
         self.open_backend = open_backend
@@ -74,6 +75,7 @@ class FlTuiApp(App[int]):
         self.settings_path = settings_path
         self.specs = specs or {}
         self.startup_problems = list(startup_problems or [])
+        self.withheld = dict(withheld or {})  # capabilities this person may not use (connection.roles), with why
         self.backend: Backend | None = None
         self._polling = False
         self._poll_timer = None

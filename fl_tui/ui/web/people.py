@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fl_tui.annotate.store import check_rater, is_judge, slug
+from fl_tui.connection.roles import PARTICIPANT, ROOM_ENV
 from fl_tui.core.config import save_settings
 from fl_tui.core.errors import UserError
 
@@ -26,7 +27,7 @@ class Person:
         return ["--config", str(self.config)]
 
     def environment(self) -> dict[str, str]:
-        return {"FL_TUI_PERSON_STATE": str(self.folder / "state")}
+        return {"FL_TUI_PERSON_STATE": str(self.folder / "state"), ROOM_ENV: PARTICIPANT}
 
 
 class People:

@@ -116,12 +116,17 @@ class ModelsPane(ExplainsRefusals, Vertical):
         self.query_one(ModelDetails).show(self.selected(), self.specs, self.unavailable(),
                                           connected=bool(self.models or self.backend))
 
+    def capabilities(self) -> dict | None:
+        """The backend's, less what this app's person may not use (a workshop participant: connection.roles)."""
+        return {**self.backend.capabilities, **self.app.withheld} if self.backend is not None else None
+
     def unavailable(self) -> dict[str, str]:
-        return modelview.unavailable(self.backend.capabilities) if self.backend is not None else {}
+        caps = self.capabilities()
+        return modelview.unavailable(caps) if caps is not None else {}
 
     def situation(self) -> modelview.Situation:
         return modelview.Situation(
-            caps=self.backend.capabilities if self.backend is not None else None,
+            caps=self.capabilities(),
             entry=self.selected(),
             loaded=sum(m.loaded for m in self.models.values()),
             downloading=frozenset(j.entry.id for j in self.downloads.jobs if j.state in PENDING)

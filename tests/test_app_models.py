@@ -131,6 +131,15 @@ async def test_filter_and_sort(embedded, tmp_path):
         await until(pilot, lambda: pane.sort_key == "id", "sorted by id", seen=lambda: pane.sort_key)
 
 
+async def test_an_unknown_theme_is_said_not_silently_ignored(embedded, tmp_path):
+    app = make_app(embedded, tmp_path, theme="no-such-theme")
+    said = said_by(app)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: any("theme 'no-such-theme' is not known; using fl-dark" in m for m in said),
+                    "the warning about the theme", seen=lambda: said)
+        assert app.theme == "fl-dark"
+
+
 async def test_theme_switch_is_remembered(embedded, tmp_path):
     app = make_app(embedded, tmp_path, theme="fl-dark")
     async with app.run_test(size=SIZE) as pilot:

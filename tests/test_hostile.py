@@ -231,6 +231,14 @@ def test_credentials_in_the_endpoint_appear_nowhere(server, tmp_path):
     assert "alice:***@" in status_out and "alice:***@" in json.loads((out / "run.json").read_text())["endpoint"]
 
 
+@pytest.mark.parametrize("url", ["http://alice:hunter2@127.0.0.1:9", "http://127.0.0.1:9/?key=hunter2"])
+def test_debug_tracebacks_mask_the_endpoints_secrets(url):
+    """--debug prints the traceback of a failure that quotes the endpoint: its password or key never shows."""
+    result = run_cli("--debug", "--endpoint", url, "status")
+    assert result.returncode != 0 and "Traceback" in result.stderr, result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+
+
 def test_memory_stays_flat_against_endless_answers(server, tmp_path):
     """Peak RSS of a bench process fed 500 bodies, streams and lines that never end, against one fed a normal
     answer: without the caps it would read up to 512 MiB per request (hostile.WRITE_LIMIT). The long line is cut by

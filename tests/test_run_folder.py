@@ -148,3 +148,22 @@ def test_resume_and_overwrite_need_out(server):  # noqa: F811
     for flag in ("--resume", "--overwrite"):
         result = run_cli("bench", "--endpoint", server.url, "--models", "sched-5000", flag)
         assert result.returncode == 2 and "need --out" in result.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symlinks need rights on Windows")
+@pytest.mark.parametrize("odd", ["folder", "loop"])
+@pytest.mark.parametrize("reuse", [(), ("--resume",), ("--overwrite",)])
+def test_a_run_file_that_is_not_a_file_is_one_line(server, tmp_path, odd, reuse):  # noqa: F811
+    """requests.jsonl a folder, or a symlink to itself: exit 2 in one line naming it, nothing written."""
+    out = tmp_path / "run"
+    assert bench(server.url, out).returncode == 0
+    (out / "requests.jsonl").unlink()
+    if odd == "folder":
+        (out / "requests.jsonl").mkdir()
+    else:
+        (out / "requests.jsonl").symlink_to("requests.jsonl")
+    before = (out / "run.json").read_bytes()
+    result = bench(server.url, out, *reuse)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "requests.jsonl is a" in result.stderr and "internal error" not in result.stderr
+    assert (out / "run.json").read_bytes() == before

@@ -53,6 +53,13 @@ def test_surrogates_are_joined_when_paired_and_replaced_when_lone():
     plain("x\ud800").encode("utf-8")  # printable: no UnicodeEncodeError at the terminal
 
 
+def test_secret_query_parameters_are_masked():
+    assert plain("GET http://gw:1/v1/models?api_key=sk-123&x=1 failed") == (
+        "GET http://gw:1/v1/models?api_key=***&x=1 failed")
+    assert plain("http://h/?x=1&token=abc#frag and ?Key=Z") == "http://h/?x=1&token=***#frag and ?Key=***"
+    assert plain("http://h/?keyboard=qwerty") == "http://h/?keyboard=qwerty"  # a name that only starts alike
+
+
 def test_credentials_in_urls_are_masked():
     assert plain("cannot reach http://alice:hunter2@10.0.0.5:5273: refused") == (
         "cannot reach http://alice:***@10.0.0.5:5273: refused")

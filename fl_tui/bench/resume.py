@@ -41,9 +41,15 @@ def holds_run(folder: Path) -> bool:
 
 
 def check_out(folder: Path, reuse: Reuse) -> None:
-    """Refuse a file, or a folder holding a run unless told what to do with it."""
+    """Refuse a file, a folder where a run's file is something else (a folder, a link that leads nowhere), or a
+    folder holding a run unless told what to do with it."""
     if folder.exists() and not folder.is_dir():
         raise UserError(f"--out {folder}: is a file, not a folder; give the folder the run should go in")
+    for name in RUN_OUTPUTS:
+        path = folder / name
+        if (path.is_symlink() or path.exists()) and not path.is_file():
+            kind = "a folder" if path.is_dir() else "a link that leads nowhere, or in a loop"
+            raise UserError(f"--out {folder}: {name} is {kind}, not a file; move it away or give another --out")
     if not holds_run(folder):
         if reuse is Reuse.RESUME:
             raise UserError(f"--resume: {folder} holds no run to continue")

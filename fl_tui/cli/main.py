@@ -27,6 +27,13 @@ def _quiet_stdout() -> None:
     os.close(devnull)
 
 
+def _print_traceback() -> None:
+    """--debug's traceback, with any endpoint's password or key masked (messages and locals quote URLs)."""
+    from fl_tui.core.redact import redact_text
+
+    print(redact_text(traceback.format_exc()), end="", file=sys.stderr)
+
+
 def _run(handler: Handler, args: argparse.Namespace) -> int:
     from fl_tui.connection.base import BackendError
     from fl_tui.core.errors import UserError
@@ -42,7 +49,7 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
         return 0
     except (UserError, BackendError) as exc:
         if args.debug:
-            traceback.print_exc()
+            _print_traceback()
         print(f"fl-tui: {plain(exc, keep_newlines=False)}", file=sys.stderr)  # messages quote servers and files
         return getattr(exc, "exit_code", 2)
     except KeyboardInterrupt:
@@ -50,7 +57,7 @@ def _run(handler: Handler, args: argparse.Namespace) -> int:
         return 130
     except Exception as exc:  # a bug: one line for the user, the traceback with --debug
         if args.debug:
-            traceback.print_exc()
+            _print_traceback()
         message = f"{type(exc).__name__}: {plain(exc, keep_newlines=False)}"
         print(f"fl-tui: internal error: {message} (run with --debug for details)", file=sys.stderr)
         return 1

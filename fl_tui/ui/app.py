@@ -113,6 +113,10 @@ class FlTuiApp(App[int]):
             self.register_theme(theme)
         self.startup_problems += [str(p) for p in problems]
         wanted = self.settings.theme if self.settings.theme in self.available_themes else DEFAULT_THEME
+        if wanted != self.settings.theme:
+            known = ", ".join(sorted(n for n in self.available_themes if n.startswith("fl-")))
+            self.startup_problems.append(f"theme {self.settings.theme!r} is not known; using {wanted} (fl-tui's "
+                                         f"own: {known}; Ctrl+T lists every one)")
         if wanted in self.available_themes:
             self.theme = wanted
         self._theme_ready = True

@@ -38,44 +38,52 @@ def _start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, str]
     return proc, proc.stdout.readline().strip()
 
 
-async def _read_until(ws, text: str, limit_s: float = 60.0) -> str:
-    seen = ""
-    deadline = time.monotonic() + limit_s
-    while text not in seen:
-        message = await ws.receive(timeout=max(0.01, deadline - time.monotonic()))
-        if message.type == aiohttp.WSMsgType.BINARY:
-            seen += message.data.decode("utf-8", "replace")
-        elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-            raise RuntimeError(f"session closed before {text!r}")
-    return seen
+class Session:
+    """One person's websocket, read all the time (which also answers the server's heartbeat pings): what the app
+    draws goes into a queue, timed by whoever waits on it."""
+
+    def __init__(self, client: aiohttp.ClientSession, ws) -> None:
+        self.client, self.ws = client, ws
+        self.frames: asyncio.Queue[str] = asyncio.Queue()
+        self.reader = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self.ws:
+            if message.type == aiohttp.WSMsgType.BINARY:
+                self.frames.put_nowait(message.data.decode("utf-8", "replace"))
+
+    async def until(self, text: str, limit_s: float = 60.0) -> None:
+        seen = ""
+        while text not in seen:
+            seen += await asyncio.wait_for(self.frames.get(), limit_s)
+
+    async def close(self) -> None:
+        await self.client.close()
+        self.reader.cancel()
 
 
-async def _open(ws_url: str, name: str) -> tuple[aiohttp.ClientSession, object]:
+async def _open(ws_url: str, name: str) -> Session:
     client = aiohttp.ClientSession(trust_env=False)
-    ws = await client.ws_connect(f"{ws_url}?name={name}&width=100&height=32")
-    await _read_until(ws, "Models")
-    return client, ws
+    session = Session(client, await client.ws_connect(f"{ws_url}?name={name}&width=100&height=32"))
+    await session.until("Models")
+    return session
 
 
-async def _key_latencies(sessions, keys: int) -> list[float]:
+async def _key_latencies(sessions: list[Session], keys: int) -> list[float]:
     """Each person presses Tab (focus moves: the screen is redrawn) every 0.5 s; ms to the first bytes back."""
-    async def one(ws) -> list[float]:
+    async def one(session: Session) -> list[float]:
         out = []
         for _ in range(keys):
-            while True:  # what the screen was still sending before the key
-                try:
-                    await ws.receive(timeout=0.05)
-                except TimeoutError:
-                    break
+            while not session.frames.empty():  # what the screen was still sending before the key
+                session.frames.get_nowait()
             sent = time.perf_counter()
-            await ws.send_json(["stdin", "\t"])
-            message = await ws.receive(timeout=30)
-            if message.type == aiohttp.WSMsgType.BINARY:
-                out.append((time.perf_counter() - sent) * 1000)
-            await asyncio.sleep(0.5)
+            await session.ws.send_json(["stdin", "\t"])
+            await asyncio.wait_for(session.frames.get(), 30)
+            out.append((time.perf_counter() - sent) * 1000)
+            await asyncio.sleep(0.5)  # a person's pace
         return out
 
-    results = await asyncio.gather(*(one(ws) for _client, ws in sessions))
+    results = await asyncio.gather(*(one(s) for s in sessions))
     return [ms for r in results for ms in r]
 
 
@@ -121,11 +129,11 @@ async def measure(people: int, home: Path, env: dict[str, str]) -> None:
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         while "scoring" not in watch.stdout.readline():
             pass
-        _client, ws = sessions[0]
-        await ws.send_json(["stdin", "3"])
-        await _read_until(ws, "rater p0")
+        first = sessions[0]
+        await first.ws.send_json(["stdin", "3"])
+        await first.until("rater p0")
         sent = time.perf_counter()
-        await ws.send_json(["stdin", "4"])
+        await first.ws.send_json(["stdin", "4"])
         line = ""
         while "p0: 1/" not in line:
             line = watch.stdout.readline()
@@ -134,8 +142,8 @@ async def measure(people: int, home: Path, env: dict[str, str]) -> None:
         watch.terminate()
         watch.wait(30)
     finally:
-        for client, _ws in sessions:
-            await client.close()
+        for session in sessions:
+            await session.close()
         for proc in (web, served):
             proc.send_signal(signal.SIGTERM)
             proc.wait(60)

@@ -61,15 +61,15 @@ def test_resume_skips_the_models_that_finished(server, tmp_path):  # noqa: F811
     before = json.loads((out / "run.json").read_text())
     served_before = len(server.records("sched-5000"))
 
-    resumed = bench(server.url, out, "--resume", models="sched-5000,sched-2000")
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = bench(server.url, out, "--resume", models="sched-5000,fault-http500")
+    assert resumed.returncode == 1, resumed.stderr  # the failed one ran again, and failed again
     assert "1 model(s) finished, 1 to run" in resumed.stderr
     assert len(server.records("sched-5000")) == served_before  # not run again
     run = json.loads((out / "run.json").read_text())
     assert run["run_id"] == before["run_id"] and run["started_at"] == before["started_at"]
-    assert [(m["model"], m["status"]) for m in run["models"]] == [("sched-5000", "ok"), ("sched-2000", "ok")]
+    assert [(m["model"], m["status"]) for m in run["models"]] == [("sched-5000", "ok"), ("fault-http500", "failed")]
     lines = jsonl(out / "requests.jsonl")
-    assert [line["model"] for line in lines] == ["sched-5000"] * 2 + ["sched-2000"] * 2
+    assert [line["model"] for line in lines] == ["sched-5000"] * 2 + ["fault-http500"] * 2
     assert [line["id"] for line in lines] == [r["id"] for r in run["requests"]]
     assert {line["run_id"] for line in lines} == {run["run_id"]}
 
@@ -167,3 +167,35 @@ def test_a_run_file_that_is_not_a_file_is_one_line(server, tmp_path, odd, reuse)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "requests.jsonl is a" in result.stderr and "internal error" not in result.stderr
     assert (out / "run.json").read_bytes() == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX's")
+def test_a_run_killed_before_its_first_model_finished_resumes(server, tmp_path):  # noqa: F811
+    """run.json is written when the run starts: a SIGKILL mid-model leaves the settings and prompts on disk, and
+    --resume continues the run under its id (the interrupted model runs again: resume is model by model)."""
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(json.dumps(["Count to three."]), encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["bench", "--endpoint", server.url, "--models", "slow-50", "--prompts", str(prompts), "--rounds", "6",
+            "--warmup", "0", "--max-tokens", "4", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "fl_tui", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=REPO)
+    try:
+        until_sync(lambda: written_lines(out) >= 2 or proc.poll() is not None, "two requests written",
+                   seen=lambda: written_lines(out))
+    finally:
+        proc.kill()
+        proc.wait(60)
+    started = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert started["finished_at"] is None and started["models"] == []
+    resumed = run_cli(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming run {started['run_id']}: 0 model(s) finished, 1 to run" in resumed.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["run_id"] == started["run_id"] and [m["status"] for m in run["models"]] == ["ok"]
+    assert len(jsonl(out / "requests.jsonl")) == 6
+    other = run_cli(*[a if a != "6" else "7" for a in args], "--resume")
+    assert other.returncode == 2 and "other settings (rounds 6 -> 7)" in other.stderr
+    more = run_cli(*[a if a != "slow-50" else "slow-50,sched-5000" for a in args], "--resume")
+    assert more.returncode == 2, more.stderr
+    assert "other settings (models_asked ['slow-50'] -> ['slow-50', 'sched-5000'])" in more.stderr

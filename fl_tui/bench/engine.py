@@ -71,6 +71,7 @@ class BenchSettings:
     watts: float | None = None
     keep_alive: bool = False  # see connection.chat.stream_client: reuse costs ~40 ms of TTFT on Foundry Local
     warmup_prompt: str = WARMUP_PROMPT
+    models_asked: tuple[str, ...] = ()  # --models as given ((): the default set): --resume refuses another list
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,9 @@ class BenchEngine:
         self.environment = await asyncio.to_thread(environment.gather, self.backend)
         self._note_endpoint(self.environment)
         self._writer = RunWriter(self.run_dir, self.run_id)
+        # written now, not only as each model finishes: a run killed before its first model finished still has
+        # its settings and prompts on disk, so --resume can check them and continue it
+        self._writer.run(self.run_dict())
         per_model = self.planned * len(self.levels) * len(self.lengths)
         known = [self._shown(m) for m in self.models]
         known += [self._shown(m, target.endpoint) for target in self.more for m in target.models]

@@ -65,7 +65,8 @@ def remove_run(folder: Path) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
-LOAD_KEYS = ("levels", "rate", "duration_s", "slo", "prompt_tokens")  # absent from a /1 run: unset equals absent
+# absent from an older run: unset equals absent
+LOAD_KEYS = ("levels", "rate", "duration_s", "slo", "prompt_tokens", "models_asked")
 
 
 def _comparable(settings: dict) -> dict:
@@ -78,7 +79,7 @@ def _comparable(settings: dict) -> dict:
 def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
     """The finished part of the run in `folder`, after checking it was made with the same settings and prompts
     (a continued run mixing two settings would measure nothing consistent)."""
-    if not (folder / RUN_FILE).is_file():
+    if not (folder / RUN_FILE).is_file():  # a run from before run.json was written at its start
         raise UserError(f"--resume: {folder} has no {RUN_FILE} (the run ended before its first model finished); "
                         "use --overwrite")
     run = load_run(folder)

@@ -119,6 +119,7 @@ def bench_settings(args: argparse.Namespace, config) -> BenchSettings:
         timeout_s=args.timeout or config.timeout_s,
         watts=args.watts,
         keep_alive=args.keep_alive,
+        models_asked=tuple(_named_models(args)),
         **_load_options(args),
     )
     for name in ("rounds", "max_tokens", "timeout_s", "watts"):

@@ -27,7 +27,10 @@ def whole_unicode(text: str) -> str:
 def plain(text: object, *, keep_newlines: bool = True) -> str:
     """Escape sequences removed whole, other control and bidi characters shown as U+FFFD, lone surrogates too, and
     credentials in URLs masked (`user:***@host`); never styled by anyone. Every outside string shown goes here."""
-    s = redact_text(_ANSI.sub("", whole_unicode(str(text))))
+    s = str(text)
+    if s.isascii() and s.isprintable() and "@" not in s and "=" not in s:
+        return s  # nothing to remove, replace or mask: most cells of a long table (300,000 model ids) are this
+    s = redact_text(_ANSI.sub("", whole_unicode(s)))
     s = _CONTROL.sub("\ufffd", s)
     return s if keep_newlines else s.replace("\n", " ").replace("\t", " ")
 

@@ -26,6 +26,8 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
+from fl_tui.core.errors import UserError
+from fl_tui.core.textsafe import plain
 from fl_tui.ui.web.guard import SECURITY_HEADERS, host_allowed, origin_allowed, terminal_size
 from fl_tui.ui.web.people import People
 
@@ -132,7 +134,10 @@ class WebServer:
         name = request.query.get("name", "")
         if problem := self.people.problem(name):
             return await _refuse(websocket, f"fl-tui web: {problem}: open the page again and give your name")
-        person = self.people.enter(name)
+        try:
+            person = self.people.enter(name)
+        except (UserError, OSError) as exc:  # their settings file cannot be written (FileProblem is a UserError)
+            return await _refuse(websocket, f"fl-tui web: {plain(exc, keep_newlines=False)}")
         if person is None:
             return await _refuse(websocket, f"fl-tui web: {name} is already open in another tab or browser: "
                                             "close that one (or give another name), then reload")

@@ -5,8 +5,16 @@ threads (the streams being timed) keep running, because the `regex` package lets
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
+
+import pytest
+from conftest import FL_TUI, REPO, run_cli
+from test_engine_faults import server  # noqa: F401 - the loopback server fixture
+from waiting import until_sync, written_lines
 
 from fl_tui.core.checks import CHECK_TIME_S, Check, run_checks
 
@@ -67,3 +75,51 @@ def test_other_threads_run_while_a_pattern_is_matched():
         longest, last = max(longest, now - last), now
     worker.join()
     assert longest < spans[0] / 2, (longest, spans)
+
+
+def _prompts(tmp_path) -> str:
+    path = tmp_path / "checked.json"
+    path.write_text(json.dumps({"name": "checked", "prompts": [{"id": "p1", "prompt": "Say something.", "checks": [
+        {"regex": SLOW_ON_THE_LOOPBACK_ANSWER}, {"contains": "fox"}]}]}), encoding="utf-8")
+    return str(path)
+
+
+# (.|.)+\d on the loopback server's " the quick brown fox ..." (no digit): every way of splitting it is tried
+SLOW_ON_THE_LOOPBACK_ANSWER = r"(.|.)+\d"
+
+
+def test_a_run_whose_check_times_out_finishes_with_that_checks_result(server, tmp_path):  # noqa: F811
+    out = tmp_path / "run"
+    result = run_cli("--endpoint", server.url, "bench", "--models", "sched-2000", "--prompts", _prompts(tmp_path),
+                     "--rounds", "2", "--warmup", "0", "--max-tokens", "24", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["interrupted"] is False and [m["status"] for m in run["models"]] == ["ok"]
+    for request in run["requests"]:
+        timed_out, fox = request["checks"]
+        assert (timed_out["passed"], timed_out["why"]) == (False, f"timed out after {CHECK_TIME_S:g} s")
+        assert fox["passed"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is TerminateProcess on Windows")
+def test_sigterm_ends_a_run_while_its_checks_run_out_of_time(server, tmp_path):  # noqa: F811
+    """Every answer's check takes its whole half second: SIGTERM still ends the run, run.json marked interrupted
+    and the report written (the GIL is free while a pattern is matched, so the signal is handled)."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [*FL_TUI, "--endpoint", server.url, "bench", "--models", "sched-2000", "--prompts", _prompts(tmp_path),
+         "--rounds", "40", "--warmup", "0", "--max-tokens", "24", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        until_sync(lambda: written_lines(out) >= 2 or proc.poll() is not None, "two requests written",
+                   seen=lambda: written_lines(out))
+        proc.send_signal(signal.SIGTERM)
+        _out, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["interrupted"] is True and 2 <= len(run["requests"]) < 40
+    assert (out / "report.md").is_file()

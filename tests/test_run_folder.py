@@ -194,6 +194,8 @@ def test_a_run_killed_before_its_first_model_finished_resumes(server, tmp_path):
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["run_id"] == started["run_id"] and [m["status"] for m in run["models"]] == ["ok"]
     assert len(jsonl(out / "requests.jsonl")) == 6
+    kept = jsonl(out / "requests.superseded.jsonl")  # what the killed attempt measured is not thrown away
+    assert len(kept) >= 2 and {line["run_id"] for line in kept} == {started["run_id"]}
     other = run_cli(*[a if a != "6" else "7" for a in args], "--resume")
     assert other.returncode == 2 and "other settings (rounds 6 -> 7)" in other.stderr
     more = run_cli(*[a if a != "slow-50" else "slow-50,sched-5000" for a in args], "--resume")

@@ -256,7 +256,9 @@ class BenchEngine:
                         endpoint=endpoint, error="not started", planned=self.planned, measured_ok=0))
 
     def run_dict(self, *, finished: bool = False, interrupted: bool = False) -> dict:
-        settings = {k: v for k, v in asdict(self.settings).items() if k not in LOAD_KEYS or v}  # plain: as before
+        # plain: as before; tuples as the lists run.json reads back, so a report renders the same from either
+        settings = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.settings).items()
+                    if k not in LOAD_KEYS or v}
         settings["prompt_set"] = self.prompt_set.name
         if self.rate is not None and self.rate.pacing is load.Pacing.POISSON:
             settings["schedule_seed"] = self.schedule_seed  # the Poisson schedule can be recomputed from it

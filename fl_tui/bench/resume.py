@@ -15,7 +15,8 @@ from fl_tui.bench.runfiles import REQUESTS_FILE, RUN_FILE, load_run
 from fl_tui.core.errors import UserError
 from fl_tui.core.fileio import atomic_write_text
 
-RUN_OUTPUTS = (RUN_FILE, REQUESTS_FILE, "report.md", "report.csv")  # what a run writes into its folder
+SUPERSEDED_FILE = "requests.superseded.jsonl"  # an unfinished model's lines from an earlier attempt, kept
+RUN_OUTPUTS = (RUN_FILE, REQUESTS_FILE, "report.md", "report.csv", SUPERSEDED_FILE)  # what a run writes there
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,29 @@ def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
 
 def restart_requests_file(folder: Path, carried: Carried) -> None:
     """requests.jsonl again holds exactly the carried requests: the unfinished model's lines would be duplicated
-    when it runs again."""
+    when it runs again. Those lines are not thrown away: they are added to SUPERSEDED_FILE as they were (a model
+    runs again from its start, so its figures never mix two attempts' clocks, but what was measured is kept)."""
+    path = folder / REQUESTS_FILE
+    kept = {r.get("id") for r in carried.requests}
+    try:
+        old = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
+    except FileNotFoundError:
+        old = []
+    superseded = [line for line in old if line.strip() and _line_id(line) not in kept]
+    if superseded:
+        with open(folder / SUPERSEDED_FILE, "a", encoding="utf-8") as out:
+            out.writelines(line if line.endswith("\n") else line + "\n" for line in superseded)
     lines = "".join(json.dumps({"run_id": carried.run_id, **r}, ensure_ascii=False) + "\n" for r in carried.requests)
-    atomic_write_text(folder / REQUESTS_FILE, lines)
+    atomic_write_text(path, lines)
+
+
+def _line_id(line: str) -> object:
+    """A requests.jsonl line's request id; a line cut short by a kill has none (and is kept aside as it is)."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    return record.get("id") if isinstance(record, dict) else None
 
 
 def settings_record(bench_settings: object, prompt_set_name: str) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import math
 import os
 import signal
@@ -119,7 +120,6 @@ def bench_settings(args: argparse.Namespace, config) -> BenchSettings:
         timeout_s=args.timeout or config.timeout_s,
         watts=args.watts,
         keep_alive=args.keep_alive,
-        models_asked=tuple(_named_models(args)),
         **_load_options(args),
     )
     for name in ("rounds", "max_tokens", "timeout_s", "watts"):
@@ -243,6 +243,7 @@ def run(args: argparse.Namespace) -> int:
     prompt_set = _prompt_set(args)
     specs = load_specs(args.models_file)
     named = _named_models(args)
+    settings = dataclasses.replace(settings, models_asked=tuple(named))  # what --resume holds a run to
     if args.reuse is not Reuse.REFUSE and not args.out:
         raise UserError("--resume and --overwrite need --out (the run folder to continue or replace)")
     run_id = new_run_id()

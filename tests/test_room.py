@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
 from types import SimpleNamespace
 
 import krippendorff
@@ -65,6 +66,8 @@ def test_room_watch_prints_again_when_someone_scores(bench_run, tmp_path):
     shutil.copytree(bench_run, run, ignore=shutil.ignore_patterns("annotations.*", "pairwise.*"))
     proc = subprocess.Popen([*FL_TUI, "room", str(run), "--watch", "--every", "0.05"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=REPO)
+    watchdog = threading.Timer(120, proc.kill)  # a view that never comes fails the test instead of stalling it
+    watchdog.start()
     try:
         first = [proc.stdout.readline() for _ in range(3)]
         assert first[0].startswith("── ") and "0 people scoring" in first[1], first
@@ -75,5 +78,6 @@ def test_room_watch_prints_again_when_someone_scores(bench_run, tmp_path):
             line = proc.stdout.readline()
             assert line, proc.stderr.read()
     finally:
+        watchdog.cancel()
         proc.terminate()
         proc.communicate(timeout=60)

@@ -38,14 +38,18 @@ def raters_rows(files: list[AnnotationFile]) -> list[dict]:
     return rows
 
 
+def _extras(row: dict) -> str:
+    return "".join(f", {row[k]} {k}" for k in ("partly", "skipped") if row[k])
+
+
 def room_text(run_dir: Path, run: dict) -> str:
     """The whole view, every line plain (names and models are untrusted)."""
     people, _judges, problems = run_files(run_dir, run)
     lines = [f"Room: run {plain(run.get('run_id'), keep_newlines=False)} · {len(people)} "
              f"{'person' if len(people) == 1 else 'people'} scoring", ""]
     for row in raters_rows(people):
-        extra = "".join(f", {row[k]} {k}" for k in ("partly", "skipped") if row[k])
-        lines.append(f"  {plain(row['rater'], keep_newlines=False)}: {row['scored']}/{row['answers']} scored{extra}")
+        lines.append(f"  {plain(row['rater'], keep_newlines=False)}: {row['scored']}/{row['answers']} scored"
+                     f"{_extras(row)}")
     if not people:
         lines.append("  nobody has scored yet")
     alpha, units = room_alpha(people)
@@ -90,9 +94,8 @@ def room_section(people: list[AnnotationFile]) -> list[str]:
     shown = "undefined" if alpha is None else f"{alpha:.3f}"
     lines = ["", "## Raters", ""]
     for row in raters_rows(people):
-        extra = "".join(f", {row[k]} {k}" for k in ("partly", "skipped") if row[k])
         lines.append(f"- {plain(row['rater'], keep_newlines=False)}: {row['scored']} of {row['answers']} answers "
-                     f"scored completely{extra}")
+                     f"scored completely{_extras(row)}")
     if units:
         lines += ["", f"Agreement over everyone: Krippendorff's alpha (ordinal, overall scores) {shown} over {units} "
                       "answers scored completely by two or more people (each answer rated by whoever scored it)."]

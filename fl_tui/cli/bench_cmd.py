@@ -253,18 +253,17 @@ def run(args: argparse.Namespace) -> int:
     if args.reuse is Reuse.RESUME:
         carried = carried_over(out, settings_record(settings, prompt_set.name),
                                [p.model_dump() for p in prompt_set.prompts])
-    received: list[int] = []
     held: list[EndpointLock] = []
     try:
-        return _measure(args, settings, prompt_set, specs, named, out, run_id, carried, received, held)
+        return _measure(args, settings, prompt_set, specs, named, out, run_id, carried, held)
     finally:
         for lock in held:
             lock.release()
 
 
 def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: PromptSet, specs: dict,
-             named: list[str], out: Path, run_id: str, carried: Carried | None, received: list[int],
-             held: list[EndpointLock]) -> int:
+             named: list[str], out: Path, run_id: str, carried: Carried | None, held: list[EndpointLock]) -> int:
+    received: list[int] = []
     more = _targets(args, named, specs, carried, held, settings.timeout_s)
     with backend_for(args, deadline_s=settings.timeout_s) as (backend, _choice):
         _lock(backend, held)

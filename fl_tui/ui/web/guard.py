@@ -57,10 +57,11 @@ def origin_allowed(origin: str | None, host_header: str, secure: bool) -> bool:
 
 def terminal_size(width: object, height: object) -> tuple[int, int]:
     """A size asked for by a browser, each side between 1 and its maximum; what is not a number is 80x24's."""
-    return _clamped(width, 80, MAX_COLUMNS), _clamped(height, 24, MAX_ROWS)
+    return clamped(width, 80, MAX_COLUMNS), clamped(height, 24, MAX_ROWS)
 
 
-def _clamped(value: object, default: int, most: int) -> int:
+def clamped(value: object, default: int, most: int) -> int:
+    """A whole number from a browser, between 1 and `most`; `default` where it is not one."""
     try:
         return min(most, max(1, int(value)))  # type: ignore[call-overload]
     except (TypeError, ValueError, OverflowError):

@@ -28,13 +28,14 @@ from textual_serve.download_manager import DownloadManager
 
 from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
-from fl_tui.ui.web.guard import SECURITY_HEADERS, host_allowed, origin_allowed, terminal_size
+from fl_tui.ui.web.guard import SECURITY_HEADERS, clamped, host_allowed, origin_allowed, terminal_size
 from fl_tui.ui.web.people import People
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(textual_serve.__file__).parent / "static"  # textual.js, xterm.css and the Roboto Mono it asks for
 QUIT_GRACE_S = 5.0  # an app told to quit gets this long before it is killed
 TITLE = "fl-tui"
+MAX_FONT_SIZE = 64  # ?fontsize= in pixels
 
 
 def app_command(*extra: str) -> str:
@@ -121,7 +122,7 @@ class WebServer:
             return web.Response(text=html, content_type="text/html")
         scheme = "wss" if request.secure else "ws"
         path = "/ws" if self.token is None else f"/ws/{self.token}"
-        font_size = _int(request.query.get("fontsize"), 16)
+        font_size = clamped(request.query.get("fontsize"), 16, MAX_FONT_SIZE)
         html = self.page.render(title=TITLE, static="/static/", font_size=font_size,
                                 websocket_url=f"{scheme}://{request.host}{path}?{urlencode({'name': given})}")
         return web.Response(text=html, content_type="text/html")
@@ -203,13 +204,6 @@ async def _relay(websocket: web.WebSocketResponse, service: AppService) -> None:
             await service.blur()
         elif kind == "focus":
             await service.focus()
-
-
-def _int(value: object, default: int) -> int:
-    try:
-        return min(64, max(1, int(value)))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return default
 
 
 async def serve(server: WebServer, stop: asyncio.Event, ready: Callable[[int], None]) -> None:

@@ -75,22 +75,28 @@ def web(served):
         server.stop(signal.SIGTERM)  # which ends any session a failed test left open
 
 
-async def _session(url: str, until_text: str | None = APP_MARK) -> tuple[aiohttp.ClientSession, object, str]:
-    """Open a websocket session; read what the app draws until `until_text` shows."""
-    client = aiohttp.ClientSession(trust_env=False)
-    ws = await client.ws_connect(url + ("&" if "?" in url else "?") + "width=100&height=30")
+async def read_until(ws, text: str) -> str:
+    """Read what the app draws (escape sequences and all) until `text` shows; fail on the deadline, or when the
+    session closes first."""
     seen = ""
     deadline = time.monotonic() + DEADLINE_S
-    while until_text is not None and until_text not in seen:
+    while text not in seen:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise AssertionError(f"no {until_text!r} from the session; saw {seen[-300:]!r}")
+            raise AssertionError(f"no {text!r} from the session; saw {seen[-300:]!r}")
         message = await ws.receive(timeout=left)
         if message.type == aiohttp.WSMsgType.BINARY:
             seen += message.data.decode("utf-8", "replace")
         elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-            break
-    return client, ws, seen
+            raise AssertionError(f"the session closed before {text!r} showed; saw {seen[-300:]!r}")
+    return seen
+
+
+async def _session(url: str, until_text: str | None = APP_MARK) -> tuple[aiohttp.ClientSession, object, str]:
+    """Open a websocket session; read what the app draws until `until_text` shows."""
+    client = aiohttp.ClientSession(trust_env=False)
+    ws = await client.ws_connect(url + ("&" if "?" in url else "?") + "width=100&height=30")
+    return client, ws, "" if until_text is None else await read_until(ws, until_text)
 
 
 def test_page_is_fl_tui_and_loads_nothing_from_outside(web):

@@ -12,7 +12,8 @@ import shutil
 import aiohttp
 import pytest
 from conftest import http_get, run_cli
-from test_web import APP_MARK, DEADLINE_S, _session, web  # noqa: F401 - the web server fixture
+from test_web import APP_MARK, _session, read_until, web  # noqa: F401 - the web server fixture
+from waiting import until_sync
 
 from fl_tui.ui.web.guard import MAX_COLUMNS, MAX_ROWS, host_allowed, host_name, origin_allowed, terminal_size
 
@@ -142,21 +143,6 @@ def test_a_bad_name_is_said_on_the_form(web):  # noqa: F811
     assert server.apps() == []
 
 
-async def _until_shown(ws, text: str, seen: str = "") -> str:
-    """Read what the app draws until `text` shows (escape sequences and all)."""
-    deadline = asyncio.get_running_loop().time() + DEADLINE_S
-    while text not in seen:
-        left = deadline - asyncio.get_running_loop().time()
-        if left <= 0:
-            raise AssertionError(f"no {text!r} on the screen; saw {seen[-300:]!r}")
-        message = await ws.receive(timeout=left)
-        if message.type == aiohttp.WSMsgType.BINARY:
-            seen += message.data.decode("utf-8", "replace")
-        elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-            raise AssertionError(f"the session closed before {text!r} showed; saw {seen[-300:]!r}")
-    return seen
-
-
 def _scored(path) -> list[list[int]]:
     """Each item's scores as given (aspects and overall), in the order the person saw them."""
     try:
@@ -180,9 +166,9 @@ def test_four_people_score_at_once_and_nothing_is_lost(web, bench_run, tmp_path)
         pace = random.Random(f"{name}-pace")
         client = aiohttp.ClientSession(trust_env=False)
         ws = await client.ws_connect(server.ws(name) + "&width=100&height=32")
-        await _until_shown(ws, APP_MARK)
+        await read_until(ws, APP_MARK)
         await ws.send_json(["stdin", "3"])
-        await _until_shown(ws, f"rater {name}")
+        await read_until(ws, f"rater {name}")
         for digit in keys[name]:  # the first row's score, then the next answer
             await ws.send_json(["stdin", str(digit)])
             await asyncio.sleep(pace.uniform(0, 0.05))  # a person's pace, not a wait for state
@@ -193,14 +179,14 @@ def test_four_people_score_at_once_and_nothing_is_lost(web, bench_run, tmp_path)
         sessions = await asyncio.gather(*(person(name) for name in people))
         for name in people:
             path = run / f"annotations.{name.lower()}.json"
-            await _until_async(lambda path=path: len([s for s in _scored(path) if s]) >= ANSWERS,
-                               f"{name}'s {ANSWERS} scores in their file", seen=lambda path=path: _scored(path))
+            await asyncio.to_thread(until_sync, lambda path=path: len([s for s in _scored(path) if s]) >= ANSWERS,
+                                    f"{name}'s {ANSWERS} scores in their file", seen=lambda path=path: _scored(path))
         await sessions[0][0].close()  # Ann reloads: the same person, with every score kept
         client = aiohttp.ClientSession(trust_env=False)
         ws = await client.ws_connect(server.ws("Ann") + "&width=100&height=32")
-        await _until_shown(ws, APP_MARK)
+        await read_until(ws, APP_MARK)
         await ws.send_json(["stdin", "3"])
-        await _until_shown(ws, f"scored {ANSWERS}/")
+        await read_until(ws, f"scored {ANSWERS}/")
         await client.close()
         for other, _ws in sessions[1:]:
             await other.close()
@@ -220,11 +206,3 @@ def test_four_people_score_at_once_and_nothing_is_lost(web, bench_run, tmp_path)
     report = run_cli("report", str(run))
     assert report.returncode == 0 and "## Raters" in report.stdout
     assert all(f"- {name}: {ANSWERS} of " in report.stdout for name in people)
-
-
-async def _until_async(condition, what: str, seen) -> None:
-    deadline = asyncio.get_running_loop().time() + DEADLINE_S
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; saw {seen()!r}")
-        await asyncio.sleep(0.05)  # paces the polling only

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -14,7 +13,7 @@ import time
 import pytest
 from conftest import FL_TUI, REPO, run_cli
 from test_engine_faults import server  # noqa: F401 - the loopback server fixture
-from waiting import until_sync, written_lines
+from waiting import stopped_midway
 
 from fl_tui.core.checks import CHECK_TIME_S, Check, run_checks
 
@@ -106,20 +105,11 @@ def test_sigterm_ends_a_run_while_its_checks_run_out_of_time(server, tmp_path): 
     """Every answer's check takes its whole half second: SIGTERM still ends the run, run.json marked interrupted
     and the report written (the GIL is free while a pattern is matched, so the signal is handled)."""
     out = tmp_path / "run"
-    proc = subprocess.Popen(
+    code, _out, stderr = stopped_midway(
         [*FL_TUI, "--endpoint", server.url, "bench", "--models", "sched-2000", "--prompts", _prompts(tmp_path),
          "--rounds", "40", "--warmup", "0", "--max-tokens", "24", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
-    try:
-        until_sync(lambda: written_lines(out) >= 2 or proc.poll() is not None, "two requests written",
-                   seen=lambda: written_lines(out))
-        proc.send_signal(signal.SIGTERM)
-        _out, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 128 + signal.SIGTERM, stderr
+        out, lambda proc: proc.send_signal(signal.SIGTERM), cwd=REPO)
+    assert code == 128 + signal.SIGTERM, stderr
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["interrupted"] is True and 2 <= len(run["requests"]) < 40
     assert (out / "report.md").is_file()

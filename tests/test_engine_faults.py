@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from loopback_module import loopback
-from waiting import until_sync, written_lines
+from waiting import stopped_midway
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.bench.records import RUN_SCHEMA
@@ -135,20 +135,9 @@ def test_ctrl_c_keeps_what_finished(server, tmp_path):
         sys.executable, "-m", "fl_tui", "--endpoint", server.url, "bench", "--models", "slow-50",
         "--prompts", str(prompts), "--rounds", "50", "--warmup", "0", "--max-tokens", "4", "--out", str(out),
     ]
-    proc = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ), cwd=REPO
-    )
-    try:
-        until_sync(lambda: written_lines(out) >= 2 or proc.poll() is not None, "two requests written",
-                   seen=lambda: written_lines(out))
-        assert proc.poll() is None, proc.communicate()
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 130, (stdout, stderr)
+    code, stdout, stderr = stopped_midway(args, out, lambda proc: proc.send_signal(signal.SIGINT),
+                                          env=dict(os.environ), cwd=REPO)
+    assert code == 130, (stdout, stderr)
     assert "interrupted" in stderr
 
     lines = jsonl(out / "requests.jsonl")  # every line parses: nothing half-written

@@ -14,7 +14,7 @@ import sys
 import pytest
 from conftest import REPO, WINE_LANE, run_cli
 from test_engine_faults import jsonl, server  # noqa: F401 - the loopback server fixture
-from waiting import until_sync, written_lines
+from waiting import stopped_midway, until_sync, written_lines
 
 from fl_tui.core import platform
 
@@ -100,19 +100,10 @@ def test_stop_signals_keep_what_finished(server, tmp_path, sig):  # noqa: F811
     out = tmp_path / "run"
     args = [sys.executable, "-m", "fl_tui", "--endpoint", server.url, "bench", "--models", "slow-50", "--prompts",
             str(prompts), "--rounds", "50", "--warmup", "0", "--max-tokens", "4", "--out", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-                            **platform.child_group_options())
-    try:
-        until_sync(lambda: written_lines(out) >= 2 or proc.poll() is not None, "two requests written",
-                   seen=lambda: written_lines(out))
-        assert proc.poll() is None, proc.communicate()
-        proc.send_signal(platform.CTRL_BREAK_EVENT if sig == getattr(signal, "SIGBREAK", None) else sig)
-        _stdout, stderr = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 128 + sig and "interrupted" in stderr, stderr
+    sent = platform.CTRL_BREAK_EVENT if sig == getattr(signal, "SIGBREAK", None) else sig
+    code, _stdout, stderr = stopped_midway(args, out, lambda proc: proc.send_signal(sent), cwd=REPO,
+                                           **platform.child_group_options())
+    assert code == 128 + sig and "interrupted" in stderr, stderr
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     lines = jsonl(out / "requests.jsonl")
     assert run["interrupted"] is True and 2 <= len(lines) < 50

@@ -9,6 +9,7 @@ can be many times slower than a laptop, and a test that waits on a condition cos
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -63,6 +64,23 @@ class ThreadLog:
 
     def on_the_loop(self) -> list[str]:
         return [name for name, on_loop in self.calls if on_loop]
+
+
+def stopped_midway(command: list[str], out, stop: Callable[[subprocess.Popen], None], **popen) -> tuple[int, str, str]:
+    """Start a benchmark `command` writing into `out`, call `stop(proc)` once two requests are written, and give
+    its exit code, stdout and stderr; a process that has not ended after 30 s fails the test and is killed."""
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    try:
+        until_sync(lambda: written_lines(out) >= 2 or proc.poll() is not None, "two requests written",
+                   seen=lambda: written_lines(out))
+        assert proc.poll() is None, proc.communicate()
+        stop(proc)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, stdout, stderr
 
 
 def written_lines(run_dir) -> int:

@@ -63,6 +63,9 @@ class BenchPane(ExplainsRefusals, Vertical):
             self.focus_main()
 
     def focus_main(self) -> None:
+        if not self.query("#bench-views"):  # mounted after the first screen (ui/later_panes.py), not composed yet
+            self.call_after_refresh(self.focus_main)
+            return
         view = self.query_one("#bench-views", ContentSwitcher).current or "bench-setup"
         self.screen.set_focus(self.query_one(FOCUS[view]))  # at once: see FlTuiApp.action_show_tab
 

@@ -163,30 +163,41 @@ def test_a_run_file_that_is_not_a_file_is_one_line(server, tmp_path, odd, reuse)
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX's")
 def test_a_run_killed_before_its_first_model_finished_resumes(server, tmp_path):  # noqa: F811
     """run.json is written when the run starts: a SIGKILL mid-model leaves the settings and prompts on disk, and
-    --resume continues the run under its id (the interrupted model runs again: resume is model by model)."""
+    --resume continues the run under its id from requests.jsonl: the requests answered before the kill are kept as
+    they were, not sent again, and the model's rates over time count the new attempt's requests only."""
     prompts = tmp_path / "prompts.json"
     prompts.write_text(json.dumps(["Count to three."]), encoding="utf-8")
     out = tmp_path / "run"
     args = ["bench", "--endpoint", server.url, "--models", "slow-50", "--prompts", str(prompts), "--rounds", "6",
-            "--warmup", "0", "--max-tokens", "4", "--out", str(out)]
+            "--warmup", "1", "--max-tokens", "4", "--out", str(out)]
     proc = subprocess.Popen([sys.executable, "-m", "fl_tui", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, cwd=REPO)
-    try:
-        until_sync(lambda: written_lines(out) >= 2 or proc.poll() is not None, "two requests written",
+    try:  # the warm-up's line and at least two measured ones
+        until_sync(lambda: written_lines(out) >= 3 or proc.poll() is not None, "three requests written",
                    seen=lambda: written_lines(out))
     finally:
         proc.kill()
         proc.wait(60)
     started = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert started["finished_at"] is None and started["models"] == []
+    before = {line["id"]: line for line in jsonl(out / "requests.jsonl") if not line["warmup"]}
+    assert len(before) >= 2
     resumed = run_cli(*args, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming run {started['run_id']}: 0 model(s) finished, 1 to run" in resumed.stderr
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["run_id"] == started["run_id"] and [m["status"] for m in run["models"]] == ["ok"]
-    assert len(jsonl(out / "requests.jsonl")) == 6
-    kept = jsonl(out / "requests.superseded.jsonl")  # what the killed attempt measured is not thrown away
-    assert len(kept) >= 2 and {line["run_id"] for line in kept} == {started["run_id"]}
+    assert run["models"][0]["resumed"] == len(before) and run["models"][0]["measured_ok"] == 6
+    assert any(f"{len(before)} measured request(s) kept from an earlier attempt" in w for w in run["warnings"])
+    lines = jsonl(out / "requests.jsonl")
+    measured = [line for line in lines if not line["warmup"]]
+    assert len(measured) == 6 and len({line["id"] for line in measured}) == 6
+    for line in measured:  # answered before the kill: the very record, its clock and text, not a second request
+        if line["id"] in before:
+            assert line == before[line["id"]]
+    assert sum(line["id"] in before for line in measured) == len(before)
+    kept = jsonl(out / "requests.superseded.jsonl")  # the killed attempt's warm-up is not thrown away either
+    assert [line["warmup"] for line in kept] == [True] and {line["run_id"] for line in kept} == {started["run_id"]}
     other = run_cli(*[a if a != "6" else "7" for a in args], "--resume")
     assert other.returncode == 2 and "other settings (rounds 6 -> 7)" in other.stderr
     more = run_cli(*[a if a != "slow-50" else "slow-50,sched-5000" for a in args], "--resume")

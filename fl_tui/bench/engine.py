@@ -40,7 +40,14 @@ from fl_tui.bench.events import (
 )
 from fl_tui.bench.gil import prompt_switches
 from fl_tui.bench.metrics import request_result
-from fl_tui.bench.records import PERCENTILE_METHOD, RUN_SCHEMA, ModelResult, ModelStatus, RequestResult
+from fl_tui.bench.records import (
+    PERCENTILE_METHOD,
+    REQUEST_FIELDS,
+    RUN_SCHEMA,
+    ModelResult,
+    ModelStatus,
+    RequestResult,
+)
 from fl_tui.bench.resume import LOAD_KEYS, Carried
 from fl_tui.bench.runwriter import RunWriter
 from fl_tui.bench.sampler import MB, ResourceSampler
@@ -144,6 +151,8 @@ class BenchEngine:
         self._asked = {p.id: p.prompt for p in prompt_set.prompts}  # what the live view shows of a long prompt
         self.rate = load.parse_rate(settings.rate) if settings.rate else None
         kept = carried.schedule_seed if carried else None
+        self._earlier = {r["id"]: r for r in carried.earlier} if carried else {}  # answered before: not sent again
+        self._reused: set[str] = set()
         self.schedule_seed = next(s for s in (settings.seed, kept, secrets.randbelow(2**31)) if s is not None)
 
     # -- the run ------------------------------------------------------------------------------------------
@@ -407,7 +416,9 @@ class BenchEngine:
         jobs = [(sized.get(p.id, p), rnd, due) for p, rnd, due in self._jobs()]
         if level <= 1 and self.rate is None:
             for prompt, rnd, _ in jobs:
-                await self._one(client, name, entry, prompt, rnd, False, mine, time.perf_counter_ns(), tag, target)
+                if not self._reuse(name, self._request_id(entry, prompt, rnd, False, tag, target), mine):
+                    await self._one(client, name, entry, prompt, rnd, False, mine, time.perf_counter_ns(), tag,
+                                    target)
             return
         slots = asyncio.Semaphore(level)
         begin = time.perf_counter_ns()
@@ -443,11 +454,9 @@ class BenchEngine:
             client, self.backend.inference_url, body, timeout_s=self.settings.timeout_s,
             on_event=self.on_chunk or live.events.append,
         )
-        kind = "w" if warmup else "r"
         timed = not warmup and (self.rate is not None or max(self.levels) > 1)
         fields = dict(
-            id=(f"{self.endpoint}|" if self.more else "") + f"{entry.id}|{prompt.id}|{kind}{rnd}"
-            + (f"|c{level}" if level and not warmup else "") + (f"|t{target}" if target else ""),
+            id=self._request_id(entry, prompt, rnd, warmup, level, target),
             model=entry.id,
             prompt_id=prompt.id,
             round=rnd,
@@ -462,6 +471,26 @@ class BenchEngine:
         loop = asyncio.get_running_loop()
         result = await loop.run_in_executor(self._recorder, self._record, rec, fields, extra, mine)
         self.observer(RequestFinished(self._shown(name), result))
+
+    def _request_id(self, entry: ModelEntry, prompt: Prompt, rnd: int, warmup: bool, level: int | None,
+                    target: int | None) -> str:
+        """The same request has the same id in every attempt at a run (what --resume matches on)."""
+        kind = "w" if warmup else "r"
+        return ((f"{self.endpoint}|" if self.more else "") + f"{entry.id}|{prompt.id}|{kind}{rnd}"
+                + (f"|c{level}" if level and not warmup else "") + (f"|t{target}" if target else ""))
+
+    def _reuse(self, name: str, request_id: str, mine: list) -> bool:
+        """A request an earlier attempt at this run answered alone is taken as it was (its line is already in
+        requests.jsonl) instead of being sent again."""
+        record = self._earlier.pop(request_id, None)
+        if record is None:
+            return False
+        result = RequestResult(**{k: v for k, v in record.items() if k in REQUEST_FIELDS})
+        self._reused.add(request_id)
+        mine.append(result)
+        self.requests.append(result)
+        self.observer(RequestFinished(self._shown(name), result))
+        return True
 
     def _record(self, rec, fields: dict, extra: dict, mine: list) -> RequestResult:
         """On the recorder thread: parse the stamped stream, check its answer and append its line, in the order they
@@ -478,18 +507,24 @@ class BenchEngine:
         return result
 
     def _finish_model(self, name: str, result: ModelResult, mine: list[RequestResult], stopped: bool) -> None:
+        # rates over time need one clock: they count this attempt's requests, not those reused from an earlier one
+        this_attempt = [r for r in mine if r.id not in self._reused]
+        result.resumed = (len(mine) - len(this_attempt)) or None
+        if result.resumed:
+            self.warnings.append(f"{name}: {result.resumed} measured request(s) kept from an earlier attempt at this "
+                                 "run (--resume); its rates over time count this attempt's requests only")
         if mine:
             result.summary = stats.model_summary(mine)
             result.prompt_tokens_mean = result.summary["prompt_tokens"]["mean"]
             result.aggregate_output_tps, result.requests_per_s = stats.aggregate_rates(
-                [r for r in mine if not r.warmup]
+                [r for r in this_attempt if not r.warmup]
             )
             if self.settings.temperature == 0:
                 result.deterministic, result.nondeterministic_prompts = stats.determinism(mine)
-            result.energy_wh_per_1k_tokens = self._energy(mine)
+            result.energy_wh_per_1k_tokens = self._energy(this_attempt)
             result.checks = checks_summary(mine)
             if self.settings.slo:
-                measured = [r.to_json() for r in mine if not r.warmup]
+                measured = [r.to_json() for r in this_attempt if not r.warmup]
                 span = result.requests_per_s and len(stats.measured_ok(measured)) / result.requests_per_s
                 result.slo_fraction, result.goodput_rps = load.goodput(measured, self.settings.slo, span)
         load_error = result.error if result.load_s is None and result.error else None

@@ -7,7 +7,7 @@ per second.
 from __future__ import annotations
 
 from array import array
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 
 RUN_SCHEMA = "fl-tui/run/2"
@@ -82,6 +82,9 @@ class RequestResult:
         return out
 
 
+REQUEST_FIELDS = frozenset(f.name for f in fields(RequestResult))  # what a requests.jsonl line is read back into
+
+
 @dataclass
 class ModelResult:
     model: str  # the variant id that was run
@@ -90,6 +93,7 @@ class ModelResult:
     error: str | None = None
     planned: int | None = None  # measured requests planned (rounds x prompts), the warm-up not counted
     measured_ok: int | None = None  # measured requests that answered: the n of every figure
+    resumed: int | None = None  # of those, kept from an earlier attempt at the run (--resume), not sent again
     load_s: float | None = None  # cold load, measured apart from any request
     rss_peak_mb: float | None = None
     rss_growth_mb: float | None = None  # resident memory added by loading the model

@@ -1,8 +1,12 @@
 """A run folder given to `fl-tui bench --out` again: refused, replaced (--overwrite) or continued (--resume).
 
-Continuing works model by model: a model that finished (status ok) is kept with its requests and not run again;
-the others run from the start, under the same run id, into the same files. Each attempt has its own monotonic
-clock, so `start_ms` offsets compare within a model, not across an attempt boundary."""
+Continuing keeps what finished: a model that finished (status ok) is kept with its requests and not run again.
+A model that did not finish runs again under the same run id, into the same files, but the measured requests it
+had answered at a sequential level (one in flight, no --rate) are kept and not sent again: each such request was
+timed alone, so its figures do not depend on what ran around it. At a concurrent or paced level a request's
+figures depend on the load around it, so that level runs again whole. Each attempt has its own monotonic clock, so
+`start_ms` offsets compare within an attempt; rates over time (aggregate tok/s, req/s, goodput, energy) count
+the last attempt's requests only (README "Resuming a run")."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from fl_tui.bench.reuse import Reuse
-from fl_tui.bench.runfiles import REQUESTS_FILE, RUN_FILE, load_run
+from fl_tui.bench.runfiles import REQUESTS_FILE, RUN_FILE, load_run, read_requests_jsonl
 from fl_tui.core.errors import UserError
 from fl_tui.core.fileio import atomic_write_text
 
@@ -29,6 +33,7 @@ class Carried:
     requests: list[dict] = field(default_factory=list)  # their requests
     warnings: list[str] = field(default_factory=list)  # the earlier attempt's
     schedule_seed: int | None = None  # the Poisson schedule's drawn seed: a resumed run paces as it did
+    earlier: list[dict] = field(default_factory=list)  # unfinished models' answered sequential requests, reused
 
     def names(self, endpoint: str | None = None) -> set[str]:
         """The models finished at `endpoint` (None: the run's only one), by both the name asked for and the
@@ -103,15 +108,29 @@ def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
     warnings = [str(w) for w in run.get("warnings") or []]
     seed = (run.get("settings") or {}).get("schedule_seed")
     seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
-    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings, seed)
+    earlier = [] if settings.get("rate") else _answered_alone(folder, done)
+    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings, seed, earlier)
+
+
+def _answered_alone(folder: Path, done: set[tuple]) -> list[dict]:
+    """The measured requests of models that did not finish which answered at a sequential level, from
+    requests.jsonl (run.json lists a model's requests only once it finished); a line a kill cut short is not
+    among them."""
+    if not (folder / REQUESTS_FILE).is_file():
+        return []
+    answered = {r["id"]: {k: v for k, v in r.items() if k != "run_id"} for r in read_requests_jsonl(folder)
+                if (r.get("endpoint"), r.get("model")) not in done and r.get("warmup") is False
+                and r.get("status") == "ok" and r.get("concurrency") in (None, 1) and isinstance(r.get("id"), str)}
+    return list(answered.values())
 
 
 def restart_requests_file(folder: Path, carried: Carried) -> None:
-    """requests.jsonl again holds exactly the carried requests: the unfinished model's lines would be duplicated
-    when it runs again. Those lines are not thrown away: they are added to SUPERSEDED_FILE as they were (a model
-    runs again from its start, so its figures never mix two attempts' clocks, but what was measured is kept)."""
+    """requests.jsonl again holds exactly the carried requests and those to be reused: the unfinished models'
+    other lines (warm-ups, failures, concurrent levels) would be duplicated when they run again. Those lines are not
+    thrown away: they are added to SUPERSEDED_FILE as they were."""
     path = folder / REQUESTS_FILE
-    kept = {r.get("id") for r in carried.requests}
+    every = [*carried.requests, *carried.earlier]
+    kept = {r.get("id") for r in every}
     try:
         old = path.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True)
     except FileNotFoundError:
@@ -120,7 +139,7 @@ def restart_requests_file(folder: Path, carried: Carried) -> None:
     if superseded:
         with open(folder / SUPERSEDED_FILE, "a", encoding="utf-8") as out:
             out.writelines(line if line.endswith("\n") else line + "\n" for line in superseded)
-    lines = "".join(json.dumps({"run_id": carried.run_id, **r}, ensure_ascii=False) + "\n" for r in carried.requests)
+    lines = "".join(json.dumps({"run_id": carried.run_id, **r}, ensure_ascii=False) + "\n" for r in every)
     atomic_write_text(path, lines)
 
 

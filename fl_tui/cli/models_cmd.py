@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from fl_tui.cli.context import backend_for
-from fl_tui.cli.output import Format, render_table
+from fl_tui.cli.output import Format, print_table
 from fl_tui.connection.base import (
     CATALOG_UNREACHABLE_MESSAGE,
     Backend,
@@ -57,7 +57,7 @@ def run_list(args: argparse.Namespace) -> int:
         }
         for m in models
     ]
-    print(render_table(args.format, COLUMNS, rows))
+    print_table(args.format, COLUMNS, rows)
     if not rows and text:
         print("(no models)")
     return 0

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 
 from fl_tui.cli.console import unicode_ok
@@ -38,12 +38,17 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def render_text(columns: Sequence[str], rows: Sequence[dict]) -> str:
-    """Left-aligned columns sized to their widest cell; untrusted text made inert."""
-    table = [[c.upper() for c in columns]] + [[plain(_cell(r.get(c)), keep_newlines=False) for c in columns]
-                                              for r in rows]
+def text_lines(columns: Sequence[str], rows: Sequence[dict]) -> Iterator[str]:
+    """Left-aligned columns sized to their widest cell, a line at a time; untrusted text made inert."""
+    table = [tuple(c.upper() for c in columns)] + [tuple(plain(_cell(r.get(c)), keep_newlines=False) for c in columns)
+                                                   for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(columns))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in table)
+    for row in table:
+        yield "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+
+def render_text(columns: Sequence[str], rows: Sequence[dict]) -> str:
+    return "\n".join(text_lines(columns, rows))
 
 
 def render_csv(columns: Sequence[str], rows: Sequence[dict]) -> str:
@@ -77,3 +82,12 @@ def render_table(fmt: Format, columns: Sequence[str], rows: Sequence[dict], docu
             return render_md(columns, rows)
         case Format.TEXT:
             return render_text(columns, rows)
+
+
+def print_table(fmt: Format, columns: Sequence[str], rows: Sequence[dict]) -> None:
+    """render_table, printed; a text table goes out a line at a time (a long one is never one string too)."""
+    if fmt is not Format.TEXT:
+        print(render_table(fmt, columns, rows))
+        return
+    for line in text_lines(columns, rows):
+        print(line)

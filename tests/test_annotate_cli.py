@@ -222,8 +222,9 @@ def test_judge_counts_retries_and_leaves_gibberish_unscored(run_dir, served):
     assert report.returncode == 0 and f"quality judged by model:{FAST.model_id}" in report.stdout
     assert table_header(report.stdout)[-1] == "Quality"
     assert "(n=" not in report.stdout  # nothing scored: the column stays empty
-    default = run_cli("report", str(run_dir))
-    assert "Quality" not in table_header(default.stdout)  # a judge's file never fills it unasked
+    default = run_cli("report", str(run_dir))  # nobody else scored: the judge's scores fill it, labelled so
+    assert f"quality judged by model:{FAST.model_id}" in default.stdout
+    assert table_header(default.stdout)[-1] == "Quality"
 
 
 def sse(text: str) -> bytes:

@@ -29,9 +29,10 @@ from fl_tui.core.config import Settings
 from fl_tui.core.resources import prompt_sets
 from fl_tui.demo.build import FAST, SLOW
 from fl_tui.models.specs import load_specs
+from fl_tui.runs import finished
 from fl_tui.ui.app import FlTuiApp
 from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
-from fl_tui.ui.widgets.bench import run_picker, summary_view
+from fl_tui.ui.widgets.bench import run_picker
 
 SIZE = (100, 32)
 
@@ -374,8 +375,8 @@ async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path
     """Reading runs and annotation files, the comparison, the export and the server's pid lookup each run in a
     thread worker: a call on the UI loop's thread would hold every key press while it runs."""
     log = ThreadLog(monkeypatch)
-    for module, name in ((run_picker, "load_run"), (run_picker, "compare_runs"), (summary_view, "run_files"),
-                         (summary_view, "write_reports"), (summary_view, "atomic_write_text")):
+    for module, name in ((run_picker, "load_run"), (run_picker, "compare"), (finished, "quality_of"),
+                         (finished, "gather"), (finished, "export")):
         log.wrap(module, name)
 
     class Watched(Pinned):
@@ -399,8 +400,7 @@ async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path
         pane.picker.compare_files(*folders)
         await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
         await settled(pilot)
-    assert log.names() == {"load_run", "compare_runs", "run_files", "write_reports", "atomic_write_text",
-                           "host_pid"}
+    assert log.names() == {"load_run", "compare", "quality_of", "gather", "export", "host_pid"}
     assert log.on_the_loop() == []
 
 
@@ -449,7 +449,8 @@ async def test_the_compare_view_compares_the_endpoints_of_one_run_picked_twice(e
         pane.picker.compare_files(tmp_path / "boxes", tmp_path / "boxes")
         await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
         text = app.screen.text
-        assert text.startswith("base http://a:5273 -> new http://b:5273\nenvironments differ: cpu_model\n")
+        assert text.startswith("base http://a:5273  ->  new http://b:5273  (threshold 10%)\n"
+                               "environments differ: cpu_model\n")  # as `fl-tui compare RUN` prints it
         ttft = [line for line in text.splitlines() if line.startswith("alpha-cpu") and "ttft_ms p50" in line]
         assert len(ttft) == 1 and "+50.0%" in ttft[0]  # the second box's first tokens, 1.5 times as late
         app.screen.dismiss()
@@ -457,4 +458,4 @@ async def test_the_compare_view_compares_the_endpoints_of_one_run_picked_twice(e
         app.notify = lambda message, **kw: notes.append(message)
         pane.picker.compare_files(tmp_path / "one", tmp_path / "one")
         await until(pilot, lambda: notes, "the one-endpoint run refused", seen=lambda: app.screen)
-    assert "was run against one endpoint: pick another run as the new one" in notes[0]
+    assert "was run against one endpoint; compare it with a second run" in notes[0]

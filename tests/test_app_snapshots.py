@@ -124,5 +124,7 @@ def test_annotate_scoring_snapshot(snap_compare, embedded, tmp_path, monkeypatch
         await pilot.press("4", "down")  # the first aspect scored: its stars and what a 4 means
         await pane.idle()
         await settled(pilot)
+        pilot.app.clear_notifications()  # "resumed at answer 1" lasts seconds: on a slow machine it is already gone
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=before)

@@ -10,7 +10,7 @@ import threading
 from waiting import until_sync
 
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
-from fl_tui.ui.downloads import DownloadQueue
+from fl_tui.models.downloads import DownloadQueue
 
 
 class SteppedDownloads(Backend):

@@ -114,7 +114,7 @@ def test_compare_of_a_run_against_one_endpoint_asks_for_a_second_run(boxes, prom
     out = tmp_path / "run"
     assert _bench("--endpoint", boxes[0].url, prompts=prompts, out=out).returncode == 0
     done = run_cli("compare", str(out))
-    assert done.returncode == 2 and "was run against one endpoint; name a second run" in done.stderr
+    assert done.returncode == 2 and "was run against one endpoint; compare it with a second run" in done.stderr
     assert "endpoints" not in load_run(out) and load_run(out)["models"][0]["endpoint"] is None
 
 

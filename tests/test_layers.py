@@ -123,3 +123,12 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_import_cycles():
     assert cycles(package_graph()) == []
+
+
+def test_only_the_ui_and_the_cli_import_the_ui_package():
+    """View models live below the UI (fl_tui.models, fl_tui.bench, fl_tui.runs): the core never reaches up."""
+    def allowed(name: str) -> bool:
+        return is_ui(name) or name.startswith("fl_tui.cli") or name == "fl_tui.__main__"
+
+    offenders = {name: sorted(i for i in imports_of(name) if is_ui(i)) for name in MODULES if not allowed(name)}
+    assert {n: i for n, i in offenders.items() if i} == {}

@@ -4,9 +4,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fl_tui.connection.base import Capability, ModelEntry
-from fl_tui.ui import modelview
-from fl_tui.ui.fit import CELL_PADDING, MIN_SHRUNK, cut
-from fl_tui.ui.modelview import COLUMNS, ESSENTIAL, Situation, fit_columns, refusal
+from fl_tui.core.fit import CELL_PADDING, MIN_SHRUNK, cut
+from fl_tui.models import modelview
+from fl_tui.models.modelview import COLUMNS, ESSENTIAL, Situation, fit_columns, refusal
 
 KEYS = [c.key for c in COLUMNS]
 LONG = ModelEntry(id="qwen2.5-coder-1.5b-instruct-generic-cpu:4", alias="qwen2.5-coder-1.5b", device="CPU",

@@ -4,7 +4,7 @@ from levelruns import concurrency_run
 from runfactory import sample_run
 
 from fl_tui.bench import summarytable
-from fl_tui.ui.fit import CELL_PADDING
+from fl_tui.core.fit import CELL_PADDING
 from fl_tui.ui.widgets.bench.summary_view import ESSENTIAL, PRIORITY, fitted_columns
 
 QUALITY = {"alpha-cpu": {"mean": 3.8, "ci95": [3.25, 4.1], "n": 12}}

@@ -24,8 +24,8 @@ from fl_tui.core.errors import UserError
 from fl_tui.core.progress import PercentBar
 from fl_tui.core.textsafe import plain
 from fl_tui.models.filter import apply_filter, parse_filter
+from fl_tui.models.modelview import capabilities, size_text
 from fl_tui.models.specs import load_specs
-from fl_tui.ui.modelview import capabilities, size_text
 
 COLUMNS = ("alias", "id", "device", "size", "cached", "loaded", "source", "capabilities")
 

@@ -19,7 +19,7 @@ Field = Callable[["ModelEntry", dict], list[str]]
 
 
 def _capabilities(entry: ModelEntry, specs: dict) -> list[str]:
-    from fl_tui.ui.modelview import capabilities  # imports rich and the backends: only when a filter runs
+    from fl_tui.models.modelview import capabilities  # imports rich and the backends: only when a filter runs
 
     return capabilities(entry, specs)
 

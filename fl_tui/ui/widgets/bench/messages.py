@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -60,6 +60,7 @@ class QualityRead(Message):
 class Exported(Message):
     names: list[str]
     folder: Path
+    notes: list[str] = field(default_factory=list)  # what the report left out and why
 
 
 @dataclass

@@ -63,11 +63,13 @@ class BenchPane(ExplainsRefusals, Vertical):
             self.focus_main()
 
     def focus_main(self) -> None:
-        if not self.query("#bench-views"):  # mounted after the first screen (ui/later_panes.py), not composed yet
+        views = self.query("#bench-views")
+        view = views.first(ContentSwitcher).current or "bench-setup" if views else None
+        target = self.query(FOCUS[view]) if view else None
+        if not target:  # mounted after the first screen (ui/later_panes.py): it or its view not composed yet
             self.call_after_refresh(self.focus_main)
             return
-        view = self.query_one("#bench-views", ContentSwitcher).current or "bench-setup"
-        self.screen.set_focus(self.query_one(FOCUS[view]))  # at once: see FlTuiApp.action_show_tab
+        self.screen.set_focus(target.first())  # at once: see FlTuiApp.action_show_tab
 
     def attach(self, backend: Backend) -> None:
         self.backend = backend

@@ -9,13 +9,11 @@ from pathlib import Path
 from textual import on, work
 from textual.widget import Widget
 
-from fl_tui.bench.compare import compare_runs, models_only_in, render_comparison
-from fl_tui.bench.endpoints import endpoint_pairs
-from fl_tui.bench.environment import environment_note
 from fl_tui.bench.runfiles import RunListing, describe_runs, load_run
 from fl_tui.core import locations
-from fl_tui.core.errors import FileProblem
+from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
+from fl_tui.runs.compared import compare, comparison_text
 from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
 from fl_tui.ui.widgets.bench.messages import BenchProblem, ComparisonReady, RunOpened
 
@@ -58,26 +56,14 @@ class RunPicker(Widget):
 
     @work(thread=True, exclusive=True, group="bench-comparing", exit_on_error=False)
     def compare_files(self, base: Path, new: Path) -> None:
+        """Two runs, or one picked twice: its endpoints, the first against each of the others."""
+        notes: list[str] = []
         try:
-            base_run, new_run = load_run(base), load_run(new)
-        except FileProblem as exc:
+            comparisons = compare(base, new, notes=notes)
+        except (FileProblem, UserError) as exc:
             self.post_message(BenchProblem("cannot compare", str(exc)))
             return
-        if base == new:  # one run picked twice: its endpoints, the first against each other, if it has several
-            pairs = endpoint_pairs(base_run)
-            if not pairs:
-                self.post_message(BenchProblem("cannot compare", f"run {base_run['run_id']} was run against one "
-                                               "endpoint: pick another run as the new one"))
-                return
-        else:
-            pairs = [(base_run["run_id"], new_run["run_id"], base_run, new_run)]
-        blocks = []
-        for base_name, new_name, old, fresh in pairs:
-            only_base, only_new = models_only_in(old, fresh)
-            text = render_comparison(compare_runs(old, fresh), only_base=only_base, only_new=only_new)
-            note = environment_note(old, fresh)
-            blocks.append(f"base {base_name} -> new {new_name}" + (f"\n{note}" if note else "") + f"\n\n{text}")
-        self.post_message(ComparisonReady("\n\n".join(blocks)))
+        self.post_message(ComparisonReady("\n".join([*notes, comparison_text(comparisons)])))
 
     @on(BenchProblem)
     def handle_problem(self, message: BenchProblem) -> None:

@@ -15,14 +15,13 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from fl_tui.annotate.quality import quality_for, run_files
 from fl_tui.bench import chartdata, summarytable
-from fl_tui.bench.report import render_json, write_reports
-from fl_tui.core.fileio import atomic_write_text
+from fl_tui.core.errors import FileProblem, UserError
+from fl_tui.core.fit import cut, fit_widths
 from fl_tui.core.textsafe import plain
-from fl_tui.ui.fit import cut, fit_widths
+from fl_tui.runs import finished
 from fl_tui.ui.screens.chart import ChartScreen
-from fl_tui.ui.widgets.bench.messages import Exported, QualityRead
+from fl_tui.ui.widgets.bench.messages import BenchProblem, Exported, QualityRead
 from fl_tui.ui.widgets.run_chart import RunChart
 
 CELL_MAX = 48  # columns of one summary cell: longer than any Foundry Local variant id
@@ -95,8 +94,7 @@ class SummaryView(Vertical):
 
     @work(thread=True, exclusive=True, group="bench-quality", exit_on_error=False)
     def read_quality(self, run: dict, folder: Path) -> None:
-        people, judges, _problems = run_files(folder, run) if folder.is_dir() else ([], [], [])
-        self.post_message(QualityRead(run, *quality_for(people or judges)))
+        self.post_message(QualityRead(run, *finished.quality_of(folder, run)))
 
     @on(QualityRead)
     def fill_table(self, message: QualityRead) -> None:
@@ -163,13 +161,23 @@ class SummaryView(Vertical):
 
     @work(thread=True, exclusive=True, group="bench-export", exit_on_error=False)
     def export(self) -> None:
-        """report.md, .csv and report.json into the run's folder (an unexpected error is the app's to show)."""
-        run, folder = self.run, self.folder
-        written = write_reports(folder, run)
-        atomic_write_text(folder / "report.json", render_json(run))
-        self.post_message(Exported([p.name for p in written] + ["report.json"], folder))
+        """report.md, .csv and .json into the run's folder, exactly as `fl-tui report` writes them (an unexpected
+        error is the app's to show)."""
+        try:
+            report = finished.gather(self.folder)
+        except (FileProblem, UserError) as exc:  # the run's files changed on disk since they were shown
+            self.post_message(BenchProblem("cannot export", str(exc)))
+            return
+        written = finished.export(report)
+        self.post_message(Exported([p.name for p in written], report.folder, report.notes))
+
+    @on(BenchProblem)
+    def tell_problem(self, message: BenchProblem) -> None:
+        self.notify(plain(message.error), title=message.title, severity="error", markup=False)
 
     @on(Exported)
     def tell_exported(self, message: Exported) -> None:
         names = ", ".join(message.names)
         self.notify(f"{names} in {plain(str(message.folder))}", title="exported", markup=False, timeout=10)
+        for note in message.notes:
+            self.notify(note, title="export", severity="warning", markup=False, timeout=10)

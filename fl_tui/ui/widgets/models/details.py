@@ -14,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from fl_tui.connection.base import ModelEntry
-from fl_tui.ui import modelview
+from fl_tui.models import modelview
 
 SIDE_BY_SIDE = 56  # at least this wide, a value sits beside its label
 

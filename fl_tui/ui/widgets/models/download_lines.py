@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from fl_tui.core.textsafe import plain
-from fl_tui.ui.downloads import DownloadQueue
+from fl_tui.models.downloads import DownloadQueue
 
 TICK_S = 0.25
 SHOWN = 4

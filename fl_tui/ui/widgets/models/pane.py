@@ -1,6 +1,6 @@
 """The Models tab: the table of models, a details pane, the filter, downloads, and the actions on a selection.
 
-Thin by design: rows come from `fl_tui.ui.modelview`, every backend call runs in a thread worker, and the table is
+Thin by design: rows come from `fl_tui.models.modelview`, every backend call runs in a thread worker, and the table is
 redrawn only when the app's poll brings data that differs from what is shown.
 """
 
@@ -21,8 +21,8 @@ from fl_tui.connection.base import (
     Status,
 )
 from fl_tui.core.textsafe import plain
-from fl_tui.ui import modelview
-from fl_tui.ui.downloads import PENDING, DownloadQueue, DownloadState
+from fl_tui.models import modelview
+from fl_tui.models.downloads import PENDING, DownloadQueue, DownloadState
 from fl_tui.ui.refusals import ExplainsRefusals
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.path_prompt import PathPromptScreen

@@ -1,4 +1,4 @@
-"""The Models tab's table: the rows `fl_tui.ui.modelview` makes, in the columns that fit its width (re-chosen on
+"""The Models tab's table: the rows `fl_tui.models.modelview` makes, in the columns that fit its width (re-chosen on
 resize), redrawn only when rows or columns differ from what is shown, keeping the cursor on the same model."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from fl_tui.connection.base import ModelEntry
-from fl_tui.ui import modelview
-from fl_tui.ui.fit import cut
+from fl_tui.core.fit import cut
+from fl_tui.models import modelview
 
 
 class ModelsTable(DataTable):

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fl_tui.connection.base import Capability, ModelEntry, ModelSource
+from fl_tui.core.fit import fit_widths
 from fl_tui.core.textsafe import plain
-from fl_tui.ui.fit import fit_widths
 
 DEVICE_ORDER = {"NPU": 0, "GPU": 1, "CPU": 2}  # the catalog's preference order for the variants of an alias
 

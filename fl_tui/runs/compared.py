@@ -1,0 +1,61 @@
+"""Runs compared, once for `fl-tui compare` and the app's compare view: two runs, or one run against several
+endpoints (its first endpoint is the base for each of the others), each with checks recomputed from its answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fl_tui.bench.compare import Delta, compare_runs, models_only_in, render_comparison
+from fl_tui.bench.endpoints import endpoint_pairs
+from fl_tui.bench.environment import environment_note
+from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.core.errors import UserError
+from fl_tui.core.textsafe import plain
+from fl_tui.runs.finished import checked
+
+DEFAULT_THRESHOLD = 0.10  # a change beyond 10% whose interval excludes zero is a regression
+
+
+@dataclass(frozen=True)
+class Comparison:
+    base: str  # the base run's id, or its first endpoint
+    new: str
+    deltas: list[Delta]
+    only_base: list[str]  # models only the base run has
+    only_new: list[str]
+    environment: str | None  # how the two runs' machines differ, when they do
+
+    @property
+    def regressed(self) -> bool:
+        return any(d.regression for d in self.deltas)
+
+
+def compare(base: Path | str, new: Path | str | None = None, *, threshold: float = DEFAULT_THRESHOLD,
+            notes: list[str] | None = None) -> list[Comparison]:
+    """`base` against `new`; with no `new` (or the same run), the endpoints of `base` against its first one.
+    What could not be recomputed is added to `notes`."""
+    notes = [] if notes is None else notes
+    base_run = checked(load_run(base), None, notes)
+    if new is not None and run_dir_of(new).resolve() != run_dir_of(base).resolve():
+        new_run = checked(load_run(new), None, notes)
+        pairs = [(base_run["run_id"], new_run["run_id"], base_run, new_run)]
+    else:
+        pairs = endpoint_pairs(base_run)
+        if not pairs:
+            raise UserError(f"compare: run {base_run['run_id']} was run against one endpoint; compare it with "
+                            "a second run")
+    return [Comparison(b, n, compare_runs(old, fresh, threshold=threshold), *models_only_in(old, fresh),
+                       environment_note(old, fresh)) for b, n, old, fresh in pairs]
+
+
+def comparison_text(comparisons: list[Comparison], threshold: float = DEFAULT_THRESHOLD) -> str:
+    """The comparisons as the terminal shows them, one block each."""
+    blocks = []
+    for item in comparisons:
+        names = [plain(name, keep_newlines=False) for name in (item.base, item.new)]
+        head = f"base {names[0]}  ->  new {names[1]}  (threshold {threshold:.0%})"
+        note = f"\n{plain(item.environment, keep_newlines=False)}" if item.environment else ""
+        table = render_comparison(item.deltas, only_base=item.only_base, only_new=item.only_new)
+        blocks.append(f"{head}{note}\n\n{table}")
+    return "\n\n".join(blocks)

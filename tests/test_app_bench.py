@@ -12,6 +12,7 @@ from waiting import ThreadLog, mounted, settled, until
 
 from fl_tui.bench import summarytable
 from fl_tui.bench.events import (
+    Chunk,
     LiveRequest,
     ModelFinished,
     ModelPhase,
@@ -262,11 +263,11 @@ def replay_live(pane):
         state.observe(RequestFinished("alpha", RequestResult(
             id=f"a{i}", model="alpha", prompt_id="rag", round=i, warmup=False, status="ok", ttft_ms=ttft,
             chunk_offsets_ms=offsets, decode_tps=30.3, e2e_ms=offsets[-1])))
-    live = LiveRequest("alpha", "privacy", "List 3 privacy benefits of local inference.", 4, False)
+    live = LiveRequest("alpha", "privacy", "List 3 privacy benefits of local inference.", 4, False, key="a4")
     state.observe(RequestStarted(live))
     for k in range(20):
         token = json.dumps({"choices": [{"delta": {"content": f" word{k}"}}]}).encode()
-        live.events.append(SSEEvent(1_000_000_000 + k * (30 + k % 4) * 1_000_000, token))
+        state.observe(Chunk(live.key, SSEEvent(1_000_000_000 + k * (30 + k % 4) * 1_000_000, token)))
     state.observe(ModelFinished("beta", ModelResult("beta:1", "beta", "failed", error="unknown model 'beta'")))
     state.observe(ModelPhase("beta", Phase.FAILED, "unknown model 'beta'"))
     pane.runner.running = True

@@ -19,7 +19,7 @@ from pathlib import Path
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.events import Event, Observer, RunFailed, RunFinished
 from fl_tui.bench.runfiles import load_run
-from fl_tui.bench.wire import Decoder
+from fl_tui.bench.wire import decode
 from fl_tui.core import platform
 from fl_tui.core.endpoint_lock import HELD_ENV, lock_key
 from fl_tui.core.errors import FileProblem
@@ -97,12 +97,11 @@ class ChildRun:
         return code
 
     def _read(self) -> None:
-        decoder = Decoder()
         for raw in self.proc.stdout:
             if self.ended:
                 continue  # after the end or a failure, only drain the pipe so that the process can exit
             try:
-                self._forward(decoder.decode(raw.decode("utf-8")))
+                self._forward(decode(raw.decode("utf-8")))
             except (ValueError, FileProblem) as exc:  # UnicodeDecodeError and the wire's errors are ValueErrors
                 self._fail(f"unreadable event from the benchmark process: {exc}: {raw[:120]!r}")
                 self.stop()
@@ -111,10 +110,8 @@ class ChildRun:
         if not self.ended:
             self._fail(f"the benchmark process exited with code {code}: {' '.join(self.stderr_tail) or 'no message'}")
 
-    def _forward(self, event: Event | None) -> None:
+    def _forward(self, event: Event) -> None:
         match event:
-            case None:
-                return
             case RunFinished(run_dir=folder):
                 event = dataclasses.replace(event, run=load_run(folder))
                 self.ended = True

@@ -2,8 +2,9 @@
 says ("How the figures are measured").
 
 Headless (`fl-tui bench`) and the Benchmark tab run this same coroutine. It reports progress through an
-observer callback (called on the engine's loop: keep it cheap, e.g. append to a queue) and exposes the request
-in flight as a `LiveRequest` whose event list grows as bytes arrive, so a UI can draw it on its own clock.
+observer callback (called on the engine's loop: keep it cheap, e.g. append to a queue): each request sent is a
+`RequestStarted` naming it by key, and, when a chunk sink is given, its bytes follow as `Chunk` events with that
+key, so a UI can draw each request in flight on its own clock.
 
 Per model: resolve, load (timed apart from any request, with the RSS it adds), warm up with a prompt that is
 not in the measured set (so no measured prompt sits in a prefix cache before its first round), then the
@@ -28,6 +29,7 @@ from fl_tui.bench import environment, load, prefill, stats
 from fl_tui.bench.checks import checks_summary, request_checks
 from fl_tui.bench.endpoints import short
 from fl_tui.bench.events import (
+    Chunk,
     LiveRequest,
     ModelFinished,
     ModelPhase,
@@ -53,7 +55,6 @@ from fl_tui.bench.runwriter import RunWriter
 from fl_tui.bench.sampler import MB, ResourceSampler
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
 from fl_tui.connection.chat import chat_body, stream_chat, stream_client
-from fl_tui.connection.sse import SSEEvent
 from fl_tui.core.errors import UserError
 from fl_tui.core.prompts import Prompt, PromptSet
 from fl_tui.core.redact import redact_text
@@ -111,13 +112,13 @@ class BenchEngine:
         *,
         specs: dict | None = None,
         observer: Observer | None = None,
-        on_chunk: Callable[[SSEEvent], None] | None = None,
+        on_chunk: Callable[[Chunk], None] | None = None,
         run_id: str | None = None,
         carried: Carried | None = None,
         more: Sequence[Target] = (),
     ):
-        """`observer` gets the events of fl_tui.bench.events; `on_chunk`, when given, gets each stamped SSE event
-        of the request in flight instead of its LiveRequest keeping them (the `--events` wire forwards them).
+        """`observer` gets the events of fl_tui.bench.events; `on_chunk`, when given, gets a Chunk for each stamped
+        SSE event of every request in flight (the `--events` wire forwards them; without it they are not kept).
         `carried`: what an earlier attempt at this run finished (--resume); it goes into run.json as it was.
         `more`: endpoints to run after `backend`'s models, each in turn; every record then names its endpoint,
         and the events name each model with its endpoint's short name (`qwen @ box:5273`)."""
@@ -439,8 +440,10 @@ class BenchEngine:
     async def _one(self, client, name, entry, prompt: Prompt, rnd: int, warmup: bool, mine: list, scheduled_ns: int,
                    level: int | None, target: int | None = None):
         shown = f"[~{target}-token context] {self._asked[prompt.id]}" if target else prompt.prompt  # not 4096 tokens
-        live = LiveRequest(self._shown(name), prompt.id, shown, rnd, warmup)
-        self.observer(RequestStarted(live))
+        key = self._request_id(entry, prompt, rnd, warmup, level, target)
+        self.observer(RequestStarted(LiveRequest(self._shown(name), prompt.id, shown, rnd, warmup, key)))
+        sink = self.on_chunk
+        on_event = None if sink is None else lambda event: sink(Chunk(key, event))
         body = chat_body(
             entry.id,
             prompt.prompt,
@@ -452,11 +455,11 @@ class BenchEngine:
         queue_ms = (time.perf_counter_ns() - scheduled_ns) / 1e6
         rec = await stream_chat(
             client, self.backend.inference_url, body, timeout_s=self.settings.timeout_s,
-            on_event=self.on_chunk or live.events.append,
+            on_event=on_event,
         )
         timed = not warmup and (self.rate is not None or max(self.levels) > 1)
         fields = dict(
-            id=self._request_id(entry, prompt, rnd, warmup, level, target),
+            id=key,
             model=entry.id,
             prompt_id=prompt.id,
             round=rnd,

@@ -36,16 +36,24 @@ class Phase(StrEnum):
         return self in (Phase.WAITING, Phase.LOADING, Phase.WARMUP, Phase.RUNNING)
 
 
-@dataclass
+@dataclass(frozen=True)
 class LiveRequest:
-    """The request in flight; `events` grows as the bytes arrive (stamped, unparsed), so it is not frozen."""
+    """A request the engine has sent; its bytes follow as Chunk events naming it by `key`."""
 
     model: str
     prompt_id: str
     prompt: str
     round: int
     warmup: bool
-    events: list[SSEEvent] = field(default_factory=list)
+    key: str = ""  # the request's id in the run (several are in flight at a level above 1)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Stamped, unparsed bytes of the request `request` (a LiveRequest's key), as they arrived."""
+
+    request: str
+    event: SSEEvent
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ class RunFailed:
     message: str
 
 
-Event = RunStarted | ModelPhase | RequestStarted | RequestFinished | ModelFinished | RunFinished | RunFailed
+Event = (RunStarted | ModelPhase | RequestStarted | Chunk | RequestFinished | ModelFinished | RunFinished
+         | RunFailed)
 EVENT_TYPES: tuple[type, ...] = typing.get_args(Event)
 Observer = Callable[[Event], None]

@@ -1,8 +1,10 @@
 """The live view's state, folded from the engine's events. Headless: the Benchmark tab draws it on a clock.
 
 The child-process reader's thread (fl_tui.bench.child) appends events to a queue; `LiveState.drain` applies them
-and `LiveState.tick` reads the new bytes of the request in flight (already stamped by the engine), so statistics
-are computed a few times a second over arrays, never once per token, and drawing never touches a timestamp.
+and `LiveState.tick` parses the new bytes of each request in flight (already stamped by the engine; a Chunk names
+its request, so at a level above 1 each answer keeps its own text), so statistics are computed a few times a
+second over arrays, never once per token, and drawing never touches a timestamp. The answer pane follows one
+request at a time (`LiveState.inflight`): the oldest still in flight, so a request's text is shown to its end.
 
 A run that sweeps load levels or prompt lengths also gets one row per model and level (`LiveState.levels`), in the
 order the engine runs them (`sweep_plan`); each finished request goes to its level's row by the level it names.
@@ -21,6 +23,7 @@ from fl_tui.bench import load
 from fl_tui.bench.endpoints import short
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.events import (
+    Chunk,
     Event,
     LiveRequest,
     ModelFinished,
@@ -35,6 +38,7 @@ from fl_tui.bench.events import (
 from fl_tui.bench.metrics import parse_events
 from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.stats import chunk_gaps
+from fl_tui.connection.sse import SSEEvent
 from fl_tui.core.textsafe import plain
 
 MARKS = 12  # the last answers' check marks shown per model
@@ -113,7 +117,7 @@ class ModelRow:
 @dataclass
 class InFlight:
     live: LiveRequest
-    seen: int = 0  # events of live.events already read
+    pending: list[SSEEvent] = field(default_factory=list)  # its chunks not yet parsed
     last_token_ns: int | None = None
     gaps: list[float] = field(default_factory=list)  # ms between token-bearing chunks, as they came
     text: str = ""
@@ -130,7 +134,8 @@ class LiveState:
         self.rows: dict[str, ModelRow] = {}
         self.levels: dict[str, dict[Level, ModelRow]] = {}  # model -> its level rows, when the run sweeps
         self._finished_levels: dict[str, int] = {}  # model -> ModelFinished events seen (one per level, in order)
-        self.inflight: InFlight | None = None
+        self.flights: dict[str, InFlight] = {}  # the requests in flight by key, oldest first
+        self.inflight: InFlight | None = None  # the one the answer pane follows
         self.run_id: str | None = None
         self.run_dir: Path | None = None
         self.run: dict | None = None
@@ -162,9 +167,15 @@ class LiveState:
                 row = self.rows[model]
                 row.status, row.detail = phase, detail
             case RequestStarted(live=live):
-                self.tick()  # finish reading the previous request before switching
-                self.inflight = InFlight(live)
+                self.flights[live.key] = flight = InFlight(live)
+                if self.inflight is None or self.inflight.live.key not in self.flights:
+                    self.tick()  # the text of the one shown so far is complete before it is left
+                    self.inflight = flight
+            case Chunk(request=key, event=chunk):
+                if (flight := self.flights.get(key)) is not None:
+                    flight.pending.append(chunk)
             case RequestFinished(model=model, result=result):
+                self._landed(result.id)
                 self.finished += 1
                 self._finished(self.rows[model], result)
                 level = self.levels.get(model, {}).get((result.concurrency, result.prompt_target))
@@ -179,6 +190,7 @@ class LiveState:
                 self.failure = message
             case RunFinished(run=run, interrupted=interrupted):
                 self.tick()
+                self.flights.clear()  # a stopped run's abandoned requests never finish
                 self.run, self.interrupted = run, interrupted
                 for row in self.rows.values():
                     if interrupted and row.status.active:  # the engine says so for the model it was running
@@ -259,17 +271,28 @@ class LiveState:
             row.checks_run += len(result.checks)
             row.marks.append("✓" if passed == len(result.checks) else "✗")
 
-    def tick(self) -> bool:
-        """Read the new events of the request in flight: its gaps and its text."""
-        flight = self.inflight
+    def _landed(self, key: str) -> None:
+        """A request finished: its last chunks are read, and the pane moves on to the oldest one still in
+        flight (with none, the finished answer stays shown until the next starts)."""
+        flight = self.flights.pop(key, None)
         if flight is None:
+            return
+        self._read(flight)
+        if flight is self.inflight and self.flights:
+            self.inflight = next(iter(self.flights.values()))
+
+    def tick(self) -> bool:
+        """Read the new chunks of every request in flight: their gaps and their text."""
+        changed = False
+        for flight in self.flights.values():
+            changed = self._read(flight) or changed
+        return changed
+
+    def _read(self, flight: InFlight) -> bool:
+        if not flight.pending:
             return False
-        events = flight.live.events
-        count = len(events)  # the reader's thread only appends; read up to what is there now
-        if count == flight.seen:
-            return False
-        parsed = parse_events(events[flight.seen:count])
-        flight.seen = count
+        parsed = parse_events(flight.pending)
+        flight.pending = []
         row = self.rows.get(flight.live.model)
         for stamp in parsed.token_stamps:
             if flight.last_token_ns is not None:

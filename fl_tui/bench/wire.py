@@ -27,11 +27,9 @@ from array import array
 from enum import StrEnum
 from pathlib import Path
 
-from fl_tui.bench.events import EVENT_TYPES, Event, LiveRequest, RequestStarted
-from fl_tui.connection.sse import SSEEvent
+from fl_tui.bench.events import EVENT_TYPES, Chunk, Event
 
-WIRE_TYPES: tuple[type, ...] = (*EVENT_TYPES, SSEEvent)  # SSEEvent: a token chunk of the request in flight
-_BY_NAME = {cls.__name__: cls for cls in WIRE_TYPES}
+_BY_NAME = {cls.__name__: cls for cls in EVENT_TYPES}
 _SCALARS = (bool, int, float, str)
 
 
@@ -104,11 +102,11 @@ def _from_json(hint: object, raw: object) -> object:
     raise TypeError(f"no wire form for {hint!r}")
 
 
-def encode(event: Event | SSEEvent) -> dict:
+def encode(event: Event) -> dict:
     return {"k": type(event).__name__, **_to_json(event)}
 
 
-def decode(line: str) -> Event | SSEEvent:
+def decode(line: str) -> Event:
     """One wire line back to its event; ValueError for anything that is not one (bad JSON, kind, field, type)."""
     msg = json.loads(line)
     if not isinstance(msg, dict) or msg.get("k") not in _BY_NAME:
@@ -118,25 +116,6 @@ def decode(line: str) -> Event | SSEEvent:
         return _from_json(cls, msg)
     except TypeError as exc:  # a missing field: the dataclass's own complaint
         raise ValueError(f"{cls.__name__}: {exc}") from exc
-
-
-class Decoder:
-    """Turns wire lines back into engine events; chunks go into the LiveRequest of the request in flight."""
-
-    def __init__(self) -> None:
-        self.live: LiveRequest | None = None
-
-    def decode(self, line: str) -> Event | None:
-        match decode(line):
-            case SSEEvent() as chunk:
-                if self.live is not None:
-                    self.live.events.append(chunk)
-                return None
-            case RequestStarted(live=live) as event:
-                self.live = live
-                return event
-            case event:
-                return event
 
 
 class WireWriter:
@@ -160,7 +139,7 @@ class WireWriter:
         return cls(transport)
 
     @staticmethod
-    def line(event: Event | SSEEvent) -> bytes:
+    def line(event: Event) -> bytes:
         return (json.dumps(encode(event), ensure_ascii=True) + "\n").encode("ascii")
 
     def flush(self) -> None:
@@ -175,7 +154,7 @@ class WireWriter:
         self._pending.append(self.line(event))
         self.flush()
 
-    def chunk(self, event: SSEEvent) -> None:
+    def chunk(self, event: Chunk) -> None:
         self._pending.append(self.line(event))
         if self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.BATCH_S, self.flush)

@@ -126,7 +126,8 @@ def test_an_unreachable_endpoint_is_reported_and_the_others_keep_their_results(b
     assert done.returncode == 1
     assert f"{gone}: not benchmarked" in done.stderr and "Traceback" not in done.stderr
     run = load_run(out)
-    assert [m["status"] for m in run["models"]] == ["ok"]
+    assert [(m["status"], m["endpoint"]) for m in run["models"]] == [("ok", a.url), ("failed", gone)]
+    assert run["models"][1]["error"].startswith("not benchmarked: ")  # listed where every view lists models
     assert run["endpoints"][1]["endpoint"] == gone and run["endpoints"][1]["error"]
     assert f"  - {gone} (not benchmarked: " in (out / "report.md").read_text(encoding="utf-8")
 

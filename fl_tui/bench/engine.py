@@ -207,6 +207,12 @@ class BenchEngine:
             reason = redact_text(str(exc))
             self.endpoint_records.append({"endpoint": target.endpoint, "error": reason})
             self.warnings.append(f"{target.endpoint}: not benchmarked: {reason}")
+            for name in self.models:  # each of its models failed, where every view and report lists models
+                why = f"not benchmarked: {reason}"
+                self.model_results.append(ModelResult(
+                    model=name, requested_as=name, status=ModelStatus.FAILED, spec=self._spec(name),
+                    endpoint=self.endpoint, error=why, planned=self.planned, measured_ok=0))
+                self.observer(ModelPhase(self._shown(name), Phase.FAILED, why))
             self.models = []
             self._writer.run(self.run_dict())
             return

@@ -17,7 +17,7 @@ from fl_tui.core.config import Settings
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
 from fl_tui.ui.screens.chart import ChartScreen
-from fl_tui.ui.widgets.run_chart import SERIES_COLOURS, RunChart
+from fl_tui.ui.widgets.run_chart import LABEL_MAX, SERIES_COLOURS, RunChart, _label
 
 QUADRANTS = set("▖▗▘▝▚▞▌▐▀▄▙▛▜▟█")  # plotext's high-definition point markers
 
@@ -42,6 +42,15 @@ def test_limits_keep_every_point_inside_and_below_the_legend(points, spare_rows)
     for x, y in points:
         assert x0 < x < x1 and y0 < y < y1
         assert row_of(y, y0, y1, rows) <= rows - len(points) - 2  # below the legend's rows and the spare one
+    if min(x for x, _ in points) > 0 and min(y for _, y in points) > 0:
+        assert x0 >= 0 and y0 >= 0  # no axis below 0 ms or 0 tok/s (a wide range once padded to -7,921)
+
+
+def test_legend_entries_keep_their_level_when_a_long_name_is_cut():
+    names = [f"fl-demo-fast-generic-cpu:1 @ c={level}" for level in (1, 2)]
+    labels = [_label(name) for name in names]
+    assert labels == ["fl-demo-fast-generic-… @ c=1", "fl-demo-fast-generic-… @ c=2"]
+    assert all(len(label) <= LABEL_MAX for label in labels) and _label("short @ c=1") == "short @ c=1"
 
 
 def chart_lines(chart: RunChart) -> list:

@@ -109,7 +109,8 @@ def legend_clear_limits(
 
     def padded(low: float, high: float) -> tuple[float, float]:
         pad = (high - low) * 0.1 or max(abs(high) * 0.1, 1.0)
-        return low - pad, high + pad
+        start = max(low - pad, 0.0) if low > 0 else low - pad  # positive data: no axis below 0 ms or 0 tok/s
+        return start, high + pad
 
     x0, x1 = padded(min(xs), max(xs))
     y0, top = padded(min(ys), max(ys))

@@ -24,8 +24,18 @@ SWEEPS = {
 FRAME_ROWS = 5  # rows of the widget that are not canvas: title, two axes, the x ticks, the x label
 
 
-def _label(model: str) -> str:
-    return plain(model, keep_newlines=False)[:28]
+LABEL_MAX = 28  # columns of a legend entry
+
+
+def _label(series: str) -> str:
+    """A legend entry: a long model name is cut with `…`, never its level (`… @ c=2`), so levels stay apart."""
+    text = plain(series, keep_newlines=False)
+    if len(text) <= LABEL_MAX:
+        return text
+    model, at, level = text.rpartition(" @ ")
+    if not at or len(level) > LABEL_MAX // 2:
+        return text[: LABEL_MAX - 1] + "…"
+    return model[: LABEL_MAX - len(at) - len(level) - 1] + "…" + at + level
 
 
 def plot_colour(colour: Color) -> int | str | tuple[int, int, int]:
@@ -91,12 +101,18 @@ class RunChart(PlotextPlot):
         self.refresh()
 
     def render(self) -> RenderResult:
-        """The scatter's limits depend on the height (the legend's rows stay clear of points): set at each size."""
-        if self.run is not None and self.kind == "ttft_vs_decode":
-            points = list(chartdata.ttft_vs_decode(self.run).values())
+        """The scatter's and the sweeps' limits depend on the height (the legend's rows stay clear of the data):
+        set at each size. A sweep keeps its x axis (the levels run)."""
+        if self.run is not None and (self.kind == "ttft_vs_decode" or self.kind in SWEEPS):
+            if self.kind == "ttft_vs_decode":
+                series = {name: [point] for name, point in chartdata.ttft_vs_decode(self.run).items()}
+            else:
+                series = {name: list(zip(*xy, strict=True)) for name, xy in SWEEPS[self.kind][0](self.run).items()}
+            points = [point for line in series.values() for point in line]
             if points:
                 rows = self.size.height - FRAME_ROWS
-                (x0, x1), (y0, y1) = chartdata.legend_clear_limits(points, len(points), rows)
-                self.plt.xlim(x0, x1)
+                (x0, x1), (y0, y1) = chartdata.legend_clear_limits(points, len(series), rows)
+                if self.kind == "ttft_vs_decode":
+                    self.plt.xlim(x0, x1)
                 self.plt.ylim(y0, y1)
         return super().render()

@@ -1,4 +1,5 @@
-"""What a workshop room costs on this box (`python benchmarks/web_room.py [--people 8]`), for README, Workshop:
+"""What a workshop room costs on this box (`python benchmarks/web_room.py [--people 8]`), for docs/workshop.md,
+"What a room costs":
 
 1. memory per session: the RSS of each person's app process (psutil), sessions opened one after another through
    the websocket protocol against `fl-tui web` on the embedded runtime's web service (`fl-tui serve`);

@@ -23,7 +23,7 @@ def test_status_on_the_embedded_runtime_offline():
     assert result.returncode == 0, result.stderr
     assert "embedded sdk-2." in result.stdout
     assert "catalog unreachable: showing cached and local models" in result.stdout
-    print(f"fl-tui status took {elapsed:.2f} s")  # the README figure comes from benchmarks/, not from here
+    print(f"fl-tui status took {elapsed:.2f} s")  # the figure in docs/figures.md comes from benchmarks/, not from here
 
 
 @pytest.mark.native  # the CLI opens the embedded runtime

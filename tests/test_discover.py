@@ -60,7 +60,7 @@ def fake_env(tmp_path: Path, scenario: str, url: str = URL) -> dict[str, str]:
 
 @pytest.fixture
 def foundry_on_path(tmp_path, monkeypatch):
-    if sys.platform == "win32":  # found by the Wine lane: see README, Windows and macOS
+    if sys.platform == "win32":  # found by the Wine lane: see docs/platforms.md, "Windows and macOS"
         pytest.skip("the fake `foundry` as a .bat: its output and a kill of it are not yet what a foundry.exe gives")
     def use(scenario: str, url: str = URL) -> None:
         for key, value in fake_env(tmp_path, scenario, url).items():

@@ -89,7 +89,7 @@ else:
 @pytest.fixture
 def fake_foundry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Puts the fake `foundry` first on PATH; returns the log of the argument lists it was called with."""
-    if sys.platform == "win32":  # found by the Wine lane: see README, Windows and macOS
+    if sys.platform == "win32":  # found by the Wine lane: see docs/platforms.md, "Windows and macOS"
         pytest.skip("the fake `foundry` as a .bat: its output and a kill of it are not yet what a foundry.exe gives")
     bindir = tmp_path / "bin"
     stand_in.install(bindir, "foundry", FAKE)

@@ -1,7 +1,7 @@
 """The legacy Foundry Local service and endpoint probing, against replayed wire formats.
 
 The legacy service (`foundry service`, CLI <= 0.8) is Windows-only and cannot run on this Linux machine, so its
-documented wire format (the legacy routes the README lists) is replayed here with `httpx.MockTransport`.
+documented wire format (the legacy routes docs/models.md lists) is replayed here with `httpx.MockTransport`.
 The current generation is tested against the real runtime elsewhere.
 """
 

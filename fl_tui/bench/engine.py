@@ -1,4 +1,4 @@
-"""The benchmark engine: models x prompts x rounds over one streaming HTTP path, measured as the README
+"""The benchmark engine: models x prompts x rounds over one streaming HTTP path, measured as docs/metrics.md
 says ("How the figures are measured").
 
 Headless (`fl-tui bench`) and the Benchmark tab run this same coroutine. It reports progress through an

@@ -1,5 +1,5 @@
 """Load levels, paced starts and goodput: what `--concurrency 1,2,4`, `--rate [poisson:]R`, `--duration S` and
-`--slo` mean (README "Load levels and goodput").
+`--slo` mean (docs/benchmarking.md, "Load levels and goodput").
 
 Pure functions, no clock and no I/O, so the schedule a run used can be recomputed from run.json and checked.
 """

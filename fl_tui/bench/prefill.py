@@ -1,4 +1,4 @@
-"""Prompts of about N tokens for `--prompt-tokens 128,1024,4096` (README "Prefill vs decode").
+"""Prompts of about N tokens for `--prompt-tokens 128,1024,4096` (docs/benchmarking.md, "Prefill vs decode").
 
 Each measured prompt gets a deterministic filler put before it as context, so the answer still answers the set's
 prompt and the server spends the extra time in prefill. The filler is sized in words: first by an estimate, then

@@ -1,7 +1,7 @@
 """Client queue time at concurrency > 1 or paced: how long each measured request waited, from when it was due
 (at once, or at its --rate instant) to its t0.
 
-It is not service time (TTFT and E2E start at t0, notes in the README's "How the figures are measured"), but a
+It is not service time (TTFT and E2E start at t0, notes in docs/metrics.md, "How the figures are measured"), but a
 person sizing a concurrency level needs to see it, so the reports show it beside the figures instead of leaving
 it in the raw files. A run at concurrency 1 has no queue time (`queue_ms` is null) and gets no queue section.
 """

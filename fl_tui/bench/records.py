@@ -19,8 +19,8 @@ SUMMARY_METRICS = ("ttft_ms", "e2e_ms", "tpot_ms", "itl_ms", "decode_tps", "e2e_
 
 
 class ModelStatus(StrEnum):
-    """What became of one model in a run. Each word means one thing, everywhere it is shown (README "Status
-    words"); measured requests never include the warm-up."""
+    """What became of one model in a run. Each word means one thing, everywhere it is shown (docs/benchmarking.md,
+    "Status words"); measured requests never include the warm-up."""
 
     OK = "ok"
     PARTIAL = "partial"
@@ -28,7 +28,7 @@ class ModelStatus(StrEnum):
     FAILED = "failed"
 
 
-STATUS_MEANING = {  # for the README and report.md
+STATUS_MEANING = {  # for docs/benchmarking.md and report.md
     ModelStatus.OK: "every planned measured request ran and answered",
     ModelStatus.PARTIAL: "every planned measured request ran, some failed; the figures cover those that answered",
     ModelStatus.STOPPED: "the run was stopped before this model ran all its planned measured requests; the figures "

@@ -6,7 +6,7 @@ had answered at a sequential level (one in flight, no --rate) are kept and not s
 timed alone, so its figures do not depend on what ran around it. At a concurrent or paced level a request's
 figures depend on the load around it, so that level runs again whole. Each attempt has its own monotonic clock, so
 `start_ms` offsets compare within an attempt; rates over time (aggregate tok/s, req/s, goodput, energy) count
-the last attempt's requests only (README "Resuming a run")."""
+the last attempt's requests only (docs/benchmarking.md, "Resuming a run")."""
 
 from __future__ import annotations
 

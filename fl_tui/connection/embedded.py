@@ -2,7 +2,7 @@
 
 Management goes through the SDK; inference through the runtime's built-in web service on a loopback port, so a
 measurement takes the same HTTP path as against a remote box. Facts this relies on (measured on foundry-local-sdk
-2.2; the README, "Offline", says what a user sees): offline, the first public-catalog access costs ~4.5 s and
+2.2; docs/models.md, "Offline", says what a user sees): offline, the first public-catalog access costs ~4.5 s and
 unknown-id lookups as much again, so when the catalog is unreachable the runtime is pointed at its own port (an
 instant 404 makes it fall back to its cache file); models loaded through the LOCAL catalog are invisible to the web
 service, so every operation prefers the public-catalog object of a model; names are resolved against listings, never

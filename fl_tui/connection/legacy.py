@@ -1,6 +1,6 @@
 """The legacy Foundry Local service (`foundry service …`, CLI <= 0.8, Windows only).
 
-Everything goes over HTTP (the routes are listed in the README, "Which endpoint fl-tui talks to"): status `GET
+Everything goes over HTTP (the routes are listed in docs/models.md, "Which endpoint fl-tui talks to"): status `GET
 /openai/status`, catalog `GET /foundry/list`, cached `GET /openai/models`, loaded `GET /openai/loadedmodels`, load
 and unload `GET /openai/load|unload/{name}`, cache folder `GET /foundry/cache`, and a streamed `POST
 /openai/download`. Removing a model has no route (the `foundry` CLI does it when it is on PATH); registering a

@@ -1,6 +1,6 @@
 """Find out what answers at an endpoint, and connect the matching backend.
 
-Three kinds of server speak HTTP here (see the README, "Which endpoint fl-tui talks to"): the legacy Foundry
+Three kinds of server speak HTTP here (see docs/models.md, "Which endpoint fl-tui talks to"): the legacy Foundry
 Local service (`GET /openai/status`), the current web service (`GET /status` with `modelCachePath`), and any other
 OpenAI-compatible server (`GET /v1/models` only). Probing uses short timeouts, stops at the first transport
 error, reads each answer up to a cap, and the whole detection has one deadline (limits.DETECT_DEADLINE_S), so a

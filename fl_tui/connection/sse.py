@@ -2,7 +2,7 @@
 
 It is fed raw network reads and each read's arrival time (`perf_counter_ns` right after the read, less the time
 its bytes waited in the socket where connection.stamped knows it), so no parsing or UI work ever sits between the
-bytes arriving and their timestamp (see fl_tui/bench/definitions.py and the README, "How the figures are
+bytes arriving and their timestamp (see fl_tui/bench/definitions.py and docs/metrics.md, "How the figures are
 measured"). Lines end in LF or CRLF; comments and unknown fields are skipped; data lines of one event are joined by
 LF. The pending partial line is a bytearray searched only where new bytes arrived, so a long line without a newline
 costs linear time; its length is bounded by the stream's byte cap (see chat.py), not here."""

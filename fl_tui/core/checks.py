@@ -1,13 +1,13 @@
 """Automatic checks a prompt may carry: testable parts of its aspects ("keeps to two sentences", "lists exactly
 three benefits") checked on every answer, without a person or a judge.
 
-A check is one JSON object with exactly one kind key (README "Checks"). Each is validated when the prompt set is
-loaded, so a regex that does not compile or a JSON schema that is not one is a `path:line:col` problem before any
-model runs, never a surprise in the middle of a run. Evaluation is pure and deterministic (`fl-tui report` gets
-the same results from an old run's stored texts), and bounded: a user's pattern runs on the `regex` package, which
-takes a time limit and lets go of the GIL while it matches, so a catastrophic pattern neither hangs the run nor
-stalls the streams being timed; every check gets CHECK_TIME_S, and a check that runs out of time, recurses too deep
-or fails in any other way is that check's failed result, with the reason, never the run's.
+A check is one JSON object with exactly one kind key (docs/benchmarking.md, "Checks"). Each is validated when the
+prompt set is loaded, so a regex that does not compile or a JSON schema that is not one is a `path:line:col` problem
+before any model runs, never a surprise in the middle of a run. Evaluation is pure and deterministic (`fl-tui
+report` gets the same results from an old run's stored texts), and bounded: a user's pattern runs on the `regex`
+package, which takes a time limit and lets go of the GIL while it matches, so a catastrophic pattern neither hangs
+the run nor stalls the streams being timed; every check gets CHECK_TIME_S, and a check that runs out of time,
+recurses too deep or fails in any other way is that check's failed result, with the reason, never the run's.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every bound on what comes from outside (a server, a file), in one place; the README's "Limits" lists them.
+"""Every bound on what comes from outside (a server, a file), in one place; docs/limits.md lists them.
 
 A bound is what keeps a hostile or broken peer from costing unbounded memory or time: each is generous for a
 real Foundry Local answer and says, when it is hit, which bound it was.
@@ -25,5 +25,5 @@ JSON_DEPTH_MAX = 64  # nesting of arrays and objects in any JSON file read
 
 
 def size_text(n: int) -> str:
-    """`16 MiB`, `64 KiB`: how a bound is named in messages and the README."""
+    """`16 MiB`, `64 KiB`: how a bound is named in messages and docs/limits.md."""
     return f"{n // MiB} MiB" if n >= MiB and n % MiB == 0 else f"{n // KiB} KiB"

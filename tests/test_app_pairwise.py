@@ -113,4 +113,4 @@ async def test_results_show_the_ranking_of_the_verdicts(embedded, run_dir):
         await until(pilot, lambda: type(app.screen).__name__ == "TextScreen", "the results", seen=lambda: app.screen)
         text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
         assert "over 4 judged pairs" in text
-        assert f"1. {winner}:" in text and "4 wins" in text
+        assert f"1. {winner}:" in text and "4 points" in text

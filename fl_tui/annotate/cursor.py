@@ -63,20 +63,29 @@ class ScoringCursor:
         s = self.session
         rows = self.rows()
         models = s.run.get("models")
-        return ScoringView(run_id=s.run_id, run_models=len(models) if isinstance(models, list) else 0,
+        # entries are per model and level (and endpoint): the head counts models
+        measured = {(m.get("model"), m.get("endpoint")) for m in models if isinstance(m, dict)} \
+            if isinstance(models, list) else set()
+        return ScoringView(run_id=s.run_id, run_models=len(measured),
                            run_started=when(s.run.get("started_at")), rater=s.rater,
                            total=s.total, progress=s.progress, partly=s.partly, skipped=s.skipped, blind=s.blind,
                            resumed=s.resumed, item=s.current, rows=rows, row=self.row,
                            levels={n: s.rubric.describe(n) for n in LEVELS}, scale=scale_text(s.rubric))
 
-    def score(self, value: int) -> None:
+    def score(self, value: int) -> str | None:
         """Score the focused row; with auto-advance, an overall score that completes the answer moves on to the
-        next unscored one (the focus back on the first row)."""
+        next unscored one (the focus on its first unscored row). A score that replaces another is said, with how
+        to undo it: a digit pressed to change tabs (1-3 elsewhere) must not change a score unnoticed."""
         row = self.rows()[self.row]
+        item = self.session.current
+        before = item.overall if row == OVERALL else item.scores.get(row)
         given = self.session.set_score(row, value)
         complete = given is not None and self.session.current.scored
         if self.auto_advance and row == OVERALL and complete and self.session.next_unscored():
-            self.row = 0
+            self._first_unscored_row()
+        if before is None or before == value:
+            return None
+        return f"{row}: {before} -> {value} (z undoes; [ and ] switch tabs here)"
 
     def skip(self) -> str:
         before = self.session.index
@@ -94,13 +103,28 @@ class ScoringCursor:
         self.rows()
 
     def move(self, step: int) -> str | None:
-        """To the next (step > 0) or previous answer; a one-line reason when there is none."""
-        if step > 0:
-            return None if self.session.next() else "this is the last answer"
-        return None if self.session.prev() else "this is the first answer"
+        """To the next (step > 0) or previous answer, the focus on its first unscored row; a one-line reason when
+        there is none."""
+        moved = self.session.next() if step > 0 else self.session.prev()
+        if not moved:
+            return "this is the last answer" if step > 0 else "this is the first answer"
+        self._first_unscored_row()
+        return None
 
     def next_unscored(self) -> str | None:
-        return None if self.session.next_unscored() else "every answer is scored (s: results)"
+        if not self.session.next_unscored():
+            return "every answer is scored (s: results)"
+        self._first_unscored_row()
+        return None
+
+    def _first_unscored_row(self) -> None:
+        """A new answer's focus: the first row without a score (the first row when all have one), so the next
+        digit scores its first aspect, not the overall row the last answer ended on."""
+        item = self.session.current
+        rows = self.rows()
+        unscored = [i for i, row in enumerate(rows)
+                    if (item.overall if row == OVERALL else item.scores.get(row)) is None]
+        self.row = unscored[0] if unscored else 0
 
     def toggle_models(self) -> str:
         """Show or hide the model names; says which (showing them is recorded: see ScoringSession.show_models)."""

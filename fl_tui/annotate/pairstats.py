@@ -172,11 +172,11 @@ def results(files: Sequence[PairwiseFile]) -> dict:
 def results_lines(result: dict) -> list[str]:
     """The results as short lines (model names are the caller's to make safe): ranking, table, agreement."""
     lines = [f"Pairwise ranking over {result['judged']} judged pairs (raters: {', '.join(result['raters'])})",
-             "Bradley–Terry, Elo scale, [95% bootstrap interval]; a tie or both bad is half a win each", ""]
+             "Bradley–Terry, Elo scale, [95% bootstrap interval]; points: a win 1, a tie or both bad ½", ""]
     for i, r in enumerate(result["ranking"], 1):
         lo, hi = r["ci95"]
         lines.append(f"{i}. {r['model']}: {r['rating']:.0f} [{lo:.0f}, {hi:.0f}] ({r['games']} pairs, "
-                     f"{r['wins']:g} wins)")
+                     f"{r['wins']:g} points)")  # ties count half: "1 wins" read as a pair won
     if not result["ranking"]:
         lines.append("No pair is judged yet.")
     if result["table"]:

@@ -34,6 +34,7 @@ from fl_tui.annotate.store import (
     new_file,
     save,
 )
+from fl_tui.bench.load import level_label
 from fl_tui.bench.runfiles import load_run, run_dir_of
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.fileio import remove_stale_temps
@@ -282,7 +283,7 @@ class ScoringSession:
         request = self._requests.get(item.request_id) or {}
         return ItemView(
             index=index,
-            model=item.model if shown else None,
+            model=level_label({**request, "model": item.model}) if shown else None,  # its level too, in a sweep
             request_id=item.request_id if shown else None,
             prompt_id=item.prompt_id,
             round=item.round,

@@ -308,8 +308,9 @@ async def show_live(pilot, _tmp_path) -> None:
     table = pane.query_one("#bench-rows")
     progress = pane.query_one("#bench-progress")
 
-    def drawn():
-        return "20250102-030405-abcd" in str(progress.render()) and table.row_count == 2 and log.line_count > 0
+    def drawn():  # p99 shown whatever the width; the run id where it fits
+        shown = str(progress.render())
+        return "measured 3/12" in shown and "p99 54.7 ms" in shown and table.row_count == 2 and log.line_count > 0
 
     await until(pilot, drawn, "the replayed run drawn",
                 seen=lambda: (str(progress.render()), table.row_count, log.line_count))
@@ -460,3 +461,31 @@ async def test_the_compare_view_compares_the_endpoints_of_one_run_picked_twice(e
         pane.picker.compare_files(tmp_path / "one", tmp_path / "one")
         await until(pilot, lambda: notes, "the one-endpoint run refused", seen=lambda: app.screen)
     assert "was run against one endpoint; compare it with a second run" in notes[0]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_live_rows_name_the_variant_in_a_model_column_as_wide_as_the_terminal_allows(embedded, size):
+    """As the summary names it (the variant id, once a request of it finished); cut with `…` at 80 columns,
+    whole at 120."""
+    app = make_app(embedded)
+    variant = "fl-demo-fast-generic-cpu:1"
+    async with app.run_test(size=size) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        pane.show_view("bench-live")
+        state = pane.runner.state
+        state.observe(RunStarted("20250102-030405-abcd", Path("/data/runs/x"), ("fl-demo-fast",), 2))
+        state.observe(RequestFinished("fl-demo-fast", RequestResult(
+            id="w1", model=variant, prompt_id="warm-up", round=1, warmup=True, status="ok")))
+        pane.runner.running = True
+        table = pane.query_one("#bench-rows")
+
+        def model_cell() -> str:
+            return str(table.get_row_at(0)[0]) if table.row_count else ""
+
+        await until(pilot, lambda: model_cell().startswith("fl-demo-fast-"), "the row named by its variant",
+                    seen=model_cell)
+        pane.runner.running = False
+    if size[0] >= 120:
+        assert model_cell() == variant
+    else:
+        assert model_cell().endswith("…") and variant.startswith(model_cell()[:-1])

@@ -142,6 +142,15 @@ def test_models_in_one_run_only_are_listed_not_compared():
     assert "3 regressions" in text
 
 
+def test_the_verdict_column_has_a_header():
+    base = run_of(requests_for("m"))
+    table = render_comparison(compare_runs(base, run_of(requests_for("m", seed=3, ttft_scale=2.0)), resamples=200))
+    header, _rule, *rows = table.split("\n\n")[0].splitlines()
+    assert header.split()[-1] == "Verdict"
+    flagged = [row for row in rows if row.endswith("REGRESSION")]
+    assert flagged and {row.index("REGRESSION") for row in flagged} == {header.index("Verdict")}
+
+
 def test_rendered_table_is_fixed_width_and_plain():
     base = run_of(requests_for("m\x1b[31m"))
     text = render_comparison(compare_runs(base, base, resamples=50))

@@ -59,6 +59,17 @@ def test_header_lines_name_the_run(run):
         assert fragment in settings_line
 
 
+def test_settings_read_as_a_person_says_them(run):
+    """A swept run names its levels, not its first one alone beside them; an SLO is its bounds, not a dict; a flag is
+    yes/no; an empty list is left out."""
+    run["settings"].update(concurrency=1, levels=[1, 2, 4], slo={"ttft_ms": 500.0, "e2e_ms": 8000.0},
+                           keep_alive=False, models_asked=[])
+    line = next(line for line in render_markdown(run).splitlines() if line.startswith("- Settings:"))
+    assert "concurrency levels 1, 2, 4;" in line and "concurrency 1;" not in line
+    assert "slo ttft_ms ≤ 500 ms and e2e_ms ≤ 8000 ms;" in line and "keep-alive no" in line
+    assert not any(raw in line for raw in ("{", "[", "False", "models asked", "levels [", "keep_alive"))
+
+
 def test_failures_list_gives_the_reason(run):
     md = render_markdown(run)
     failures = md.split("## Failures", 1)[1].split("##", 1)[0]

@@ -188,7 +188,7 @@ def render_comparison(
 ) -> str:
     """A fixed-width table of the deltas (REGRESSION / improved marked), each value with the standard deviation of
     the requests' values beside it, then the models only one run had."""
-    header = ("Model", "Metric", "Base ± sd", "New ± sd", "Change", "95% CI", "")
+    header = ("Model", "Metric", "Base ± sd", "New ± sd", "Change", "95% CI", "Verdict")
     rows = []
     for d in deltas:
         ci = "—" if d.ci_low is None else f"[{_pct(d.ci_low)}, {_pct(d.ci_high)}]"

@@ -132,6 +132,7 @@ class LiveState:
         self.plan, self.slo = plan, slo or None
         self.endpoints = endpoints if len(endpoints) > 1 else ()
         self.rows: dict[str, ModelRow] = {}
+        self.variants: dict[str, str] = {}  # model as asked -> the variant id it ran as (the summary's name)
         self.levels: dict[str, dict[Level, ModelRow]] = {}  # model -> its level rows, when the run sweeps
         self._finished_levels: dict[str, int] = {}  # model -> ModelFinished events seen (one per level, in order)
         self.flights: dict[str, InFlight] = {}  # the requests in flight by key, oldest first
@@ -176,6 +177,7 @@ class LiveState:
                     flight.pending.append(chunk)
             case RequestFinished(model=model, result=result):
                 self._landed(result.id)
+                self.variants[model] = result.model
                 self.finished += 1
                 self._finished(self.rows[model], result)
                 level = self.levels.get(model, {}).get((result.concurrency, result.prompt_target))
@@ -207,12 +209,13 @@ class LiveState:
 
     def short_name(self, name: str) -> tuple[str, str]:
         """(model, `#2`) for a row of a run against several endpoints, where a narrow column has no room for
-        `model @ host:port`; (name, "") otherwise. `legend` says which endpoint each number is."""
+        `model @ host:port`; (model, "") otherwise. `legend` says which endpoint each number is. The model is
+        named by the variant id it ran as once a request of it finished, as the summary and reports name it."""
         model, at, where = name.rpartition(" @ ")
         shorts = [short(e) for e in self.endpoints]
         if not at or where not in shorts:
-            return name, ""
-        return model, f"#{shorts.index(where) + 1}"
+            return self.variants.get(name, name), ""
+        return self.variants.get(name, model), f"#{shorts.index(where) + 1}"
 
     def legend(self) -> str:
         """`#1 127.0.0.1:5273  #2 box:8080`, or "" for a run against one endpoint."""

@@ -57,12 +57,14 @@ TABLE_COLUMNS = (
 
 _TEXT_COLUMNS = {"Model", "Endpoint", "Status", "Deterministic", "Checks", "Quality"}  # left-aligned; the rest numbers
 
-_SETTINGS = (  # settings key -> (label, unit)
+_SETTINGS = (  # settings key -> (label, unit); any other key is shown by its own name, after these
     ("rounds", "rounds", ""), ("warmup", "warm-up", ""), ("temperature", "temperature", ""), ("seed", "seed", ""),
-    ("max_tokens", "max tokens", ""), ("concurrency", "concurrency", ""), ("timeout_s", "timeout", " s"),
-    ("prompt_set", "prompt set", ""), ("watts", "watts", " W"),
+    ("max_tokens", "max tokens", ""), ("concurrency", "concurrency", ""), ("levels", "concurrency levels", ""),
+    ("rate", "rate", " req/s"), ("duration_s", "duration", " s"), ("slo", "slo", ""),
+    ("prompt_tokens", "prompt tokens", ""), ("timeout_s", "timeout", " s"), ("prompt_set", "prompt set", ""),
+    ("watts", "watts", " W"), ("keep_alive", "keep-alive", ""), ("models_asked", "models asked", ""),
+    ("warmup_prompt", "warm-up prompt", ""), ("schedule_seed", "schedule seed", ""),
 )
-
 
 
 def _cell(value: object) -> str:
@@ -157,15 +159,34 @@ def table_row(model: Mapping, quality: Mapping | None = None, *, several: bool =
     return row
 
 
+def _bound(value: object) -> str:
+    number = _number(value)
+    return _line(value) if number is None else f"{number:g}"
+
+
+def _setting(key: str, value: object) -> str:
+    """A setting's value as a person reads it: `ttft_ms ≤ 500 ms` for an SLO bound, `1, 2, 4` for a list, yes/no,
+    the warm-up prompt quoted (run.json keeps the raw values)."""
+    if key == "slo" and isinstance(value, Mapping):
+        return " and ".join(f"{_line(k)} ≤ {_bound(v)} ms" for k, v in value.items())
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_line(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{_line(k)} {_line(v)}" for k, v in value.items())
+    return f'"{_line(value)}"' if key == "warmup_prompt" else _line(value)
+
+
 def _settings_line(settings: Mapping) -> str:
-    parts = []
-    known = set()
-    for key, label, unit in _SETTINGS:
-        known.add(key)
-        if settings.get(key) is not None:
-            parts.append(f"{label} {_line(settings[key])}{unit}")
-    parts += [f"{_line(k)} {_line(v)}" for k, v in settings.items() if k not in known and v is not None]
-    return ", ".join(parts) or MISSING
+    """The run's settings on one line, unset and empty ones left out; a run that swept concurrency levels names
+    them, not also its first level alone."""
+    shown = {k: v for k, v in settings.items() if v is not None and v not in ([], {})}
+    if shown.get("levels"):
+        shown.pop("concurrency", None)
+    parts = [f"{label} {_setting(key, shown.pop(key))}{unit}" for key, label, unit in _SETTINGS if key in shown]
+    parts += [f"{_line(k)} {_setting(k, v)}" for k, v in shown.items()]
+    return "; ".join(parts) or MISSING  # a list's values are separated by commas
 
 
 def _pick(models: list[Mapping], value: Callable[[Mapping], float | None], best: Callable) -> Mapping | None:
@@ -286,8 +307,9 @@ def _pairwise_section(run: Mapping) -> list[str]:
     out = ["", "## Pairwise ranking", "",
            f"People's A/B verdicts ({_line(', '.join(pairwise.get('raters') or []))}; {pairwise.get('judged')} judged "
            "pairs): Bradley–Terry strengths on the Elo scale (1000 = the geometric mean; 100 points apart, the higher "
-           "wins 64% of the time), ties and both-bad as half a win, 95% interval from a bootstrap of the pairs.", "",
-           "| Rank | Model | Rating | 95% interval | Pairs | Wins |", "|---:|---|---:|---|---:|---:|"]
+           "wins 64% of the time); Points: a win 1, a tie or both-bad ½; 95% interval from a bootstrap of the "
+           "pairs.", "",
+           "| Rank | Model | Rating | 95% interval | Pairs | Points |", "|---:|---|---:|---|---:|---:|"]
     for i, r in enumerate(pairwise["ranking"], 1):
         low, high = r["ci95"]
         out.append(f"| {i} | {_cell(r['model'])} | {r['rating']:.0f} | {low:.0f} to {high:.0f} | {r['games']} | "

@@ -16,6 +16,7 @@ from fl_tui.bench.engine import BenchEngine, BenchSettings, Target, new_run_id
 from fl_tui.bench.events import Event
 from fl_tui.bench.prefill import parse_prompt_tokens
 from fl_tui.bench.records import ModelStatus
+from fl_tui.bench.report import render_csv, render_json, render_markdown
 from fl_tui.bench.resume import (
     Carried,
     carried_over,
@@ -28,6 +29,7 @@ from fl_tui.bench.reuse import Reuse
 from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
+from fl_tui.cli.output import Format
 from fl_tui.connection.base import Backend, Capability
 from fl_tui.connection.endpoint import normalize_endpoint
 from fl_tui.connection.resolve import EMBEDDED, Choice, open_backend
@@ -233,6 +235,8 @@ def _debug_stamps() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.events and args.format is not Format.TEXT:
+        raise UserError(f"--format {args.format}: not with --events (both write to standard output)")
     config = settings_for(args)
     if args.debug:
         _debug_stamps()
@@ -291,12 +295,23 @@ def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: Prom
             _print_statuses(engine.run_dict()["models"])
             return 128 + (received[0] if received else signal.SIGINT)
     if not args.events:
-        print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
-        print(f"run directory: {out}")
+        _print_report(args.format, out, result)
     unreached = engine.failed_endpoints
     for endpoint in unreached:
         print(f"{plain(endpoint)}: not benchmarked (see the warnings in the report)", file=sys.stderr)
     return 1 if _print_statuses(result["models"]) or unreached else 0
+
+
+def _print_report(fmt: Format, out: Path, run: dict) -> None:
+    """The finished run's report on stdout: as text, report.md and the run folder after the progress; as json, csv
+    or md, the report alone, for a program to read (the folder is said on stderr, with the progress)."""
+    if fmt is Format.TEXT:
+        print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
+        print(f"run directory: {out}")
+        return
+    print(f"run directory: {out}", file=sys.stderr)
+    render = {Format.JSON: render_json, Format.CSV: render_csv, Format.MD: render_markdown}[fmt]
+    print(render(run), end="\n" if fmt is Format.MD else "")  # JSON and CSV end their last line
 
 
 def _print_statuses(models: list[dict]) -> bool:

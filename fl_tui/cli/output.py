@@ -21,9 +21,9 @@ class Format(StrEnum):
     MD = "md"
 
 
-def add_format_option(parser, default: Format = Format.TEXT) -> None:
+def add_format_option(parser, default: Format = Format.TEXT, what: str = "output format") -> None:
     parser.add_argument("--format", type=Format, choices=list(Format), default=default,
-                        help=f"output format (default {default})")
+                        help=f"{what} (default {default})")
     parser.add_argument("--json", dest="format", action="store_const", const=Format.JSON,
                         help="same as --format json")
 

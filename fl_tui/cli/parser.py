@@ -20,6 +20,40 @@ from fl_tui.models.filter import FIELDS
 SHELLS = ("bash", "zsh")
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with usage errors kept short and said by the command they belong to: its one-line usage and the
+    error, never the top level's usage for a mistake after a command name, and a close name for an unknown
+    command. Every command's parser is one of these (add_subparsers makes its parsers of the parent's class)."""
+
+    def parse_args(self, args=None, namespace=None):
+        """An unknown option after a command is that command's error (argparse would give it to the top level)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            getattr(parsed, "command_parser", self).error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+    def error(self, message: str):
+        self.exit(2, f"{self.usage_line()}\n{self.prog}: error: {message}\n")
+
+    def usage_line(self) -> str:
+        """`usage: fl-tui report [options] run`: the positionals only, on one line; the options would fill a screen."""
+        formatter = self._get_formatter()
+        formatter.add_usage(None, [a for a in self._actions if not a.option_strings], [], prefix="")
+        positionals = " ".join(formatter.format_help().split()).removeprefix(self.prog).strip()
+        return " ".join(["usage:", self.prog, "[options]", *filter(None, [positionals])]) + \
+            f"  (`{self.prog} --help` lists them)"
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        """An unknown command (or action) names the closest known one."""
+        if isinstance(action, argparse._SubParsersAction) and value not in action.choices:
+            import difflib
+
+            close = difflib.get_close_matches(str(value), list(action.choices), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"choose from {', '.join(action.choices)}"
+            raise argparse.ArgumentError(None, f"unknown {str(action.metavar).lower()} {value!r}; {hint}")
+        super()._check_value(action, value)
+
+
 @dataclass(frozen=True)
 class Lazy:
     """A command's handler, imported from fl_tui.cli.<module> when the command runs."""
@@ -44,8 +78,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) ->
     # namespace of its own, which would drop the first): gather_endpoints joins them
     parser.add_argument("--endpoint", action="append", dest="endpoint_after" if on_command else "endpoint",
                         default=default(None),
-                        help="a Foundry Local or OpenAI-compatible URL (default: auto, see README); `bench` takes "
-                             "several (repeated or comma-separated) and runs the matrix against each in turn")
+                        help="a Foundry Local or OpenAI-compatible URL (default: auto, see docs/models.md); `bench` "
+                             "takes several (repeated or comma-separated) and runs the matrix against each in turn")
     parser.add_argument("--config", default=default(None),
                         help="settings file (default: the user config dir's config.toml)")
 
@@ -123,7 +157,7 @@ def _bench(sub) -> None:
                                            "of about that many tokens in front (prefill vs decode)")
     p.add_argument("--timeout", type=float, help="seconds per request; a stalled stream is cut (default 120)")
     p.add_argument("--keep-alive", action="store_true",
-                   help="reuse connections (default: a new one per request; see README, Measurement)")
+                   help="reuse connections (default: a new one per request; see docs/metrics.md)")
     p.add_argument("--watts", type=float, help="power draw for the energy estimate (Wh per 1k tokens)")
     p.add_argument("--out", help="run directory (default: the user data dir's runs/<run id>); one that already "
                                  "holds a run needs --resume or --overwrite")
@@ -136,6 +170,8 @@ def _bench(sub) -> None:
     p.add_argument("--events", action="store_true",
                    help="write the engine's events to stdout as JSON lines, for a program watching the run "
                         "(the app runs benchmarks this way, in a process of their own)")
+    add_format_option(p, what="text: report.md and the run folder after the run; json, csv, md: the run's report "
+                              "alone, in that format (as `fl-tui report` prints it); the progress stays on stderr")
     p.set_defaults(handler=Lazy("bench_cmd", "run"))
 
 
@@ -224,7 +260,7 @@ def _completion(sub) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="fl-tui",
         description="Run, measure and judge local language models on Microsoft Foundry Local.",
         epilog="exit codes: 0 ok, 1 a model failed or a regression, 2 bad input or an unknown model, 130 interrupted",
@@ -236,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
         add(sub)
     for child in _subparsers(parser):
         _add_global_options(child, on_command=True)
+        child.set_defaults(command_parser=child)  # the innermost command's, whose usage an error shows
     parser.set_defaults(parser=parser)  # `completion` describes the parser it was called through
     return parser
 

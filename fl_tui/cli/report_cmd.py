@@ -13,7 +13,7 @@ from fl_tui.annotate.stats import agreement, agreement_text
 from fl_tui.cli.output import Format, render_table
 from fl_tui.core.textsafe import plain
 from fl_tui.runs.compared import compare, comparison_text
-from fl_tui.runs.finished import export, gather
+from fl_tui.runs.finished import RunReport, export, gather
 
 
 def _warn(notes: list[str]) -> None:
@@ -28,11 +28,24 @@ def run_report(args: argparse.Namespace) -> int:
     if args.format == "md":
         print(report.markdown())
     else:
-        print({"csv": report.csv, "json": report.json}[args.format](), end="" if args.format == "csv" else "\n")
-    if len(report.files) > 1:
-        line = agreement_text(agreement(report.files, include_judges=True))
+        print({"csv": report.csv, "json": report.json}[args.format](), end="")  # each ends its last line
+    line = _agreement_line(args, report)
+    if line:
         print(f"\n{line}" if args.format == "md" else line, file=sys.stdout if args.format == "md" else sys.stderr)
     return 0
+
+
+def _agreement_line(args: argparse.Namespace, report: RunReport) -> str | None:
+    """The raters' agreement, when several files fill the Quality column; None where the Markdown just printed says
+    it already: the folder's people (no --annotations), three or more, have their Krippendorff's alpha in its
+    Raters section (two get Cohen's kappa here, which the report does not give)."""
+    if len(report.files) < 2:
+        return None
+    result = agreement(report.files, include_judges=True)
+    people = not args.annotations and not any(f.judged for f in report.files)
+    if args.format == "md" and people and result["method"] == "krippendorff_alpha_ordinal":
+        return None
+    return agreement_text(result)
 
 
 def run_compare(args: argparse.Namespace) -> int:

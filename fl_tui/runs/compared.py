@@ -9,7 +9,7 @@ from pathlib import Path
 from fl_tui.bench.compare import Delta, compare_runs, models_only_in, render_comparison
 from fl_tui.bench.endpoints import endpoint_pairs
 from fl_tui.bench.environment import environment_note
-from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.bench.runfiles import load_run
 from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.runs.finished import checked
@@ -33,11 +33,11 @@ class Comparison:
 
 def compare(base: Path | str, new: Path | str | None = None, *, threshold: float = DEFAULT_THRESHOLD,
             notes: list[str] | None = None) -> list[Comparison]:
-    """`base` against `new`; with no `new` (or the same run), the endpoints of `base` against its first one.
-    What could not be recomputed is added to `notes`."""
+    """`base` against `new`; with no `new`, the endpoints of `base` against its first one. What could not be
+    recomputed is added to `notes`."""
     notes = [] if notes is None else notes
     base_run = checked(load_run(base), None, notes)
-    if new is not None and run_dir_of(new).resolve() != run_dir_of(base).resolve():
+    if new is not None:
         new_run = checked(load_run(new), None, notes)
         pairs = [(base_run["run_id"], new_run["run_id"], base_run, new_run)]
     else:

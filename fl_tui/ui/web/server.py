@@ -175,10 +175,18 @@ async def _secure_headers(_request: web.Request, response: web.StreamResponse) -
 
 
 async def end_session(service: AppService) -> None:
-    """Ask the app to quit; kill it if it has not after QUIT_GRACE_S. Never leaves the process behind."""
+    """Ask the app to quit and wait for it to exit; kill it if it has not after QUIT_GRACE_S. Never leaves the
+    process behind. Only a process still running is killed: Popen.kill polls first, and a poll that reaps a child
+    which has just exited takes it from asyncio's child watcher ("Unknown child process pid N, will report
+    returncode 255" in the log). stop() returns once the app has closed its output, before it has exited, so the
+    exit is waited for apart (stop() swallows its own cancellation: one wait_for round both would never end)."""
+    process = service._process  # textual-serve keeps no public handle on it
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + QUIT_GRACE_S
     with contextlib.suppress(Exception):  # a timeout included: the kill below follows
         await asyncio.wait_for(service.stop(), QUIT_GRACE_S)
-    process = service._process  # textual-serve keeps no public handle on it
+        if process is not None:
+            await asyncio.wait_for(process.wait(), deadline - loop.time())
     if process is not None and process.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             process.kill()

@@ -15,10 +15,12 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 
 from fl_tui.bench.events import Phase
 from fl_tui.bench.live import LiveState, level_name
+from fl_tui.core.fit import CELL_PADDING, cut
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.widgets.bench.answer_log import AnswerLog
 
-# (label, width): the whole row fits 80 columns with the table's cell padding
+# (label, width): the whole row fits 80 columns with the table's cell padding; the Model column takes what a
+# wider terminal has to spare (LiveView.fit_model_column)
 LIVE_COLUMNS = (("Model", 14), ("Status", 8), ("Done", 5), ("TTFT50", 6), ("TTFT95", 6), ("ITL95", 5),
                 ("tok/s", 7), ("RSS MB", 6), ("Det", 3))
 SPARK_POINTS = 120
@@ -55,10 +57,22 @@ def _rss(host: psutil.Process | None) -> str:
         return f"  RSS: {type(exc).__name__}"
 
 
+def progress_line(width: int, run_id: str | None, done: int, total: int, figures: dict, rss: str) -> str:
+    """The line over the table, in `width` cells: the figures first, then the run id where there is room (the
+    summary names the run), so p99 and RSS are not cut off at 80 columns."""
+    ttft = (f"TTFT p50 {_short(figures.get('ttft_p50'))}  p95 {_short(figures.get('ttft_p95'))}  "
+            f"p99 {_short(figures.get('ttft_p99'))} ms")
+    line = f"measured {done}/{total}  live {ttft}{rss}"
+    with_id = f"{line}  run {run_id}"
+    return with_id if len(with_id) <= width else line
+
+
 class LiveView(Vertical):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.columns = LIVE_COLUMNS
+        self._model_width = dict(LIVE_COLUMNS)["Model"]  # the Model column's width now (grows with the terminal)
+        self._names: list[str] = []  # the rows' model names, for the Model column's width
         self._cells: dict[str, list[str]] = {}  # the table's shown cells, by row key
         self._failures_shown: list[str] = []
         self._checks_shown: list[str] = []
@@ -93,8 +107,10 @@ class LiveView(Vertical):
         table.clear(columns=columns != self.columns)
         if columns != self.columns:
             self.columns = columns
+            self._model_width = dict(columns)["Model"]
             for label, width in columns:
                 table.add_column(label, key=label, width=width)
+        self._names = []
         self._cells = {}
         self._failures_shown = []
         self._checks_shown = []
@@ -116,9 +132,9 @@ class LiveView(Vertical):
         flight = state.inflight
         current = state.rows.get(flight.live.model) if flight else None
         f = current.figures() if current else {}
-        line = (f"run {state.run_id}  measured {done}/{total}  live TTFT p50 {_short(f.get('ttft_p50'))}  "
-                f"p95 {_short(f.get('ttft_p95'))}  p99 {_short(f.get('ttft_p99'))} ms{_rss(host)}")
-        self.query_one("#bench-progress", Static).update(Text(line), layout=False)  # one line, fixed height
+        progress = self.query_one("#bench-progress", Static)
+        line = progress_line(self.size.width or 80, state.run_id, done, total, f, _rss(host))
+        progress.update(Text(line), layout=False)  # one line, fixed height
         self._draw_rows(state)
         self._draw_checks(state)
         failures = [f"{plain(r.name, keep_newlines=False)}: {r.status}: {plain(r.detail or '', keep_newlines=False)}"
@@ -146,13 +162,37 @@ class LiveView(Vertical):
             box.display = bool(lines)
             box.update(Text("\n".join(lines)))
 
+    def on_resize(self) -> None:
+        self.fit_model_column()
+
+    def fit_model_column(self) -> None:
+        """The Model column as wide as its longest name, within what the other columns leave of the table's
+        width (never narrower than at 80 columns); a name cut to it ends with `…`."""
+        table = self.query_one("#bench-rows", DataTable)
+        others = sum(width + CELL_PADDING for label, width in self.columns if label != "Model")
+        least = dict(self.columns)["Model"]
+        room = self.size.width - others - CELL_PADDING - 1  # a cell for the scrollbar
+        width = max(least, min(room, max(map(len, self._names), default=least)))
+        if width == self._model_width:
+            return
+        self._model_width = width
+        table.clear(columns=True)
+        for label, column_width in self.columns:
+            table.add_column(label, key=label, width=width if label == "Model" else column_width)
+        self._cells = {}  # every row is added again at the next draw
+
     def _draw_rows(self, state: LiveState) -> None:
         table = self.query_one("#bench-rows", DataTable)
-        for index, row in enumerate(state.shown_rows()):
+        rows = state.shown_rows()
+        names = [plain(state.short_name(row.name)[0], keep_newlines=False) for row in rows]
+        if names != self._names:
+            self._names = names
+            self.fit_model_column()
+        for index, row in enumerate(rows):
             f = row.figures()
             fraction, rate = row.goodput()
-            model, where = state.short_name(row.name)
-            values = {"Model": plain(model, keep_newlines=False), "Level": " ".join(filter(None, (where,
+            model, where = names[index], state.short_name(row.name)[1]
+            values = {"Model": cut(model, self._model_width), "Level": " ".join(filter(None, (where,
                       level_name(row.level)))),
                       "Status": str(state.level_status(row)), "Done": f"{row.done}/{row.total}",
                       "TTFT50": _short(f["ttft_p50"]), "TTFT95": _short(f["ttft_p95"]), "ITL95": _short(f["itl_p95"]),

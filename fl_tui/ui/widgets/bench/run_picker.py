@@ -59,7 +59,7 @@ class RunPicker(Widget):
         """Two runs, or one picked twice: its endpoints, the first against each of the others."""
         notes: list[str] = []
         try:
-            comparisons = compare(base, new, notes=notes)
+            comparisons = compare(base, None if new == base else new, notes=notes)
         except (FileProblem, UserError) as exc:
             self.post_message(BenchProblem("cannot compare", str(exc)))
             return

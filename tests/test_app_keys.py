@@ -63,8 +63,11 @@ async def test_a_key_that_cannot_act_now_says_why(embedded, tmp_path, monkeypatc
         await pilot.press("2")
         pane = await mounted(pilot, "#bench-pane")
         await until(pilot, lambda: pane.backend is not None, "the Benchmark tab connected", seen=lambda: pane.backend)
-        for key, reason in [("ctrl+x", "no run is going"), ("e", "no run shown yet"), ("n", "no run shown yet")]:
+        views = pane.query_one("#bench-views")
+        for key, reason in [("ctrl+x", "no run is going"), ("e", "no finished run on screen"),
+                            ("n", "no finished run on screen"), ("v", "the live view shows a run as it runs")]:
             await pilot.press(key)
             await until(pilot, lambda reason=reason: any(reason in s for s in said), f"{key} saying {reason!r}",
                         seen=lambda: said)
         assert all("\n" not in s for s in said), said  # one line each
+        assert views.current == "bench-setup"  # `v` before any run: no empty live view of `run None`

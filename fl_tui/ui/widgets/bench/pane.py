@@ -90,7 +90,9 @@ class BenchPane(ExplainsRefusals, Vertical):
         if action == "stop" and not self.runner.running:
             return "no run is going"
         if action in ("export", "maximise", "next_chart") and self.summary.run is None:
-            return "no run shown yet: finish one, or o opens one"
+            return "no finished run on screen: o opens an earlier one, Ctrl+R starts one"
+        if action == "view" and not self.runner.running and self.runner.state.run_id is None:
+            return "the live view shows a run as it runs: Ctrl+R starts one (o opens an earlier run)"
         return None
 
     # -- a run --------------------------------------------------------------------------------------------

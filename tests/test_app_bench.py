@@ -205,6 +205,7 @@ async def test_the_last_set_up_is_remembered_across_restarts(embedded):
     async with app.run_test(size=SIZE) as pilot:
         pane = await set_up(pilot, ["fl-demo-fast"], rounds="2", max_tokens="5")
         pane.query_one("#bench-seed").value = "7"
+        pane.query_one("#bench-slo").value = "ttft_ms=5000,tpot_ms=5000,e2e_ms=60000"
         await pilot.press("ctrl+r")
         await summary_of(pilot, pane)
     assert setup_file().is_file()
@@ -219,6 +220,9 @@ async def test_the_last_set_up_is_remembered_across_restarts(embedded):
         assert values == {"rounds": "2", "max_tokens": "5", "seed": "7", "warmup": "1"}
         assert form.query_one("#bench-prompts").value == str(prompt_sets()["quick"])
         assert list(form.query_one("#bench-models").selected) == ["fl-demo-fast"]
+        slo = form.query_one("#bench-slo")  # longer than its field at 100 columns: shown from its start
+        assert slo.value == "ttft_ms=5000,tpot_ms=5000,e2e_ms=60000" and slo.cursor_position == 0
+        assert slo.scroll_x == 0
 
 
 async def test_a_corrupt_remembered_set_up_is_reported_in_one_line_and_ignored(embedded):

@@ -88,6 +88,22 @@ async def test_the_comparison_scrolls_sideways_instead_of_wrapping(embedded, tmp
         assert max(map(len, lines)) > box.scrollable_content_region.width  # wider than the box: it must scroll
         assert box.query_one(Static).size.height == len(lines)  # one screen row per line: nothing wrapped
         assert not any("REGRESSION" in row for row in screen_rows(app))  # the flags are past the right edge…
-        box.scroll_to(x=box.max_scroll_x, animate=False)
+        for _ in range(3):  # half a box a key: the far columns are a few keys away, not one column a key
+            await pilot.press("right")
+        await until(pilot, lambda: box.scroll_x == box.max_scroll_x, "scrolled to the right edge",
+                    seen=lambda: (box.scroll_x, box.max_scroll_x))
         await settled(pilot)
         assert any("REGRESSION" in row for row in screen_rows(app))  # …and scrolling sideways shows them
+
+
+async def test_results_text_wraps_at_the_box_instead_of_being_cut(embedded):
+    line = "agreement of ann and bob over 12 pairs both judged: " + "the same verdict in most of them " * 4
+    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(), specs=load_specs())
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(TextScreen(line, wrap=True))
+        await until(pilot, lambda: isinstance(app.screen, TextScreen), "the results", seen=lambda: app.screen)
+        await settled(pilot)
+        box = app.screen.query_one("#help")
+        assert len(line) > box.scrollable_content_region.width and box.max_scroll_x == 0
+        rows = "".join(row.strip() for row in screen_rows(app))
+        assert "most of them the same verdict in most of them" in rows.replace("┃", "").replace("  ", " ")

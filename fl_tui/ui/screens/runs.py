@@ -43,18 +43,26 @@ class RunPickerScreen(ModalScreen[Path | None]):
 
 
 class TextScreen(ModalScreen[None]):
-    """Monospace text in a scrollable box (the comparison of two runs)."""
+    """Monospace text in a scrollable box: a table (the comparison of two runs) whose rows never wrap and scroll
+    sideways half a box at a ←/→, or lines (results, a scale) wrapped at the box's width (`wrap`)."""
 
     AUTO_FOCUS = "#help"  # the arrows and page keys scroll at once
-    BINDINGS = [Binding("escape,q", "close", "Close", id="text.close")]
+    BINDINGS = [Binding("escape,q", "close", "Close", id="text.close"),
+                Binding("right", "sideways(1)", "Scroll right", id="text.right", show=False, priority=True),
+                Binding("left", "sideways(-1)", "Scroll left", id="text.left", show=False, priority=True)]
 
-    def __init__(self, text: str):
-        super().__init__()
+    def __init__(self, text: str, *, wrap: bool = False):
+        super().__init__(classes="wrapped" if wrap else "")
         self.text = text
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(Text(plain(self.text)))
+
+    def action_sideways(self, step: int) -> None:
+        """Half the box a key, not a column: a wide table's far columns are a key or two away, not fifty."""
+        box = self.query_one("#help", VerticalScroll)
+        box.scroll_relative(x=step * max(8, box.scrollable_content_region.width // 2), animate=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

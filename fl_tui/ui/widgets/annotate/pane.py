@@ -358,14 +358,14 @@ class AnnotatePane(Vertical, can_focus=True):
         if self._no_run():
             return
         help_text = "The scale (1–5 score the focused aspect; the same key again clears it)\n\n"
-        self.app.push_screen(TextScreen(help_text + self.view.scale + "\n\nF1: all keys"))
+        self.app.push_screen(TextScreen(help_text + self.view.scale + "\n\nF1: all keys", wrap=True))
 
     @work(exclusive=True, group="annotate-results")
     async def action_results(self) -> None:
         if self._no_run():
             return
         text = await asyncio.wrap_future(self._executor.submit(self._results_text, self.mode))
-        self.app.push_screen(TextScreen(text))
+        self.app.push_screen(TextScreen(text, wrap=True))
 
     def _results_text(self, mode: str) -> str:
         """The mode's results, on the worker thread: people's rubric scores, or every pairwise file's verdicts."""

@@ -79,6 +79,11 @@ class SetupForm(Horizontal):
     def on_mount(self) -> None:
         self.read_remembered()
 
+    @on(Input.Blurred)
+    def show_start(self, event: Input.Blurred) -> None:
+        """A field left with its cursor at the end of a long value would show that value cut at the left."""
+        event.input.cursor_position = 0
+
     @work(thread=True, exclusive=True, group="bench-setup-read", exit_on_error=False)
     def read_remembered(self) -> None:
         setup, problem = load_setup()
@@ -93,7 +98,9 @@ class SetupForm(Horizontal):
         if setup is None:
             return
         for name, value in setup.fields.items():
-            self.query_one(f"#bench-{name}", Input).value = value
+            field = self.query_one(f"#bench-{name}", Input)
+            field.value = value
+            field.cursor_position = 0  # shown from its start: `ttft_ms=…`, not `tft_ms=…` cut at the left
         if setup.prompt_set in prompt_sets():
             self.query_one("#bench-prompts", Select).value = str(prompt_sets()[setup.prompt_set])
         self.remembered = setup.models

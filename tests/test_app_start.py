@@ -14,12 +14,13 @@ from waiting import mounted, until
 from fl_tui.ui import app as app_module
 from fl_tui.ui.later_panes import PaneSlot
 
-HEAVY = ("numpy", "httpx", "plotext", "foundry_local_sdk")
+HEAVY = ("numpy", "httpx", "plotext", "foundry_local_sdk", "jsonschema")  # jsonschema: checks, not models.json
 
 
 def test_the_app_module_imports_none_of_what_only_the_later_tabs_use():
     code = (
-        "import sys\nimport fl_tui.cli.app_cmd, fl_tui.ui.app\n"
+        "import sys\nimport fl_tui.cli.app_cmd, fl_tui.ui.app\nfrom fl_tui.models.specs import load_specs\n"
+        "load_specs()\n"
         f"print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)

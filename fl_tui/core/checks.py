@@ -16,15 +16,19 @@ import json
 import re
 import time
 from dataclasses import asdict, dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import jsonschema
-import referencing.exceptions
 import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer, model_validator
 
 from fl_tui.core.fields import NonBlank, OneLine
 from fl_tui.core.jsonfile import ProblemAt
+
+if TYPE_CHECKING:
+    import jsonschema.protocols
+
+# jsonschema (with referencing) is imported where a schema is checked or used, not with this module: reading
+# models.json at the app's start comes through here, and jsonschema's import is ~0.1 s before the first frame
 
 KINDS = ("contains", "not_contains", "regex", "max_sentences", "max_words", "count_items", "json_schema")
 WHY_MAX = 120  # characters of a result's reason: a short why, not the answer again
@@ -72,6 +76,8 @@ class Check(BaseModel):
     @field_validator("json_schema")
     @classmethod
     def _is_schema(cls, schema: dict[str, Any]) -> dict[str, Any]:
+        import jsonschema
+
         try:
             jsonschema.validators.validator_for(schema).check_schema(schema)
         except jsonschema.SchemaError as exc:
@@ -231,6 +237,8 @@ def item_count(answer: str) -> int:
 def _timed_validator(schema: dict[str, Any], deadline: float) -> jsonschema.protocols.Validator:
     """The schema's validator with every keyword checking the deadline, and `pattern` and `patternProperties` on
     the `regex` package with the time left (jsonschema's own use `re`, which cannot be stopped)."""
+    import jsonschema
+
     base = jsonschema.validators.validator_for(schema)
 
     def timed(keyword):
@@ -259,6 +267,9 @@ def _timed_validator(schema: dict[str, Any], deadline: float) -> jsonschema.prot
 
 def _schema(schema: dict[str, Any], answer: str, deadline: float) -> tuple[bool, str]:
     """The answer (or its first ``` fenced block) parsed as JSON, then validated."""
+    import jsonschema
+    import referencing.exceptions
+
     fenced = _FENCE.search(answer)
     text = fenced.group(1) if fenced else answer
     try:

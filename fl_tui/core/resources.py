@@ -10,7 +10,6 @@ from pathlib import Path
 
 from fl_tui.core import locations
 from fl_tui.core.errors import UserError
-from fl_tui.core.prompts import list_prompt_sets
 
 
 def packaged_data() -> Path:
@@ -47,6 +46,8 @@ def find_prompt_set(name_or_path: str) -> Path:
 
 def prompt_sets() -> dict[str, Path]:
     """Every prompt set by name, sorted; for a name in several folders, the earlier folder's file."""
+    from fl_tui.core.prompts import list_prompt_sets  # with pydantic models and checks: not for models.json's path
+
     found: dict[str, Path] = {}
     for folder in prompt_dirs():
         for path in list_prompt_sets(folder):

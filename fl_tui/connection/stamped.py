@@ -59,17 +59,17 @@ class StampedStream(httpcore.AsyncNetworkStream):
         if self._ready_reads >= YIELD_EVERY:  # before the read: its kernel stamp still says when the bytes came
             self._ready_reads = 0
             await asyncio.sleep(0)
+        deadline = None if timeout is None else loop.time() + timeout
         try:
-            async with asyncio.timeout(timeout):
-                while True:
-                    try:
-                        data, ancillary, _flags, _addr = self._sock.recvmsg(max_bytes, _ANCILLARY)
-                        break
-                    except BlockingIOError:
-                        self._ready_reads = 0
-                        await _readable(loop, self._sock)
+            while True:
+                try:
+                    data, ancillary, _flags, _addr = self._sock.recvmsg(max_bytes, _ANCILLARY)
+                    break
+                except BlockingIOError:
+                    self._ready_reads = 0
+                    await _readable(loop, self._sock, deadline)
         except TimeoutError as exc:
-            raise httpcore.ReadTimeout(str(exc)) from exc
+            raise httpcore.ReadTimeout(str(exc) or "timed out") from exc
         except OSError as exc:
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
         self.waited_ns = _waited(ancillary)
@@ -146,14 +146,21 @@ class StampedBackend(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
-async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket) -> None:
+async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket, deadline: float | None) -> None:
+    """Until `sock` has bytes (or an end) to read; TimeoutError at `deadline` (the loop's clock). One timer and
+    one reader for the wait, not an asyncio.timeout context per read: a read is made for every token chunk, and
+    what the client spends per chunk is CPU the box being measured does not have."""
     ready = loop.create_future()
     fd = sock.fileno()
     loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
+    timer = None if deadline is None else loop.call_at(deadline, lambda: ready.done() or ready.set_exception(
+        TimeoutError("no bytes before the read timeout")))
     try:
         await ready
     finally:
         loop.remove_reader(fd)
+        if timer is not None:
+            timer.cancel()
 
 
 def _has_data(sock: socket.socket) -> bool:

@@ -73,6 +73,7 @@ class LiveView(Vertical):
         self.columns = LIVE_COLUMNS
         self._model_width = dict(LIVE_COLUMNS)["Model"]  # the Model column's width now (grows with the terminal)
         self._names: list[str] = []  # the rows' model names, for the Model column's width
+        self._state: LiveState | None = None  # the run drawn last: its rows are drawn again when the columns change
         self._cells: dict[str, list[str]] = {}  # the table's shown cells, by row key
         self._failures_shown: list[str] = []
         self._checks_shown: list[str] = []
@@ -110,7 +111,7 @@ class LiveView(Vertical):
             self._model_width = dict(columns)["Model"]
             for label, width in columns:
                 table.add_column(label, key=label, width=width)
-        self._names = []
+        self._names, self._state = [], None
         self._cells = {}
         self._failures_shown = []
         self._checks_shown = []
@@ -179,9 +180,12 @@ class LiveView(Vertical):
         table.clear(columns=True)
         for label, column_width in self.columns:
             table.add_column(label, key=label, width=width if label == "Model" else column_width)
-        self._cells = {}  # every row is added again at the next draw
+        self._cells = {}
+        if self._state is not None:  # now: a resize brings no new event, so no draw would come to add them back
+            self._draw_rows(self._state)
 
     def _draw_rows(self, state: LiveState) -> None:
+        self._state = state
         table = self.query_one("#bench-rows", DataTable)
         rows = state.shown_rows()
         names = [plain(state.short_name(row.name)[0], keep_newlines=False) for row in rows]

@@ -352,8 +352,8 @@ async def drive(app: MeasuredApp, pilot, server, with_keys: bool, profile: cProf
         if await settle(app, "benchmark", pane):
             break
     picker = pane.query_one("#bench-models")
-    for _ in range(100):  # the model list comes with the first poll
-        if picker.option_count:
+    for _ in range(100):  # the model list comes with the first poll, the prompt sets from a thread worker
+        if picker.option_count and pane.form.sets:
             break
         await pilot.pause(0.1)
     pane.form.choose([MODEL], PROMPTS.name)

@@ -60,7 +60,7 @@ async def on_the_benchmark_tab(pilot):
 async def set_up(pilot, models: list[str], rounds: str = "1", max_tokens: str = "8"):
     """Go to the tab, pick exactly `models`, the quick prompt set, and type the numbers."""
     pane = await on_the_benchmark_tab(pilot)
-    await until(pilot, lambda: pane.form.choices, "the models offered by the first poll")
+    await until(pilot, lambda: pane.form.choices and pane.form.sets, "the models and the prompt sets offered")
     pane.form.choose(models, "quick")
     for field, value in (("rounds", rounds), ("max_tokens", max_tokens)):
         box = pane.query_one(f"#bench-{field}")

@@ -84,6 +84,10 @@ class FlTuiApp(App[int]):
         self.annotate_pane: AnnotatePane | None = None
         self._panes_asked = False
         self._models: list[ModelEntry] | None = None  # the last listing, for a Benchmark pane mounted after it
+        from fl_tui.ui.themes import load_themes
+
+        # read here, before the app runs (the first frame needs them), never as a file read on the UI loop
+        self._themes = load_themes()
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="status-header")
@@ -98,8 +102,6 @@ class FlTuiApp(App[int]):
         yield self.footer
 
     def on_mount(self) -> None:
-        from fl_tui.ui.themes import load_themes
-
         # Kept, not queried later: polls and messages can arrive while the app tears its widgets down.
         self.tabs = self.query_one("#tabs", TabbedContent)
         self.header = self.query_one(StatusHeader)
@@ -108,7 +110,7 @@ class FlTuiApp(App[int]):
         # showed them. Tabs change with 1/2/3, [ and ], or the mouse.
         self.tabs.query_one(Tabs).can_focus = False
         self.models_pane.focus_main()
-        themes, problems = load_themes()
+        themes, problems = self._themes
         for theme in themes:
             self.register_theme(theme)
         self.startup_problems += [str(p) for p in problems]

@@ -78,7 +78,9 @@ class BenchProblem(Message):
 
 @dataclass
 class SetupRead(Message):
-    """The remembered set-up (None before the first run), or why the file there was ignored."""
+    """The prompt sets on disk by name; the remembered set-up (None before the first run), or why the file there
+    was ignored."""
 
+    sets: dict[str, Path]
     setup: BenchSetup | None
     problem: str | None = None

@@ -54,6 +54,7 @@ class SetupForm(Horizontal):
         self.settings, self.specs = settings, specs
         self.choices: list[str] = []  # the models offered, in the list's order
         self.remembered: tuple[str, ...] | None = None  # the last run's models, picked once they are offered
+        self.sets: dict[str, Path] = {}  # the prompt sets by name, read off the UI loop (read_remembered)
 
     def compose(self) -> ComposeResult:
         s = self.settings
@@ -62,10 +63,7 @@ class SetupForm(Horizontal):
             yield PickList(id="bench-models")
         with Vertical(id="bench-form"):
             yield Label("Prompt set")
-            sets = [(name, str(path)) for name, path in prompt_sets().items()]
-            default = dict(sets).get("default", sets[0][1] if sets else None)
-            yield Select[str](sets, id="bench-prompts", allow_blank=not sets, compact=True,
-                              **({"value": default} if default else {}))
+            yield Select[str]([], id="bench-prompts", compact=True)  # filled when the sets are read
             defaults = {"rounds": s.rounds, "warmup": s.warmup, "temperature": 0.0, "max_tokens": s.max_tokens,
                         "timeout_s": s.timeout_s, "concurrency": 1}
             for field, label in FORM_LABELS.items():
@@ -86,12 +84,21 @@ class SetupForm(Horizontal):
 
     @work(thread=True, exclusive=True, group="bench-setup-read", exit_on_error=False)
     def read_remembered(self) -> None:
+        """The prompt sets' folders and the remembered set-up are files: read here, never on the UI loop."""
+        sets = prompt_sets()
         setup, problem = load_setup()
-        self.post_message(SetupRead(setup, problem))
+        self.post_message(SetupRead(sets, setup, problem))
 
     @on(SetupRead)
     def restore(self, message: SetupRead) -> None:
-        """Put the remembered set-up back (its prompt set only if it still exists)."""
+        """Offer the prompt sets (`default` first chosen), then put the remembered set-up back (its prompt set
+        only if it still exists)."""
+        self.sets = message.sets
+        select = self.query_one("#bench-prompts", Select)
+        select.set_options([(name, str(path)) for name, path in self.sets.items()])
+        default = self.sets.get("default") or next(iter(self.sets.values()), None)
+        if default is not None:
+            select.value = str(default)
         if message.problem is not None:
             self.notify(plain(message.problem, keep_newlines=False), severity="warning", markup=False, timeout=8)
         setup = message.setup
@@ -101,8 +108,8 @@ class SetupForm(Horizontal):
             field = self.query_one(f"#bench-{name}", Input)
             field.value = value
             field.cursor_position = 0  # shown from its start: `ttft_ms=…`, not `tft_ms=…` cut at the left
-        if setup.prompt_set in prompt_sets():
-            self.query_one("#bench-prompts", Select).value = str(prompt_sets()[setup.prompt_set])
+        if setup.prompt_set in self.sets:
+            select.value = str(self.sets[setup.prompt_set])
         self.remembered = setup.models
         if self.choices:  # the models were offered first: pick again
             self._pick(set(setup.models))
@@ -110,7 +117,7 @@ class SetupForm(Horizontal):
     def current(self) -> BenchSetup:
         """What the form holds now, to be remembered."""
         path = self.query_one("#bench-prompts", Select).value
-        names = {str(p): name for name, p in prompt_sets().items()}
+        names = {str(p): name for name, p in self.sets.items()}
         return BenchSetup(tuple(self.query_one("#bench-models", SelectionList).selected),
                           names.get(str(path), ""),
                           {name: self.query_one(f"#bench-{name}", Input).value.strip() for name in FORM_FIELDS})
@@ -163,7 +170,7 @@ class SetupForm(Horizontal):
         box.deselect_all()
         for value in models:
             box.select(value)
-        self.query_one("#bench-prompts", Select).value = str(prompt_sets()[prompt_set])
+        self.query_one("#bench-prompts", Select).value = str(self.sets[prompt_set])
 
     def read(self) -> tuple[list[str], Path, BenchSettings, tuple[str, ...]]:
         """The models, the prompt set's file, the settings and the endpoints to run after the app's own;

@@ -25,7 +25,7 @@ from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.commands import ActionsProvider
 from fl_tui.ui.later_panes import PanesImported, PaneSlot, import_panes
-from fl_tui.ui.messages import BackendFailed, BackendReady, StateUpdated
+from fl_tui.ui.messages import BackendFailed, BackendReady, SettingsNotSaved, StateUpdated
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.help import HelpScreen
 from fl_tui.ui.widgets.models.pane import ModelsPane
@@ -268,8 +268,11 @@ class FlTuiApp(App[int]):
         try:
             save_settings(changes, self.settings_path)
         except UserError as exc:
-            self.call_from_thread(self.notify, plain(str(exc)), title="configuration", severity="warning",
-                                  markup=False, timeout=10)
+            self.post_message(SettingsNotSaved(str(exc)))
+
+    @on(SettingsNotSaved)
+    def tell_not_saved(self, message: SettingsNotSaved) -> None:
+        self.notify(plain(message.error), title="configuration", severity="warning", markup=False, timeout=10)
 
     def action_next_theme(self) -> None:
         names = sorted(n for n in self.available_themes if n.startswith("fl-")) or sorted(self.available_themes)

@@ -20,6 +20,19 @@ class BackendFailed(Message):
 
 
 @dataclass
+class OperationDone(Message):
+    """A model operation (load, unload, remove, register) ran on a thread worker: `error` says why it failed."""
+
+    label: str
+    error: str | None = None
+
+
+@dataclass
+class SettingsNotSaved(Message):
+    error: str
+
+
+@dataclass
 class StateUpdated(Message):
     """A poll finished: the status, and the models when the Models tab asked for them (else None)."""
 

@@ -23,6 +23,7 @@ from fl_tui.connection.base import (
 from fl_tui.core.textsafe import plain
 from fl_tui.models import modelview
 from fl_tui.models.downloads import PENDING, DownloadQueue, DownloadState
+from fl_tui.ui.messages import OperationDone
 from fl_tui.ui.refusals import ExplainsRefusals
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.path_prompt import PathPromptScreen
@@ -146,10 +147,17 @@ class ModelsPane(ExplainsRefusals, Vertical):
         try:
             fn(*args)
         except BackendError as exc:
-            self.app.call_from_thread(self.notify, plain(str(exc)), title=label, severity="error", markup=False)
+            self.post_message(OperationDone(label, str(exc)))
         else:
-            self.app.call_from_thread(self.notify, f"{label}: done", markup=False, timeout=3)
-        self.app.call_from_thread(self.app.poll_now)
+            self.post_message(OperationDone(label))
+
+    @on(OperationDone)
+    def tell_done(self, message: OperationDone) -> None:
+        if message.error is None:
+            self.notify(f"{message.label}: done", markup=False, timeout=3)
+        else:
+            self.notify(plain(message.error), title=message.label, severity="error", markup=False)
+        self.app.poll_now()
 
     def action_load(self) -> None:
         entry = self.selected()

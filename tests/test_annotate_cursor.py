@@ -44,6 +44,8 @@ def test_changing_a_score_says_so_and_how_to_undo(run_dir):  # noqa: F811
     assert cursor.score(2) == f"{row}: 4 -> 2 (z undoes; [ and ] switch tabs here)"  # a `2` meant for the tab
     cursor.undo()
     assert cursor.view().item.scores == {row: 4}
+    assert cursor.score(4) == f"{row}: 4 cleared (z undoes; [ and ] switch tabs here)"  # the same key clears it
+    assert cursor.view().item.scores == {}
 
 
 def test_a_level_runs_head_counts_models_and_a_revealed_name_shows_its_level(tmp_path):

@@ -224,3 +224,22 @@ async def test_finished_streams_are_parsed_and_written_off_the_stamping_loop(par
                            concurrency=1, levels=(1, 2))
     assert len(run["requests"]) == 8 and log.names() == {"request_result", "request"}
     assert log.on_the_loop() == []
+
+
+def test_requests_reused_on_resume_count_in_the_slo_share_but_not_in_the_rates(tmp_path):
+    """A model's sequential level taken whole from an earlier attempt (--resume): the share meeting the SLOs is
+    over every request; per second needs this attempt's clock, and this attempt measured none."""
+    from fl_tui.bench.records import ModelResult, RequestResult
+
+    prompts = PromptSet(name="one", prompts=[Prompt(id="p1", prompt="Say hello.")])
+    engine = BenchEngine(OpenAICompatBackend("http://127.0.0.1:9"), ["m"], prompts,
+                         BenchSettings(rounds=2, slo={"ttft_ms": 100.0}), tmp_path)
+    mine = [RequestResult(id=f"m|p1|r{i}", model="m", prompt_id="p1", round=i, warmup=False, status="ok",
+                          ttft_ms=ttft, e2e_ms=200.0, start_ms=300.0 * i, output_tokens=4)
+            for i, ttft in ((1, 50.0), (2, 150.0))]
+    engine._reused = {r.id for r in mine}
+    result = ModelResult(model="m", requested_as="m", status="failed")
+    engine._finish_model("m", result, mine, stopped=False)
+    assert result.resumed == 2 and result.slo_fraction == 0.5  # one of the two met ttft_ms <= 100
+    assert result.goodput_rps is None and result.requests_per_s is None and result.aggregate_output_tps is None
+    assert result.summary["ttft_ms"]["n"] == 2  # per-request figures pool every request

@@ -203,3 +203,32 @@ def test_a_run_killed_before_its_first_model_finished_resumes(server, tmp_path):
     more = run_cli(*[a if a != "slow-50" else "slow-50,sched-5000" for a in args], "--resume")
     assert more.returncode == 2, more.stderr
     assert "other settings (models_asked ['slow-50'] -> ['slow-50', 'sched-5000'])" in more.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX's")
+def test_a_concurrent_level_is_measured_again_whole_on_resume(server, tmp_path):  # noqa: F811
+    """At a level above 1 a request's figures depend on the load around it: nothing is reused, the killed
+    attempt's lines go aside, no id is written twice; another level than the run's is refused."""
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(json.dumps(["Count to three."]), encoding="utf-8")
+    out = tmp_path / "run"
+    args = ["bench", "--endpoint", server.url, "--models", "slow-50", "--prompts", str(prompts), "--rounds", "8",
+            "--concurrency", "2", "--warmup", "0", "--max-tokens", "4", "--out", str(out)]
+    proc = subprocess.Popen([sys.executable, "-m", "fl_tui", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=REPO)
+    try:
+        until_sync(lambda: written_lines(out) >= 3 or proc.poll() is not None, "three requests written",
+                   seen=lambda: written_lines(out))
+    finally:
+        proc.kill()
+        proc.wait(60)
+    killed = {line["id"] for line in jsonl(out / "requests.jsonl")}
+    sequential = run_cli(*[a if a != "2" else "1" for a in args], "--resume")
+    assert sequential.returncode == 2 and "other settings (concurrency 2 -> 1)" in sequential.stderr
+    resumed = run_cli(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["models"][0]["resumed"] is None and run["models"][0]["measured_ok"] == 8
+    ids = [line["id"] for line in jsonl(out / "requests.jsonl")]
+    assert len(ids) == 8 and len(set(ids)) == 8
+    assert {line["id"] for line in jsonl(out / "requests.superseded.jsonl")} == killed

@@ -39,9 +39,10 @@ async def _ended(code: str) -> int:
     return service._process.returncode
 
 
-def test_an_app_that_quits_is_waited_for_not_killed(caplog):
+def test_an_app_that_quits_is_waited_for_not_killed(caplog, monkeypatch):
     """Killed once its output closed, it would exit -9; killed as it exits, Popen.kill's poll reaps it before
     asyncio's child watcher can and the log says "Unknown child process pid N"."""
+    monkeypatch.setattr(server, "QUIT_GRACE_S", 60.0)  # a slow machine's start-up never reaches the grace
     with caplog.at_level(logging.WARNING, logger="asyncio"):
         assert asyncio.run(_ended(QUITS_SLOWLY)) == 3
     assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []

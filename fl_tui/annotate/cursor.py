@@ -77,15 +77,15 @@ class ScoringCursor:
         next unscored one (the focus on its first unscored row). A score that replaces another is said, with how
         to undo it: a digit pressed to change tabs (1-3 elsewhere) must not change a score unnoticed."""
         row = self.rows()[self.row]
-        item = self.session.current
-        before = item.overall if row == OVERALL else item.scores.get(row)
+        before = _value(self.session.current, row)
         given = self.session.set_score(row, value)
         complete = given is not None and self.session.current.scored
         if self.auto_advance and row == OVERALL and complete and self.session.next_unscored():
             self._first_unscored_row()
-        if before is None or before == value:
+        if before is None:
             return None
-        return f"{row}: {before} -> {value} (z undoes; [ and ] switch tabs here)"
+        change = "cleared" if given is None else f"-> {given}"  # the same key again clears it
+        return f"{row}: {before} {change} (z undoes; [ and ] switch tabs here)"
 
     def skip(self) -> str:
         before = self.session.index
@@ -121,9 +121,7 @@ class ScoringCursor:
         """A new answer's focus: the first row without a score (the first row when all have one), so the next
         digit scores its first aspect, not the overall row the last answer ended on."""
         item = self.session.current
-        rows = self.rows()
-        unscored = [i for i, row in enumerate(rows)
-                    if (item.overall if row == OVERALL else item.scores.get(row)) is None]
+        unscored = [i for i, row in enumerate(self.rows()) if _value(item, row) is None]
         self.row = unscored[0] if unscored else 0
 
     def toggle_models(self) -> str:
@@ -131,3 +129,8 @@ class ScoringCursor:
         shown = not self.session.revealed
         self.session.show_models(shown)
         return "model names shown (r hides them)" if shown else "model names hidden (r shows them)"
+
+
+def _value(item: ItemView, row: str) -> int | None:
+    """The score a row of `item` holds (None: unscored)."""
+    return item.overall if row == OVERALL else item.scores.get(row)

@@ -45,7 +45,7 @@ class LiveRequest:
     prompt: str
     round: int
     warmup: bool
-    key: str = ""  # the request's id in the run (several are in flight at a level above 1)
+    key: str  # the request's id in the run (several are in flight at a level above 1): its chunks name it
 
 
 @dataclass(frozen=True)

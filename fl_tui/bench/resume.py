@@ -5,8 +5,9 @@ A model that did not finish runs again under the same run id, into the same file
 had answered at a sequential level (one in flight, no --rate) are kept and not sent again: each such request was
 timed alone, so its figures do not depend on what ran around it. At a concurrent or paced level a request's
 figures depend on the load around it, so that level runs again whole. Each attempt has its own monotonic clock, so
-`start_ms` offsets compare within an attempt; rates over time (aggregate tok/s, req/s, goodput, energy) count
-the last attempt's requests only (docs/benchmarking.md, "Resuming a run")."""
+`start_ms` offsets compare within an attempt; rates over time (aggregate tok/s, req/s, goodput per second, energy)
+count the last attempt's requests only, fractions (the share meeting the SLOs) all of them (docs/benchmarking.md,
+"Resuming a run")."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pydantic
+
 from fl_tui.bench.reuse import Reuse
 from fl_tui.bench.runfiles import REQUESTS_FILE, RUN_FILE, load_run, read_requests_jsonl
-from fl_tui.core.errors import UserError
+from fl_tui.bench.runschema import RequestJson
+from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.fileio import atomic_write_text
 
 SUPERSEDED_FILE = "requests.superseded.jsonl"  # an unfinished model's lines from an earlier attempt, kept
@@ -76,10 +80,11 @@ LOAD_KEYS = ("levels", "rate", "duration_s", "slo", "prompt_tokens", "models_ask
 
 
 def _comparable(settings: dict) -> dict:
-    """In-flight count does not change results; the drawn schedule seed is the run's own, not a setting."""
+    """The drawn schedule seed is the run's own, not a setting. The level (`concurrency`) is compared: requests
+    are reused only at the level they were measured at."""
     plain = json.loads(json.dumps(settings))  # a tuple written is a list read
     return {k: v for k, v in plain.items()
-            if k not in ("concurrency", "schedule_seed") and not (k in LOAD_KEYS and v in (None, [], {}))}
+            if k != "schedule_seed" and not (k in LOAD_KEYS and v in (None, [], {}))}
 
 
 def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
@@ -108,19 +113,38 @@ def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
     warnings = [str(w) for w in run.get("warnings") or []]
     seed = (run.get("settings") or {}).get("schedule_seed")
     seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
-    earlier = [] if settings.get("rate") else _answered_alone(folder, done)
+    earlier = _answered_alone(folder, done, settings, warnings)
     return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings, seed, earlier)
 
 
-def _answered_alone(folder: Path, done: set[tuple]) -> list[dict]:
+def _answered_alone(folder: Path, done: set[tuple], settings: dict, warnings: list[str]) -> list[dict]:
     """The measured requests of models that did not finish which answered at a sequential level, from
     requests.jsonl (run.json lists a model's requests only once it finished); a line a kill cut short is not
-    among them."""
-    if not (folder / REQUESTS_FILE).is_file():
+    among them, nor one that does not read back as a request record (it is named in `warnings`). Sequential:
+    the run's only level is 1, or the request names level 1 of a sweep; never with a rate (paced starts queue),
+    never at a swept prompt length (its prompts are sized again by each attempt's calibration request)."""
+    levels = settings.get("levels") or [settings.get("concurrency") or 1]
+    if settings.get("rate") or settings.get("prompt_tokens") or 1 not in levels:
         return []
-    answered = {r["id"]: {k: v for k, v in r.items() if k != "run_id"} for r in read_requests_jsonl(folder)
-                if (r.get("endpoint"), r.get("model")) not in done and r.get("warmup") is False
-                and r.get("status") == "ok" and r.get("concurrency") in (None, 1) and isinstance(r.get("id"), str)}
+    level = 1 if len(levels) > 1 else None  # how a request at that level names it
+    try:
+        lines = read_requests_jsonl(folder) if (folder / REQUESTS_FILE).is_file() else []
+    except FileProblem as exc:  # a damaged file: nothing is reused, the unfinished models run again whole
+        warnings.append(f"--resume: nothing reused from {REQUESTS_FILE}: {exc}")
+        return []
+    answered: dict[str, dict] = {}
+    for line in lines:
+        if (line.get("endpoint"), line.get("model")) in done or line.get("warmup") is not False \
+                or line.get("status") != "ok" or line.get("concurrency") != level:
+            continue
+        record = {k: v for k, v in line.items() if k != "run_id"}
+        try:
+            RequestJson.model_validate(record)
+        except pydantic.ValidationError as exc:
+            warnings.append(f"--resume: a line of {REQUESTS_FILE} is not a request record and was measured again "
+                            f"({exc.error_count()} problem(s), first: {exc.errors()[0]['msg']})")
+            continue
+        answered[record["id"]] = record
     return list(answered.values())
 
 

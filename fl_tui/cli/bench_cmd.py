@@ -26,6 +26,7 @@ from fl_tui.bench.resume import (
     settings_record,
 )
 from fl_tui.bench.reuse import Reuse
+from fl_tui.bench.runfiles import load_run
 from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
@@ -279,7 +280,9 @@ def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: Prom
             models = [m for m in models if m not in carried.names(backend.shown_endpoint if more else None)]
             print(f"resuming run {carried.run_id}: {len(carried.models)} model(s) finished, "
                   f"{len(models)} to run" + (" at the first endpoint" if more else ""), file=sys.stderr)
-            if not models and not more:
+            if not models and not more:  # nothing left to run: the run's report as it stands, in the format asked
+                if not args.events:
+                    _print_report(args.format, out, load_run(out))
                 return 0
         engine = BenchEngine(
             backend, models, prompt_set, settings, out,

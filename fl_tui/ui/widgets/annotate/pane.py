@@ -248,7 +248,7 @@ class AnnotatePane(Vertical, can_focus=True):
             self.notify(plain(message.problem), title="unexpected error" if message.unexpected else None,
                         severity="error", markup=False, timeout=15 if message.unexpected else 10)
         if message.notice is not None:
-            self.notify(message.notice, markup=False, timeout=4)
+            self.notify(plain(message.notice, keep_newlines=False), markup=False, timeout=4)  # names from files
         if message.view is None:
             return
         self.view = message.view

@@ -63,7 +63,7 @@ class SetupForm(Horizontal):
             yield PickList(id="bench-models")
         with Vertical(id="bench-form"):
             yield Label("Prompt set")
-            yield Select[str]([], id="bench-prompts", compact=True)  # filled when the sets are read
+            yield Select[str]([], id="bench-prompts", compact=True, allow_blank=True)  # filled when read
             defaults = {"rounds": s.rounds, "warmup": s.warmup, "temperature": 0.0, "max_tokens": s.max_tokens,
                         "timeout_s": s.timeout_s, "concurrency": 1}
             for field, label in FORM_LABELS.items():
@@ -85,9 +85,14 @@ class SetupForm(Horizontal):
     @work(thread=True, exclusive=True, group="bench-setup-read", exit_on_error=False)
     def read_remembered(self) -> None:
         """The prompt sets' folders and the remembered set-up are files: read here, never on the UI loop."""
-        sets = prompt_sets()
-        setup, problem = load_setup()
-        self.post_message(SetupRead(sets, setup, problem))
+        try:
+            sets = prompt_sets()
+        except OSError as exc:  # an unreadable folder: no set offered, and the form says why
+            sets, problem = {}, f"the prompt sets could not be listed: {exc}"
+        else:
+            problem = None
+        setup, unread = load_setup()
+        self.post_message(SetupRead(sets, setup, problem or unread))
 
     @on(SetupRead)
     def restore(self, message: SetupRead) -> None:

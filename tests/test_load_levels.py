@@ -82,7 +82,7 @@ async def test_constant_rate_starts_follow_the_schedule(parallel, tmp_path):
     for i, r in enumerate(requests):
         assert r["scheduled_ms"] - first == pytest.approx(i * 50.0, abs=0.01)  # due every 1/20 s
         assert r["queue_ms"] >= 0 and r["start_ms"] - r["scheduled_ms"] == pytest.approx(r["queue_ms"], abs=0.01)
-        assert r["queue_ms"] < 100  # started within tens of ms of when it was due (a busy shared machine)
+        assert r["queue_ms"] < 250  # never a queue growing 50 ms a request, as one request waiting on another would
     assert sorted(r["queue_ms"] for r in requests)[4] < 30
     assert run["models"][0]["rate"] == "20"
 
@@ -98,7 +98,8 @@ async def test_poisson_starts_follow_the_seeded_schedule_and_duration_bounds_the
     assert len(requests) == len(expected) == run["models"][0]["planned"]
     first = requests[0]["scheduled_ms"]
     assert [r["scheduled_ms"] - first for r in requests] == pytest.approx(expected, abs=0.01)
-    assert all(0 <= r["queue_ms"] < 100 for r in requests)
+    assert all(0 <= r["queue_ms"] < 250 for r in requests)  # none queued behind another (a busy machine's wake-ups
+    assert sorted(r["queue_ms"] for r in requests)[len(requests) // 2] < 30  # reach 100 ms); most on time
     assert run["settings"]["schedule_seed"] == 7 and run["models"][0]["rate"] == "poisson:20"
 
 

@@ -30,7 +30,7 @@ from fl_tui.bench.runfiles import load_run
 from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
-from fl_tui.cli.output import Format
+from fl_tui.cli.output import Format, print_document
 from fl_tui.connection.base import Backend, Capability
 from fl_tui.connection.endpoint import normalize_endpoint
 from fl_tui.connection.resolve import EMBEDDED, Choice, open_backend
@@ -314,7 +314,7 @@ def _print_report(fmt: Format, out: Path, run: dict) -> None:
         return
     print(f"run directory: {out}", file=sys.stderr)
     render = {Format.JSON: render_json, Format.CSV: render_csv, Format.MD: render_markdown}[fmt]
-    print(render(run), end="\n" if fmt is Format.MD else "")  # JSON and CSV end their last line
+    print_document(render(run), end="\n" if fmt is Format.MD else "")  # JSON and CSV end their last line
 
 
 def _print_statuses(models: list[dict]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
@@ -91,3 +92,11 @@ def print_table(fmt: Format, columns: Sequence[str], rows: Sequence[dict]) -> No
         return
     for line in text_lines(columns, rows):
         print(line)
+
+
+def print_document(text: str, end: str = "") -> None:
+    """A report printed so that stdout carries its own bytes: a CSV's lines end in \r\n, and a text stream on
+    Windows would turn that \n into \r\n again (\r\r\n, an empty row between rows to a spreadsheet)."""
+    if os.linesep != "\n":
+        text = text.replace("\r\n", "\n")
+    print(text, end=end)

@@ -1,5 +1,5 @@
-"""Build hook (the rest of the metadata is in pyproject.toml): the wheel carries the top-level prompts/, themes/
-and models.json as fl_tui/data/. The repository keeps one copy at the top and no links, which a clone without
+"""Build hook (the rest of the metadata is in pyproject.toml): the wheel carries the top-level prompts/, themes/,
+fleet/ and models.json as fl_tui/data/. The repository keeps one copy at the top and no links, which a clone without
 symlink support (Windows) would check out as small text files."""
 
 import shutil
@@ -23,6 +23,7 @@ class BuildWithData(build_py):
             for path in sorted((ROOT / folder).glob(pattern)):
                 shutil.copyfile(path, target / folder / path.name)
         shutil.copyfile(ROOT / "models.json", target / "models.json")
+        shutil.copytree(ROOT / "fleet", target / "fleet", dirs_exist_ok=True)  # `fl-tui fleet run`'s playbook
 
 
 setup(cmdclass={"build_py": BuildWithData})

@@ -19,7 +19,8 @@ import pytest
 from conftest import REPO
 
 DATA = ["models.json", "prompts/_scale.json", "prompts/default.json", "prompts/quick.json",
-        "themes/fl-ansi.toml", "themes/fl-dark.toml", "themes/fl-light.toml"]
+        "themes/fl-ansi.toml", "themes/fl-dark.toml", "themes/fl-light.toml",
+        "fleet/playbook.yml", "fleet/roles/fl_tui_bench/tasks/main.yml"]  # `fl-tui fleet run`'s playbook
 
 
 def test_the_repository_holds_no_symlinks():

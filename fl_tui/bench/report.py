@@ -178,7 +178,7 @@ def _setting(key: str, value: object) -> str:
     return f'"{_line(value)}"' if key == "warmup_prompt" else _line(value)
 
 
-def _settings_line(settings: Mapping) -> str:
+def settings_line(settings: Mapping) -> str:
     """The run's settings on one line, unset and empty ones left out; a run that swept concurrency levels names
     them, not also its first level alone."""
     shown = {k: v for k, v in settings.items() if v is not None and v not in ([], {})}
@@ -246,7 +246,7 @@ def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequ
         f"- Date: {date}",
         *(_endpoints_lines(run) if endpoints_of(run) else [f"- Endpoint: {_line(run.get('endpoint') or MISSING)}",
                                                           f"- Backend: {_line(run.get('backend') or MISSING)}"]),
-        f"- Settings: {_settings_line(settings)}",
+        f"- Settings: {settings_line(settings)}",
         f"- Percentiles: numpy, method \"{_line(run.get('percentile_method') or PERCENTILE_METHOD)}\"",
     ]
     if run.get("interrupted"):
@@ -437,14 +437,14 @@ def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
     return buffer.getvalue()
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
     """JSON has no NaN or infinity: such a value becomes null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, Mapping):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     return value
 
 
@@ -459,7 +459,7 @@ def render_json(run: Mapping, quality: Mapping | None = None) -> str:
     }
     if quality is not None:
         report["quality"] = dict(quality)
-    return json_text(json.dumps(_finite(report), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
+    return json_text(json.dumps(finite(report), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
 def write_reports(run_dir: Path, run: Mapping, quality: Mapping | None = None, sections: Sequence[str] = ()

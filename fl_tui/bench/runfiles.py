@@ -113,6 +113,7 @@ class RunState(StrEnum):
     STOPPED = "stopped"  # stopped early (Ctrl+X, Ctrl-C)
     UNFINISHED = "unfinished"  # no finished run.json: still running, or its process died
     UNREADABLE = "unreadable"  # run.json is not a run fl-tui can read
+    FLEET = "fleet"  # a fleet folder: one run per host (fl_tui/runs/fleet.py)
 
 
 @dataclass(frozen=True)

@@ -176,8 +176,12 @@ def _bench(sub) -> None:
 
 
 def _report(sub) -> None:
-    p = sub.add_parser("report", help="regenerate a run's report.md and report.csv, and print one format")
-    p.add_argument("run", help="a run directory (or its run.json)")
+    p = sub.add_parser("report", help="regenerate a run's report.md and report.csv, and print one format",
+                       description="Several runs, or a fleet folder (`fl-tui fleet run`, docs/fleet.md: one run "
+                                   "folder per host): one fleet report, percentiles pooled over every host's requests; "
+                                   "a fleet folder gets its fleet-report.md, .csv and .json.")
+    p.add_argument("run", nargs="+", help="a run directory (or its run.json); several, or a fleet folder: the fleet "
+                                          "report")
     p.add_argument("--format", choices=("md", "csv", "json"), default="md", help="what to print (default md)")
     p.add_argument("--annotations", nargs="+", metavar="FILE",
                    help="annotation files whose scores fill a Quality column (default: every person's annotation "
@@ -195,9 +199,11 @@ def _report(sub) -> None:
     r.set_defaults(handler=Lazy("room_cmd", "run"))
     c = sub.add_parser("compare", help="per-model deltas of two runs with bootstrap 95%% CIs (exit 1: regression)",
                        description="With one run that ran against several endpoints, compares its first endpoint "
-                                   "with each of the others.")
-    c.add_argument("base", help="the run to compare against")
-    c.add_argument("new", nargs="?", help="the newer run (left out: the endpoints of BASE, a run against several)")
+                                   "with each of the others; with one fleet folder, its first host with each of the "
+                                   "others. A fleet folder beside a run or another fleet is all its hosts' requests.")
+    c.add_argument("base", help="the run (or fleet folder) to compare against")
+    c.add_argument("new", nargs="?", help="the newer run or fleet folder (left out: the endpoints of BASE, a run "
+                                          "against several, or the hosts of a fleet)")
     c.add_argument("--threshold", type=float, default=0.10,
                    help="relative change that counts as a regression when the whole CI is beyond it (default 0.10)")
     add_format_option(c)
@@ -227,6 +233,36 @@ def _annotate(sub) -> None:
     j.add_argument("--overall-only", action="store_true", help="ask for the overall score only (a new file)")
     j.add_argument("--one-round", action="store_true", help="one round per model and prompt (a new file)")
     j.set_defaults(handler=Lazy("annotate_cmd", "run_judge"))
+
+
+def _fleet(sub) -> None:
+    f = sub.add_parser("fleet", help="benchmark many boxes at once through Ansible, merged into one report "
+                                     "(docs/fleet.md)")
+    actions = f.add_subparsers(dest="fleet_action", metavar="ACTION", required=True)
+    r = actions.add_parser(
+        "run", help="run the shipped playbook: each host benchmarks itself, the runs come home, one fleet report "
+                    "(exit 1: a host failed or was unreachable)",
+        description="Needs ansible-core on this machine (pip install 'fl-tui[fleet]'); the hosts need SSH (or WinRM) "
+                    "and Python 3.11+. The report is printed and written into --out as fleet-report.*.")
+    r.add_argument("inventory", help="an Ansible inventory file: the hosts (fleet/inventory.example.yml)")
+    r.add_argument("--models", required=True, help="comma-separated aliases or variant ids, the same on every host")
+    r.add_argument("--out", help="a new folder: one run folder per host, fleet.json, the report (default: the user "
+                                 "data dir's runs/fleet-<time>, where the app's Open lists it)")
+    r.add_argument("--prompts", default="default", help="a shipped prompt set's name, or a JSON file here (copied "
+                                                        "to every host)")
+    r.add_argument("--rounds", type=int, default=3, help="measured rounds per prompt (default 3)")
+    r.add_argument("--bench-args", default="", metavar="ARGS",
+                   help="more `fl-tui bench` options for every host, as one string: --bench-args='--max-tokens 64'")
+    r.add_argument("--wheel", help="install fl-tui on the hosts from this wheel (default: from their package index)")
+    r.add_argument("--forks", type=int, default=50, help="hosts worked on at once (default 50)")
+    r.add_argument("--limit", metavar="PATTERN", help="only the inventory's hosts matching this Ansible pattern")
+    r.add_argument("--install-timeout", type=float, default=900, metavar="S",
+                   help="bound on each host's install, seconds (default 900)")
+    r.add_argument("--bench-timeout", type=float, default=1800, metavar="S",
+                   help="bound on each host's benchmark, seconds; stopped there when it is up (default 1800)")
+    r.set_defaults(handler=Lazy("fleet_cmd", "run"))
+    w = actions.add_parser("playbook", help="print where the shipped playbook is, for ansible-playbook")
+    w.set_defaults(handler=Lazy("fleet_cmd", "where"))
 
 
 def _serve(sub) -> None:
@@ -268,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"fl-tui {__version__}")
     _add_global_options(parser, on_command=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in (_status, _models, _bench, _report, _annotate, _serve, _web, _completion):
+    for add in (_status, _models, _bench, _report, _annotate, _fleet, _serve, _web, _completion):
         add(sub)
     for child in _subparsers(parser):
         _add_global_options(child, on_command=True)

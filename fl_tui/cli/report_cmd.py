@@ -1,5 +1,6 @@
-"""`fl-tui report RUN` regenerates a run's reports; `fl-tui compare BASE NEW` shows what changed (exit 1 on a
-regression, so it can gate CI), and `fl-tui compare RUN` the endpoints of a run against several."""
+"""`fl-tui report RUN` regenerates a run's reports (several runs, or a fleet folder: one fleet report); `fl-tui
+compare BASE NEW` shows what changed (exit 1 on a regression, so it can gate CI), and `fl-tui compare RUN` the
+endpoints of a run against several."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from fl_tui.annotate.stats import agreement, agreement_text
-from fl_tui.cli.output import Format, render_table
+from fl_tui.cli.output import Format, print_document, render_table
+from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
+from fl_tui.runs import fleet as fleets
 from fl_tui.runs.compared import compare, comparison_text
 from fl_tui.runs.finished import RunReport, export, gather
 
@@ -22,16 +25,29 @@ def _warn(notes: list[str]) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    report = gather(args.run, annotations=[Path(p) for p in args.annotations or ()], prompts=args.prompts)
+    if len(args.run) > 1 or fleets.is_fleet_folder(args.run[0]):
+        return _fleet_report(args)
+    report = gather(args.run[0], annotations=[Path(p) for p in args.annotations or ()], prompts=args.prompts)
     _warn(report.notes)
     export(report)
     if args.format == "md":
         print(report.markdown())
     else:
-        print({"csv": report.csv, "json": report.json}[args.format](), end="")  # each ends its last line
+        print_document({"csv": report.csv, "json": report.json}[args.format]())  # each ends its last line
     line = _agreement_line(args, report)
     if line:
         print(f"\n{line}" if args.format == "md" else line, file=sys.stdout if args.format == "md" else sys.stderr)
+    return 0
+
+
+def _fleet_report(args: argparse.Namespace) -> int:
+    """Several runs, or a fleet folder's: one report; a fleet folder keeps its files."""
+    if args.annotations or args.prompts:
+        raise UserError("report: --annotations and --prompts are for one run, not a fleet")
+    fleet = fleets.load_fleet(args.run)
+    _warn([*fleet.notes, *fleet.warnings])
+    fleets.export(fleet)
+    print({"md": fleet.markdown, "csv": fleet.csv, "json": fleet.json}[args.format](), end="")
     return 0
 
 

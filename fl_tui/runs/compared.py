@@ -1,5 +1,6 @@
 """Runs compared, once for `fl-tui compare` and the app's compare view: two runs, or one run against several
-endpoints (its first endpoint is the base for each of the others), each with checks recomputed from its answers."""
+endpoints (its first endpoint is the base for each of the others), each with checks recomputed from its answers;
+or fleets (fl_tui/runs/fleet.py), pooled, or host by host."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from fl_tui.bench.runfiles import load_run
 from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.runs.finished import checked
+from fl_tui.runs.fleet import Fleet, is_fleet_folder, load_fleet, pooled_run
 
 DEFAULT_THRESHOLD = 0.10  # a change beyond 10% whose interval excludes zero is a regression
 
@@ -33,20 +35,48 @@ class Comparison:
 
 def compare(base: Path | str, new: Path | str | None = None, *, threshold: float = DEFAULT_THRESHOLD,
             notes: list[str] | None = None) -> list[Comparison]:
-    """`base` against `new`; with no `new`, the endpoints of `base` against its first one. What could not be
-    recomputed is added to `notes`."""
+    """`base` against `new`; with no `new`, the endpoints of `base` against its first one. Either may be a fleet
+    folder (all its hosts' requests as one run); a fleet alone compares its first host with each other one. What
+    could not be recomputed, and what differs between a fleet's hosts, is added to `notes`."""
     notes = [] if notes is None else notes
-    base_run = checked(load_run(base), None, notes)
-    if new is not None:
+    if is_fleet_folder(base) and new is None:
+        pairs = _host_pairs(load_fleet([base]), notes)
+    elif new is not None and (is_fleet_folder(base) or is_fleet_folder(new)):
+        (base_name, base_run), (new_name, new_run) = _side(base, notes), _side(new, notes)
+        pairs = [(base_name, new_name, base_run, new_run)]
+    elif new is not None:
+        base_run = checked(load_run(base), None, notes)
         new_run = checked(load_run(new), None, notes)
         pairs = [(base_run["run_id"], new_run["run_id"], base_run, new_run)]
     else:
+        base_run = checked(load_run(base), None, notes)
         pairs = endpoint_pairs(base_run)
         if not pairs:
             raise UserError(f"compare: run {base_run['run_id']} was run against one endpoint; compare it with "
                             "a second run")
     return [Comparison(b, n, compare_runs(old, fresh, threshold=threshold), *models_only_in(old, fresh),
                        environment_note(old, fresh)) for b, n, old, fresh in pairs]
+
+
+def _side(path: Path | str, notes: list[str]) -> tuple[str, dict]:
+    """One side of a comparison: a run, or a fleet folder as one run of every host's requests."""
+    if not is_fleet_folder(path):
+        run = checked(load_run(path), None, notes)
+        return run["run_id"], run
+    fleet = load_fleet([path])
+    notes += [*fleet.notes, *fleet.warnings]
+    return f"fleet {fleet.name}", pooled_run(fleet)
+
+
+def _host_pairs(fleet: Fleet, notes: list[str]) -> list[tuple[str, str, dict, dict]]:
+    """A fleet's first host whose run came home against each other such host."""
+    notes += fleet.notes
+    ran = [(h.name, h.run) for h in fleet.hosts if h.run is not None]
+    if len(ran) < 2:
+        raise UserError(f"compare: fleet {fleet.name} has {len(ran)} host run{'s' if len(ran) != 1 else ''}; "
+                        "comparing its hosts needs two")
+    (first, base), others = ran[0], ran[1:]
+    return [(first, name, base, run) for name, run in others]
 
 
 def comparison_text(comparisons: list[Comparison], threshold: float = DEFAULT_THRESHOLD) -> str:

@@ -69,6 +69,13 @@ class ComparisonReady(Message):
 
 
 @dataclass
+class FleetOpened(Message):
+    """A fleet folder's report (fl_tui/runs/fleet.py), as `fl-tui report FOLDER` prints it."""
+
+    text: str
+
+
+@dataclass
 class BenchProblem(Message):
     """A run that cannot be opened or compared (a bad file), a set-up that cannot be written: a notification."""
 

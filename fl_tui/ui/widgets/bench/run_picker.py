@@ -1,5 +1,6 @@
-"""Open an earlier run, or compare two: the pickers are screens; reading run.json and the comparison (2,000
-bootstrap resamples per figure) run in thread workers, so the tab keeps answering keys meanwhile."""
+"""Open an earlier run (or a fleet's report), or compare two: the pickers are screens; reading run.json and the
+comparison (2,000 bootstrap resamples per figure) run in thread workers, so the tab keeps answering keys
+meanwhile."""
 
 from __future__ import annotations
 
@@ -14,12 +15,19 @@ from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.runs.compared import compare, comparison_text
+from fl_tui.runs.fleet import describe_fleets, is_fleet_folder, load_fleet
 from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
-from fl_tui.ui.widgets.bench.messages import BenchProblem, ComparisonReady, RunOpened
+from fl_tui.ui.widgets.bench.messages import BenchProblem, ComparisonReady, FleetOpened, RunOpened
 
 
 def known_runs() -> list[RunListing]:
     return describe_runs(locations.runs_dir())
+
+
+def openable() -> list[RunListing]:
+    """The runs, then the fleet folders (`fl-tui fleet run` puts them beside the runs): a fleet opens as its
+    report, not as one run, so it is no side of a comparison."""
+    return [*known_runs(), *describe_fleets(locations.runs_dir())]
 
 
 class RunPicker(Widget):
@@ -29,7 +37,7 @@ class RunPicker(Widget):
 
     @work(exclusive=True, group="bench-open")
     async def open_run(self) -> None:
-        runs = await asyncio.to_thread(known_runs)
+        runs = await asyncio.to_thread(openable)
         folder = await self.app.push_screen_wait(RunPickerScreen("Open a run", runs))
         if folder is not None:
             self.load(folder)
@@ -37,8 +45,12 @@ class RunPicker(Widget):
     @work(thread=True, exclusive=True, group="bench-load", exit_on_error=False)
     def load(self, folder: Path) -> None:
         try:
+            if is_fleet_folder(folder):
+                fleet = load_fleet([folder])
+                self.post_message(FleetOpened("\n".join([*fleet.notes, *fleet.warnings, fleet.markdown()])))
+                return
             run = load_run(folder)
-        except FileProblem as exc:
+        except (FileProblem, UserError) as exc:
             self.post_message(BenchProblem("cannot open the run", str(exc)))
             return
         self.post_message(RunOpened(run, folder))
@@ -71,4 +83,8 @@ class RunPicker(Widget):
 
     @on(ComparisonReady)
     def show_comparison(self, message: ComparisonReady) -> None:
+        self.app.push_screen(TextScreen(message.text))
+
+    @on(FleetOpened)
+    def show_fleet(self, message: FleetOpened) -> None:
         self.app.push_screen(TextScreen(message.text))

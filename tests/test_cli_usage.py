@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import locale
 
 import pytest
 from conftest import run_cli
@@ -45,6 +46,13 @@ def test_a_command_like_none_lists_them():
     assert usage_error("xyzzy")[1].startswith("fl-tui: error: unknown command 'xyzzy'; choose from status, models, ")
 
 
+def as_piped(text: str) -> str:
+    """`text` as it reaches a pipe in the console's code page: UTF-8 here, cp1252 on Windows, where fl-tui writes
+    what the code page cannot carry (√, ≤) as `?` rather than failing (fl_tui/cli/console.py)."""
+    encoding = locale.getpreferredencoding(False)
+    return text.encode(encoding, "replace").decode(encoding)
+
+
 def bench(url: str, out, *extra: str):
     return run_cli("bench", "--endpoint", url, "--models", "sched-5000", "--rounds", "2", "--warmup", "0",
                    "--max-tokens", "4", "--out", str(out), *extra, env={"BENCH_PROMPT": "Say hello."})
@@ -58,11 +66,11 @@ def test_bench_format_prints_the_report_alone(server, tmp_path):  # noqa: F811
     assert f"run directory: {tmp_path / 'json'}" in as_json.stderr  # with the progress, not in the JSON
     as_csv = bench(server.url, tmp_path / "csv", "--format", "csv")
     assert as_csv.returncode == 0, as_csv.stderr
-    assert as_csv.stdout == (tmp_path / "csv" / "report.csv").read_text(encoding="utf-8")
+    assert as_csv.stdout == as_piped((tmp_path / "csv" / "report.csv").read_text(encoding="utf-8"))
     assert [r["model"] for r in csv.DictReader(io.StringIO(as_csv.stdout))] == ["sched-5000"]
     as_md = bench(server.url, tmp_path / "md", "--format", "md")
     assert as_md.returncode == 0, as_md.stderr
-    assert as_md.stdout == (tmp_path / "md" / "report.md").read_text(encoding="utf-8") + "\n"
+    assert as_md.stdout == as_piped((tmp_path / "md" / "report.md").read_text(encoding="utf-8") + "\n")
     as_text = bench(server.url, tmp_path / "text")  # as always: the report, then where the run is
     assert as_text.stdout.startswith("\n# fl-tui benchmark run ")
     assert as_text.stdout.endswith(f"run directory: {tmp_path / 'text'}\n")

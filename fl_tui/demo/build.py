@@ -312,16 +312,20 @@ def _graph(spec: DemoSpec, vocab: int, table: np.ndarray, emb: np.ndarray, table
     return model
 
 
-def _genai_config(vocab: int) -> dict:
+def genai_config(*, kind: str, vocab: int, context: int, hidden: int, head_size: int, heads: int, kv_heads: int,
+                 layers: int, bos: int, eos: int | list[int], pad: int) -> dict:
+    """What onnxruntime-genai reads for a decoder with a past/present KV cache named as both fl-tui's model
+    builders write it (the demo models, SmolLM2), and greedy search by default (temperature and top-k come with
+    each request)."""
     return {
         "model": {
-            "bos_token_id": BOS,
-            "context_length": CONTEXT,
+            "bos_token_id": bos,
+            "context_length": context,
             "decoder": {
                 "session_options": {"log_id": "onnxruntime-genai", "provider_options": []},
                 "filename": "model.onnx",
-                "head_size": HEAD,
-                "hidden_size": HEAD,
+                "head_size": head_size,
+                "hidden_size": hidden,
                 "inputs": {
                     "input_ids": "input_ids",
                     "attention_mask": "attention_mask",
@@ -333,19 +337,19 @@ def _genai_config(vocab: int) -> dict:
                     "present_key_names": "present.%d.key",
                     "present_value_names": "present.%d.value",
                 },
-                "num_attention_heads": 1,
-                "num_hidden_layers": 1,
-                "num_key_value_heads": 1,
+                "num_attention_heads": heads,
+                "num_hidden_layers": layers,
+                "num_key_value_heads": kv_heads,
             },
-            "eos_token_id": [END, EOS],
-            "pad_token_id": EOS,
-            "type": "qwen2",
+            "eos_token_id": eos,
+            "pad_token_id": pad,
+            "type": kind,
             "vocab_size": vocab,
         },
         "search": {
             "do_sample": False,
             "early_stopping": True,
-            "max_length": CONTEXT,
+            "max_length": context,
             "min_length": 0,
             "num_beams": 1,
             "num_return_sequences": 1,
@@ -356,6 +360,11 @@ def _genai_config(vocab: int) -> dict:
             "top_p": 1.0,
         },
     }
+
+
+def _genai_config(vocab: int) -> dict:
+    return genai_config(kind="qwen2", vocab=vocab, context=CONTEXT, hidden=HEAD, head_size=HEAD, heads=1, kv_heads=1,
+                        layers=1, bos=BOS, eos=[END, EOS], pad=EOS)
 
 
 def _tokenizer_config() -> dict:

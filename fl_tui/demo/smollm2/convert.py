@@ -67,6 +67,7 @@ def recipe_digest(gguf: Path) -> str:
     h.update(f"{gguf.name}:{gguf.stat().st_size}".encode())
     for name in SOURCES:
         h.update(resources.files("fl_tui.demo.smollm2").joinpath(name).read_bytes())
+    h.update(resources.files("fl_tui.demo").joinpath("build.py").read_bytes())  # genai_config's shape is there
     return h.hexdigest()[:16]
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
+from fl_tui.demo.build import genai_config as shared_config
 from fl_tui.demo.smollm2.weights import BLOCK, Config, GgufModel, Q4Matrix, Q8Matrix
 
 if TYPE_CHECKING:
@@ -207,46 +208,6 @@ def genai_config(cfg: Config, bos: int, eos: int, pad: int) -> dict:
     The KV cache is not one shared buffer: sharing decoded ~30% faster at 3,500 tokens of context, but it holds
     the whole 8,192-token cache from a request's start (+365 MB resident, and 0.12 -> 0.28 s to a short prompt's
     first token), and short prompts are what a workshop sends."""
-    return {
-        "model": {
-            "bos_token_id": bos,
-            "context_length": cfg.context,
-            "decoder": {
-                "session_options": {"log_id": "onnxruntime-genai", "provider_options": []},
-                "filename": "model.onnx",
-                "head_size": cfg.head_size,
-                "hidden_size": cfg.hidden,
-                "inputs": {
-                    "input_ids": "input_ids",
-                    "attention_mask": "attention_mask",
-                    "past_key_names": "past_key_values.%d.key",
-                    "past_value_names": "past_key_values.%d.value",
-                },
-                "outputs": {
-                    "logits": "logits",
-                    "present_key_names": "present.%d.key",
-                    "present_value_names": "present.%d.value",
-                },
-                "num_attention_heads": cfg.heads,
-                "num_hidden_layers": cfg.layers,
-                "num_key_value_heads": cfg.kv_heads,
-            },
-            "eos_token_id": eos,
-            "pad_token_id": pad,
-            "type": "llama",
-            "vocab_size": cfg.vocab,
-        },
-        "search": {
-            "do_sample": False,
-            "early_stopping": True,
-            "max_length": cfg.context,
-            "min_length": 0,
-            "num_beams": 1,
-            "num_return_sequences": 1,
-            "past_present_share_buffer": False,
-            "repetition_penalty": 1.0,
-            "temperature": 1.0,
-            "top_k": 1,
-            "top_p": 1.0,
-        },
-    }
+    return shared_config(kind="llama", vocab=cfg.vocab, context=cfg.context, hidden=cfg.hidden,
+                         head_size=cfg.head_size, heads=cfg.heads, kv_heads=cfg.kv_heads, layers=cfg.layers, bos=bos,
+                         eos=eos, pad=pad)

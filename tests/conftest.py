@@ -39,7 +39,7 @@ os.environ.update(
     NO_COLOR="1",
     FL_TUI_CATALOG="offline",
     FL_TUI_ENDPOINT="embedded",  # whatever else listens on 127.0.0.1:5273 on this machine
-    FL_TUI_SMOLLM2="off",  # with the smollm2 extra installed, only tests/test_smollm2.py converts and runs it
+    FL_TUI_SMOLLM2="off",  # with the smollm2 extra installed, only tests/models/test_smollm2.py converts and runs it
 )
 os.environ.pop("FOUNDRY_LOCAL_ENDPOINT", None)
 REPO = Path(__file__).resolve().parents[1]

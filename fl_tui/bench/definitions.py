@@ -1,6 +1,6 @@
 """How every figure is defined, once: the reports render it as Markdown, the help screen as text.
 
-This is the one statement of them in the repo; tests/test_report.py guards the formulas.
+This is the one statement of them in the repo; tests/runs/test_report.py guards the formulas.
 """
 
 from fl_tui.bench.records import STATUS_MEANING

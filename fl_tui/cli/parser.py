@@ -1,6 +1,6 @@
 """The `fl-tui` argument parser, every command's options, built without importing the commands' implementations:
 `fl-tui --help`, `fl-tui COMMAND --help` and `--version` end here, so they must not pay for numpy, httpx, pydantic
-or the runtime. A handler is named by module and function and imported when its command runs (tests/test_layers.py
+or the runtime. A handler is named by module and function and imported when its command runs (tests/cli/test_layers.py
 checks what building the parser imports)."""
 
 from __future__ import annotations

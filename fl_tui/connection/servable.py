@@ -6,7 +6,7 @@ falls back to a cache file, so a model is servable when the cache holds `<cache>
 files, here as links, plus `inference_model.json` = {"Name": "<name>:<version>"}) and an entry in
 `<cache>/foundry.modelinfo.json` (format version 1). The runtime reads that file once, on its first catalog
 access, so publish before starting it. This may change between SDK versions: it stays in this one module,
-and tests/test_servable.py checks it against the real runtime.
+and tests/connection/test_servable.py checks it against the real runtime.
 """
 
 from __future__ import annotations

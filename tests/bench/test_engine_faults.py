@@ -26,7 +26,7 @@ from fl_tui.bench.records import RUN_SCHEMA
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.prompts import Prompt, PromptSet
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 ONE_PROMPT = PromptSet(name="one", prompts=[Prompt(id="p1", prompt="Say hello.")])
 

@@ -125,7 +125,7 @@ def test_a_run_id_with_escapes_is_printed_inert_by_compare(tmp_path):
 
 
 def test_the_shipped_examples_still_load():
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     assert load_prompt_set(repo / "prompts" / "default.json").prompts
 
 

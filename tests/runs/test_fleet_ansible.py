@@ -130,7 +130,8 @@ def fleet(tmp_path_factory):
 
 
 def wheel_of_this_checkout(work: Path) -> Path:
-    """Built from a copy of the working tree, as tests/test_install.py builds it (the build writes into its source)."""
+    """Built from a copy of the working tree, as tests/cli/test_install.py builds it (the build writes into its
+    source)."""
     src = work / "src"
     shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".venv", ".git", "build", "*.egg-info", "__pycache__",
                                                               "tests"))

@@ -26,7 +26,7 @@ from fl_tui.bench.records import RUN_SCHEMA
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.prompts import PromptSet, list_prompt_sets
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 RUN_ID = "20250101-000000-abcd"
 PROMPTS = [
     {"id": "p1", "prompt": "One?", "expected_aspects": ["first", "second"], "max_tokens": None},

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.prompts import Prompt, PromptSet, list_prompt_sets, load_prompt_set
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 THREE_PROMPTS = """\
 {

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from fl_tui.core.errors import FileProblem
 from fl_tui.models.specs import ModelSpec, find_models_file, load_models_file
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write(tmp_path: Path, content: str | bytes) -> Path:

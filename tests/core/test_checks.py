@@ -12,7 +12,7 @@ from fl_tui.core.checks import Check, item_count, run_checks, sentence_count, wo
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.prompts import Prompt, load_prompt_set
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT = REPO / "prompts" / "default.json"
 
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "fl_tui"
+PACKAGE = Path(__file__).resolve().parents[2] / "fl_tui"
 UI = "fl_tui.ui"
 UI_LIBRARIES = ("textual", "textual_plotext", "textual_serve")
 

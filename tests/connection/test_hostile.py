@@ -27,7 +27,7 @@ from fl_tui.connection.probe import detect
 from fl_tui.core.limits import ERROR_BODY_MAX, STREAM_MAX_BYTES
 from fl_tui.core.prompts import Prompt, PromptSet
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 _spec = importlib.util.spec_from_file_location("hostile_server", REPO / "benchmarks" / "hostile_server.py")
 hostile = sys.modules.setdefault("hostile_server", importlib.util.module_from_spec(_spec))
 if not hasattr(hostile, "start_thread"):

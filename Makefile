@@ -9,9 +9,10 @@ $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("fl-tui needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install whenever pyproject.toml changes; the stamps remember what was installed.
+# Re-install whenever pyproject.toml changes; the stamps remember what was installed. A checkout builds the demo
+# models on first use (a wheel carries them prebuilt): the demo-build extra, which `test` includes.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --disable-pip-version-check -q -e .
+	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[demo-build]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python

@@ -83,8 +83,7 @@ def folder_mb(folder: Path) -> float:
 
 
 def conversions(root: Path) -> dict:
-    from fl_tui.demo.smollm2.convert import convert
-    from fl_tui.demo.smollm2.weights import find_gguf
+    from fl_tui.demo.smollm2.convert import convert, find_gguf
 
     gguf = find_gguf()
     out: dict = {"gguf_mb": gguf.stat().st_size / 2**20}
@@ -135,7 +134,7 @@ def fmt(value, digits: int = 1) -> str:
 
 
 def main() -> int:
-    from fl_tui.demo.smollm2.weights import find_gguf
+    from fl_tui.demo.smollm2.convert import find_gguf
 
     if find_gguf() is None:
         print("skipped: the smollm2 extra is not installed (make test-smollm2 installs it)")

@@ -13,13 +13,14 @@ The loopback server (benchmarks/loopback_server.py) runs in a subprocess and rec
 (b) throughput: client-side arrival rate of a 20,000-token `burst` stream, engine vs bare reader (best of 5: other
     processes can only slow a run down), with the client's CPU time per token.
 (c) memory: tracemalloc over keeping 20 finished RequestResult objects of 5,000 tokens each, bytes per token.
-(d) under load: the engine's path with its recorder thread (a finished stream is parsed off the loop, as BenchEngine
-    does) at concurrency 1 and 8 against the same parallel server, 200 tokens/s a stream; each request of a batch
-    asks for a different number of tokens, so its record on the server is found by its length. Target: gap-error
-    p99 at 8 within 1.5x of that at 1. Two floors run the same batches: the raw asyncio socket reader of (a), eight
-    on one loop as the engine's streams are, and a thread per stream reading a blocking socket (no event loop at
-    all). The three alternate batch by batch over LOAD_ROUNDS rounds and each figure is the median of the rounds'
-    p99s, so a burst of load from other processes falls on all of them alike.
+(d) under load: the engine's path with its recorder thread (a finished stream is parsed off the readers, as
+    BenchEngine does) at concurrency 1 and 8 against the same parallel server, 200 tokens/s a stream; each request
+    of a batch asks for a different number of tokens, so its record on the server is found by its length. Target:
+    gap-error p99 at 8 within 1.5x of that at 1. Two floors run the same batches: the raw asyncio socket reader of
+    (a), eight on one loop (as the engine's streams were before each got a reading thread), and a thread per stream
+    reading a blocking socket with no HTTP library (no event loop at all). The three alternate batch by batch over
+    LOAD_ROUNDS rounds and each figure is the median of the rounds' p99s, so a burst of load from other processes
+    falls on all of them alike.
 
 Run: .venv/bin/python benchmarks/stream_accuracy.py   (about three minutes; prints a table, then one JSON line)
 """
@@ -188,7 +189,7 @@ async def threaded_batch(url: str, model: str, sizes: list[int]) -> list[tuple[i
 
 
 async def recorded_request(client: httpx.AsyncClient, url: str, model: str, max_tokens: int):
-    """The engine's path at concurrency above 1: the stream stamped on the loop, its result made on the recorder
+    """The engine's path at concurrency above 1: the stream stamped by its reader, its result made on the recorder
     (with the engine's GIL switch interval, see load_batch)."""
     rec = await stream_chat(client, url + "/v1", chat_body(model, PROMPT, max_tokens=max_tokens), timeout_s=120,
                             on_event=[].append)

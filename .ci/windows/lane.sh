@@ -48,12 +48,15 @@ if [ ! -f "$PY/bcryptprimitives.dll" ] || [ .ci/windows/bcryptprimitives.c -nt "
     .ci/windows/bcryptprimitives.c .ci/windows/bcryptprimitives.def -lbcrypt
 fi
 
-# 2. fl-tui's dependencies and the test tools as win_amd64 wheels, installed again only when they change.
+# 2. fl-tui's dependencies and the test tools as win_amd64 wheels, installed again only when they change. With
+#    them the demo-build extra (onnx, tokenizers), as `make test`'s venv has: tests/models/test_demo_models.py,
+#    when named, builds the demo models (the wheel carries them built, so fl-tui itself does not need it).
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 "$VENV_PY" - "$WORK/requirements.txt" "${LANE_PINS[@]}" <<'EOF'
 import sys, tomllib
-deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+deps = [*project["dependencies"], *project["optional-dependencies"]["demo-build"]]
 open(sys.argv[1], "w").write("\n".join([*deps, *sys.argv[2:]]) + "\n")
 EOF
 key=$(sha256sum "$WORK/requirements.txt" | cut -c1-16)

@@ -62,12 +62,10 @@ class ScoringCursor:
     def view(self) -> ScoringView:
         s = self.session
         rows = self.rows()
-        models = s.run.get("models")
         # entries are per model and level (and endpoint): the head counts models
-        measured = {(m.get("model"), m.get("endpoint")) for m in models if isinstance(m, dict)} \
-            if isinstance(models, list) else set()
+        measured = {(m.model, m.endpoint) for m in s.run.models}
         return ScoringView(run_id=s.run_id, run_models=len(measured),
-                           run_started=when(s.run.get("started_at")), rater=s.rater,
+                           run_started=when(s.run.started_at), rater=s.rater,
                            total=s.total, progress=s.progress, partly=s.partly, skipped=s.skipped, blind=s.blind,
                            resumed=s.resumed, item=s.current, rows=rows, row=self.row,
                            levels={n: s.rubric.describe(n) for n in LEVELS}, scale=scale_text(s.rubric))

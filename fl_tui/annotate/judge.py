@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +36,8 @@ from fl_tui.annotate.store import (
     save,
 )
 from fl_tui.bench.metrics import one_line, request_result
-from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.bench.runfiles import read_run, run_dir_of
+from fl_tui.bench.runschema import RunJson
 from fl_tui.connection.chat import chat_body, stream_chat
 from fl_tui.core.defaults import JUDGE_MAX_TOKENS
 from fl_tui.core.errors import FileProblem, UserError
@@ -173,7 +174,7 @@ class JudgeSummary:
         return len(self.outcomes) - self.scored
 
 
-def open_judge_file(run_dir: Path, run: Mapping, model_id: str, *, overall_only: bool = False,
+def open_judge_file(run_dir: Path, run: RunJson, model_id: str, *, overall_only: bool = False,
                     one_round: bool = False) -> tuple[Path, AnnotationFile]:
     """The judge's file: loaded when it exists (a FileProblem, left untouched, when it does not load), else new."""
     rater = judge_rater(model_id)
@@ -188,9 +189,9 @@ def open_judge_file(run_dir: Path, run: Mapping, model_id: str, *, overall_only:
         return path, file
     items = build_items(run, one_round=one_round)
     if not items:
-        raise UserError(f"{run_dir}: run {run.get('run_id')} has no answers to score (no measured request finished ok)")
+        raise UserError(f"{run_dir}: run {run.run_id} has no answers to score (no measured request finished ok)")
     rubric = rubric_for_run(run, overall_only=overall_only)
-    file = new_file(str(run.get("run_id")), rater, rubric, items, seed=None, blind=False, one_round=one_round,
+    file = new_file(run.run_id, rater, rubric, items, seed=None, blind=False, one_round=one_round,
                     judge=JudgeInfo(model=model_id))
     return path, file
 
@@ -239,11 +240,11 @@ async def judge_run(
     """Judge the unscored items of a run (at most `limit`) with `model_id`, already loaded behind `inference_url`;
     the file is saved after every item."""
     run_dir = run_dir_of(run_dir)
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     path, file = open_judge_file(run_dir, run, model_id, overall_only=overall_only, one_round=one_round)
     rubric = file.rubric_obj()
-    requests = {r.get("id"): r for r in run.get("requests") or [] if isinstance(r, dict)}
-    prompts = {p.get("id"): str(p.get("prompt", "")) for p in run.get("prompts") or [] if isinstance(p, dict)}
+    texts = {r.id: r.text for r in run.requests}
+    prompts = {p.get("id"): str(p.get("prompt", "")) for p in run.prompts}
     summary = JudgeSummary(path=path, rater=file.rater, total_items=len(file.items))
     todo = [i for i, item in enumerate(file.items) if not is_scored(item, rubric.scored_aspects(item.prompt_id))]
     if limit is not None:
@@ -252,7 +253,7 @@ async def judge_run(
     for index in todo:
         item: AnnotationItem = file.items[index]
         aspects = rubric.scored_aspects(item.prompt_id)
-        answer = str((requests.get(item.request_id) or {}).get("text") or "")
+        answer = texts.get(item.request_id, "")
         prompt = judge_prompt(rubric, prompts.get(item.prompt_id, ""), aspects, answer)
         started = time.monotonic()
         scores, overall, attempts, unparseable, errors, reason = await judge_item(

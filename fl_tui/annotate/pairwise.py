@@ -19,7 +19,6 @@ import itertools
 import json
 import random
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from fl_tui.annotate.session import NothingToScore, measured_answers
 from fl_tui.annotate.store import check_rater, is_judge, slug
-from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.bench.runfiles import read_run, run_dir_of
+from fl_tui.bench.runschema import RequestJson, RunJson
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.fields import NonBlank
 from fl_tui.core.fileio import atomic_write_bytes, remove_stale_temps
@@ -102,7 +102,7 @@ def list_pairwise_files(run_dir: Path | str) -> list[Path]:
     return sorted(p for p in run_dir.glob(FILE_GLOB) if p.is_file()) if run_dir.is_dir() else []
 
 
-def pairwise_files(run_dir: Path | str, run: Mapping) -> tuple[list[PairwiseFile], list[FileProblem]]:
+def pairwise_files(run_dir: Path | str, run: RunJson) -> tuple[list[PairwiseFile], list[FileProblem]]:
     """Every pairwise file of the run that loads, and the problems of those that do not."""
     files, problems = [], []
     for path in list_pairwise_files(run_dir):
@@ -116,16 +116,16 @@ def pairwise_files(run_dir: Path | str, run: Mapping) -> tuple[list[PairwiseFile
 # -- building the pairs ----------------------------------------------------------------------------------------
 
 
-def build_pairs(run: Mapping, seed: int) -> tuple[list[Pair], bool]:
+def build_pairs(run: RunJson, seed: int) -> tuple[list[Pair], bool]:
     """(pairs in judging order, whether sampled). Per prompt and round, the first answer of each model (in run
     order); every two of them when there are up to ALL_PAIRS_UP_TO models, else a balanced sample: the models in
     a shuffled circle, each paired with its neighbour, so each is in two pairs of that prompt and round. Then the
     order of the pairs and the sides of each are shuffled. The same run and seed always give the same pairs."""
     rng = random.Random(seed)
-    groups: dict[tuple[str, int], dict[str, dict]] = {}
+    groups: dict[tuple[str, int], dict[str, RequestJson]] = {}
     for r in measured_answers(run):
-        group = groups.setdefault((str(r.get("prompt_id", "")), int(r.get("round", 1))), {})
-        group.setdefault(str(r.get("model", "")), r)
+        group = groups.setdefault((r.prompt_id, r.round), {})
+        group.setdefault(r.model, r)
     pairs: list[Pair] = []
     sampled = False
     for (prompt_id, round_), by_model in groups.items():
@@ -140,8 +140,8 @@ def build_pairs(run: Mapping, seed: int) -> tuple[list[Pair], bool]:
             if rng.random() < 0.5:
                 first, second = second, first
             pairs.append(Pair(prompt_id=prompt_id, round=round_,
-                              a=Side(request_id=by_model[first]["id"], model=first),
-                              b=Side(request_id=by_model[second]["id"], model=second)))
+                              a=Side(request_id=by_model[first].id, model=first),
+                              b=Side(request_id=by_model[second].id, model=second)))
     rng.shuffle(pairs)
     return pairs, sampled
 
@@ -149,7 +149,7 @@ def build_pairs(run: Mapping, seed: int) -> tuple[list[Pair], bool]:
 # -- the file ----------------------------------------------------------------------------------------------------
 
 
-def load_pairwise(path: Path | str, run: Mapping | None = None) -> PairwiseFile:
+def load_pairwise(path: Path | str, run: RunJson | None = None) -> PairwiseFile:
     """A pairwise file, checked: JSON and every field (FileProblem with line and column), each pair two different
     models, each change a pair of the file; and against `run` when given: its run_id, every side a measured answer
     of the run to that prompt and round, by that model. Nothing is written."""
@@ -174,17 +174,16 @@ def load_pairwise(path: Path | str, run: Mapping | None = None) -> PairwiseFile:
     return file
 
 
-def _check_run(path: Path, text: str, file: PairwiseFile, run: Mapping) -> None:
-    if file.run_id != run.get("run_id"):
+def _check_run(path: Path, text: str, file: PairwiseFile, run: RunJson) -> None:
+    if file.run_id != run.run_id:
         raise problem_at(path, text, ("run_id",), f"from another run: run_id {json.dumps(file.run_id)[:80]}, "
-                         f"this run is {json.dumps(run.get('run_id'))}")
-    answers = {r["id"]: r for r in measured_answers(run)}
+                         f"this run is {json.dumps(run.run_id)}")
+    answers = {r.id: r for r in measured_answers(run)}
     for i, pair in enumerate(file.pairs):
         for name in ("a", "b"):
             side = getattr(pair, name)
             r = answers.get(side.request_id)
-            if r is None or (r.get("model"), r.get("prompt_id"), r.get("round")) != \
-                    (side.model, pair.prompt_id, pair.round):
+            if r is None or (r.model, r.prompt_id, r.round) != (side.model, pair.prompt_id, pair.round):
                 raise problem_at(path, text, ("pairs", i, name, "request_id"),
                                  f"pairs.{i}.{name}: {json.dumps(side.request_id)[:120]} is not {side.model!r}'s "
                                  f"measured answer to {pair.prompt_id!r}, round {pair.round} in this run")
@@ -225,10 +224,10 @@ class PairwiseSession:
     """A rater's pairwise judging of one run, each change on disk before the call returns. Not thread-safe: the
     Annotate tab keeps it on its one worker thread."""
 
-    def __init__(self, path: Path, run: Mapping, file: PairwiseFile, *, resumed: bool):
+    def __init__(self, path: Path, run: RunJson, file: PairwiseFile, *, resumed: bool):
         self.path, self.run, self.resumed, self._file = path, run, resumed, file
-        self._texts = {r.get("id"): str(r.get("text") or "") for r in run.get("requests") or [] if isinstance(r, dict)}
-        self._prompts = {p.get("id"): str(p.get("prompt", "")) for p in run.get("prompts") or [] if isinstance(p, dict)}
+        self._texts = {r.id: r.text for r in run.requests}
+        self._prompts = {p.get("id"): str(p.get("prompt", "")) for p in run.prompts}
         self._shown: bool | None = None  # the rater's last show/hide this session
         self.index = self._first_open()
 
@@ -237,7 +236,7 @@ class PairwiseSession:
         """Resume the rater's pairwise file of a run, or make it (saved at once, so the seed and order are fixed);
         `seed` applies to a new file only (default: a random one, stored)."""
         run_dir = run_dir_of(run_dir)
-        run = load_run(run_dir)
+        run = read_run(run_dir)
         rater = check_rater(rater)
         if is_judge(rater):
             raise UserError(f"rater names starting with 'model:' are for judge models, not {rater!r}")
@@ -253,9 +252,9 @@ class PairwiseSession:
         seed = secrets.randbelow(2**31) if seed is None else seed
         pairs, sampled = build_pairs(run, seed)
         if not pairs:
-            raise NothingToScore(f"{run_dir}: run {run.get('run_id')} has no pairs to judge (it needs answers of two "
+            raise NothingToScore(f"{run_dir}: run {run.run_id} has no pairs to judge (it needs answers of two "
                                  "models to the same prompt and round)")
-        file = PairwiseFile(schema=PAIRWISE_SCHEMA, run_id=str(run.get("run_id")), rater=rater, seed=seed,
+        file = PairwiseFile(schema=PAIRWISE_SCHEMA, run_id=run.run_id, rater=rater, seed=seed,
                             sampled=sampled, pairs=pairs)
         save(path, file)
         return cls(path, run, file, resumed=False)

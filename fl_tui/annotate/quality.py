@@ -8,11 +8,12 @@ from fl_tui.annotate.session import ScoringSession
 from fl_tui.annotate.stats import agreement, agreement_text, judge_agreement, judge_agreement_text, quality_by_model
 from fl_tui.annotate.store import AnnotationFile, list_annotation_files, load_annotations
 from fl_tui.bench.report import quality_text
+from fl_tui.bench.runschema import RunJson
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
 
 
-def run_files(run_dir: Path, run: dict) -> tuple[list[AnnotationFile], list[AnnotationFile], list[FileProblem]]:
+def run_files(run_dir: Path, run: RunJson) -> tuple[list[AnnotationFile], list[AnnotationFile], list[FileProblem]]:
     """The run's annotation files that load, people's and judges' apart, and the problems of those that do not."""
     people, judges, problems = [], [], []
     for path in list_annotation_files(run_dir):
@@ -49,9 +50,9 @@ def quality_for(files: list[AnnotationFile]) -> tuple[dict | None, str | None]:
     return quality_by_model(files, include_judges=is_judged), label
 
 
-def labelled(run: dict, label: str | None) -> dict:
+def labelled(run: RunJson, label: str | None) -> RunJson:
     """The run with the quality label in its settings, for the reports (run.json itself is not touched)."""
-    return run if label is None else {**run, "settings": {**(run.get("settings") or {}), "quality": label}}
+    return run if label is None else run.model_copy(update={"settings": {**run.settings, "quality": label}})
 
 
 def results_text(session: ScoringSession) -> str:

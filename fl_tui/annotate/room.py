@@ -13,6 +13,7 @@ from fl_tui.annotate.quality import run_files
 from fl_tui.annotate.stats import krippendorff_alpha_ordinal, quality_by_model
 from fl_tui.annotate.store import AnnotationFile, Completion, list_annotation_files
 from fl_tui.bench.report import quality_text
+from fl_tui.bench.runschema import RunJson
 from fl_tui.core.textsafe import plain
 
 
@@ -42,10 +43,10 @@ def _extras(row: dict) -> str:
     return "".join(f", {row[k]} {k}" for k in ("partly", "skipped") if row[k])
 
 
-def room_text(run_dir: Path, run: dict) -> str:
+def room_text(run_dir: Path, run: RunJson) -> str:
     """The whole view, every line plain (names and models are untrusted)."""
     people, _judges, problems = run_files(run_dir, run)
-    lines = [f"Room: run {plain(run.get('run_id'), keep_newlines=False)} · {len(people)} "
+    lines = [f"Room: run {plain(run.run_id, keep_newlines=False)} · {len(people)} "
              f"{'person' if len(people) == 1 else 'people'} scoring", ""]
     for row in raters_rows(people):
         lines.append(f"  {plain(row['rater'], keep_newlines=False)}: {row['scored']}/{row['answers']} scored"
@@ -59,11 +60,10 @@ def room_text(run_dir: Path, run: dict) -> str:
                   f"or more: {shown}", "", "Quality beside speed (people's scores: mean [95% interval] (n answers); "
                   "TTFT p50, decode tok/s mean):"]
     quality = quality_by_model(people)
-    for model in run.get("models") or []:
-        name = model.get("model")
-        summary = model.get("summary") or {}
-        ttft = (summary.get("ttft_ms") or {}).get("p50")
-        decode = (summary.get("decode_tps") or {}).get("mean")
+    for model in run.models:
+        name = model.model
+        ttft = (model.summary.get("ttft_ms") or {}).get("p50")
+        decode = (model.summary.get("decode_tps") or {}).get("mean")
         speed = f"TTFT {ttft:.0f} ms" if isinstance(ttft, int | float) else "TTFT -"
         speed += f", {decode:.1f} tok/s" if isinstance(decode, int | float) else ", - tok/s"
         lines.append(f"  {plain(name, keep_newlines=False)}: {quality_text(quality.get(name))} · {speed}")

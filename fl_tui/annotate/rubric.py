@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
+from fl_tui.bench.runschema import RunJson
 from fl_tui.core import resources
 from fl_tui.core.errors import UserError
 from fl_tui.core.fields import OneLine, one_line
@@ -185,14 +186,14 @@ def file_override(path: Path) -> RubricOverride | None:
     return validate(path, text, data, _SET_RUBRIC).rubric
 
 
-def run_prompts(run: Mapping) -> list[dict]:
-    return [p for p in run.get("prompts") or [] if isinstance(p, dict) and isinstance(p.get("id"), str)]
+def run_prompts(run: RunJson) -> list[dict]:
+    return [p for p in run.prompts if isinstance(p.get("id"), str)]
 
 
-def find_run_prompt_set(run: Mapping) -> Path | None:
+def find_run_prompt_set(run: RunJson) -> Path | None:
     """The prompt set file a run was made from, when it is still in a prompt folder and still holds the run's prompts
     (same ids, same texts): its rubric applies. An edited or missing set gives None (the default scale)."""
-    name = (run.get("settings") or {}).get("prompt_set")
+    name = run.settings.get("prompt_set")
     if not isinstance(name, str) or not name or "/" in name or "\\" in name or name.startswith("."):
         return None
     for folder in resources.prompt_dirs():
@@ -207,7 +208,7 @@ def find_run_prompt_set(run: Mapping) -> Path | None:
 
 
 def rubric_for_run(
-    run: Mapping, *, prompt_set: PromptSet | Path | None = None, overall_only: bool = False
+    run: RunJson, *, prompt_set: PromptSet | Path | None = None, overall_only: bool = False
 ) -> Rubric:
     """The rubric of a run: the default scale with the prompt set's overrides, and each prompt's expected aspects.
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import random
 import secrets
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +34,8 @@ from fl_tui.annotate.store import (
     save,
 )
 from fl_tui.bench.load import level_label
-from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.bench.runfiles import read_run, run_dir_of
+from fl_tui.bench.runschema import RequestJson, RunJson
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.fileio import remove_stale_temps
 from fl_tui.core.prompts import PromptSet
@@ -56,17 +56,16 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def measured_answers(run: Mapping, *, one_round: bool = False) -> list[dict]:
+def measured_answers(run: RunJson, *, one_round: bool = False) -> list[RequestJson]:
     """The run's measured requests that finished ok, in run order; with `one_round`, the lowest round of each model
     and prompt."""
-    answers = [r for r in run.get("requests") or []
-               if isinstance(r, dict) and not r.get("warmup") and r.get("status") == "ok" and r.get("id")]
+    answers = [r for r in run.requests if not r.warmup and r.status == "ok" and r.id]
     if not one_round:
         return answers
-    first: dict[tuple, dict] = {}
+    first: dict[tuple, RequestJson] = {}
     for r in answers:
-        key = (r.get("model"), r.get("prompt_id"))
-        if key not in first or r.get("round", 0) < first[key].get("round", 0):
+        key = (r.model, r.prompt_id)
+        if key not in first or r.round < first[key].round:
             first[key] = r
     keep = {id(r) for r in first.values()}
     return [r for r in answers if id(r) in keep]
@@ -78,7 +77,7 @@ def newest_to_score(runs: list[Path]) -> Path | None:
     is passed over here, and reported when opened by name."""
     for folder in runs:
         try:
-            run = load_run(folder)
+            run = read_run(folder)
         except FileProblem:
             continue
         if measured_answers(run):
@@ -86,12 +85,11 @@ def newest_to_score(runs: list[Path]) -> Path | None:
     return None
 
 
-def build_items(run: Mapping, *, one_round: bool = False, seed: int | None = None) -> list[AnnotationItem]:
+def build_items(run: RunJson, *, one_round: bool = False, seed: int | None = None) -> list[AnnotationItem]:
     """The items to score, in scoring order: run order, or shuffled by `random.Random(seed)` when a seed is given.
     The same run and seed always give the same order."""
     items = [
-        AnnotationItem(request_id=r["id"], model=str(r.get("model", "")), prompt_id=str(r.get("prompt_id", "")),
-                       round=int(r.get("round", 1)))
+        AnnotationItem(request_id=r.id, model=r.model, prompt_id=r.prompt_id, round=r.round)
         for r in measured_answers(run, one_round=one_round)
     ]
     if seed is not None:
@@ -125,14 +123,14 @@ class ItemView:
 class ScoringSession:
     """A rater's scoring of one run. Make it with `ScoringSession.open(...)`."""
 
-    def __init__(self, path: Path, run: Mapping, file: AnnotationFile, *, resumed: bool):
+    def __init__(self, path: Path, run: RunJson, file: AnnotationFile, *, resumed: bool):
         self.path = path
         self.run = run
         self.resumed = resumed  # True when an existing file was opened
         self._file = file
         self._rubric = file.rubric_obj()
-        self._requests = {r.get("id"): r for r in run.get("requests") or [] if isinstance(r, dict)}
-        self._prompts = {p.get("id"): p.get("prompt", "") for p in run.get("prompts") or [] if isinstance(p, dict)}
+        self._requests = {r.id: r for r in run.requests}
+        self._prompts = {p.get("id"): p.get("prompt", "") for p in run.prompts}
         self._index = self._first_unscored()
         self._entered = time_now()
         self._names_shown: bool | None = None  # the rater's last show/hide this session (None: the default rule)
@@ -159,7 +157,7 @@ class ScoringSession:
         used when not blind. `prompt_set` overrides the prompt set whose rubric applies (default: the run's own set,
         when still present and unchanged)."""
         run_dir = run_dir_of(run_dir)
-        run = load_run(run_dir)
+        run = read_run(run_dir)
         rater = check_rater(rater)
         if is_judge(rater):
             raise UserError(f"rater names starting with 'model:' are for judge models (fl-tui judge), not {rater!r}")
@@ -177,10 +175,10 @@ class ScoringSession:
             seed = secrets.randbelow(2**31)
         items = build_items(run, one_round=one_round, seed=seed if blind else None)
         if not items:
-            raise NothingToScore(f"{run_dir}: run {run.get('run_id')} has no answers to score "
+            raise NothingToScore(f"{run_dir}: run {run.run_id} has no answers to score "
                                  "(no measured request finished ok)")
         rubric = rubric_for_run(run, prompt_set=prompt_set, overall_only=overall_only)
-        file = new_file(str(run.get("run_id")), rater, rubric, items, seed=seed if blind else None, blind=blind,
+        file = new_file(run.run_id, rater, rubric, items, seed=seed if blind else None, blind=blind,
                         one_round=one_round)
         if path.exists():  # made by someone else since the check above: never overwrite it
             raise FileProblem(path, "appeared while the session was opening; open it again")
@@ -280,15 +278,16 @@ class ScoringSession:
     def item(self, index: int) -> ItemView:
         item = self._file.items[index]
         shown = self.revealed
-        request = self._requests.get(item.request_id) or {}
+        request = self._requests.get(item.request_id)
+        entry = request.model_copy(update={"model": item.model}) if request is not None else {"model": item.model}
         return ItemView(
             index=index,
-            model=level_label({**request, "model": item.model}) if shown else None,  # its level too, in a sweep
+            model=level_label(entry) if shown else None,  # its level too, in a sweep
             request_id=item.request_id if shown else None,
             prompt_id=item.prompt_id,
             round=item.round,
             prompt=str(self._prompts.get(item.prompt_id, "")),
-            answer=str(request.get("text") or ""),
+            answer=request.text if request is not None else "",
             aspects=self._rubric.aspects_for(item.prompt_id),
             scored_aspects=self._rubric.scored_aspects(item.prompt_id),
             scores=dict(item.scores),

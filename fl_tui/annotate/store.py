@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +24,7 @@ import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
 from fl_tui.annotate.rubric import Rubric, Scale
+from fl_tui.bench.runschema import RunJson
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.fields import NonBlank
 from fl_tui.core.fileio import atomic_write_bytes
@@ -186,9 +186,9 @@ def list_annotation_files(run_dir: Path | str) -> list[Path]:
     return sorted(p for p in run_dir.glob(FILE_GLOB) if p.is_file())
 
 
-def load_annotations(path: Path | str, run: Mapping | None = None) -> AnnotationFile:
+def load_annotations(path: Path | str, run: RunJson | None = None) -> AnnotationFile:
     """An annotation file, checked: JSON (FileProblem with line and column), the schema, every field, and against
-    `run` (a run.json dict, when given): the same run_id, every item one of its measured requests, every score
+    `run` (when given): the same run_id, every item one of its measured requests, every score
     for an aspect of the item's prompt. Nothing is written."""
     path = Path(path)
     text, data = read_json(path, RUN_FILE_MAX, lone_surrogates=True)  # see dumps()
@@ -225,23 +225,23 @@ def _check_items(path: Path, text: str, file: AnnotationFile) -> None:
                                f"items.{i}.scores: {json.dumps(aspect)[:80]}: {why}", at_key=True)
 
 
-def _check_run(path: Path, text: str, file: AnnotationFile, run: Mapping) -> None:
-    run_id = run.get("run_id")
+def _check_run(path: Path, text: str, file: AnnotationFile, run: RunJson) -> None:
+    run_id = run.run_id
     if file.run_id != run_id:
         raise problem_at(path, text, ("run_id",),
                        f"from another run: run_id {json.dumps(file.run_id)[:80]}, this run is {json.dumps(run_id)}")
-    requests = {r.get("id"): r for r in run.get("requests") or [] if isinstance(r, dict)}
+    requests = {r.id: r for r in run.requests}
     for i, item in enumerate(file.items):
         request = requests.get(item.request_id)
-        if request is None or request.get("warmup") or request.get("status") != "ok":
+        if request is None or request.warmup or request.status != "ok":
             raise problem_at(path, text, ("items", i, "request_id"),
                            f"items.{i}.request_id: {json.dumps(item.request_id)[:120]} is not a measured answer of "
                            f"run {run_id}")
         for key in ("model", "prompt_id", "round"):
-            if getattr(item, key) != request.get(key):
+            if getattr(item, key) != getattr(request, key):
                 raise problem_at(path, text, ("items", i, key),
                                f"items.{i}.{key}: {json.dumps(getattr(item, key))[:80]}, but the run's request "
-                               f"says {json.dumps(request.get(key))[:80]}")
+                               f"says {json.dumps(getattr(request, key))[:80]}")
 
 
 def dumps(file: AnnotationFile) -> bytes:

@@ -1,10 +1,12 @@
-"""The data behind the Benchmark tab's charts, from a run.json dict. Headless; the widget only draws it."""
+"""The data behind the Benchmark tab's charts, from a run's typed record. Headless; the widget only draws it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from fl_tui.bench.load import level_label
+from fl_tui.bench.records import ModelStatus
+from fl_tui.bench.runschema import ModelJson, RequestJson, RunJson
 from fl_tui.bench.stats import chunk_gaps, measured_ok
 
 CHARTS = (
@@ -21,19 +23,19 @@ SWEEP_CHARTS = (
 TITLES = dict(CHARTS + SWEEP_CHARTS)
 
 
-def _by_model(run: Mapping) -> dict[str, list[Mapping]]:
-    out: dict[str, list[Mapping]] = {}
-    for req in measured_ok(run.get("requests") or []):
+def _by_model(run: RunJson) -> dict[str, list[RequestJson]]:
+    out: dict[str, list[RequestJson]] = {}
+    for req in measured_ok(run.requests):
         out.setdefault(level_label(req), []).append(req)  # a swept run: one series per model and level
     return out
 
 
-def distribution(run: Mapping, metric: str) -> dict[str, list[float]]:
+def distribution(run: RunJson, metric: str) -> dict[str, list[float]]:
     """metric ('ttft_ms' or 'e2e_ms') per model, over measured successful requests."""
-    return {m: [r[metric] for r in reqs if r.get(metric) is not None] for m, reqs in _by_model(run).items()}
+    return {m: [v for r in reqs if (v := getattr(r, metric)) is not None] for m, reqs in _by_model(run).items()}
 
 
-def gap_by_position(run: Mapping) -> dict[str, tuple[list[int], list[float]]]:
+def gap_by_position(run: RunJson) -> dict[str, tuple[list[int], list[float]]]:
     """Mean inter-chunk gap at each position (1 = between the first and second token chunk) per model."""
     out = {}
     for model, reqs in _by_model(run).items():
@@ -46,12 +48,11 @@ def gap_by_position(run: Mapping) -> dict[str, tuple[list[int], list[float]]]:
     return out
 
 
-def ttft_vs_decode(run: Mapping) -> dict[str, tuple[float, float]]:
+def ttft_vs_decode(run: RunJson) -> dict[str, tuple[float, float]]:
     out = {}
-    for m in run.get("models") or []:
-        summary = m.get("summary") or {}
-        ttft = (summary.get("ttft_ms") or {}).get("p50")
-        tps = (summary.get("decode_tps") or {}).get("mean")
+    for m in run.models:
+        ttft = (m.summary.get("ttft_ms") or {}).get("p50")
+        tps = (m.summary.get("decode_tps") or {}).get("mean")
         if ttft is not None and tps is not None:
             out[level_label(m)] = (ttft, tps)
     return out
@@ -66,32 +67,33 @@ _OTHER_LABEL: dict[str, Callable[[object], str]] = {"concurrency": lambda c: f"c
                                                      "prompt_tokens": lambda p: f"{p} tok"}
 
 
-def _sweep(run: Mapping, axis: str, value: Callable[[Mapping], object]) -> dict[str, tuple[list[float], list[float]]]:
+def _sweep(run: RunJson, axis: str, value: Callable[[ModelJson], object]
+           ) -> dict[str, tuple[list[float], list[float]]]:
     """{model: (axis values ascending, `value` at each)} over the run's answered entries that carry `axis`. A
     model's entries at one axis value but different other levels (a run sweeping both) are series of their own."""
     other = "prompt_tokens" if axis == "concurrency" else "concurrency"
-    entries = [m for m in run.get("models") or [] if m.get("status") == "ok" and isinstance(m.get("model"), str)]
-    varies = len({m.get(other) for m in entries}) > 1
+    entries = [m for m in run.models if m.status == ModelStatus.OK]
+    varies = len({getattr(m, other) for m in entries}) > 1
     points: dict[str, dict[float, float]] = {}
     for m in entries:
-        x, y = _number(m.get(axis)), _number(value(m))
+        x, y = _number(getattr(m, axis)), _number(value(m))
         if x is not None and y is not None:
-            name = m["model"] + (f" @ {_OTHER_LABEL[other](m.get(other))}" if varies else "")
+            name = m.model + (f" @ {_OTHER_LABEL[other](getattr(m, other))}" if varies else "")
             points.setdefault(name, {})[x] = y
     return {name: (sorted(xy), [xy[x] for x in sorted(xy)]) for name, xy in points.items()}
 
 
-def throughput_by_concurrency(run: Mapping) -> dict[str, tuple[list[float], list[float]]]:
+def throughput_by_concurrency(run: RunJson) -> dict[str, tuple[list[float], list[float]]]:
     """Aggregate output tok/s at each concurrency level, per model: how far parallel requests pay off."""
-    return _sweep(run, "concurrency", lambda m: m.get("aggregate_output_tps"))
+    return _sweep(run, "concurrency", lambda m: m.aggregate_output_tps)
 
 
-def ttft_by_prompt_length(run: Mapping) -> dict[str, tuple[list[float], list[float]]]:
+def ttft_by_prompt_length(run: RunJson) -> dict[str, tuple[list[float], list[float]]]:
     """TTFT p50 at each target prompt length (--prompt-tokens), per model: what prefill costs."""
-    return _sweep(run, "prompt_tokens", lambda m: ((m.get("summary") or {}).get("ttft_ms") or {}).get("p50"))
+    return _sweep(run, "prompt_tokens", lambda m: (m.summary.get("ttft_ms") or {}).get("p50"))
 
 
-def kinds_for(run: Mapping | None) -> list[str]:
+def kinds_for(run: RunJson | None) -> list[str]:
     """The chart kinds worth showing for `run`: the sweep charts only when some model has two or more levels."""
     kinds = [kind for kind, _title in CHARTS]
     if run is None:

@@ -8,13 +8,13 @@ before its prompts had checks (given a prompt set that has them) and gets exactl
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pydantic
 
 from fl_tui.bench.load import level_label
+from fl_tui.bench.runschema import RunJson
 from fl_tui.bench.stats import Request, get_field, measured_ok
 from fl_tui.core.checks import Check, run_checks
 from fl_tui.core.errors import UserError
@@ -56,28 +56,25 @@ def prompt_checks(prompts: Iterable[Mapping[str, Any]]) -> dict[str, list[Check]
     return out
 
 
-def with_checks(run: Mapping, checks: Mapping[str, list[Check]] | None = None) -> dict:
-    """A copy of `run` with every request's and model's check results recomputed from the answers' texts.
+def with_checks(run: RunJson, checks: Mapping[str, list[Check]] | None = None) -> RunJson:
+    """`run` with every request's and model's check results recomputed from the answers' texts.
 
     `checks` ({prompt id: checks}) defaults to the run's own prompts; a run none of whose prompts has checks is
     returned as it is (whatever it recorded stays)."""
-    checks = prompt_checks(run.get("prompts") or []) if checks is None else checks
+    checks = prompt_checks(run.prompts) if checks is None else checks
     if not any(checks.values()):
-        return dict(run)
-    out = dict(run)
-    out["requests"] = requests = copy.deepcopy(list(run.get("requests") or []))
-    for request in requests:
-        request["checks"] = request_checks(checks.get(request.get("prompt_id"), []), request)
-    by_level: dict[str, list[dict]] = {}
+        return run
+    requests = [r.model_copy(update={"checks": request_checks(checks.get(r.prompt_id, []), r)}) for r in run.requests]
+    by_level: dict[str, list] = {}
     for request in requests:
         by_level.setdefault(level_label(request), []).append(request)
-    out["models"] = [{**m, "checks": checks_summary(by_level.get(level_label(m), []))} for m in run.get("models") or []]
-    return out
+    models = [m.model_copy(update={"checks": checks_summary(by_level.get(level_label(m), []))}) for m in run.models]
+    return run.model_copy(update={"requests": requests, "models": models})
 
 
-def has_checks(run: Mapping) -> bool:
+def has_checks(run: RunJson) -> bool:
     """Whether any model of the run has check results: the reports then show a Checks column."""
-    return any(isinstance(m.get("checks"), Mapping) for m in run.get("models") or [])
+    return any(m.checks is not None for m in run.models)
 
 
 def pass_text(summary: Mapping | None) -> str:

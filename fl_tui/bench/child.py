@@ -18,7 +18,7 @@ from pathlib import Path
 
 from fl_tui.bench.engine import BenchSettings
 from fl_tui.bench.events import Event, Observer, RunFailed, RunFinished
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
 from fl_tui.bench.wire import decode
 from fl_tui.core import platform
 from fl_tui.core.endpoint_lock import HELD_ENV, lock_key
@@ -113,7 +113,7 @@ class ChildRun:
     def _forward(self, event: Event) -> None:
         match event:
             case RunFinished(run_dir=folder):
-                event = dataclasses.replace(event, run=load_run(folder))
+                event = dataclasses.replace(event, run=read_run(folder))
                 self.ended = True
         self.observer(event)
 

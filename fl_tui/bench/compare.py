@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fl_tui.bench.load import level_label, meets
+from fl_tui.bench.load import SLO_KEYS, level_label, meets
 from fl_tui.bench.records import PERCENTILE_METHOD
+from fl_tui.bench.runschema import RequestJson, RunJson, as_run
 from fl_tui.bench.stats import chunk_gaps, get_field, measured_ok
 from fl_tui.core.textsafe import plain
 
@@ -62,7 +63,7 @@ def _statistic(samples: np.ndarray, stat: str, axis: int | None = None) -> np.nd
     return np.percentile(samples, float(stat[1:]), axis=axis, method=PERCENTILE_METHOD)
 
 
-def _per_request(requests: Iterable[Mapping], model: str, metric: str) -> list[np.ndarray]:
+def _per_request(requests: Iterable[RequestJson], model: str, metric: str) -> list[np.ndarray]:
     """Each measured ok request's raw values for a metric: its inter-chunk gaps for `itl_ms`, else one value."""
     chosen = [r for r in measured_ok(requests) if level_label(r) == model]
     if metric == "itl_ms":
@@ -93,31 +94,31 @@ def _relative(base: np.ndarray | float, new: np.ndarray | float) -> np.ndarray:
         return np.where(base != 0, (new - base) / np.where(base != 0, base, 1.0), np.nan)
 
 
-def _slo_met(requests: Iterable[Mapping], model: str, slo: Mapping[str, float]) -> list[np.ndarray]:
+def _slo_met(requests: Iterable[RequestJson], model: str, slo: Mapping[str, float]) -> list[np.ndarray]:
     """1.0 or 0.0 per measured request (a failed one counts as missing the bounds)."""
-    chosen = [r for r in requests if not get_field(r, "warmup") and level_label(r) == model]
-    return [np.asarray([1.0 if meets(r, slo) else 0.0]) for r in chosen]
+    chosen = [r for r in requests if not r.warmup and level_label(r) == model]
+    fields = ("status", "queue_ms", *SLO_KEYS)
+    return [np.asarray([1.0 if meets({k: getattr(r, k) for k in fields}, slo) else 0.0]) for r in chosen]
 
 
-def _check_passes(requests: Iterable[Mapping], model: str) -> list[np.ndarray]:
+def _check_passes(requests: Iterable[RequestJson], model: str) -> list[np.ndarray]:
     """1.0 or 0.0 per check of each checked answer: an answer brings all its checks into a resample."""
-    chosen = [r for r in measured_ok(requests) if level_label(r) == model and r.get("checks")]
-    return [np.asarray([1.0 if c.get("passed") else 0.0 for c in r["checks"]]) for r in chosen]
+    chosen = [r for r in measured_ok(requests) if level_label(r) == model and r.checks]
+    return [np.asarray([1.0 if c.get("passed") else 0.0 for c in r.checks]) for r in chosen]
 
 
-def _models(run: Mapping) -> list[str]:
-    entries = [*(run.get("models") or []), *(run.get("requests") or [])]
-    return list(dict.fromkeys(level_label(e) for e in entries if isinstance(e.get("model"), str)))
+def _models(run: RunJson) -> list[str]:
+    return list(dict.fromkeys(level_label(e) for e in [*run.models, *run.requests]))
 
 
-def models_only_in(base: Mapping, new: Mapping) -> tuple[list[str], list[str]]:
+def models_only_in(base: RunJson | Mapping, new: RunJson | Mapping) -> tuple[list[str], list[str]]:
     """(models only in the base run, models only in the new run)."""
-    base_models, new_models = _models(base), _models(new)
+    base_models, new_models = _models(as_run(base)), _models(as_run(new))
     return [m for m in base_models if m not in new_models], [m for m in new_models if m not in base_models]
 
 
 def compare_runs(
-    base: Mapping, new: Mapping, *, threshold: float = 0.10, resamples: int = 2000, seed: int = 0
+    base: RunJson | Mapping, new: RunJson | Mapping, *, threshold: float = 0.10, resamples: int = 2000, seed: int = 0
 ) -> list[Delta]:
     """A Delta per model present in both runs and per key metric that both runs measured.
 
@@ -126,25 +127,26 @@ def compare_runs(
     """
     if resamples < 1:
         raise ValueError("resamples must be at least 1")
+    base, new = as_run(base), as_run(new)
     new_models = set(_models(new))
     deltas = []
     for model in (m for m in _models(base) if m in new_models):
         for metric, stat, lower_is_better in KEY_METRICS:
-            base_groups = _per_request(base.get("requests") or [], model, metric)
-            new_groups = _per_request(new.get("requests") or [], model, metric)
+            base_groups = _per_request(base.requests, model, metric)
+            new_groups = _per_request(new.requests, model, metric)
             if base_groups and new_groups:
                 rng = np.random.default_rng(seed)
                 deltas.append(_delta(model, metric, stat, lower_is_better, base_groups, new_groups,
                                      threshold=threshold, resamples=resamples, rng=rng))
-        slo = (base.get("settings") or {}).get("slo")
+        slo = base.settings.get("slo")
         if isinstance(slo, Mapping) and slo:
-            base_groups = _slo_met(base.get("requests") or [], model, slo)
-            new_groups = _slo_met(new.get("requests") or [], model, slo)
+            base_groups = _slo_met(base.requests, model, slo)
+            new_groups = _slo_met(new.requests, model, slo)
             if base_groups and new_groups:
                 deltas.append(_delta(model, "goodput", "fraction", False, base_groups, new_groups,
                                      threshold=threshold, resamples=resamples, rng=np.random.default_rng(seed)))
-        base_groups = _check_passes(base.get("requests") or [], model)
-        new_groups = _check_passes(new.get("requests") or [], model)
+        base_groups = _check_passes(base.requests, model)
+        new_groups = _check_passes(new.requests, model)
         if base_groups and new_groups:
             deltas.append(_delta(model, "checks", "pass_rate", False, base_groups, new_groups,
                                  threshold=threshold, resamples=resamples, rng=np.random.default_rng(seed)))

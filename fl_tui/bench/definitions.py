@@ -11,8 +11,8 @@ DEFINITIONS = (
      "counted."),
     ("Clock", "one monotonic clock (`time.perf_counter_ns()`); every SSE event is stamped when its bytes arrive, "
      "before parsing; over plain HTTP on Linux the time the read's bytes waited in the socket (from the kernel's "
-     "receive stamp) is taken off, so bytes that waited for the event loop behind other streams are not stamped "
-     "late."),
+     "receive stamp) is taken off, so bytes that waited for their reader (a busy CPU, another stream, the GIL) "
+     "are not stamped late."),
     ("t0", "the moment the request's last bytes are handed to the socket (stamped just before that write, so no "
      "event-loop turn sits between them). The time from when a request was due (at once, or at its --rate "
      "instant) to its t0, waiting for a concurrency slot and connecting, is client queue time, reported apart, not "

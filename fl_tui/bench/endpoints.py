@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from fl_tui.bench.runschema import RunJson
+
 
 def short(endpoint: str) -> str:
     """`host:port`, with a path other than /v1 kept (two services on one box differ there); the text itself
@@ -23,32 +25,26 @@ def short(endpoint: str) -> str:
     return (f"{host}:{parts.port}" if parts.port else host) + (path if path not in ("", "/v1") else "")
 
 
-def endpoints_of(run: Mapping) -> list[str]:
+def endpoints_of(run: RunJson) -> list[str]:
     """The run's endpoints in the order they ran; [] for a run against one endpoint."""
-    listed = [e.get("endpoint") for e in run.get("endpoints") or [] if isinstance(e, Mapping)]
-    found = [m.get("endpoint") for m in [*(run.get("models") or []), *(run.get("requests") or [])]
-             if isinstance(m, Mapping)]
+    listed = [e.get("endpoint") for e in run.endpoints or []]
+    found = [m.endpoint for m in [*run.models, *run.requests]]
     return list(dict.fromkeys(e for e in [*listed, *found] if isinstance(e, str)))
 
 
-def part(run: Mapping, endpoint: str) -> dict:
+def part(run: RunJson, endpoint: str) -> RunJson:
     """The run as if it had been run against `endpoint` alone: its entries and requests (the endpoint field
-    dropped, so entries of two endpoints match by model and level), and that endpoint's environment."""
-    def mine(items: object) -> list[dict]:
-        picked = [i for i in items or [] if isinstance(i, Mapping) and i.get("endpoint") == endpoint]
-        return [{k: v for k, v in dict(i).items() if k != "endpoint"} for i in picked]
-
-    listed = next((e for e in run.get("endpoints") or [] if isinstance(e, Mapping) and e.get("endpoint") == endpoint),
-                  {})
-    out = {k: v for k, v in run.items() if k not in ("endpoints", "environment", "models", "requests")}
-    out.update(endpoint=endpoint, backend=listed.get("backend"), models=mine(run.get("models")),
-               requests=mine(run.get("requests")))
-    if isinstance(listed.get("environment"), Mapping):
-        out["environment"] = listed["environment"]
-    return out
+    cleared, so entries of two endpoints match by model and level), and that endpoint's environment."""
+    listed = next((e for e in run.endpoints or [] if e.get("endpoint") == endpoint), {})
+    environment = listed.get("environment")
+    return run.model_copy(update={
+        "endpoint": endpoint, "backend": listed.get("backend"), "endpoints": None,
+        "environment": environment if isinstance(environment, Mapping) else None,
+        "models": [m.model_copy(update={"endpoint": None}) for m in run.models if m.endpoint == endpoint],
+        "requests": [r.model_copy(update={"endpoint": None}) for r in run.requests if r.endpoint == endpoint]})
 
 
-def endpoint_pairs(run: Mapping) -> list[tuple[str, str, dict, dict]]:
+def endpoint_pairs(run: RunJson) -> list[tuple[str, str, RunJson, RunJson]]:
     """(base endpoint, other endpoint, base part, other part) for each endpoint after the first: what comparing a
     run against several endpoints compares. [] for a run against one."""
     endpoints = endpoints_of(run)

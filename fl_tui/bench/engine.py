@@ -51,6 +51,7 @@ from fl_tui.bench.records import (
     RequestResult,
 )
 from fl_tui.bench.resume import LOAD_KEYS, Carried
+from fl_tui.bench.runschema import as_run
 from fl_tui.bench.runwriter import RunWriter
 from fl_tui.bench.sampler import MB, ResourceSampler
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
@@ -188,8 +189,9 @@ class BenchEngine:
             self._writer.close()
             from fl_tui.bench.report import write_reports
 
-            write_reports(self.run_dir, run)
-            self.observer(RunFinished(self.run_dir, interrupted, run))
+            record = as_run(run)  # what the reports and the UI read: the run.json just written, as read_run gives it
+            write_reports(self.run_dir, record)
+            self.observer(RunFinished(self.run_dir, interrupted, record))
         return run
 
     async def _run_models(self, client: httpx.AsyncClient) -> None:
@@ -559,7 +561,7 @@ class BenchEngine:
         for key in (entry.id if entry else None, name, entry.alias if entry else None):
             if key and key in self.specs:
                 spec = self.specs[key]
-                return spec.model_dump() if hasattr(spec, "model_dump") else dict(spec)
+                return spec.fields() if hasattr(spec, "fields") else dict(spec)  # a ModelSpec, or a plain dict
         return {}
 
 

@@ -105,10 +105,9 @@ def differences(base: Mapping, new: Mapping) -> list[str]:
     return [key for key in COMPARED if base.get(key) != new.get(key)]
 
 
-def environment_note(base: Mapping, new: Mapping) -> str | None:
-    """One line for a comparison: which environment fields differ, or which run has none; None when they match
-    (or neither run recorded one: nothing to say)."""
-    base_env, new_env = base.get("environment"), new.get("environment")
+def environment_note(base_env: Mapping | None, new_env: Mapping | None) -> str | None:
+    """One line for a comparison of two runs' environments (run.json `environment`): which fields differ, or which
+    run has none; None when they match (or neither run recorded one: nothing to say)."""
     if not isinstance(base_env, Mapping) and not isinstance(new_env, Mapping):
         return None
     if not isinstance(base_env, Mapping) or not isinstance(new_env, Mapping):

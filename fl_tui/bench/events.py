@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from fl_tui.bench.records import ModelResult, RequestResult
+from fl_tui.bench.runschema import RunJson
 from fl_tui.connection.sse import SSEEvent
 
 NOT_ON_WIRE = {"wire": False}  # field metadata: the wire leaves this field out and the reader fills it in
@@ -91,11 +92,11 @@ class ModelFinished:
 
 @dataclass(frozen=True)
 class RunFinished:
-    """The run is written. `run` is its run.json; the wire sends only the folder, where the reader loads it."""
+    """The run is written. `run` is its run.json, read; the wire sends only the folder, where the reader loads it."""
 
     run_dir: Path
     interrupted: bool
-    run: dict | None = field(default=None, compare=False, metadata=NOT_ON_WIRE)
+    run: RunJson | None = field(default=None, compare=False, metadata=NOT_ON_WIRE)
 
 
 @dataclass(frozen=True)

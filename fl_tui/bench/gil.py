@@ -1,10 +1,11 @@
 """A shorter GIL switch interval while streams are in flight next to the recorder thread.
 
-The recorder thread parses a finished stream while the others still stream on the event loop. When a packet
-arrives, the loop's thread waits for the GIL until the recorder gives it up: by default after up to 5 ms, the gap
-between two tokens at 200 tokens/s. A read that late can find the next token already in the socket and take both
-at once, and both then carry the later one's receive time. Measured with benchmarks/stream_accuracy.py (d) at
-concurrency 8: rounds with a gap-error p99 of 3-5 ms at the default interval, none above 0.21 ms at 0.5 ms.
+The recorder thread parses a finished stream while the others still stream, each read by its own thread
+(connection.stamped). When a packet arrives, that thread waits for the GIL until the recorder gives it up: by
+default after up to 5 ms, the gap between two tokens at 200 tokens/s. A read that late can find the next token
+already in the socket and take both at once, and both then carry the later one's receive time. Measured with
+benchmarks/stream_accuracy.py (d) at concurrency 8 (then with every stream read on the event loop): rounds with a
+gap-error p99 of 3-5 ms at the default interval, none above 0.21 ms at 0.5 ms.
 """
 
 from __future__ import annotations

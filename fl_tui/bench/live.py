@@ -37,6 +37,7 @@ from fl_tui.bench.events import (
 )
 from fl_tui.bench.metrics import parse_events
 from fl_tui.bench.records import ModelResult, RequestResult
+from fl_tui.bench.runschema import RunJson
 from fl_tui.bench.stats import chunk_gaps
 from fl_tui.connection.sse import SSEEvent
 from fl_tui.core.textsafe import plain
@@ -139,7 +140,7 @@ class LiveState:
         self.inflight: InFlight | None = None  # the one the answer pane follows
         self.run_id: str | None = None
         self.run_dir: Path | None = None
-        self.run: dict | None = None
+        self.run: RunJson | None = None
         self.interrupted = False
         self.failure: str | None = None  # the run's process ended without finishing (RunFailed)
         self.finished = 0  # requests finished, warm-ups included: what the run's process has sent so far

@@ -8,14 +8,15 @@ from collections.abc import Mapping
 
 from fl_tui.bench.load import level_label
 from fl_tui.bench.queue import queue_summaries
+from fl_tui.bench.runschema import ModelJson, RunJson
 from fl_tui.core.textsafe import plain
 
 MISSING = "—"
 CSV_LOAD_COLUMNS = ("concurrency", "rate", "requests_per_s", "speedup", "slo_fraction", "goodput_rps")
 
 
-def has_load(run: Mapping) -> bool:
-    settings = run.get("settings") or {}
+def has_load(run: RunJson) -> bool:
+    settings = run.settings
     return bool(settings.get("levels") or settings.get("rate") or settings.get("slo"))
 
 
@@ -24,20 +25,19 @@ def _num(value: object, digits: int = 1) -> str:
     return f"{value:.{digits}f}" if ok else MISSING
 
 
-def _stat(model: Mapping, metric: str, stat: str) -> object:
-    return ((model.get("summary") or {}).get(metric) or {}).get(stat)
+def _stat(model: ModelJson, metric: str, stat: str) -> object:
+    return (model.summary.get(metric) or {}).get(stat)
 
 
 def _cell(value: object) -> str:
     return plain(value, keep_newlines=False).replace("\\", "\\\\").replace("|", "\\|")
 
 
-def load_section(run: Mapping) -> list[str]:
+def load_section(run: RunJson) -> list[str]:
     """Markdown lines: the "Load levels and goodput" table, or nothing for a plain run."""
     if not has_load(run):
         return []
-    settings = run.get("settings") or {}
-    slo = settings.get("slo") or {}
+    slo = run.settings.get("slo") or {}
     queues = queue_summaries(run)
     bounds = ", ".join(f"{_cell(k)} ≤ {_cell(v)}" for k, v in slo.items()) if isinstance(slo, Mapping) else ""
     out = ["", "## Load levels and goodput", "",
@@ -48,14 +48,15 @@ def load_section(run: Mapping) -> list[str]:
            "| Model | Rate | n | Req/s | Output tok/s | Speedup | TTFT p50 (ms) | TPOT mean (ms) | E2E p95 (ms) "
            "| Queue p95 (ms) | SLO met | Goodput (req/s) |",
            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for m in run.get("models") or []:
+    for m in run.models:
         queue = queues.get(level_label(m)) or {}
-        fraction = m.get("slo_fraction")
-        met = f"{fraction * 100:.0f}%" if isinstance(fraction, int | float) else MISSING
+        fraction = m.slo_fraction
+        met = f"{fraction * 100:.0f}%" if fraction is not None else MISSING
+        answered = MISSING if "measured_ok" not in m.model_fields_set else m.measured_ok  # a written null is shown
         out.append(
-            f"| {_cell(level_label(m))} | {_cell(m.get('rate') or MISSING)} | {_cell(m.get('measured_ok', MISSING))} "
-            f"| {_num(m.get('requests_per_s'), 2)} | {_num(m.get('aggregate_output_tps'))} "
-            f"| {_num(m.get('speedup'), 2)} | {_num(_stat(m, 'ttft_ms', 'p50'))} "
+            f"| {_cell(level_label(m))} | {_cell(m.rate or MISSING)} | {_cell(answered)} "
+            f"| {_num(m.requests_per_s, 2)} | {_num(m.aggregate_output_tps)} "
+            f"| {_num(m.speedup, 2)} | {_num(_stat(m, 'ttft_ms', 'p50'))} "
             f"| {_num(_stat(m, 'tpot_ms', 'mean'))} | {_num(_stat(m, 'e2e_ms', 'p95'))} "
-            f"| {_num(queue.get('p95'))} | {met} | {_num(m.get('goodput_rps'), 2)} |")
+            f"| {_num(queue.get('p95'))} | {met} | {_num(m.goodput_rps, 2)} |")
     return out

@@ -8,19 +8,18 @@ it in the raw files. A run at concurrency 1 has no queue time (`queue_ms` is nul
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from fl_tui.bench.load import level_label
-from fl_tui.bench.stats import get_field, summarize
+from fl_tui.bench.runschema import RunJson
+from fl_tui.bench.stats import summarize
 
 
-def queue_summaries(run: Mapping) -> dict[str, dict]:
+def queue_summaries(run: RunJson) -> dict[str, dict]:
     """level_label (the model id, with its level in a sweep) -> summarize() of the queue_ms of its measured
     requests (ok or failed: waiting is the client's)."""
     waits: dict[str, list[float]] = {}
-    for request in run.get("requests") or []:
-        value = get_field(request, "queue_ms")
-        if get_field(request, "warmup") or isinstance(value, bool) or not isinstance(value, int | float):
+    for request in run.requests:
+        value = request.queue_ms
+        if request.warmup or value is None:
             continue
         waits.setdefault(level_label(request), []).append(value)
     return {model: summarize(values) for model, values in waits.items()}

@@ -1,4 +1,5 @@
-"""Reports of a finished run, made from its run.json dict alone so `fl-tui report` can regenerate them from the files.
+"""Reports of a finished run, made from its run.json alone (its typed record, runschema.RunJson) so `fl-tui report`
+can regenerate them from the files.
 
 Markdown for people (the workshop's table, grown up, with the formulas stated), CSV for spreadsheets (every cell
 neutralised against formula injection), JSON for scripts. Model names, errors and anything else a model or server
@@ -22,6 +23,7 @@ from fl_tui.bench.load import level_label
 from fl_tui.bench.loadreport import CSV_LOAD_COLUMNS, has_load, load_section
 from fl_tui.bench.queue import queue_summaries
 from fl_tui.bench.records import PERCENTILE_METHOD, STAT_KEYS, ModelStatus
+from fl_tui.bench.runschema import ModelJson, RunJson, as_run, as_written
 from fl_tui.bench.stats import measured_ok
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.textsafe import csv_cell, json_text, plain
@@ -88,17 +90,17 @@ def _number(value: object) -> float | None:
     return value
 
 
-def _stat(model: Mapping, metric: str, stat: str) -> float | None:
-    return _number(((model.get("summary") or {}).get(metric) or {}).get(stat))
+def _stat(model: ModelJson, metric: str, stat: str) -> float | None:
+    return _number((model.summary.get(metric) or {}).get(stat))
 
 
-def _deterministic(model: Mapping) -> str:
-    flag = model.get("deterministic")
+def _deterministic(model: ModelJson) -> str:
+    flag = model.deterministic
     if flag is None:
         return MISSING
     if flag:
         return "yes"
-    prompts = model.get("nondeterministic_prompts") or []
+    prompts = model.nondeterministic_prompts
     return "no" + (f" ({', '.join(_cell(p) for p in prompts)})" if prompts else "")
 
 
@@ -115,9 +117,9 @@ def quality_text(entry: Mapping | None) -> str:
     return text + (f" (n={_cell(n)}, n too small)" if n is not None else "")
 
 
-def measured_cell(model: Mapping) -> str:
+def measured_cell(model: ModelJson) -> str:
     """n: "answered/planned" measured requests; a run written before those counts were kept gives its figures' n."""
-    answered, planned = _number(model.get("measured_ok")), _number(model.get("planned"))
+    answered, planned = _number(model.measured_ok), _number(model.planned)
     if answered is None:
         answered = _stat(model, "e2e_ms", "n")
     if answered is None:
@@ -125,7 +127,7 @@ def measured_cell(model: Mapping) -> str:
     return f"{answered:.0f}/{planned:.0f}" if planned is not None else f"{answered:.0f}"
 
 
-def table_columns(run: Mapping, quality: Mapping | None = None) -> list[str]:
+def table_columns(run: RunJson, quality: Mapping | None = None) -> list[str]:
     """TABLE_COLUMNS (with Endpoint after Model in a run against several), then Checks when the run's answers
     were checked, then Quality when people scored them."""
     several = ["Endpoint"] if endpoints_of(run) else []
@@ -133,29 +135,29 @@ def table_columns(run: Mapping, quality: Mapping | None = None) -> list[str]:
             *(["Quality"] if quality is not None else [])]
 
 
-def table_row(model: Mapping, quality: Mapping | None = None, *, several: bool = False, checks: bool = False
+def table_row(model: ModelJson, quality: Mapping | None = None, *, several: bool = False, checks: bool = False
               ) -> list[str]:
     """The Markdown table cells of one model, in table_columns order: the endpoint in a column of its own after
     the model in a run against `several`, + Checks with `checks`, + Quality when `quality` is given."""
     row = [
         _cell(level_label(model, endpoint=not several)),
-        *([_cell(model.get("endpoint") or MISSING)] if several else []),
-        _cell(model.get("status", "?")),
+        *([_cell(model.endpoint or MISSING)] if several else []),
+        _cell(model.status),
         measured_cell(model),
         _num(_stat(model, "ttft_ms", "p50")),
         _num(_stat(model, "ttft_ms", "p95")),
         _num(_stat(model, "decode_tps", "mean")),
         _num(_stat(model, "e2e_ms", "p95")),
         _num(_stat(model, "e2e_ms", "mean")),
-        _num(model.get("aggregate_output_tps")),
-        _num(model.get("rss_peak_mb")),
-        _num(model.get("disk_mb")),
+        _num(model.aggregate_output_tps),
+        _num(model.rss_peak_mb),
+        _num(model.disk_mb),
         _deterministic(model),
     ]
     if checks:
-        row.append(pass_text(model.get("checks")))
+        row.append(pass_text(model.checks))
     if quality is not None:
-        row.append(quality_text(quality.get(model.get("model"))))
+        row.append(quality_text(quality.get(model.model)))
     return row
 
 
@@ -189,26 +191,25 @@ def settings_line(settings: Mapping) -> str:
     return "; ".join(parts) or MISSING  # a list's values are separated by commas
 
 
-def _pick(models: list[Mapping], value: Callable[[Mapping], float | None], best: Callable) -> Mapping | None:
+def _pick(models: list[ModelJson], value: Callable[[ModelJson], float | None], best: Callable) -> ModelJson | None:
     """The model with the best value among those that have one and did not fail (a failed model's memory or
     speed says nothing of what it would do), the first on ties."""
-    scored = [(v, m) for m in models if m.get("status") != "failed" and (v := value(m)) is not None]
+    scored = [(v, m) for m in models if m.status != ModelStatus.FAILED and (v := value(m)) is not None]
     return best(scored, key=lambda pair: pair[0])[1] if scored else None
 
 
-def _check_percent(model: Mapping) -> float | None:
-    summary = model.get("checks")
-    rate = _number(summary.get("pass_rate")) if isinstance(summary, Mapping) else None
+def _check_percent(model: ModelJson) -> float | None:
+    rate = _number(model.checks.get("pass_rate")) if model.checks is not None else None
     return None if rate is None else 100 * rate
 
 
-def _highlights(models: list[Mapping]) -> list[str]:
+def _highlights(models: list[ModelJson]) -> list[str]:
     lines = []
     picks = (
         ("Fastest first token", lambda m: _stat(m, "ttft_ms", "p50"), min, "TTFT p50 {} ms"),
         ("Best throughput", lambda m: _stat(m, "decode_tps", "mean"), max, "decode {} tok/s (mean)"),
         ("Lowest tail", lambda m: _stat(m, "e2e_ms", "p95"), min, "E2E p95 {} ms"),
-        ("Smallest memory", lambda m: _number(m.get("rss_peak_mb")), min, "RSS peak {} MB"),
+        ("Smallest memory", lambda m: _number(m.rss_peak_mb), min, "RSS peak {} MB"),
         ("Most checks passed", _check_percent, max, "{}% of its checks"),
     )
     for title, value, best, unit in picks:
@@ -218,10 +219,10 @@ def _highlights(models: list[Mapping]) -> list[str]:
     return lines
 
 
-def _endpoints_lines(run: Mapping) -> list[str]:
+def _endpoints_lines(run: RunJson) -> list[str]:
     """The header of a run against several endpoints: each in the order they ran, with its backend or the
     reason it was not benchmarked."""
-    listed = {e.get("endpoint"): e for e in run.get("endpoints") or [] if isinstance(e, Mapping)}
+    listed = {e.get("endpoint"): e for e in run.endpoints or []}
     out = ["- Endpoints (run one at a time, in this order):"]
     for endpoint in endpoints_of(run):
         entry = listed.get(endpoint) or {}
@@ -231,27 +232,30 @@ def _endpoints_lines(run: Mapping) -> list[str]:
     return out
 
 
-def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequence[str] = ()) -> str:
+def render_markdown(run: RunJson | Mapping, quality: Mapping | None = None, sections: Sequence[str] = (),
+                    pairwise: Mapping | None = None) -> str:
     """The report.md of a run; `quality` = {model: {"mean": x, "ci95": [lo, hi], "n": k}} adds a Quality column;
-    `sections`: Markdown lines made from files beside the run (annotations), before the definitions."""
-    models = list(run.get("models") or [])
-    settings = run.get("settings") or {}
-    started, finished = run.get("started_at"), run.get("finished_at")
+    `sections`: Markdown lines made from files beside the run (annotations), before the definitions; `pairwise`:
+    people's pairwise verdicts (fl_tui.annotate.pairstats.results), as `fl-tui report` gathers them."""
+    run = as_run(run)
+    models = run.models
+    settings = run.settings
+    started, finished = run.started_at, run.finished_at
     date = _line(started) if started else MISSING
     if finished:
         date += f" to {_line(finished)}"
     out = [
-        f"# fl-tui benchmark run {_line(run.get('run_id', '?'))}",
+        f"# fl-tui benchmark run {_line(run.run_id)}",
         "",
         f"- Date: {date}",
-        *(_endpoints_lines(run) if endpoints_of(run) else [f"- Endpoint: {_line(run.get('endpoint') or MISSING)}",
-                                                          f"- Backend: {_line(run.get('backend') or MISSING)}"]),
+        *(_endpoints_lines(run) if endpoints_of(run) else [f"- Endpoint: {_line(run.endpoint or MISSING)}",
+                                                          f"- Backend: {_line(run.backend or MISSING)}"]),
         f"- Settings: {settings_line(settings)}",
-        f"- Percentiles: numpy, method \"{_line(run.get('percentile_method') or PERCENTILE_METHOD)}\"",
+        f"- Percentiles: numpy, method \"{_line(run.percentile_method or PERCENTILE_METHOD)}\"",
     ]
-    if run.get("interrupted"):
+    if run.interrupted:
         out.append("- Interrupted: yes, the run was stopped early; the figures cover the requests that finished")
-    warnings = [w for w in run.get("warnings") or [] if w]
+    warnings = [w for w in run.warnings if w]
     if warnings:
         out += ["", "## Warnings", "", *(f"- {_line(w)}" for w in warnings)]
     out += ["", "## Results", ""]
@@ -267,12 +271,12 @@ def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequ
         out.append("")
         out.append("No model was run.")
 
-    troubled = [m for m in models if m.get("status") != ModelStatus.OK]
+    troubled = [m for m in models if m.status != ModelStatus.OK]
     if troubled:
         out += ["", "## Failures and stops", ""]
         for m in troubled:
-            reason = _line(m.get("error") or "no reason recorded")
-            out.append(f"- **{_line(level_label(m))}** ({_line(m.get('status'))}): {reason}")
+            reason = _line(m.error or "no reason recorded")
+            out.append(f"- **{_line(level_label(m))}** ({_line(m.status)}): {reason}")
 
     out += _distributions_section(models)
     out += _checks_section(run) if checked else []
@@ -280,27 +284,26 @@ def render_markdown(run: Mapping, quality: Mapping | None = None, sections: Sequ
     out += load_section(run)
     out += _prefill_section(models)
 
-    out += _pairwise_section(run)
+    out += _pairwise_section(pairwise)
 
     out += ["", "## Highlights", ""]
     out += _highlights(models) or ["- No model produced measurements."]
 
-    energy = [m for m in models if _number(m.get("energy_wh_per_1k_tokens")) is not None]
+    energy = [m for m in models if _number(m.energy_wh_per_1k_tokens) is not None]
     if energy:
         watts = settings.get("watts")
         basis = f"{_line(watts)} W" if watts is not None else "the given power"
-        figures = ", ".join(f"{_line(m.get('model', '?'))} {_num(m['energy_wh_per_1k_tokens'], 3)} Wh" for m in energy)
+        figures = ", ".join(f"{_line(m.model)} {_num(m.energy_wh_per_1k_tokens, 3)} Wh" for m in energy)
         out += ["", f"Energy estimate per 1000 output tokens (at {basis} x busy time): {figures}."]
 
     out += [*sections, "", definitions_markdown()]
     return "\n".join(out)
 
 
-def _pairwise_section(run: Mapping) -> list[str]:
-    """People's pairwise verdicts (fl_tui.annotate.pairstats.results, put under `pairwise` by `fl-tui report`): the
-    Bradley–Terry ranking and the wins per pair, apart from the rubric scores."""
-    pairwise = run.get("pairwise")
-    if not isinstance(pairwise, Mapping):
+def _pairwise_section(pairwise: Mapping | None) -> list[str]:
+    """People's pairwise verdicts (fl_tui.annotate.pairstats.results): the Bradley–Terry ranking and the wins per
+    pair, apart from the rubric scores."""
+    if pairwise is None:
         return []
     if not pairwise.get("ranking"):
         return ["", "## Pairwise ranking", "", "No pair is judged yet."]
@@ -329,7 +332,7 @@ DISTRIBUTIONS = (("ttft_ms", "TTFT (ms)"), ("tpot_ms", "TPOT (ms)"), ("itl_ms", 
                  ("decode_tps", "Decode tok/s"), ("prefill_tps", "Prefill tok/s"))
 
 
-def _distributions_section(models: list) -> list[str]:
+def _distributions_section(models: list[ModelJson]) -> list[str]:
     """Every statistic of the main metrics, standard deviation beside mean and percentiles."""
     rows = []
     for m in models:
@@ -345,12 +348,12 @@ def _distributions_section(models: list) -> list[str]:
             "|---|---|---:|" + "---:|" * len(names), *rows]
 
 
-def _checks_section(run: Mapping) -> list[str]:
+def _checks_section(run: RunJson) -> list[str]:
     """Each check's passes per model: which aspect a model misses, not only how often it misses."""
     counts: dict[tuple[str, str, str], list[int]] = {}  # (model, prompt, check) -> [passed, run]
-    for request in measured_ok(run.get("requests") or []):
-        for result in request.get("checks") or []:
-            key = (level_label(request), str(request.get("prompt_id")), str(result.get("name")))
+    for request in measured_ok(run.requests):
+        for result in request.checks or []:
+            key = (level_label(request), request.prompt_id, str(result.get("name")))
             tally = counts.setdefault(key, [0, 0])
             tally[0] += bool(result.get("passed"))
             tally[1] += 1
@@ -361,12 +364,12 @@ def _checks_section(run: Mapping) -> list[str]:
     return ["", "## Checks", "", "| Model | Prompt | Check | Passed |", "|---|---|---|---:|", *rows]
 
 
-def _queue_section(run: Mapping, models: list) -> list[str]:
+def _queue_section(run: RunJson, models: list[ModelJson]) -> list[str]:
     """The client queue time table, for a run whose requests waited for a concurrency slot."""
     queues = queue_summaries(run)
     if not queues:
         return []
-    settings = run.get("settings") or {}
+    settings = run.settings
     slots = ("a slot (as many as the level's concurrency)" if settings.get("levels")
              else f"one of {_line(settings.get('concurrency', '?'))} slots")
     out = ["", "## Client queue time", "",
@@ -381,9 +384,9 @@ def _queue_section(run: Mapping, models: list) -> list[str]:
     return out
 
 
-def _prefill_section(models: list) -> list[str]:
+def _prefill_section(models: list[ModelJson]) -> list[str]:
     """TTFT and prefill against prompt length beside decode, for a run with --prompt-tokens."""
-    swept = [m for m in models if _number(m.get("prompt_tokens")) is not None]
+    swept = [m for m in models if _number(m.prompt_tokens) is not None]
     if not swept:
         return []
     out = ["", "## Prefill vs decode", "",
@@ -392,47 +395,46 @@ def _prefill_section(models: list) -> list[str]:
            "| Model | Prompt length | Prompt tokens | TTFT p50 (ms) | Prefill tok/s | Decode tok/s |",
            "|---|---:|---:|---:|---:|---:|"]
     for m in swept:
-        name = level_label({"model": m.get("model"), "concurrency": m.get("concurrency")})
-        out.append(f"| {_cell(name)} | {_num(m.get('prompt_tokens'), 0)} | {_num(m.get('prompt_tokens_mean'))} "
+        name = level_label({"model": m.model, "concurrency": m.concurrency})
+        out.append(f"| {_cell(name)} | {_num(m.prompt_tokens, 0)} | {_num(m.prompt_tokens_mean)} "
                    f"| {_num(_stat(m, 'ttft_ms', 'p50'))} | {_num(_stat(m, 'prefill_tps', 'mean'))} "
                    f"| {_num(_stat(m, 'decode_tps', 'mean'))} |")
     return out
 
 
-def csv_rows(run: Mapping, quality: Mapping | None = None) -> list[dict]:
-    """One dict per model, keyed by CSV_COLUMNS (+ QUALITY_COLUMNS), values not yet neutralised."""
-    rows = []
-    queues = queue_summaries(run)
-    for m in run.get("models") or []:
-        row = {col: m.get(col) for col in ("endpoint", *CSV_COLUMNS, *CSV_LOAD_COLUMNS, *CSV_PREFILL_COLUMNS)
-               if col not in _CSV_STATS and col not in _CSV_QUEUE}
-        row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
-        queue = queues.get(level_label(m)) or {}
-        row.update({col: _number(queue.get(stat)) for col, stat in _CSV_QUEUE.items()})
-        summary = m.get("checks") if isinstance(m.get("checks"), Mapping) else {}
-        row.update(checks_pass_rate=_number(summary.get("pass_rate")), checks_passed=summary.get("passed"),
-                   checks_n=summary.get("n"), checks_answers=summary.get("answers"))
-        if quality is not None:
-            entry = quality.get(m.get("model")) or {}
-            low, high = entry.get("ci95") or (None, None)  # none below n = 3
-            row.update(quality_mean=entry.get("mean"), quality_ci95_low=low, quality_ci95_high=high,
-                       quality_n=entry.get("n"))
-        rows.append(row)
-    return rows
+def csv_row(m: ModelJson, queues: Mapping[str, Mapping], quality: Mapping | None = None) -> dict:
+    """One model's row, keyed by CSV_COLUMNS (+ QUALITY_COLUMNS), values not yet neutralised; `queues`: the run's
+    queue_summaries."""
+    row = {col: getattr(m, col) for col in ("endpoint", *CSV_COLUMNS, *CSV_LOAD_COLUMNS, *CSV_PREFILL_COLUMNS)
+           if col not in _CSV_STATS and col not in _CSV_QUEUE}
+    row.update({col: _stat(m, metric, stat) for col, (metric, stat) in _CSV_STATS.items()})
+    queue = queues.get(level_label(m)) or {}
+    row.update({col: _number(queue.get(stat)) for col, stat in _CSV_QUEUE.items()})
+    summary = m.checks or {}
+    row.update(checks_pass_rate=_number(summary.get("pass_rate")), checks_passed=summary.get("passed"),
+               checks_n=summary.get("n"), checks_answers=summary.get("answers"))
+    if quality is not None:
+        entry = quality.get(m.model) or {}
+        low, high = entry.get("ci95") or (None, None)  # none below n = 3
+        row.update(quality_mean=entry.get("mean"), quality_ci95_low=low, quality_ci95_high=high,
+                   quality_n=entry.get("n"))
+    return row
 
 
-def render_csv(run: Mapping, quality: Mapping | None = None) -> str:
+def render_csv(run: RunJson | Mapping, quality: Mapping | None = None) -> str:
     """report.csv: a header and one row per model; every cell through `csv_cell()`."""
+    run = as_run(run)
     load = CSV_LOAD_COLUMNS if has_load(run) else ()
     where = ("endpoint",) if endpoints_of(run) else ()
-    lengths = CSV_PREFILL_COLUMNS if (run.get("settings") or {}).get("prompt_tokens") else ()
+    lengths = CSV_PREFILL_COLUMNS if run.settings.get("prompt_tokens") else ()
     checks = CHECKS_COLUMNS if has_checks(run) else ()
     columns = [*CSV_COLUMNS[:1], *where, *CSV_COLUMNS[1:], *load, *lengths, *checks,
                *(QUALITY_COLUMNS if quality is not None else ())]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    for row in csv_rows(run, quality):
+    queues = queue_summaries(run)
+    for row in (csv_row(m, queues, quality) for m in run.models):
         writer.writerow([csv_cell(row[col]) for col in columns])
     return buffer.getvalue()
 
@@ -448,24 +450,26 @@ def finite(value: Any) -> Any:
     return value
 
 
-def render_json(run: Mapping, quality: Mapping | None = None) -> str:
-    """The run without its per-request records: header, settings and each model's result with its summary."""
+def render_json(run: RunJson | Mapping, quality: Mapping | None = None) -> str:
+    """The run without its per-request records: header, settings and each model's result with its summary (each
+    as run.json holds it)."""
+    run = as_run(run)
     report = {
         "schema": REPORT_SCHEMA,
-        **{k: run.get(k) for k in ("run_id", "started_at", "finished_at", "endpoint", "backend", "settings")},
-        **({"endpoints": run["endpoints"]} if run.get("endpoints") else {}),
-        "percentile_method": run.get("percentile_method") or PERCENTILE_METHOD,
-        "models": list(run.get("models") or []),
+        **{k: as_written(run, k) for k in ("run_id", "started_at", "finished_at", "endpoint", "backend", "settings")},
+        **({"endpoints": run.endpoints} if run.endpoints else {}),
+        "percentile_method": run.percentile_method or PERCENTILE_METHOD,
+        "models": [m.model_dump(exclude_unset=True) for m in run.models],
     }
     if quality is not None:
         report["quality"] = dict(quality)
     return json_text(json.dumps(finite(report), indent=2, ensure_ascii=False, allow_nan=False)) + "\n"
 
 
-def write_reports(run_dir: Path, run: Mapping, quality: Mapping | None = None, sections: Sequence[str] = ()
+def write_reports(run_dir: Path, run: RunJson | Mapping, quality: Mapping | None = None, sections: Sequence[str] = ()
                   ) -> list[Path]:
     """Write report.md and report.csv into the run folder, each atomically; returns their paths."""
-    run_dir = Path(run_dir)
+    run_dir, run = Path(run_dir), as_run(run)
     written = []
     texts = (("report.md", render_markdown(run, quality, sections)), ("report.csv", render_csv(run, quality)))
     for name, text in texts:

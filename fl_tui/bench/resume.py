@@ -18,8 +18,8 @@ from pathlib import Path
 import pydantic
 
 from fl_tui.bench.reuse import Reuse
-from fl_tui.bench.runfiles import REQUESTS_FILE, RUN_FILE, load_run, read_requests_jsonl
-from fl_tui.bench.runschema import RequestJson
+from fl_tui.bench.runfiles import REQUESTS_FILE, RUN_FILE, read_requests_jsonl, read_run
+from fl_tui.bench.runschema import RequestJson, as_written
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.fileio import atomic_write_text
 
@@ -93,28 +93,27 @@ def carried_over(folder: Path, settings: dict, prompts: list[dict]) -> Carried:
     if not (folder / RUN_FILE).is_file():  # a run from before run.json was written at its start
         raise UserError(f"--resume: {folder} has no {RUN_FILE} (the run ended before its first model finished); "
                         "use --overwrite")
-    run = load_run(folder)
-    before = _comparable(run.get("settings") or {})
+    run = read_run(folder)
+    before = _comparable(run.settings)
     now = _comparable(settings)
     changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
     if changed:
         detail = ", ".join(f"{k} {before.get(k)!r} -> {now.get(k)!r}" for k in changed)
         raise UserError(f"--resume: the run in {folder} was made with other settings ({detail})")
-    if run.get("prompts") != prompts:
+    if as_written(run, "prompts") != prompts:  # a file without prompts matches none
         raise UserError(f"--resume: the run in {folder} was made with other prompts")
-    entries = [m for m in run["models"] if isinstance(m, dict)]
-    def key(item: dict) -> tuple:  # a model at one endpoint: in a run against several, each is its own
-        return item.get("endpoint"), item.get("model")
-
-    unfinished = {key(m) for m in entries if m.get("status") != "ok"}  # a model runs all its levels again
-    models = [m for m in entries if m.get("status") == "ok" and key(m) not in unfinished]
-    done = {key(m) for m in models}
-    requests = [r for r in run["requests"] if isinstance(r, dict) and key(r) in done]
-    warnings = [str(w) for w in run.get("warnings") or []]
-    seed = (run.get("settings") or {}).get("schedule_seed")
+    # a model at one endpoint (in a run against several, each is its own); one not ok runs all its levels again
+    unfinished = {(m.endpoint, m.model) for m in run.models if m.status != "ok"}
+    finished = [m for m in run.models if m.status == "ok" and (m.endpoint, m.model) not in unfinished]
+    done = {(m.endpoint, m.model) for m in finished}
+    # kept as they were written (the keys the file had, values as read), to be written again
+    models = [m.model_dump(exclude_unset=True) for m in finished]
+    requests = [r.model_dump(exclude_unset=True) for r in run.requests if (r.endpoint, r.model) in done]
+    warnings = list(run.warnings)
+    seed = run.settings.get("schedule_seed")
     seed = seed if isinstance(seed, int) and not isinstance(seed, bool) else None
     earlier = _answered_alone(folder, done, settings, warnings)
-    return Carried(str(run["run_id"]), str(run.get("started_at") or ""), models, requests, warnings, seed, earlier)
+    return Carried(run.run_id, run.started_at or "", models, requests, warnings, seed, earlier)
 
 
 def _answered_alone(folder: Path, done: set[tuple], settings: dict, warnings: list[str]) -> list[dict]:

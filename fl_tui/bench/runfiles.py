@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from fl_tui.bench.records import READ_SCHEMAS, RUN_SCHEMA, ModelStatus
-from fl_tui.bench.runschema import RUN_ADAPTER
+from fl_tui.bench.runschema import RUN_ADAPTER, RunJson
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.fileio import read_input
 from fl_tui.core.jsonfile import problem_at, read_json, validate
@@ -27,9 +27,9 @@ def run_dir_of(path: Path | str) -> Path:
     return path.parent if path.name == RUN_FILE else path
 
 
-def load_run(path: Path | str) -> dict:
-    """The run.json of a run folder (or that file itself), checked to be an `fl-tui/run/2` run (or a `/1`
-    one, read alike: the load fields are simply absent)."""
+def read_run(path: Path | str) -> RunJson:
+    """The run.json of a run folder (or that file itself) as its typed, read-only record: checked to be an
+    `fl-tui/run/2` run (or a `/1` one, read alike: the load fields are simply absent)."""
     path = Path(path)
     if path.is_dir():
         path = path / RUN_FILE
@@ -41,10 +41,7 @@ def load_run(path: Path | str) -> dict:
         found = "no schema" if "schema" not in data else f"schema {json.dumps(schema)[:60]}"
         where = ("schema",) if "schema" in data else ()
         raise problem_at(path, text, where, f"not an fl-tui run: {found}, expected {RUN_SCHEMA!r}")
-    validate(path, text, data, RUN_ADAPTER)  # the dict is what callers read; this checks every known field's type
-    data.setdefault("models", [])
-    data.setdefault("requests", [])
-    return data
+    return validate(path, text, data, RUN_ADAPTER)  # every known field's type checked
 
 
 def read_requests_jsonl(path: Path | str) -> list[dict]:
@@ -133,20 +130,20 @@ class RunListing:
         return f"{when}  {self.state:<10}  {plain(self.run_id, keep_newlines=False)}\n  {models}"
 
 
-def run_state(run: dict) -> RunState:
-    statuses = [m.get("status") for m in run.get("models") or []]
-    if run.get("interrupted"):
+def run_state(run: RunJson) -> RunState:
+    statuses = [m.status for m in run.models]
+    if run.interrupted:
         return RunState.STOPPED
-    if not run.get("finished_at"):
+    if not run.finished_at:
         return RunState.UNFINISHED
     if statuses and all(s == ModelStatus.OK for s in statuses):
         return RunState.OK
     return RunState.PARTIAL if ModelStatus.OK in statuses else RunState.FAILED
 
 
-def _started(value: object) -> datetime | None:
+def _started(value: str | None) -> datetime | None:
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return datetime.fromisoformat(value) if value else None
     except ValueError:
         return None
 
@@ -156,12 +153,11 @@ def describe_run(folder: Path) -> RunListing:
     if not (folder / RUN_FILE).is_file():
         return RunListing(folder, folder.name, RunState.UNFINISHED)
     try:
-        run = load_run(folder)
+        run = read_run(folder)
     except FileProblem:
         return RunListing(folder, folder.name, RunState.UNREADABLE)
-    models = tuple(dict.fromkeys(str(m.get("model", "?")) for m in run["models"]))  # once, however many levels
-    return RunListing(folder, str(run.get("run_id") or folder.name), run_state(run), _started(run.get("started_at")),
-                      models)
+    models = tuple(dict.fromkeys(m.model for m in run.models))  # once, however many levels
+    return RunListing(folder, run.run_id or folder.name, run_state(run), _started(run.started_at), models)
 
 
 def describe_runs(root: Path | str) -> list[RunListing]:

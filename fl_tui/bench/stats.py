@@ -3,8 +3,8 @@
 Percentiles are `numpy.percentile(..., method="linear")`, as vLLM, genai-perf and AIPerf compute them: on three values
 [1, 2, 3] the p95 is 2.9, never above the maximum. Warm-up requests and failed requests are left out of every figure.
 
-Each function takes `RequestResult` objects or their run.json dicts alike, so reports and comparisons can work from
-the files of a finished run.
+Each function takes `RequestResult` objects, their records read back (runschema.RequestJson: the same fields) or
+their run.json dicts alike, so the engine and the reports of a finished run compute the same figures.
 """
 
 from __future__ import annotations

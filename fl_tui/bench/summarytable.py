@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from fl_tui.bench.report import MISSING, table_columns, table_row
+from fl_tui.bench.runschema import ModelJson, RunJson
 from fl_tui.core.textsafe import plain
 
 LEVEL, TTFT_SD, SPEEDUP, SLO_MET, GOODPUT = "Level", "TTFT sd (ms)", "Speedup", "SLO met", "Goodput (req/s)"
@@ -26,33 +27,32 @@ def _num(value: object, digits: int = 1) -> str:
     return MISSING if number is None else f"{number:.{digits}f}"
 
 
-def _stats(entry: Mapping, metric: str) -> Mapping:
-    stats = (entry.get("summary") or {}).get(metric)
-    return stats if isinstance(stats, Mapping) else {}
+def _stats(entry: ModelJson, metric: str) -> Mapping:
+    return entry.summary.get(metric) or {}
 
 
-def has_levels(run: Mapping) -> bool:
+def has_levels(run: RunJson) -> bool:
     """Whether any entry names a load level (several concurrencies, a rate, a prompt length)."""
-    return any(m.get(f) is not None for m in run.get("models") or [] for f in LEVEL_FIELDS)
+    return any(getattr(m, f) is not None for m in run.models for f in LEVEL_FIELDS)
 
 
-def has_slo(run: Mapping) -> bool:
-    return bool((run.get("settings") or {}).get("slo"))
+def has_slo(run: RunJson) -> bool:
+    return bool(run.settings.get("slo"))
 
 
-def level_cell(entry: Mapping) -> str:
+def level_cell(entry: ModelJson) -> str:
     """`c=4`, `5/s`, `128 tok`, or several of them: the entry's level, as short as it reads."""
     parts = []
-    if entry.get("concurrency") is not None:
-        parts.append(f"c={plain(entry['concurrency'], keep_newlines=False)}")
-    if entry.get("rate") is not None:
-        parts.append(f"{plain(entry['rate'], keep_newlines=False)}/s")
-    if entry.get("prompt_tokens") is not None:
-        parts.append(f"{plain(entry['prompt_tokens'], keep_newlines=False)} tok")
+    if entry.concurrency is not None:
+        parts.append(f"c={plain(entry.concurrency, keep_newlines=False)}")
+    if entry.rate is not None:
+        parts.append(f"{plain(entry.rate, keep_newlines=False)}/s")
+    if entry.prompt_tokens is not None:
+        parts.append(f"{plain(entry.prompt_tokens, keep_newlines=False)} tok")
     return " ".join(parts) or MISSING
 
 
-def header(run: Mapping, quality: bool) -> list[str]:
+def header(run: RunJson, quality: bool) -> list[str]:
     """report.md's Results columns for this run (Endpoint, Checks, Quality where it has them), with ours."""
     out = table_columns(run, {} if quality else None)
     out.insert(out.index("TTFT p50 (ms)") + 1, TTFT_SD)
@@ -65,25 +65,25 @@ def header(run: Mapping, quality: bool) -> list[str]:
     return out
 
 
-def row(run: Mapping, entry: Mapping, columns: list[str], quality: Mapping | None = None) -> list[str]:
+def row(run: RunJson, entry: ModelJson, columns: list[str], quality: Mapping | None = None) -> list[str]:
     """The cells of `entry` under `columns` (from `header`): the report's where it has the column."""
     theirs = table_columns(run, quality)
     cells = table_row(entry, quality, several="Endpoint" in theirs, checks="Checks" in theirs)
     report = dict(zip(theirs, cells, strict=True))
-    fraction = _number(entry.get("slo_fraction"))
+    fraction = _number(entry.slo_fraction)
     ours = {
         LEVEL: level_cell(entry),
         TTFT_SD: _num(_stats(entry, "ttft_ms").get("std")),
-        SPEEDUP: _num(entry.get("speedup"), 2),
+        SPEEDUP: _num(entry.speedup, 2),
         SLO_MET: MISSING if fraction is None else f"{fraction * 100:.0f}%",
-        GOODPUT: _num(entry.get("goodput_rps"), 2),
+        GOODPUT: _num(entry.goodput_rps, 2),
     }
     if has_levels(run):  # the level has a column of its own
-        report["Model"] = plain(entry.get("model", "?"), keep_newlines=False)
+        report["Model"] = plain(entry.model, keep_newlines=False)
     return [ours[c] if c in ours else report[c] for c in columns]
 
 
-def detail_line(entry: Mapping) -> str:
+def detail_line(entry: ModelJson) -> str:
     """One line for the focused row: each figure's mean ± std, as far as the summary has them."""
     parts = []
     for label, metric, unit in DETAIL:
@@ -92,7 +92,7 @@ def detail_line(entry: Mapping) -> str:
             continue
         spread = f" ± {_num(stats.get('std'))}" if _number(stats.get("std")) is not None else ""
         parts.append(f"{label} {_num(stats.get('mean'))}{spread} {unit}")
-    name = plain(entry.get("model", "?"), keep_newlines=False)
+    name = plain(entry.model, keep_newlines=False)
     level = level_cell(entry)
     head = name if level == MISSING else f"{name} {level}"
     return f"{head} (mean ± sd): " + (" · ".join(parts) if parts else "no measurements")

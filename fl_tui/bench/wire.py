@@ -11,7 +11,7 @@ new event or field needs no change here. Both ends are the same installed fl-tui
 enough tag. Bytes go as surrogate-escaped text under `ensure_ascii`, so a chunk's bytes come back exactly.
 
 The child writes through an asyncio pipe transport, which never blocks its loop (a slow reader only grows a
-buffer); stamps are taken before anything is written.
+buffer), or straight into a regular file; stamps are taken before anything is written.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import asyncio
 import dataclasses
 import functools
 import json
+import os
+import stat
 import sys
 import types
 import typing
@@ -134,8 +136,15 @@ class WireWriter:
 
     @classmethod
     async def open(cls, stream=None) -> WireWriter:
-        loop = asyncio.get_running_loop()
-        transport, _protocol = await loop.connect_write_pipe(asyncio.Protocol, stream or sys.stdout)
+        """A writer on a copy of `stream`'s descriptor (default stdout): the transport closes what it is given,
+        and stdout must stay open for the command's last words. A pipe, socket or terminal gets the loop's write
+        transport (a slow reader never stalls the run); a regular file (`--events > events.jsonl`), which the loop
+        cannot watch and whose writes never wait on a reader, is written directly."""
+        target = os.fdopen(os.dup((stream or sys.stdout).fileno()), "wb", buffering=0)
+        mode = os.fstat(target.fileno()).st_mode
+        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
+            return cls(_FileTransport(target))
+        transport, _protocol = await asyncio.get_running_loop().connect_write_pipe(asyncio.Protocol, target)
         return cls(transport)
 
     @staticmethod
@@ -164,3 +173,20 @@ class WireWriter:
         self.flush()
         while self.transport.get_write_buffer_size():
             await asyncio.sleep(0.01)
+
+
+class _FileTransport(asyncio.WriteTransport):
+    """The little of a write transport WireWriter uses, over a regular file: every write goes straight in."""
+
+    def __init__(self, file: typing.BinaryIO) -> None:
+        super().__init__()
+        self._file = file
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        self._file.close()

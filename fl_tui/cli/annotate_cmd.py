@@ -15,7 +15,8 @@ from pathlib import Path
 from fl_tui.annotate.judge import ItemOutcome, JudgeSummary, judge_run
 from fl_tui.annotate.pairwise import PairwiseFile, list_pairwise_files, load_pairwise, pairwise_path
 from fl_tui.annotate.store import AnnotationFile, annotation_path, list_annotation_files, load_annotations
-from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.bench.runfiles import read_run, run_dir_of
+from fl_tui.bench.runschema import RunJson
 from fl_tui.cli.context import backend_for
 from fl_tui.connection.base import BackendError, Capability
 from fl_tui.connection.chat import stream_client
@@ -92,7 +93,7 @@ def pairwise_rows(files: list[PairwiseFile]) -> list[dict]:
     return rows
 
 
-def _pairwise_files(run_dir: Path, run: dict, rater: str | None) -> list[PairwiseFile]:
+def _pairwise_files(run_dir: Path, run: RunJson, rater: str | None) -> list[PairwiseFile]:
     paths = [pairwise_path(run_dir, rater)] if rater is not None else list_pairwise_files(run_dir)
     if not paths or not paths[0].is_file():
         known = ", ".join(p.name for p in list_pairwise_files(run_dir)) or "none"
@@ -104,7 +105,7 @@ def _pairwise_files(run_dir: Path, run: dict, rater: str | None) -> list[Pairwis
     return files
 
 
-def _export_files(run_dir: Path, run: dict, rater: str | None) -> list[AnnotationFile]:
+def _export_files(run_dir: Path, run: RunJson, rater: str | None) -> list[AnnotationFile]:
     if rater is not None:
         path = annotation_path(run_dir, rater)
         if not path.is_file():
@@ -122,7 +123,7 @@ def _export_files(run_dir: Path, run: dict, rater: str | None) -> list[Annotatio
 
 def run_export(args: argparse.Namespace) -> int:
     run_dir = run_dir_of(args.run)
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     if args.pairwise:
         rows, columns, what = pairwise_rows(_pairwise_files(run_dir, run, args.rater)), PAIRWISE_COLUMNS, "verdicts"
     else:
@@ -152,7 +153,7 @@ def run_judge(args: argparse.Namespace) -> int:
     if args.max_tokens < 1 or args.timeout <= 0:
         raise UserError("--max-tokens and --timeout must be positive")
     run_dir = run_dir_of(args.run)
-    load_run(run_dir)  # a bad run folder fails before a runtime starts
+    read_run(run_dir)  # a bad run folder fails before a runtime starts
     with backend_for(args) as (backend, _choice):
         entry = backend.resolve(args.model)
         loaded_by_us = False

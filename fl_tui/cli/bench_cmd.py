@@ -26,7 +26,8 @@ from fl_tui.bench.resume import (
     settings_record,
 )
 from fl_tui.bench.reuse import Reuse
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
+from fl_tui.bench.runschema import ModelJson, RunJson, as_run
 from fl_tui.bench.wire import WireWriter
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.cli.context import backend_for, settings_for
@@ -282,7 +283,7 @@ def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: Prom
                   f"{len(models)} to run" + (" at the first endpoint" if more else ""), file=sys.stderr)
             if not models and not more:  # nothing left to run: the run's report as it stands, in the format asked
                 if not args.events:
-                    _print_report(args.format, out, load_run(out))
+                    _print_report(args.format, out, read_run(out))
                 return 0
         engine = BenchEngine(
             backend, models, prompt_set, settings, out,
@@ -295,17 +296,18 @@ def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: Prom
             result = asyncio.run(_run_engine(engine, args.events, received))
         except (KeyboardInterrupt, Stopped):
             print(f"\ninterrupted: what finished is in {out}", file=sys.stderr)
-            _print_statuses(engine.run_dict()["models"])
+            _print_statuses(as_run(engine.run_dict()).models)
             return 128 + (received[0] if received else signal.SIGINT)
+    record = as_run(result)
     if not args.events:
-        _print_report(args.format, out, result)
+        _print_report(args.format, out, record)
     unreached = engine.failed_endpoints
     for endpoint in unreached:
         print(f"{plain(endpoint)}: not benchmarked (see the warnings in the report)", file=sys.stderr)
-    return 1 if _print_statuses(result["models"]) or unreached else 0
+    return 1 if _print_statuses(record.models) or unreached else 0
 
 
-def _print_report(fmt: Format, out: Path, run: dict) -> None:
+def _print_report(fmt: Format, out: Path, run: RunJson) -> None:
     """The finished run's report on stdout: as text, report.md and the run folder after the progress; as json, csv
     or md, the report alone, for a program to read (the folder is said on stderr, with the progress)."""
     if fmt is Format.TEXT:
@@ -317,10 +319,10 @@ def _print_report(fmt: Format, out: Path, run: dict) -> None:
     print_document(render(run), end="\n" if fmt is Format.MD else "")  # JSON and CSV end their last line
 
 
-def _print_statuses(models: list[dict]) -> bool:
+def _print_statuses(models: list[ModelJson]) -> bool:
     """One stderr line per model that is not ok (its status word, measured/planned counts, why); any printed?"""
-    troubled = [m for m in models if m["status"] != ModelStatus.OK]
+    troubled = [m for m in models if m.status != ModelStatus.OK]
     for m in troubled:
-        counts = f" ({m['measured_ok']}/{m['planned']} measured)" if m.get("planned") is not None else ""
-        print(f"{plain(m['model'])}: {m['status']}{counts}: {plain(m['error'] or '')}", file=sys.stderr)
+        counts = f" ({m.measured_ok}/{m.planned} measured)" if m.planned is not None else ""
+        print(f"{plain(m.model)}: {m.status}{counts}: {plain(m.error or '')}", file=sys.stderr)
     return bool(troubled)

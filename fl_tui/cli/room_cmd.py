@@ -8,7 +8,7 @@ import sys
 import time
 
 from fl_tui.annotate.room import room_stamp, room_text
-from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.bench.runfiles import read_run, run_dir_of
 from fl_tui.core.errors import UserError
 
 
@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.every > 0:
         raise UserError(f"--every must be a positive number of seconds, got {args.every:g}")
     run_dir = run_dir_of(args.run)
-    run_record = load_run(run_dir)
+    run_record = read_run(run_dir)
     shown = None
     try:
         while True:

@@ -6,8 +6,6 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-import psutil
-
 
 def is_loopback_host(host: str) -> bool:
     """`localhost` or a loopback address (127.0.0.0/8, ::1); a name other than localhost is not assumed to be."""
@@ -34,6 +32,8 @@ class Listener:
 def find_listener(url: str) -> Listener:
     if not is_loopback(url):
         return Listener(None, "the server is on another machine")
+    import psutil  # here: the app's first screen needs no psutil (tests/app/test_app_start.py)
+
     port = urlparse(url).port or 80
     try:
         conns = psutil.net_connections(kind="tcp")

@@ -1,28 +1,38 @@
-"""A network backend for httpcore whose reads carry the kernel's receive time (Linux SO_TIMESTAMPNS).
+"""A blocking network backend for httpcore whose reads carry the kernel's receive time (Linux SO_TIMESTAMPNS).
 
-With several streams on one event loop, a chunk that arrives while the loop serves another stream waits in the
-socket until the loop comes back to it; a stamp taken after the read then carries that wait, and measured gaps
-grow with concurrency (benchmarks/stream_accuracy.py (d)). The kernel stamps each packet as it is received, so how
-long a read's bytes waited in the socket is known, and stream_chat takes it off its stamps. Plain TCP only
-(http://); elsewhere, and where the kernel gives no stamp, `waited_ns` is 0 and the stamps are as before.
-Where the platform cannot give them at all (Windows, macOS: no SO_TIMESTAMPNS, and on Windows no `CMSG_SPACE` or
-`add_reader`), `KERNEL_STAMPS` is false, `WHY_NOT` says why (`--debug` prints it), and stream_client keeps httpx's
-own transport, whose reads are stamped on arrival.
+stream_chat reads each plain-http stream through it in a thread of its own: one blocking `recvmsg` per read, where
+a read on the event loop costs a readiness wait (epoll, a reader added and removed, a timer) and a second
+`recvmsg` per token chunk, CPU the box being measured does not have (benchmarks/client_footprint.py). The kernel
+stamps each packet as it is received, so how long a read's bytes waited in the socket (for the thread to be
+scheduled, or for the GIL) is known, and stream_chat takes it off its stamps. Plain TCP only (http://); where the
+kernel gives no stamp, `waited_ns` is 0 and the stamps are those of the read.
+Where the platform cannot give them at all (Windows, macOS: no SO_TIMESTAMPNS, and on Windows no `CMSG_SPACE`),
+`KERNEL_STAMPS` is false, `WHY_NOT` says why (`--debug` prints it), and stream_client keeps httpx's own transport
+on the event loop, whose reads are stamped on arrival.
+
+A blocking read must still end: every wait on the socket lasts at most SLICE_S (SO_RCVTIMEO / SO_SNDTIMEO, so a
+read is one system call), after which the request's `Control` is asked whether it was cancelled or is past its
+deadline; `Control.cancel` also shuts the socket down, which wakes a read at once.
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
+import errno
+import select
 import socket
 import struct
 import sys
+import threading
 import time
 import typing
+from collections.abc import Iterator
 
 import httpcore
 
 # asm-generic value, used by every Linux architecture Python runs on here; absent from the socket module
 SO_TIMESTAMPNS = 35
+SLICE_S = 0.25  # the longest a blocked read or write goes without looking at its request's Control
 
 
 def _why_not(platform: str = sys.platform, sock: object = socket) -> str | None:
@@ -37,59 +47,112 @@ def _why_not(platform: str = sys.platform, sock: object = socket) -> str | None:
 WHY_NOT = _why_not()
 KERNEL_STAMPS = WHY_NOT is None
 _ANCILLARY = socket.CMSG_SPACE(16) if KERNEL_STAMPS else 0  # one struct timespec
+_SLICE = struct.pack("ll", int(SLICE_S), int(SLICE_S % 1 * 1_000_000))  # struct timeval
 
 
-# Reads in a row that found bytes waiting (never awaiting the loop): a server flooding the socket (endless
-# `100 Continue`) would otherwise hold the loop, and no deadline set on it (the request's --timeout) could fire
-YIELD_EVERY = 64
+class Cancelled(Exception):
+    """The request's Control was cancelled (its caller stopped waiting for it)."""
 
 
-class StampedStream(httpcore.AsyncNetworkStream):
-    """A non-blocking TCP socket read with recvmsg; `waited_ns` is how long the last read's bytes (its last packet)
+class Control:
+    """One request's deadline (time.monotonic) and cancellation, seen by the thread reading it. httpcore hands a
+    network stream no request, and a kept-alive connection serves requests from several threads, so the thread
+    running a request binds its Control (`bound`) and the stream looks it up on each wait."""
+
+    def __init__(self, deadline: float | None) -> None:
+        self.deadline = deadline
+        self.cancelled = False
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        if self.cancelled:
+            raise Cancelled("the request was cancelled")
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise TimeoutError("the request's deadline passed")
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sock = sock
+            if self.cancelled:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        """From any thread: the request's reads and writes end at their next look, a blocked read at once."""
+        with self._lock:
+            self.cancelled = True
+            if self._sock is not None:
+                _shut(self._sock)
+
+
+_bound = threading.local()
+
+
+@contextlib.contextmanager
+def bound(control: Control) -> Iterator[Control]:
+    """`with bound(control):` the current thread's streams answer to `control` until the block ends."""
+    _bound.control = control
+    try:
+        yield control
+    finally:
+        _bound.control = None
+
+
+def _control(sock: socket.socket) -> Control | None:
+    control = getattr(_bound, "control", None)
+    if control is not None and control._sock is not sock:
+        control.attach(sock)  # a kept-alive connection now serving this thread's request
+    return control
+
+
+class StampedStream(httpcore.NetworkStream):
+    """A blocking TCP socket read with recvmsg; `waited_ns` is how long the last read's bytes (its last packet)
     sat in the kernel before the read returned."""
 
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self.waited_ns = 0
-        self._ready_reads = 0
 
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        loop = asyncio.get_running_loop()
-        self._ready_reads += 1
-        if self._ready_reads >= YIELD_EVERY:  # before the read: its kernel stamp still says when the bytes came
-            self._ready_reads = 0
-            await asyncio.sleep(0)
-        deadline = None if timeout is None else loop.time() + timeout
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        control = _control(self._sock)
         try:
             while True:
+                if control is not None:  # also between reads that never wait (a server flooding the socket)
+                    control.check()
                 try:
                     data, ancillary, _flags, _addr = self._sock.recvmsg(max_bytes, _ANCILLARY)
                     break
-                except BlockingIOError:
-                    self._ready_reads = 0
-                    await _readable(loop, self._sock, deadline)
-        except TimeoutError as exc:
-            raise httpcore.ReadTimeout(str(exc) or "timed out") from exc
+                except BlockingIOError:  # SLICE_S passed with nothing to read
+                    if control is None:
+                        raise httpcore.ReadTimeout("no bytes within the read slice, outside a request") from None
         except OSError as exc:
+            if isinstance(exc, TimeoutError):
+                raise
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-        self.waited_ns = _waited(ancillary)
+        self.waited_ns = _waited(ancillary) if ancillary else 0
         return data
 
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        control = _control(self._sock)
+        view = memoryview(buffer)
         try:
-            async with asyncio.timeout(timeout):
-                await asyncio.get_running_loop().sock_sendall(self._sock, buffer)
-        except TimeoutError as exc:
-            raise httpcore.WriteTimeout(str(exc)) from exc
+            while view:
+                if control is not None:
+                    control.check()
+                try:
+                    view = view[self._sock.send(view):]
+                except BlockingIOError:  # SLICE_S passed with the send buffer full
+                    if control is None:
+                        raise httpcore.WriteTimeout("the send buffer stayed full, outside a request") from None
         except OSError as exc:
+            if isinstance(exc, TimeoutError):
+                raise
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
         self._sock.close()
 
-    async def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.AsyncNetworkStream:
+    def start_tls(self, ssl_context, server_hostname=None, timeout=None) -> httpcore.NetworkStream:
         raise httpcore.ConnectError("the stamped backend serves plain TCP only (it is mounted for http:// only)")
 
     def get_extra_info(self, info: str) -> typing.Any:
@@ -104,8 +167,8 @@ class StampedStream(httpcore.AsyncNetworkStream):
         return None
 
 
-class StampedBackend(httpcore.AsyncNetworkBackend):
-    async def connect_tcp(
+class StampedBackend(httpcore.NetworkBackend):
+    def connect_tcp(
         self,
         host: str,
         port: int,
@@ -113,60 +176,74 @@ class StampedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[tuple] | None = None,
     ) -> StampedStream:
-        loop = asyncio.get_running_loop()
+        control = getattr(_bound, "control", None)
         try:
-            async with asyncio.timeout(timeout):
-                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-                last: OSError | None = None
-                for family, kind, proto, _name, address in infos:
-                    sock = socket.socket(family, kind, proto)
-                    try:
-                        sock.setblocking(False)
-                        for option in socket_options or ():
-                            sock.setsockopt(*option)
-                        if KERNEL_STAMPS:
-                            sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-                        if local_address:
-                            sock.bind((local_address, 0))
-                        await loop.sock_connect(sock, address)
-                        return StampedStream(sock)
-                    except OSError as exc:
-                        sock.close()
-                        last = exc
-                    except BaseException:
-                        sock.close()
+            last: OSError | None = None
+            for family, kind, proto, _name, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+                sock = socket.socket(family, kind, proto)
+                try:
+                    for option in socket_options or ():
+                        sock.setsockopt(*option)
+                    if KERNEL_STAMPS:
+                        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+                    if local_address:
+                        sock.bind((local_address, 0))
+                    if control is not None:
+                        control.attach(sock)
+                    _connect(sock, address, control, timeout)
+                    # blocking from here on, each wait cut at SLICE_S by the kernel (EAGAIN: BlockingIOError)
+                    sock.setblocking(True)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, _SLICE)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, _SLICE)
+                    return StampedStream(sock)
+                except OSError as exc:
+                    sock.close()
+                    if isinstance(exc, TimeoutError):
                         raise
-                raise last or OSError(f"no address for {host}")
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc)) from exc
+                    last = exc
+                except BaseException:
+                    sock.close()
+                    raise
+            raise last or OSError(f"no address for {host}")
+        except TimeoutError:
+            raise
         except OSError as exc:
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
 
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
-async def _readable(loop: asyncio.AbstractEventLoop, sock: socket.socket, deadline: float | None) -> None:
-    """Until `sock` has bytes (or an end) to read; TimeoutError at `deadline` (the loop's clock). One timer and
-    one reader for the wait, not an asyncio.timeout context per read: a read is made for every token chunk, and
-    what the client spends per chunk is CPU the box being measured does not have."""
-    ready = loop.create_future()
-    fd = sock.fileno()
-    loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
-    timer = None if deadline is None else loop.call_at(deadline, lambda: ready.done() or ready.set_exception(
-        TimeoutError("no bytes before the read timeout")))
-    try:
-        await ready
-    finally:
-        loop.remove_reader(fd)
-        if timer is not None:
-            timer.cancel()
+def _connect(sock: socket.socket, address: tuple, control: Control | None, timeout: float | None) -> None:
+    """Connect without blocking more than SLICE_S between looks at `control`; a connect `timeout` (httpcore's,
+    None outside a request's own) raises httpcore.ConnectTimeout."""
+    sock.setblocking(False)
+    until = None if timeout is None else time.monotonic() + timeout
+    err = sock.connect_ex(address)
+    while err in (errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK, errno.EINTR):
+        if control is not None:
+            control.check()
+        if until is not None and time.monotonic() >= until:
+            raise httpcore.ConnectTimeout(f"no connection within {timeout:g} s")
+        poller = select.poll()
+        poller.register(sock, select.POLLOUT)
+        if poller.poll(SLICE_S * 1000):
+            err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            break
+    if err:
+        raise OSError(err, errno.errorcode.get(err, str(err)))
+
+
+def _shut(sock: socket.socket) -> None:
+    """Wake whatever blocks on `sock` (a read returns the end of the stream); a socket already closed is left."""
+    with contextlib.suppress(OSError):  # not connected yet, or closed by its reader: nothing blocks on it
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _has_data(sock: socket.socket) -> bool:
     """Bytes or an end of stream waiting (MSG_PEEK leaves them for the next read)."""
     try:
-        sock.recv(1, socket.MSG_PEEK)
+        sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except (BlockingIOError, InterruptedError):
         return False
     except OSError:

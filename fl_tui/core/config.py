@@ -1,49 +1,69 @@
 """User settings: one TOML file under the user config dir, validated; a bad file never stops the app, and saving
-a setting edits the file in place (tomlkit) instead of rewriting it from what this version understood."""
+a setting edits the file in place (tomlkit) instead of rewriting it from what this version understood.
+
+The app reads them before its first screen, so a file that is plainly valid (every key known, every value of its
+type and in range, the usual case) is read without pydantic, whose import and schema cost about 0.1 s there; anything
+else goes through the pydantic schema (fl_tui/core/config_schema.py), which decides and words every problem.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-import tomlkit
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.fileio import atomic_write_text
-from fl_tui.core.jsonfile import dotted_path
+from fl_tui.core.settings import BOUNDS, CATALOGS, Settings
 from fl_tui.core.tomlfile import read_toml
-
-_PathText = Annotated[Path, Field(strict=False)]  # TOML has no path type: a string is one
 
 HEADER = "# fl-tui settings (see README, Configuration)\n"
 
 
-class Settings(BaseModel):
-    """Strict like the JSON files: `rounds = "3"` is an error, not a 3."""
+def _text(value: object) -> bool:
+    return type(value) is str
 
-    model_config = ConfigDict(extra="forbid", strict=True)
 
-    endpoint: str | None = Field(None, description="a Foundry Local or OpenAI-compatible URL; empty = auto")
-    catalog: Literal["auto", "online", "offline"] = Field(
-        "auto", description="embedded runtime: probe the public catalog (auto), always use it, or never"
-    )
-    catalog_url: str | None = Field(None, description="another catalog (…/asset-gallery/v1.0/models)")
-    model_cache_dir: _PathText | None = Field(None, description="embedded runtime's model cache")
-    demo_models: bool = Field(True, description="build and register the two offline demo models")
-    theme: str = "fl-dark"
-    rounds: int = Field(3, ge=1, le=1000)
-    warmup: int = Field(1, ge=0, le=100)
-    max_tokens: int = Field(128, ge=1, le=32768)
-    timeout_s: float = Field(120.0, gt=0, allow_inf_nan=False)
-    rater: str | None = None
-    auto_advance: bool = Field(False, description="Annotate tab: once an answer is scored completely, go on to the "
-                               "next unscored one")
-    keys: dict[str, str] = Field(default_factory=dict, description="action id -> key, e.g. models.load = 'l'")
+def _integer(key: str):
+    low, high = BOUNDS[key]
+    return lambda value: type(value) is int and low <= value <= high
+
+
+# What the schema surely accepts unchanged, per key; a value these do not pass is left to the schema.
+_PLAINLY_VALID = {
+    "endpoint": _text, "catalog": lambda v: _text(v) and v in CATALOGS, "catalog_url": _text,
+    "model_cache_dir": _text, "demo_models": lambda v: type(v) is bool, "theme": _text,
+    "rounds": _integer("rounds"), "warmup": _integer("warmup"), "max_tokens": _integer("max_tokens"),
+    "timeout_s": lambda v: type(v) is float and math.isfinite(v) and v > 0, "rater": _text,
+    "auto_advance": lambda v: type(v) is bool,
+    "keys": lambda v: type(v) is dict and all(_text(k) and _text(x) for k, x in v.items()),
+}
+
+
+def _plainly_valid(raw: Mapping[str, Any]) -> Settings | None:
+    """The settings, when every key passes _PLAINLY_VALID; None sends `raw` to the schema."""
+    if not all(key in _PLAINLY_VALID and _PLAINLY_VALID[key](value) for key, value in raw.items()):
+        return None
+    values = dict(raw)
+    if "model_cache_dir" in values:
+        values["model_cache_dir"] = Path(values["model_cache_dir"])
+    return Settings(**values)
+
+
+def _validate(raw: Mapping[str, Any]) -> tuple[Settings | None, list[dict]]:
+    """The settings, or the schema's errors (pydantic's, as `ValidationError.errors()` gives them)."""
+    settings = _plainly_valid(raw)
+    if settings is not None:
+        return settings, []
+    from fl_tui.core.config_schema import validate
+
+    values, errors = validate(raw)
+    return (Settings(**values) if values is not None else None), errors
 
 
 # Environment variables that override the file, for a shell session or a test run (`FL_TUI_CATALOG=offline`).
@@ -55,12 +75,15 @@ def _with_environment(settings: Settings, env: Mapping[str, str]) -> tuple[Setti
     update = {field: env[name] for name, field in ENVIRONMENT.items() if env.get(name)}
     if not update:
         return settings, None
-    try:
-        return Settings.model_validate({**settings.model_dump(), **update}), None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = next(n for n, f in ENVIRONMENT.items() if f == err["loc"][0])
-        return settings, FileProblem(f"environment {name}", err["msg"])
+    current = {k: v for k, v in asdict(settings).items() if v is not None}  # None: unset (TOML has no null)
+    if current.get("model_cache_dir") is not None:
+        current["model_cache_dir"] = str(current["model_cache_dir"])
+    validated, errors = _validate({**current, **update})
+    if validated is not None:
+        return validated, None
+    err = errors[0]
+    name = next(n for n, f in ENVIRONMENT.items() if f == err["loc"][0])
+    return settings, FileProblem(f"environment {name}", err["msg"])
 
 
 def _line_of(text: str, key: str) -> int | None:
@@ -86,15 +109,17 @@ def _load_file(path: Path) -> tuple[Settings, FileProblem | None]:
         text, raw = read_toml(path)
     except FileProblem as problem:
         return Settings(), problem
-    try:
-        return Settings.model_validate(raw), None
-    except ValidationError as exc:
-        errors = exc.errors()
+    settings, errors = _validate(raw)
+    if settings is not None:
+        return settings, None
+    from fl_tui.core.jsonfile import dotted_path
+
     err = errors[0]
     loc = dotted_path(err["loc"])  # odd keys quoted: an escape in a key stays inert
     problem = FileProblem(path, f"{loc}: {err['msg']}", _line_of(text, str(err["loc"][0])), 1)
     bad = {e["loc"][0] for e in errors if e["loc"]}
-    return Settings.model_validate({k: v for k, v in raw.items() if k not in bad}), problem  # fields are independent
+    kept, _errors = _validate({k: v for k, v in raw.items() if k not in bad})  # fields are independent
+    return kept, problem
 
 
 def save_settings(changes: dict[str, Any], path: Path | None = None) -> None:
@@ -109,6 +134,8 @@ def save_settings(changes: dict[str, Any], path: Path | None = None) -> None:
         except FileProblem as problem:
             raise FileProblem(path, f"settings not saved, the file is kept as it is: {problem.message}",
                               problem.line, problem.col) from problem
+    import tomlkit  # here: only saving needs it, and reading runs before the app's first screen
+
     doc = tomlkit.parse(text)
     for key, value in changes.items():
         if value is None:

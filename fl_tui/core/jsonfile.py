@@ -14,13 +14,14 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
-
-import pydantic
+from typing import TYPE_CHECKING, TypeVar
 
 from fl_tui.core.errors import FileProblem
 from fl_tui.core.fileio import read_input
 from fl_tui.core.limits import JSON_DEPTH_MAX, SMALL_FILE_MAX
+
+if TYPE_CHECKING:  # imported where a file is validated: reading the settings and models.json needs no pydantic
+    import pydantic
 
 T = TypeVar("T")
 
@@ -69,6 +70,8 @@ def read_json(path: Path, limit: int = SMALL_FILE_MAX, *, lone_surrogates: bool 
 
 def validate(path: Path, text: str, data: object, adapter: pydantic.TypeAdapter[T]) -> T:
     """Only the first error is reported: the one line an editor can jump to."""
+    import pydantic
+
     try:
         return adapter.validate_python(data)
     except pydantic.ValidationError as exc:

@@ -18,8 +18,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    # The functions that build import numpy: opening the runtime checks these models' stamps at every start, and
+    # the app's models wait for that, not for numpy (tests/app/test_app_start.py).
+    import numpy as np
 
 VOCAB_SIZE = 512
 HEAD = 8
@@ -110,6 +114,8 @@ def bigram_logits(tok, topics: list[Topic], vocab: int, *, ends: bool) -> np.nda
 
     Tokens the answers never use (stray bytes) get far less, so the noise cannot pick them; without ``ends`` the
     end token is one of those, and the model rambles until it is cut off, as weak small models do."""
+    import numpy as np
+
     skip = len(tok.encode(REPLY_START).ids) - 1  # from the "\n" that opens a reply: how answers begin
     seqs = [ids[skip:] if ends else ids[skip:-1] for topic in topics for ids in replies(tok, topic)]
     used = sorted({t for ids in seqs for t in ids})
@@ -126,6 +132,8 @@ def topic_weights(tok, topics: list[Topic], vocab: int) -> np.ndarray:
     """[vocab, MAX_TOPICS] naive-Bayes log-ratios: summed over a conversation's tokens, the argmax is its topic.
 
     The chat template's own tokens and bare whitespace weigh nothing, so they cannot tip the choice."""
+    import numpy as np
+
     counts = np.full((len(topics), vocab), 0.5)
     for i, topic in enumerate(topics):
         for text, weight in [(p, 3.0) for p in topic.prompts] + [(a, 1.0) for a in topic.answers]:
@@ -145,6 +153,8 @@ def topic_weights(tok, topics: list[Topic], vocab: int) -> np.ndarray:
 def ngram_tables(tok, topics: list[Topic], order: int, vocab: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """For each context length k = 1..order: the keys (topic and the last k ids) seen in the answers and the most
     frequent next id after each (ties: the first seen), sorted by key."""
+    import numpy as np
+
     tables = []
     for k in range(1, order + 1):
         follow: dict[int, Counter] = defaultdict(Counter)
@@ -166,6 +176,8 @@ def _ngram_nodes(n, numpy_helper, order: int, vocab: int, tables) -> tuple[list,
     """Nodes turning the cache (token ids and topic weights) into the next token's logits, [B,1,V] "ngram".
 
     Back-off: the longest context found in the tables picks the next token; with none, the bigram row decides."""
+    import numpy as np
+
     inits = [
         numpy_helper.from_array(np.array(0, dtype=np.int64), "zero_i_s"),
         numpy_helper.from_array(np.array([0, order, 0, 0], dtype=np.int64), "pads"),
@@ -227,6 +239,7 @@ def _ngram_nodes(n, numpy_helper, order: int, vocab: int, tables) -> tuple[list,
 
 
 def _graph(spec: DemoSpec, vocab: int, table: np.ndarray, emb: np.ndarray, tables):
+    import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -385,6 +398,7 @@ def _tokenizer_config() -> dict:
 
 def build_demo_model(spec: DemoSpec, folder: Path) -> Path:
     """Write one demo model into ``folder`` (created); returns the folder. Same inputs give the same bytes."""
+    import numpy as np
     import onnx
 
     folder.mkdir(parents=True, exist_ok=True)

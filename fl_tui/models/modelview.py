@@ -133,7 +133,7 @@ def details(entry: ModelEntry, specs: dict) -> list[tuple[str, str]]:
         served = entry.extra.get("served_over_http")
         pairs.append(("served over HTTP", "yes" if served else "from the next start"))
     if spec is not None:
-        extra = {k: v for k, v in spec.model_dump().items() if k != "capabilities" and v is not None}
+        extra = {k: v for k, v in spec.fields().items() if k != "capabilities" and v is not None}
         pairs += [(f"models.json {k}", str(v)) for k, v in extra.items()]
     return [(k, plain(v)) for k, v in pairs if v not in (None, "")]
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from fl_tui.bench.compare import Delta, compare_runs, models_only_in, render_comparison
 from fl_tui.bench.endpoints import endpoint_pairs
 from fl_tui.bench.environment import environment_note
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
+from fl_tui.bench.runschema import RunJson
 from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.runs.finished import checked
@@ -45,30 +46,30 @@ def compare(base: Path | str, new: Path | str | None = None, *, threshold: float
         (base_name, base_run), (new_name, new_run) = _side(base, notes), _side(new, notes)
         pairs = [(base_name, new_name, base_run, new_run)]
     elif new is not None:
-        base_run = checked(load_run(base), None, notes)
-        new_run = checked(load_run(new), None, notes)
-        pairs = [(base_run["run_id"], new_run["run_id"], base_run, new_run)]
+        base_run = checked(read_run(base), None, notes)
+        new_run = checked(read_run(new), None, notes)
+        pairs = [(base_run.run_id, new_run.run_id, base_run, new_run)]
     else:
-        base_run = checked(load_run(base), None, notes)
+        base_run = checked(read_run(base), None, notes)
         pairs = endpoint_pairs(base_run)
         if not pairs:
-            raise UserError(f"compare: run {base_run['run_id']} was run against one endpoint; compare it with "
+            raise UserError(f"compare: run {base_run.run_id} was run against one endpoint; compare it with "
                             "a second run")
     return [Comparison(b, n, compare_runs(old, fresh, threshold=threshold), *models_only_in(old, fresh),
-                       environment_note(old, fresh)) for b, n, old, fresh in pairs]
+                       environment_note(old.environment, fresh.environment)) for b, n, old, fresh in pairs]
 
 
-def _side(path: Path | str, notes: list[str]) -> tuple[str, dict]:
+def _side(path: Path | str, notes: list[str]) -> tuple[str, RunJson]:
     """One side of a comparison: a run, or a fleet folder as one run of every host's requests."""
     if not is_fleet_folder(path):
-        run = checked(load_run(path), None, notes)
-        return run["run_id"], run
+        run = checked(read_run(path), None, notes)
+        return run.run_id, run
     fleet = load_fleet([path])
     notes += [*fleet.notes, *fleet.warnings]
     return f"fleet {fleet.name}", pooled_run(fleet)
 
 
-def _host_pairs(fleet: Fleet, notes: list[str]) -> list[tuple[str, str, dict, dict]]:
+def _host_pairs(fleet: Fleet, notes: list[str]) -> list[tuple[str, str, RunJson, RunJson]]:
     """A fleet's first host whose run came home against each other such host."""
     notes += fleet.notes
     ran = [(h.name, h.run) for h in fleet.hosts if h.run is not None]

@@ -16,7 +16,8 @@ from fl_tui.annotate.room import room_section
 from fl_tui.annotate.store import AnnotationFile, load_annotations
 from fl_tui.bench.checks import with_checks
 from fl_tui.bench.report import render_csv, render_json, render_markdown
-from fl_tui.bench.runfiles import load_run, run_dir_of
+from fl_tui.bench.runfiles import read_run, run_dir_of
+from fl_tui.bench.runschema import RunJson
 from fl_tui.core.errors import UserError
 from fl_tui.core.fileio import atomic_write_text
 from fl_tui.core.prompts import load_prompt_set
@@ -31,14 +32,15 @@ class RunReport:
     """Everything the report files of one run are rendered from."""
 
     folder: Path
-    run: dict  # checks recomputed, the quality label in its settings, the pairwise results added
+    run: RunJson  # checks recomputed, the quality label in its settings
     quality: dict | None  # model -> quality figures, or None when nobody scored
     files: list[AnnotationFile]  # the score files behind the Quality column
     sections: list[str]  # report.md's judge and room sections
     notes: list[str] = field(default_factory=list)  # one line each, for the person: what was left out and why
+    pairwise: dict | None = None  # people's pairwise verdicts (pairstats.results), when anyone judged pairs
 
     def markdown(self) -> str:
-        return render_markdown(self.run, self.quality, self.sections)
+        return render_markdown(self.run, self.quality, self.sections, self.pairwise)
 
     def csv(self) -> str:
         return render_csv(self.run, self.quality)
@@ -52,7 +54,7 @@ def gather(run: Path | str, *, annotations: Sequence[Path] = (), prompts: str | 
     folder's own (each must load); `prompts`: a prompt set whose checks replace the run's own (by prompt id)."""
     folder = run_dir_of(run)
     notes: list[str] = []
-    data = checked(load_run(folder), prompts, notes)
+    data = checked(read_run(folder), prompts, notes)
     people, judges, problems = run_files(folder, data)
     if annotations:
         files = [load_annotations(Path(p), data) for p in annotations]
@@ -67,9 +69,9 @@ def gather(run: Path | str, *, annotations: Sequence[Path] = (), prompts: str | 
     data = labelled(data, label)
     choices, problems = pairwise_files(folder, data)
     notes += [f"left out of the pairwise ranking: {plain(str(p), keep_newlines=False)}" for p in problems]
-    if choices:
-        data = {**data, "pairwise": results(choices)}  # report.md's "Pairwise ranking" section
-    return RunReport(folder, data, quality, files, judge_section(people, judges) + room_section(people), notes)
+    pairwise = results(choices) if choices else None  # report.md's "Pairwise ranking" section
+    return RunReport(folder, data, quality, files, judge_section(people, judges) + room_section(people), notes,
+                     pairwise)
 
 
 def scorers(people: list[AnnotationFile], judges: list[AnnotationFile]) -> list[AnnotationFile]:
@@ -78,7 +80,7 @@ def scorers(people: list[AnnotationFile], judges: list[AnnotationFile]) -> list[
     return people or judges
 
 
-def quality_of(folder: Path, run: dict) -> tuple[dict | None, str | None]:
+def quality_of(folder: Path, run: RunJson) -> tuple[dict | None, str | None]:
     """(quality by model, whose scores) of the run in `folder`, as its report shows them; files that do not load
     are left out (the report names them)."""
     people, judges, _problems = run_files(folder, run) if folder.is_dir() else ([], [], [])
@@ -94,7 +96,7 @@ def export(report: RunReport) -> list[Path]:
     return written
 
 
-def checked(run: dict, prompts: str | None, notes: list[str]) -> dict:
+def checked(run: RunJson, prompts: str | None, notes: list[str]) -> RunJson:
     """The run with its checks recomputed from the stored answers: by the run's own prompts, or by those of the
     prompt set `prompts` names (matched by prompt id), for a run made before its prompts had checks. Own prompts
     this version cannot read (a newer check kind) leave the run's recorded results as they are, with a note."""
@@ -105,5 +107,5 @@ def checked(run: dict, prompts: str | None, notes: list[str]) -> dict:
         return with_checks(run)
     except UserError as exc:
         why = plain(str(exc), keep_newlines=False)
-        notes.append(f"checks of {plain(str(run.get('run_id')))} not recomputed: {why}")
+        notes.append(f"checks of {plain(run.run_id)} not recomputed: {why}")
         return run

@@ -22,8 +22,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict
 from fl_tui.bench.environment import COMPARED
 from fl_tui.bench.load import level_label
 from fl_tui.bench.records import PERCENTILE_METHOD
-from fl_tui.bench.report import MISSING, TABLE_COLUMNS, csv_rows, finite, settings_line, table_row
-from fl_tui.bench.runfiles import RUN_FILE, RunListing, RunState, load_run, run_dir_of
+from fl_tui.bench.report import MISSING, TABLE_COLUMNS, csv_row, finite, settings_line, table_row
+from fl_tui.bench.runfiles import RUN_FILE, RunListing, RunState, read_run, run_dir_of
+from fl_tui.bench.runschema import ModelJson, RunJson, as_written
 from fl_tui.bench.stats import model_summary
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.fileio import atomic_write_text
@@ -88,14 +89,13 @@ _FLEET_ADAPTER = pydantic.TypeAdapter(_FleetFile)
 class Host:
     name: str
     outcome: Outcome
-    run: dict | None = None  # its run.json, when it came home and loads
+    run: RunJson | None = None  # its run.json, when it came home and loads
     error: str | None = None  # why there is no run
     seconds: float | None = None  # the host's time in the playbook, install to fetch
 
     @property
     def environment(self) -> Mapping:
-        env = (self.run or {}).get("environment")
-        return env if isinstance(env, Mapping) else {}
+        return (self.run.environment if self.run is not None else None) or {}
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def _when(text: str | None) -> datetime | None:
 def _host_run(name: str, folder: Path, notes: list[str]) -> Host:
     """The host whose run is in `folder`; a run that is missing or does not load makes it a failed host."""
     try:
-        return Host(name, Outcome.OK, load_run(folder))
+        return Host(name, Outcome.OK, read_run(folder))
     except FileProblem as exc:
         why = plain(str(exc), keep_newlines=False)
         notes.append(f"{name}: its run is left out: {why}")
@@ -241,16 +241,16 @@ def load_fleet(paths: Sequence[Path | str]) -> Fleet:
                         "per host)")
     ran = [h for h in hosts if h.run is not None]
     return Fleet(name, folder, hosts, _pooled(ran), _differing([h.environment for h in ran], COMPARED),
-                 _differing([h.run.get("settings") or {} for h in ran if h.run is not None]), started, finished,
+                 _differing([h.run.settings for h in ran if h.run is not None]), started, finished,
                  notes)
 
 
 def _pooled(hosts: list[Host]) -> list[Pooled]:
     """Per model (and level), the requests of every host that ran it, summarised together."""
-    requests: dict[str, list[dict]] = {}
+    requests: dict[str, list] = {}
     owners: dict[str, list[str]] = {}
     for host in hosts:
-        for request in (host.run or {}).get("requests") or []:
+        for request in host.run.requests if host.run is not None else []:
             label = level_label(request)
             requests.setdefault(label, []).append(request)
             if host.name not in owners.setdefault(label, []):
@@ -258,14 +258,13 @@ def _pooled(hosts: list[Host]) -> list[Pooled]:
     return [Pooled(label, owners[label], model_summary(items)) for label, items in requests.items()]
 
 
-def pooled_run(fleet: Fleet) -> dict:
+def pooled_run(fleet: Fleet) -> RunJson:
     """The fleet as one run, for a comparison: every host's requests together, the first host's settings, and the
     environment the hosts share, a fact that differs between them said so (never one host's, as if all had it)."""
     ran = [(h.environment, h.run) for h in fleet.hosts if h.run is not None]
     environment = {**(ran[0][0] if ran else {}), **{key: "differs between hosts" for key in fleet.environment_differs}}
-    return {"run_id": fleet.name, "settings": (ran[0][1].get("settings") if ran else None) or {},
-            "environment": environment or None, "models": [],
-            "requests": [r for _, run in ran for r in run.get("requests") or []]}
+    return RunJson(run_id=fleet.name, settings=ran[0][1].settings if ran else {}, environment=environment or None,
+                   requests=[r for _, run in ran for r in run.requests])
 
 
 def _differing(mappings: list[Mapping], keys: Sequence[str] | None = None) -> list[str]:
@@ -315,11 +314,11 @@ def _stat(summary: Mapping, metric: str, stat: str) -> object:
     return (summary.get(metric) or {}).get(stat)
 
 
-def host_rows(fleet: Fleet) -> list[tuple[Host, Mapping | None]]:
+def host_rows(fleet: Fleet) -> list[tuple[Host, ModelJson | None]]:
     """(host, one of its run's model entries) per row; a host without a run gets one row with None."""
-    rows: list[tuple[Host, Mapping | None]] = []
+    rows: list[tuple[Host, ModelJson | None]] = []
     for host in fleet.hosts:
-        models = (host.run or {}).get("models") or []
+        models = host.run.models if host.run is not None else []
         rows += [(host, m) for m in models] if models else [(host, None)]
     return rows
 
@@ -342,14 +341,14 @@ def render_markdown(fleet: Fleet) -> str:
            f"- Hosts: {len(fleet.hosts)} ({', '.join(f'{n} {o}' for o, n in counts.items())})",
            *([f"- Fleet run: {when}"] if fleet.started_at or fleet.finished_at else []),
            f"- Settings{' (first host)' if fleet.settings_differ else ''}: "
-           f"{settings_line((first or {}).get('settings') or {})}",
+           f"{settings_line(first.settings if first is not None else {})}",
            f"- Percentiles: numpy, method \"{PERCENTILE_METHOD}\"; pooled ones over every host's measured requests"]
     warnings = fleet.warnings
     if warnings:
         out += ["", "## Warnings", "", *(f"- {_cell(w)}" for w in warnings)]
     out += ["", "## Hosts", ""]
     out += _table(["Host", "Outcome", "Run, or what happened", "Time (s)", *(c for _, c in HOST_ENVIRONMENT)],
-                  [[_cell(h.name), h.outcome.value, _cell(h.run.get("run_id") if h.run else h.error or MISSING),
+                  [[_cell(h.name), h.outcome.value, _cell(h.run.run_id if h.run else h.error or MISSING),
                     _num(h.seconds), *_environment_cells(h, HOST_ENVIRONMENT)] for h in fleet.hosts])
     out += ["", "## Pooled over hosts", "", "Each model's measured requests on every host that ran it, as one sample.",
             ""]
@@ -377,7 +376,7 @@ def render_csv(fleet: Fleet) -> str:
     figure_columns: list[str] = []
     lines: list[dict] = []
     for host, model in host_rows(fleet):
-        figures = csv_rows({"models": [model]})[0] if model is not None else {}
+        figures = csv_row(model, {}) if model is not None else {}  # queue columns empty: the entry's figures only
         figure_columns += [c for c in figures if c not in figure_columns]
         env = {key: environment_value(host.environment, key) for key in CSV_ENV_COLUMNS
                if host.environment.get(key) is not None}
@@ -385,7 +384,9 @@ def render_csv(fleet: Fleet) -> str:
                       **figures})
     for p in fleet.pooled:
         n = _stat(p.summary, "e2e_ms", "n")
-        figures = csv_rows({"models": [{"model": p.label, "summary": p.summary, "measured_ok": n}]})[0]
+        pooled = ModelJson.model_construct(model=p.label, requested_as=None, status=None, summary=p.summary,
+                                           measured_ok=n)  # the pool's figures under report.csv's columns
+        figures = csv_row(pooled, {})
         figure_columns += [c for c in figures if c not in figure_columns]
         lines.append({"scope": "pooled", "hosts": len(p.hosts), **figures})
     columns = [*CSV_HOST_COLUMNS, *CSV_ENV_COLUMNS, *figure_columns]
@@ -405,8 +406,9 @@ def render_json(fleet: Fleet) -> str:
         "percentile_method": PERCENTILE_METHOD, "warnings": fleet.warnings,
         "environment_differs": fleet.environment_differs, "settings_differ": fleet.settings_differ,
         "hosts": [{"host": h.name, "outcome": h.outcome.value, "error": h.error, "seconds": h.seconds,
-                   "run_id": (h.run or {}).get("run_id"), "environment": dict(h.environment),
-                   "settings": (h.run or {}).get("settings"), "models": (h.run or {}).get("models") or []}
+                   "run_id": h.run.run_id if h.run else None, "environment": dict(h.environment),
+                   "settings": as_written(h.run, "settings") if h.run else None,
+                   "models": [m.model_dump(exclude_unset=True) for m in h.run.models] if h.run else []}
                   for h in fleet.hosts],
         "pooled": [{"model": p.label, "hosts": p.hosts, "summary": p.summary} for p in fleet.pooled],
     }

@@ -7,16 +7,16 @@ pile up and an offline catalog never freezes a key press.
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import actions, events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, TabbedContent, TabPane, Tabs
+from textual.widgets import TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from fl_tui.connection.base import Backend, BackendError
@@ -25,13 +25,15 @@ from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.commands import ActionsProvider
 from fl_tui.ui.later_panes import PanesImported, PaneSlot, import_panes
-from fl_tui.ui.messages import BackendFailed, BackendReady, SettingsNotSaved, StateUpdated
+from fl_tui.ui.messages import BackendFailed, BackendReady, BenchmarkEnded, SettingsNotSaved, StateUpdated
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.help import HelpScreen
+from fl_tui.ui.widgets.kept_footer import KeptFooter
 from fl_tui.ui.widgets.models.pane import ModelsPane
 from fl_tui.ui.widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
+    from fl_tui.bench.child import ChildRun
     from fl_tui.connection.base import ModelEntry
     from fl_tui.ui.widgets.annotate.pane import AnnotatePane
     from fl_tui.ui.widgets.bench import BenchPane
@@ -98,7 +100,7 @@ class FlTuiApp(App[int]):
                 yield PaneSlot("loading the Benchmark tab…", id="bench-slot")
             with TabPane("Annotate", id="annotate"):
                 yield PaneSlot("loading the Annotate tab…", id="annotate-slot")
-        self.footer = Footer(compact=True)
+        self.footer = KeptFooter(compact=True)
         yield self.footer
 
     def on_mount(self) -> None:
@@ -132,8 +134,10 @@ class FlTuiApp(App[int]):
 
     def on_resize(self, event: events.Resize) -> None:
         """Below 100 columns the footer keeps its width for the tab's keys and Help/Quit; the palette is on
-        Ctrl+P all the same, and the help screen says so."""
-        self.footer.show_command_palette = event.size.width >= WIDE_FOOTER
+        Ctrl+P all the same, and the help screen says so. Hidden by a class (app.tcss), not by the Footer's
+        show_command_palette: that one takes effect only when the Footer builds its keys again, which it does when
+        the bindings change, so a key docked on the right at 120 columns stayed there at 80, over the tab's keys."""
+        self.footer.set_class(event.size.width < WIDE_FOOTER, "-narrow")
 
     # -- backend and polling -------------------------------------------------------------------------------
 
@@ -259,7 +263,7 @@ class FlTuiApp(App[int]):
 
     def watch_theme(self, theme: str) -> None:
         if self._theme_ready and theme != self.settings.theme:
-            self.settings = self.settings.model_copy(update={"theme": theme})
+            self.settings = replace(self.settings, theme=theme)
             self.save_settings_worker({"theme": theme})
 
     @work(thread=True, exit_on_error=False, group="settings")
@@ -305,7 +309,7 @@ class FlTuiApp(App[int]):
         self.action_show_tab(order[(order.index(self.tabs.active) + step) % len(order)])
 
     def remember_rater(self, rater: str) -> None:
-        self.settings = self.settings.model_copy(update={"rater": rater})
+        self.settings = replace(self.settings, rater=rater)
         self.save_settings_worker({"rater": rater})
 
     def action_groups(self) -> list[tuple[str, object, list[Binding]]]:
@@ -360,10 +364,21 @@ class FlTuiApp(App[int]):
         if bench is not None:
             bench.action_stop()
             child = bench.runner.child
-        if child is not None:  # the benchmark process writes what finished before the app goes
-            try:
-                await asyncio.to_thread(child.wait, QUIT_WAIT_S)
-            except subprocess.TimeoutExpired:  # stuck: a quit must end; what it wrote so far stays on disk
-                child.proc.kill()
+        if child is None:
+            self.exit(0)
+        else:
+            self.wait_for_benchmark(child)
+
+    @work(thread=True, exit_on_error=False, group="quit-wait")
+    def wait_for_benchmark(self, child: ChildRun) -> None:
+        """The benchmark process writes what finished before the app goes."""
+        try:
+            child.wait(QUIT_WAIT_S)
+        except subprocess.TimeoutExpired:  # stuck: a quit must end; what it wrote so far stays on disk
+            child.proc.kill()
+        self.post_message(BenchmarkEnded())
+
+    @on(BenchmarkEnded)
+    def quit_now(self, _message: BenchmarkEnded) -> None:
         self.exit(0)
 

@@ -16,7 +16,7 @@ from conftest import REPO
 
 from fl_tui.annotate.session import ScoringSession
 from fl_tui.annotate.store import load_annotations
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
 
 KILLS = 30
 
@@ -66,7 +66,7 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_score(bench_run, 
         shutil.copy(bench_run / name, run_dir)
     session = ScoringSession.open(run_dir, "crash", overall_only=True)  # made here: every kill finds a valid file
     path = session.path
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     known = overall_scores(path)
     rng = random.Random(20250101)
     acknowledged_total = killed_while_scoring = awaited = 0

@@ -22,7 +22,8 @@ from fl_tui.annotate.pairwise import (
     load_pairwise,
 )
 from fl_tui.annotate.session import NothingToScore
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
+from fl_tui.bench.runschema import as_run
 from fl_tui.cli.annotate_cmd import PAIRWISE_COLUMNS, pairwise_rows
 from fl_tui.core.errors import FileProblem
 from fl_tui.demo.build import FAST, SLOW
@@ -43,17 +44,17 @@ def on_disk(session: PairwiseSession) -> dict:
 
 def test_pairs_are_two_models_answers_to_one_prompt_and_round_in_seeded_order(run_dir):
     session = PairwiseSession.open(run_dir, "Ann", seed=7)
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     data = on_disk(session)
     assert session.path == run_dir / "pairwise.ann.json" and not session.resumed
     assert data["schema"] == PAIRWISE_SCHEMA and data["seed"] == 7 and data["rater"] == "Ann"
     assert len(data["pairs"]) == 4 and not data["sampled"]  # 2 prompts x 2 rounds, one model pair each
-    requests = {r["id"]: r for r in run["requests"]}
+    requests = {r.id: r for r in run.requests}
     for pair in data["pairs"]:
         a, b = requests[pair["a"]["request_id"]], requests[pair["b"]["request_id"]]
-        assert {a["model"], b["model"]} == {FAST.model_id, SLOW.model_id}
-        assert (a["prompt_id"], a["round"]) == (b["prompt_id"], b["round"]) == (pair["prompt_id"], pair["round"])
-        assert not a["warmup"] and not b["warmup"]
+        assert {a.model, b.model} == {FAST.model_id, SLOW.model_id}
+        assert (a.prompt_id, a.round) == (b.prompt_id, b.round) == (pair["prompt_id"], pair["round"])
+        assert not a.warmup and not b.warmup
     assert data["pairs"] == [p.model_dump(mode="json") for p in build_pairs(run, 7)[0]]
     others = {json.dumps([p.model_dump(mode="json") for p in build_pairs(run, s)[0]]) for s in range(20)}
     assert len(others) > 1  # the seed changes the order or the sides
@@ -144,7 +145,7 @@ def test_a_bad_file_is_reported_with_its_place_and_left_as_it_is(run_dir):
     data["pairs"][0]["a"]["model"] = "someone-else"
     (run_dir / "pairwise.bob.json").write_text(json.dumps(data, indent=2))
     with pytest.raises(FileProblem, match="is not 'someone-else'"):
-        load_pairwise(run_dir / "pairwise.bob.json", load_run(run_dir))
+        load_pairwise(run_dir / "pairwise.bob.json", read_run(run_dir))
     data["history"] = [{"pair": 9, "before": None, "after": "a"}]
     data["pairs"][0]["a"]["model"] = model
     (run_dir / "pairwise.bob.json").write_text(json.dumps(data, indent=2))
@@ -159,10 +160,10 @@ def synthetic_run(models: int, prompts: int = 3) -> dict:
 
 
 def test_few_models_give_every_pair_and_many_a_balanced_sample():
-    pairs, sampled = build_pairs(synthetic_run(ALL_PAIRS_UP_TO), seed=1)
+    pairs, sampled = build_pairs(as_run(synthetic_run(ALL_PAIRS_UP_TO)), seed=1)
     assert not sampled and len(pairs) == 3 * ALL_PAIRS_UP_TO * (ALL_PAIRS_UP_TO - 1) // 2
     assert len({p.key() for p in pairs}) == len(pairs)
-    pairs, sampled = build_pairs(synthetic_run(9), seed=1)
+    pairs, sampled = build_pairs(as_run(synthetic_run(9)), seed=1)
     assert sampled and len(pairs) == 3 * 9
     per_model = Counter(m for p in pairs for m in (p.a.model, p.b.model))
     assert set(per_model.values()) == {6}  # each model in two pairs per prompt
@@ -171,7 +172,7 @@ def test_few_models_give_every_pair_and_many_a_balanced_sample():
 
 def test_a_run_of_one_model_has_nothing_to_judge(tmp_path):
     run = synthetic_run(1)
-    assert build_pairs(run, 1) == ([], False)
+    assert build_pairs(as_run(run), 1) == ([], False)
     folder = tmp_path / "one"
     folder.mkdir()
     from fl_tui.bench.records import RUN_SCHEMA
@@ -235,7 +236,7 @@ HOSTILE = st.recursive(
                             "verdict", "request_id", "model", "pair", "before", "after", "extra"]),
        value=HOSTILE)
 def test_a_hostile_pairwise_file_loads_whole_or_is_a_file_problem(tmp_path, where, key, value):
-    run = synthetic_run(3, prompts=2)
+    run = as_run(synthetic_run(3, prompts=2))
     pairs, _ = build_pairs(run, 1)
     pairs[0].verdict = "a"
     data = {"schema": PAIRWISE_SCHEMA, "run_id": "r", "rater": "ann", "seed": 1, "sampled": False, "revealed": False,

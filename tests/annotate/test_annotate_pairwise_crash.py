@@ -15,7 +15,7 @@ from conftest import REPO
 from test_annotate_crash import read_until
 
 from fl_tui.annotate.pairwise import VERDICTS, PairwiseSession, load_pairwise
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
 
 KILLS = 24
 
@@ -65,7 +65,7 @@ def test_sigkill_at_random_moments_never_loses_an_acknowledged_change(bench_run,
     for name in ("run.json", "requests.jsonl"):
         shutil.copy(bench_run / name, run_dir)
     path = PairwiseSession.open(run_dir, "crash", seed=9).path  # made here: every kill finds a valid file
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     known = on_disk(path, run)
     rng = random.Random(20261202)
     acknowledged = killed_while_judging = 0

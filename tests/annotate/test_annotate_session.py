@@ -14,7 +14,7 @@ from fl_tui.annotate.rubric import BUILTIN_SCALE
 from fl_tui.annotate.session import OVERALL, NothingToScore, ScoringSession, build_items, newest_to_score
 from fl_tui.annotate.stats import quality_by_model
 from fl_tui.annotate.store import load_annotations
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.prompts import PromptSet
 from fl_tui.demo.build import FAST, SLOW
@@ -40,19 +40,19 @@ def on_disk(session: ScoringSession) -> dict:
 
 def test_items_are_the_measured_answers_shuffled_by_the_stored_seed(run_dir):
     session = ScoringSession.open(run_dir, "Ann")
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     data = on_disk(session)
     assert session.path == run_dir / "annotations.ann.json" and not session.resumed
-    assert data["rater"] == "Ann" and data["run_id"] == run["run_id"] and data["blind"] is True
+    assert data["rater"] == "Ann" and data["run_id"] == run.run_id and data["blind"] is True
     assert isinstance(data["seed"], int) and data["seed"] == session.seed
     assert session.total == 8  # 2 models x 2 prompts x 2 rounds; the warm-ups are not scored
-    measured = [r["id"] for r in run["requests"] if not r["warmup"]]
+    measured = [r.id for r in run.requests if not r.warmup]
     ids = [item["request_id"] for item in data["items"]]
     assert sorted(ids) == sorted(measured)
     assert ids == [i.request_id for i in build_items(run, seed=data["seed"])]  # the order follows from the seed
     assert {item["model"] for item in data["items"]} == {FAST.model_id, SLOW.model_id}
     assert data["rubric"]["scale"] == {str(k): v for k, v in BUILTIN_SCALE.items()}
-    assert data["rubric"]["aspects"] == {run["prompts"][0]["id"]: ASPECTS, run["prompts"][1]["id"]: []}
+    assert data["rubric"]["aspects"] == {run.prompts[0]["id"]: ASPECTS, run.prompts[1]["id"]: []}
 
 
 def test_the_same_seed_gives_the_same_order_and_another_seed_another(run_dir, tmp_path):
@@ -143,9 +143,9 @@ def test_the_newest_run_with_answers_is_the_one_to_open(run_dir, tmp_path):
 
 def test_not_blind_keeps_run_order_and_names(run_dir):
     session = ScoringSession.open(run_dir, "ann", blind=False)
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     assert session.seed is None and session.revealed
-    assert [v.request_id for v in session.items()] == [r["id"] for r in run["requests"] if not r["warmup"]]
+    assert [v.request_id for v in session.items()] == [r.id for r in run.requests if not r.warmup]
 
 
 def test_scores_set_clear_and_validate(run_dir):
@@ -282,7 +282,7 @@ def test_the_file_always_equals_the_actions(run_dir):
         assert [{k: item[k] for k in ("overall", "scores", "note")} for item in items] == model
     reopened = ScoringSession.open(run_dir, "ann")
     assert [{"overall": v.overall, "scores": v.scores, "note": v.note} for v in reopened.items()] == model
-    assert load_annotations(session.path, load_run(run_dir)) == session.file()
+    assert load_annotations(session.path, read_run(run_dir)) == session.file()
 
 
 def test_rater_names(run_dir):
@@ -318,9 +318,9 @@ def test_a_run_without_answers_makes_no_file(run_dir):
 
 def test_the_head_line_names_the_run_its_models_and_date(run_dir):
     view = ScoringCursor(ScoringSession.open(run_dir, "ann")).view()
-    run = load_run(run_dir)
-    assert view.run_id == run["run_id"] and view.run_models == len(run["models"]) == 2
-    assert view.run_started == when(run["started_at"]) and view.run_started.endswith(" UTC")
+    run = read_run(run_dir)
+    assert view.run_id == run.run_id and view.run_models == len(run.models) == 2
+    assert view.run_started == when(run.started_at) and view.run_started.endswith(" UTC")
     assert when("2026-12-02T07:36:41+00:00") == "2026-12-02 07:36 UTC"
     assert when("2026-12-02T07:36:41+02:00") == "2026-12-02 07:36 +0200"
     assert when("yesterday") is None and when(None) is None

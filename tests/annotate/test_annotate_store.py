@@ -23,6 +23,7 @@ from fl_tui.annotate.store import (
     slug,
 )
 from fl_tui.bench.records import RUN_SCHEMA
+from fl_tui.bench.runschema import as_run
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.prompts import PromptSet, list_prompt_sets
 
@@ -56,19 +57,19 @@ def write_run(folder: Path, run: dict | None = None) -> Path:
 
 
 def valid_file(run: dict | None = None, rater: str = "ann") -> AnnotationFile:
-    run = run or make_run()
+    run = as_run(run or make_run())
     items = build_items(run, seed=7)
     items[0].overall = 4
     if items[0].prompt_id == "p1":
         items[0].scores = {"first": 5}
     items[1].note = "=cmd|' /C calc'!A0"
-    return new_file(run["run_id"], rater, rubric_for_run(run), items, seed=7)
+    return new_file(run.run_id, rater, rubric_for_run(run), items, seed=7)
 
 
 def problem_of(path: Path, run: dict) -> FileProblem:
     before = path.read_bytes()
     with pytest.raises(FileProblem) as caught:
-        load_annotations(path, run)
+        load_annotations(path, as_run(run))
     assert path.read_bytes() == before
     assert caught.value.path == str(path)
     return caught.value
@@ -95,7 +96,7 @@ def test_save_load_round_trip_and_listing(tmp_path):
     (tmp_path / "report.md").write_text("# report")
     assert list_annotation_files(tmp_path) == [path]
     assert list_annotation_files(tmp_path / "missing") == []
-    loaded = load_annotations(path, run)
+    loaded = load_annotations(path, as_run(run))
     assert loaded == file
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["schema"] == ANNOTATIONS_SCHEMA and data["run_id"] == RUN_ID and data["seed"] == 7
@@ -233,7 +234,7 @@ def check(tmp_path: Path, content: bytes) -> None:
     path = annotation_path(run_dir, "ann")
     path.write_bytes(content)
     try:
-        assert isinstance(load_annotations(path, make_run()), AnnotationFile)
+        assert isinstance(load_annotations(path, as_run(make_run())), AnnotationFile)
     except FileProblem as err:
         assert err.message and err.path == str(path)
         assert path.read_bytes() == content
@@ -244,7 +245,7 @@ def check(tmp_path: Path, content: bytes) -> None:
         assert path.read_bytes() == content
     else:
         assert session.total >= 1
-        load_annotations(path, make_run())  # whatever the session saved loads
+        load_annotations(path, as_run(make_run()))  # whatever the session saved loads
 
 
 @SETTINGS
@@ -293,7 +294,7 @@ def test_scale_falls_back_to_builtin_and_reports_a_broken_file(tmp_path, monkeyp
 
 
 def test_prompt_set_overrides_levels(tmp_path, monkeypatch):
-    run = make_run()
+    run = as_run(make_run())
     override = PromptSet(name="s", prompts=[{"id": "p1", "prompt": "One?"}], rubric={"scale": {"5": "perfect"}})
     rubric = rubric_for_run(run, prompt_set=override)
     assert rubric.scale[5] == "perfect" and rubric.scale[1] == BUILTIN_SCALE[1]

@@ -12,6 +12,7 @@ from waiting import ThreadLog, mounted, settled, until
 from fl_tui.annotate.session import OVERALL, ScoringSession
 from fl_tui.annotate.store import annotation_path
 from fl_tui.bench.engine import BenchEngine, BenchSettings
+from fl_tui.bench.runfiles import read_run
 from fl_tui.core.config import Settings
 from fl_tui.core.prompts import load_prompt_set
 from fl_tui.core.resources import find_prompt_set
@@ -123,10 +124,8 @@ async def test_scores_show_beside_speed_in_the_benchmark_summary(embedded, run_d
         await pilot.press(*[key for _row in pane.view.rows for key in ("4", "down")])  # every aspect and overall
         await settle(pane, pilot)
         bench = await mounted(pilot, "#bench-pane")
-        from fl_tui.bench.runfiles import load_run
-
-        bench.show_run(load_run(run_dir), run_dir)
-        table = bench.query_one("#bench-summary-table")
+        table = await mounted(pilot, "#bench-summary-table")  # the pane's children come after the pane
+        bench.show_run(read_run(run_dir), run_dir)
         await until(pilot, lambda: table.row_count > 0, "the summary table, once the annotation files are read")
         assert [c.label.plain for c in table.columns.values()][-1] == "Quality (people)"
         assert str(table.get_row_at(0)[-1]) == "4.00 (n=1, n too small)"  # one answer scored 4: no interval
@@ -142,10 +141,8 @@ async def test_without_people_scores_the_summary_shows_a_judge_labelled_as_one(e
     app = make_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
         bench = await mounted(pilot, "#bench-pane")
-        from fl_tui.bench.runfiles import load_run
-
-        bench.show_run(load_run(run_dir), run_dir)
-        table = bench.query_one("#bench-summary-table")
+        table = await mounted(pilot, "#bench-summary-table")  # the pane's children come after the pane
+        bench.show_run(read_run(run_dir), run_dir)
         await until(pilot, lambda: table.row_count > 0, "the summary table, once the annotation files are read")
         assert [c.label.plain for c in table.columns.values()][-1] == "Quality (judge)"
         assert str(table.get_row_at(0)[-1]) == "2.00 (n=1, n too small)"

@@ -23,6 +23,7 @@ from fl_tui.bench.events import (
 )
 from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.report import TABLE_COLUMNS, table_row
+from fl_tui.bench.runschema import as_run
 from fl_tui.bench.setup_state import setup_file
 from fl_tui.connection.sse import SSEEvent
 from fl_tui.core import locations
@@ -79,7 +80,7 @@ async def summary_of(pilot, pane) -> list[list[str]]:
     await until(pilot, lambda: not pane.runner.running and pane.summary.run is not None, "the run to end",
                 seen=lambda: (view(pane), pane.runner.state.progress(), pane.runner.state.failure))
     table = pane.query_one("#bench-summary-table")
-    models = pane.summary.run["models"]
+    models = pane.summary.run.models
     await until(pilot, lambda: table.row_count == len(models), "the summary table's rows",
                 seen=lambda: table.row_count)
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
@@ -110,8 +111,9 @@ async def test_a_full_run_by_keys_moves_live_and_ends_on_the_summary(embedded):
         columns = shown_columns(pane)  # at 100 columns, the ones of highest priority (the others are in report.md)
         assert {"Model", "Status", "n", "TTFT p50 (ms)", "TTFT p95 (ms)", "Decode tok/s"} <= set(columns)
         assert "TTFT sd (ms)" in columns  # the spread beside the median
-        assert shown == [summarytable.row(run, m, columns) for m in run["models"]]
-        assert [table_row(m)[TABLE_COLUMNS.index("TTFT p50 (ms)")] for m in run["models"]] == \
+        record = as_run(run)
+        assert shown == [summarytable.row(record, m, columns) for m in record.models]
+        assert [table_row(m)[TABLE_COLUMNS.index("TTFT p50 (ms)")] for m in record.models] == \
             [row[columns.index("TTFT p50 (ms)")] for row in shown]  # the report's own figures
         assert [m["model"] for m in run["models"]] == [FAST.model_id, SLOW.model_id]
         assert all(m["status"] == "ok" for m in run["models"])
@@ -190,7 +192,7 @@ async def test_run_pickers_show_date_status_and_models_and_the_summary_keeps_who
                 lines, (1, 0), strict=True)] == [(["stopped", "stopped"], long_names["stopped"]),
                                                  (["partial", "sample"], long_names["sample"])]
             await pilot.press(*["down"] * down, "enter")
-            await until(pilot, lambda want=name: pane.summary.run is not None and pane.summary.run["run_id"] == want
+            await until(pilot, lambda want=name: pane.summary.run is not None and pane.summary.run.run_id == want
                         and table.row_count == 3, f"the {name} run's summary", seen=lambda: table.row_count)
             await settled(pilot)
             model_column = table.ordered_columns[0]
@@ -247,7 +249,7 @@ async def test_a_very_long_model_name_is_cut_with_an_ellipsis_in_the_summary(emb
         pane = await on_the_benchmark_tab(pilot)
         run = sample_run()
         run["models"][0]["model"] = "x" * 70
-        pane.show_run(run, Path("/data/runs/sample"))
+        pane.show_run(as_run(run), Path("/data/runs/sample"))
         table = pane.query_one("#bench-summary-table")
         await until(pilot, lambda: table.row_count == 3, "the summary table's rows", seen=lambda: table.row_count)
         name = str(table.get_row_at(0)[0])
@@ -324,7 +326,7 @@ async def show_live(pilot, _tmp_path) -> None:
 async def show_summary(pilot, _tmp_path) -> None:
     pane = await on_the_benchmark_tab(pilot)
     run = sample_run()
-    pane.show_run(run, Path("/data/runs/sample"))
+    pane.show_run(as_run(run), Path("/data/runs/sample"))
     table = pane.query_one("#bench-summary-table")
     await until(pilot, lambda: table.row_count == len(run["models"]), "the summary table's rows",
                 seen=lambda: table.row_count)
@@ -381,7 +383,7 @@ async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path
     """Reading runs and annotation files, the comparison, the export and the server's pid lookup each run in a
     thread worker: a call on the UI loop's thread would hold every key press while it runs."""
     log = ThreadLog(monkeypatch)
-    for module, name in ((run_picker, "load_run"), (run_picker, "compare"), (finished, "quality_of"),
+    for module, name in ((run_picker, "read_run"), (run_picker, "compare"), (finished, "quality_of"),
                          (finished, "gather"), (finished, "export")):
         log.wrap(module, name)
 
@@ -406,7 +408,7 @@ async def test_file_work_and_host_lookups_run_off_the_ui_loop(embedded, tmp_path
         pane.picker.compare_files(*folders)
         await until(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", seen=lambda: app.screen)
         await settled(pilot)
-    assert log.names() == {"load_run", "compare", "quality_of", "gather", "export", "host_pid"}
+    assert log.names() == {"read_run", "compare", "quality_of", "gather", "export", "host_pid"}
     assert log.on_the_loop() == []
 
 

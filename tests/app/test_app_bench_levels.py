@@ -140,13 +140,13 @@ async def test_a_sweep_shows_one_live_row_per_model_and_level_with_its_goodput(b
         await pilot.press("v")  # back to the live view, drawn with the run's last events
         await until(pilot, lambda: view(pane) == "bench-live", "the live view again", seen=lambda: view(pane))
         shown = cells(table)
-    assert [(m["model"], m["concurrency"]) for m in run["models"]] == [
+    assert [(m.model, m.concurrency) for m in run.models] == [
         ("slow-20", 1), ("slow-20", 2), ("slow-50", 1), ("slow-50", 2)]
-    for row, entry in zip(shown, run["models"], strict=True):
+    for row, entry in zip(shown, run.models, strict=True):
         assert (row["Status"], row["Done"]) == ("done", "4/4")  # 2 rounds x 2 prompts at each level
-        assert row["SLO%"] == f"{entry['slo_fraction']:.0%}" and row["good/s"] == _short(entry["goodput_rps"])
-        assert row["TTFT95"] == _short(entry["summary"]["ttft_ms"]["p95"])
-    by_model = {m["model"]: m["slo_fraction"] for m in run["models"]}
+        assert row["SLO%"] == f"{entry.slo_fraction:.0%}" and row["good/s"] == _short(entry.goodput_rps)
+        assert row["TTFT95"] == _short(entry.summary["ttft_ms"]["p95"])
+    by_model = {m.model: m.slo_fraction for m in run.models}
     assert by_model["slow-20"] == 1.0 and by_model["slow-50"] == 0.0  # a token each 20 ms meets 40, each 50 does not
 
 
@@ -174,7 +174,7 @@ async def test_also_at_runs_the_matrix_against_more_endpoints_and_names_them_apa
             assert legend == f"endpoints, one at a time: #1 {server.url[7:]}  #2 {second.url[7:]}"
             rows = await summary_of(pilot, pane)
             run = pane.summary.run
-        assert [(m["endpoint"], m["status"]) for m in run["models"]] == [(server.url, "ok"), (second.url, "ok")]
+        assert [(m.endpoint, m.status) for m in run.models] == [(server.url, "ok"), (second.url, "ok")]
         assert [row[:3] for row in rows] == [["slow-20", server.url, "ok"], ["slow-20", second.url, "ok"]]
         assert len(second.records("slow-20")) == 2  # the quick set's two prompts, one round
         remembered = json.loads(setup_file().read_text(encoding="utf-8"))["fields"]

@@ -1,14 +1,18 @@
 """App-wide keys at 80x24: Tab never parks on the tab strip, Ctrl+T names the theme, help scrolls and lists the ids
-a `[keys]` table uses."""
+a `[keys]` table uses; the footer follows a resize without overlapping itself."""
 
+import itertools
+
+import pytest
 from test_app_models import make_app, said_by
 from textual.widgets import Tabs
-from waiting import mounted, until
+from waiting import mounted, settled, until
 
 from fl_tui.ui.screens.help import HelpScreen
 from fl_tui.ui.screens.runs import RunPickerScreen
 
 SIZE = (80, 24)
+WIDE = (120, 40)
 
 
 async def test_tab_keys_stay_inside_the_tab_so_its_keys_keep_working(embedded, tmp_path, monkeypatch):
@@ -71,3 +75,30 @@ async def test_a_key_that_cannot_act_now_says_why(embedded, tmp_path, monkeypatc
                         seen=lambda: said)
         assert all("\n" not in s for s in said), said  # one line each
         assert views.current == "bench-setup"  # `v` before any run: no empty live view of `run None`
+
+
+def footer_keys(app) -> list[tuple[str, object]]:
+    """(label, screen region) of each key the footer shows, the palette's last."""
+    return [(f"{key.key_display} {key.description}", key.region) for key in app.footer.query("FooterKey")
+            if key.display]
+
+
+@pytest.mark.parametrize(("tab", "pane_id"), [("2", "#bench-pane"), ("3", "#annotate-pane")])
+async def test_the_footer_follows_a_resize_and_overlaps_nothing(embedded, tmp_path, monkeypatch, tab, pane_id):
+    """The palette's key (docked right from 100 columns) left in place at 80 columns was drawn over the tab's keys
+    (`f▏^p palettei`) on a tab whose keys did not change after the resize."""
+    monkeypatch.setenv("FL_TUI_HOME", str(tmp_path / "home"))
+    app = make_app(embedded, tmp_path)
+    async with app.run_test(size=WIDE) as pilot:
+        pane = await mounted(pilot, pane_id)
+        await pilot.press(tab)
+        await until(pilot, lambda: app.focused is not None and pane in app.focused.ancestors_with_self,
+                    f"the focus in {pane_id}", seen=lambda: app.focused)
+        for width, height in (WIDE, SIZE, WIDE):
+            await pilot.resize_terminal(width, height)
+            await settled(pilot)
+            keys = footer_keys(app)
+            palette = [label for label, _region in keys if "palette" in label]
+            assert bool(palette) == (width >= 100), (width, keys)
+            overlapping = [(a, b) for (a, ra), (b, rb) in itertools.combinations(keys, 2) if ra.overlaps(rb)]
+            assert overlapping == [], (width, keys)

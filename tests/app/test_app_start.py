@@ -1,5 +1,6 @@
-"""The first screen comes before the heavy tabs: the Models tab needs no numpy, httpx, plotext or SDK, and the
-Benchmark and Annotate panes, imported after it in a thread, take their tab's place without pulling the focus away."""
+"""The first screen comes before the heavy tabs: the Models tab needs no numpy, httpx, plotext, SDK, psutil or
+pydantic, nor does the runtime's start need numpy once the demo models are built; and the Benchmark and Annotate
+panes, imported after it in a thread, take their tab's place without pulling the focus away."""
 
 from __future__ import annotations
 
@@ -14,17 +15,40 @@ from waiting import mounted, until
 from fl_tui.ui import app as app_module
 from fl_tui.ui.later_panes import PaneSlot
 
-HEAVY = ("numpy", "httpx", "plotext", "foundry_local_sdk", "jsonschema")  # jsonschema: checks, not models.json
+# jsonschema: checks, not models.json; psutil: the live view's RSS and the runtime's host process, found later;
+# pydantic (and tomlkit, for saving): settings and models.json that are plainly valid are read without them
+HEAVY = ("numpy", "httpx", "plotext", "foundry_local_sdk", "jsonschema", "psutil", "pydantic", "tomlkit")
 
 
-def test_the_app_module_imports_none_of_what_only_the_later_tabs_use():
+def test_the_app_module_imports_none_of_what_only_the_later_tabs_use(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('theme = "fl-ansi"\nrounds = 5\ntimeout_s = 60.0\n[keys]\n"models.load" = "L"\n', "utf-8")
     code = (
-        "import sys\nimport fl_tui.cli.app_cmd, fl_tui.ui.app\nfrom fl_tui.models.specs import load_specs\n"
-        "load_specs()\n"
+        "import sys\nfrom pathlib import Path\nimport fl_tui.cli.app_cmd, fl_tui.ui.app\n"
+        "from fl_tui.core.config import load_settings\nfrom fl_tui.models.specs import load_specs\n"
+        f"settings, problem = load_settings(Path({str(config)!r}), env={{}})\nspecs = load_specs()\n"
+        "print('READ', settings.theme, settings.keys, problem, len(specs) > 0)\n"
         f"print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert "READ fl-ansi {'models.load': 'L'} None True" in proc.stdout, proc.stdout + proc.stderr
     assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_opening_the_runtime_checks_built_demo_models_without_numpy(tmp_path):
+    """The runtime's start, which the models on the first screen wait for, checks the demo models' stamps (and looks
+    for SmolLM2) every time; numpy is for building them, once."""
+    root = f"Path({str(tmp_path)!r})"
+    build = f"from pathlib import Path\nfrom fl_tui.demo.install import ensure_demo_models as e\ne({root})\n"
+    subprocess.run([sys.executable, "-c", build], check=True, cwd=REPO, timeout=120)
+    check = (
+        "import sys\nfrom pathlib import Path\nfrom fl_tui.demo.install import ensure_demo_models\n"
+        "from fl_tui.demo.smollm2.convert import ensure_smollm2\nimport fl_tui.connection.embedded\n"
+        f"folders = ensure_demo_models({root}) + ensure_smollm2({root}, [])\n"
+        "print('FOLDERS', len(folders), 'NUMPY', 'numpy' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert "NUMPY False" in proc.stdout and "FOLDERS 0" not in proc.stdout, proc.stdout + proc.stderr
 
 
 async def test_a_tab_chosen_before_its_pane_arrives_gets_it_with_the_focus(embedded, tmp_path, monkeypatch):

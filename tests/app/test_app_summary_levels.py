@@ -11,6 +11,7 @@ from test_run_chart import chart_lines
 from waiting import settled, until
 
 from fl_tui.bench import chartdata, summarytable
+from fl_tui.bench.runschema import as_run
 from fl_tui.core.config import Settings
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
@@ -39,7 +40,7 @@ async def test_a_concurrency_sweep_shows_a_row_per_level_and_its_throughput_char
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await on_the_benchmark_tab(pilot)
         run = concurrency_run()
-        pane.show_run(run, Path("/data/runs/levels"))
+        pane.show_run(as_run(run), Path("/data/runs/levels"))
         rows = await shown_rows(pilot, pane, run)
         levels = [(m["model"], f"c={m['concurrency']}") for m in run["models"]]
         assert [(r["Model"], r["Level"]) for r in rows] == levels
@@ -67,7 +68,7 @@ async def test_a_concurrency_sweep_shows_a_row_per_level_and_its_throughput_char
         assert ticks.split() == ["1", "2", "4"], lines  # the levels run, on the x axis
 
         seen = []
-        for _ in chartdata.kinds_for(run):
+        for _ in chartdata.kinds_for(as_run(run)):
             pane.summary.next_chart()
             seen.append(pane.summary.chart_kind)
         assert seen == [*(k for k, _t in chartdata.CHARTS), "tps_vs_concurrency"]  # every kind, then back
@@ -78,9 +79,9 @@ async def test_a_prompt_length_sweep_shows_ttft_against_the_length(embedded):
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await on_the_benchmark_tab(pilot)
         run = prompt_run()
-        pane.show_run(run, Path("/data/runs/prompts"))
+        pane.show_run(as_run(run), Path("/data/runs/prompts"))
         rows = await shown_rows(pilot, pane, run)
-        assert [r["Level"] for r in rows] == [summarytable.level_cell(m) for m in run["models"]]
+        assert [r["Level"] for r in rows] == [summarytable.level_cell(m) for m in as_run(run).models]
         assert rows[2]["Level"] == "4096 tok" and "Goodput (req/s)" not in rows[0]  # no SLOs in this run
         chart = pane.query_one("#bench-chart", RunChart)
         await until(pilot, lambda: chart.size.height > 0 and chart.kind == "ttft_vs_prompt",

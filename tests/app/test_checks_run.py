@@ -23,7 +23,8 @@ from fl_tui.bench.events import ModelPhase, Phase, RequestFinished, RunStarted
 from fl_tui.bench.live import LiveState
 from fl_tui.bench.records import RequestResult
 from fl_tui.bench.report import render_csv, render_markdown, table_columns, table_row
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
+from fl_tui.bench.runschema import as_run
 from fl_tui.cli.bench_progress import BenchProgress
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.errors import FileProblem
@@ -118,7 +119,8 @@ def test_report_recomputes_the_checks_from_the_stored_texts(checked_run, tmp_pat
     folder = tmp_path / "old"
     folder.mkdir()
     (folder / "run.json").write_text(json.dumps(old), encoding="utf-8")
-    assert with_checks(old)["models"] == run["models"]
+    recomputed = with_checks(as_run(old)).models
+    assert [m.model_dump() for m in recomputed] == [m.model_dump() for m in as_run(run).models]
     result = run_cli("report", str(folder))
     assert result.returncode == 0, result.stderr
     _header, rows = table(result.stdout)
@@ -207,13 +209,13 @@ def test_compare_cli_exits_1_on_a_pass_rate_drop(tmp_path):
 def test_the_checks_column_is_labelled_apart_from_quality():
     run = _run_with([True, True, False])
     quality = {"alpha-cpu": {"mean": 4.0, "ci95": [3.0, 5.0], "n": 3}}
-    assert table_columns(run, quality)[-2:] == ["Checks", "Quality"]
-    assert table_row(run["models"][0], quality, checks=True)[-2:] == ["67% (2/3)", "4.00 [3.00, 5.00] (n=3)"]
+    assert table_columns(as_run(run), quality)[-2:] == ["Checks", "Quality"]
+    assert table_row(as_run(run).models[0], quality, checks=True)[-2:] == ["67% (2/3)", "4.00 [3.00, 5.00] (n=3)"]
     markdown = render_markdown(run, quality)
     assert "Checks: the prompt set's automatic checks" in markdown
     assert render_csv(run).splitlines()[0].endswith("checks_pass_rate,checks_passed,checks_n,checks_answers")
     assert "Most checks passed: **alpha-cpu**, 66.7% of its checks" in markdown.split("## Highlights", 1)[1]
-    assert "Checks" not in table_columns(sample_run())  # a run without checks reads as before
+    assert "Checks" not in table_columns(as_run(sample_run()))  # a run without checks reads as before
     assert "Most checks passed" not in render_markdown(sample_run())
 
 
@@ -221,8 +223,8 @@ def test_at_80_columns_the_summary_shows_checks_beside_the_speed_figures():
     run = sample_run()
     for model in run["models"][:2]:
         model["checks"] = {"passed": 10, "n": 12, "pass_rate": 10 / 12, "answers": 4, "answers_passed": 2}
-    header = table_columns(run)
-    rows = [table_row(m, checks=True) for m in run["models"]]
+    header = table_columns(as_run(run))
+    rows = [table_row(m, checks=True) for m in as_run(run).models]
     shown = [header[i] for i in fitted_columns(79, header, rows)]
     assert {"Model", "TTFT p50 (ms)", "Decode tok/s", "Checks"} <= set(shown)
 
@@ -293,7 +295,7 @@ async def test_the_summary_view_shows_the_checks_column(tmp_path):
     app = SummaryApp()
     async with app.run_test(size=(80, 30)) as pilot:
         view = app.query_one(SummaryView)
-        view.show(run, tmp_path)
+        view.show(as_run(run), tmp_path)
         table = view.query_one("#bench-summary-table")
         await until(pilot, lambda: table.row_count == len(run["models"]), "the summary's rows",
                     seen=lambda: table.row_count)
@@ -308,5 +310,5 @@ def test_a_run_json_with_a_mistyped_checks_summary_is_a_file_problem(tmp_path):
     run["models"][0]["checks"] = {"passed": "six", "n": 8}
     (tmp_path / "run.json").write_text(json.dumps(run, indent=1), encoding="utf-8")
     with pytest.raises(FileProblem) as caught:
-        load_run(tmp_path)
+        read_run(tmp_path)
     assert caught.value.message.startswith("models.0.checks.passed")

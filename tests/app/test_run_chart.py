@@ -1,5 +1,9 @@
-"""The Benchmark summary's charts: painted with the theme's own colours, and the scatter's legend covering no point."""
+"""The Benchmark summary's charts: painted with the theme's own colours, the scatter's legend covering no point, and
+y ticks at round values, evenly spaced, none missing."""
 
+import itertools
+import math
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,7 @@ from textual.geometry import Region
 from waiting import settled, until
 
 from fl_tui.bench import chartdata
+from fl_tui.bench.runschema import as_run
 from fl_tui.core.config import Settings
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
@@ -75,7 +80,7 @@ async def test_the_scatter_legend_covers_no_point(embedded, size):
     async with app.run_test(size=size) as pilot:
         pane = await on_the_benchmark_tab(pilot)
         pane.summary.chart_kind = "ttft_vs_decode"
-        pane.show_run(fast_and_slow(), Path("/data/runs/sample"))
+        pane.show_run(as_run(fast_and_slow()), Path("/data/runs/sample"))
         chart = pane.query_one("#bench-chart", RunChart)
         await until(pilot, lambda: chart.size.height > 0 and chart.kind == "ttft_vs_decode", "the scatter drawn")
         await settled(pilot)
@@ -92,7 +97,7 @@ async def test_charts_are_painted_with_the_theme_colours_and_follow_a_theme_chan
     app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(theme="fl-dark"), specs=load_specs())
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await on_the_benchmark_tab(pilot)
-        pane.show_run(fast_and_slow(), Path("/data/runs/sample"))
+        pane.show_run(as_run(fast_and_slow()), Path("/data/runs/sample"))
         chart = pane.query_one("#bench-chart", RunChart)
         await until(pilot, lambda: chart.size.height > 0, "the chart laid out")
 
@@ -114,3 +119,34 @@ async def test_charts_are_painted_with_the_theme_colours_and_follow_a_theme_chan
                 chart.show(chart.run, kind)
                 await settled(pilot)
                 painted_with_the_theme((theme, kind))
+
+
+Y_TICK = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[┤┼]")  # a y label, then the axis's tick mark
+
+
+def y_ticks(chart: RunChart) -> list[tuple[int, float]]:
+    """(screen row, value) of each y label the chart shows, top to bottom."""
+    lines = ["".join(segment.text for segment in strip) for strip in chart_lines(chart)]
+    return [(row, float(m.group(1))) for row, line in enumerate(lines) if (m := Y_TICK.match(line))]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_y_ticks_are_evenly_spaced_with_none_missing(embedded, size):
+    """plotext's own ticks, seven spread between the limits, lost one to a shared row on a short chart (3, 2.5,
+    1.5, 1, 0: no 2) and fell on halves of a request count."""
+    app = FlTuiApp(lambda: Pinned(embedded), settings=Settings(), specs=load_specs())
+    async with app.run_test(size=size) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        pane.show_run(as_run(fast_and_slow()), Path("/data/runs/sample"))
+        chart = pane.query_one("#bench-chart", RunChart)
+        await until(pilot, lambda: chart.size.height > 0, "the chart laid out")
+        for kind, _title in chartdata.CHARTS:
+            chart.show(chart.run, kind)
+            await settled(pilot)
+            ticks = y_ticks(chart)
+            values = [value for _row, value in ticks]
+            steps = [a - b for a, b in itertools.pairwise(values)]  # top to bottom: the values fall
+            assert len(ticks) >= 2 and steps and all(math.isclose(s, steps[0]) for s in steps), (kind, ticks)
+            assert steps[0] > 0 and float(f"{steps[0]:.1g}") == steps[0], (kind, ticks)  # a round step: 1 digit
+            if kind in ("ttft", "e2e"):
+                assert all(value == int(value) for value in values), (kind, ticks)  # requests counted

@@ -4,6 +4,7 @@ from levelruns import concurrency_run
 from runfactory import sample_run
 
 from fl_tui.bench import summarytable
+from fl_tui.bench.runschema import as_run
 from fl_tui.core.fit import CELL_PADDING
 from fl_tui.ui.widgets.bench.summary_view import ESSENTIAL, PRIORITY, fitted_columns
 
@@ -11,9 +12,9 @@ QUALITY = {"alpha-cpu": {"mean": 3.8, "ci95": [3.25, 4.1], "n": 12}}
 
 
 def table(quality=None, run=None):
-    run = run or sample_run()
+    run = as_run(run or sample_run())
     header = summarytable.header(run, quality is not None)
-    return header, [summarytable.row(run, m, header, quality) for m in run["models"]]
+    return header, [summarytable.row(run, m, header, quality) for m in run.models]
 
 
 def test_a_wide_terminal_shows_every_column_in_the_reports_order():

@@ -18,7 +18,7 @@ from loopback_module import loopback
 from fl_tui.bench.endpoints import endpoints_of, part, short
 from fl_tui.bench.engine import BenchEngine, BenchSettings, Target
 from fl_tui.bench.events import RequestStarted
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.prompts import Prompt, PromptSet
 
@@ -61,18 +61,18 @@ def test_two_endpoints_run_in_turn_into_one_run(boxes, prompts, tmp_path):
     done = _bench("--endpoint", a.url, "--endpoint", b.url, "--concurrency", "1,2", "--slo", "ttft_ms=5000",
                   prompts=prompts, out=out)
     assert done.returncode == 0, done.stderr
-    run = load_run(out)
+    run = read_run(out)
     assert endpoints_of(run) == [a.url, b.url]
-    assert [(e["endpoint"], e["backend"]) for e in run["endpoints"]] == [(a.url, "openai"), (b.url, "openai")]
-    assert all(e["environment"]["endpoint_kind"] == "openai" for e in run["endpoints"])
-    entries = [(m["endpoint"], m["concurrency"], m["status"]) for m in run["models"]]
+    assert [(e["endpoint"], e["backend"]) for e in run.endpoints] == [(a.url, "openai"), (b.url, "openai")]
+    assert all(e["environment"]["endpoint_kind"] == "openai" for e in run.endpoints)
+    entries = [(m.endpoint, m.concurrency, m.status) for m in run.models]
     assert entries == [(a.url, 1, "ok"), (a.url, 2, "ok"), (b.url, 1, "ok"), (b.url, 2, "ok")]
-    assert all(m["slo_fraction"] is not None for m in run["models"])
+    assert all(m.slo_fraction is not None for m in run.models)
     # each server answered exactly the requests the run says went to it (a warm-up and 2 prompts x 2 levels)
     for box in (a, b):
-        mine = [r for r in run["requests"] if r["endpoint"] == box.url]
+        mine = [r for r in run.requests if r.endpoint == box.url]
         assert len(mine) == len(box.records(MODEL)) == 5
-    ids = [r["id"] for r in run["requests"]]
+    ids = [r.id for r in run.requests]
     assert len(set(ids)) == len(ids)
     # one endpoint at a time: B received its first request after A sent its last byte (one clock, CLOCK_MONOTONIC)
     assert max(r["end_ns"] for r in a.records(MODEL)) < min(r["received_ns"] for r in b.records(MODEL))
@@ -89,10 +89,10 @@ def test_compare_one_run_compares_its_endpoints(boxes, prompts, tmp_path):
     a, b = boxes
     out = tmp_path / "run"
     assert _bench("--endpoint", f"{a.url},{b.url}", prompts=prompts, out=out).returncode == 0
-    run = load_run(out)
+    run = read_run(out)
     first, second = part(run, a.url), part(run, b.url)
-    assert [r["endpoint"] for r in run["requests"]].count(a.url) == len(first["requests"]) == 3
-    assert "endpoint" not in first["models"][0] and first["environment"] == run["endpoints"][0]["environment"]
+    assert [r.endpoint for r in run.requests].count(a.url) == len(first.requests) == 3
+    assert first.models[0].endpoint is None and first.environment == run.endpoints[0]["environment"]
 
     done = run_cli("compare", str(out), "--format", "json")
     assert done.returncode in (0, 1), done.stderr
@@ -102,10 +102,8 @@ def test_compare_one_run_compares_its_endpoints(boxes, prompts, tmp_path):
     assert {d["model"] for d in comparison["deltas"]} == {MODEL}
     ttft_p50 = comparison["deltas"][0]
     assert (ttft_p50["metric"], ttft_p50["stat"]) == ("ttft_ms", "p50")
-    assert ttft_p50["base"] == pytest.approx(statistics.median(r["ttft_ms"] for r in first["requests"]
-                                                               if not r["warmup"]))
-    assert ttft_p50["new"] == pytest.approx(statistics.median(r["ttft_ms"] for r in second["requests"]
-                                                              if not r["warmup"]))
+    assert ttft_p50["base"] == pytest.approx(statistics.median(r.ttft_ms for r in first.requests if not r.warmup))
+    assert ttft_p50["new"] == pytest.approx(statistics.median(r.ttft_ms for r in second.requests if not r.warmup))
     text = run_cli("compare", str(out))
     assert f"base {a.url}  ->  new {b.url}" in text.stdout
 
@@ -115,7 +113,7 @@ def test_compare_of_a_run_against_one_endpoint_asks_for_a_second_run(boxes, prom
     assert _bench("--endpoint", boxes[0].url, prompts=prompts, out=out).returncode == 0
     done = run_cli("compare", str(out))
     assert done.returncode == 2 and "was run against one endpoint; compare it with a second run" in done.stderr
-    assert "endpoints" not in load_run(out) and load_run(out)["models"][0]["endpoint"] is None
+    assert read_run(out).endpoints is None and read_run(out).models[0].endpoint is None
 
 
 def test_an_unreachable_endpoint_is_reported_and_the_others_keep_their_results(boxes, prompts, tmp_path):
@@ -125,10 +123,10 @@ def test_an_unreachable_endpoint_is_reported_and_the_others_keep_their_results(b
     done = _bench("--endpoint", a.url, "--endpoint", gone, prompts=prompts, out=out)
     assert done.returncode == 1
     assert f"{gone}: not benchmarked" in done.stderr and "Traceback" not in done.stderr
-    run = load_run(out)
-    assert [(m["status"], m["endpoint"]) for m in run["models"]] == [("ok", a.url), ("failed", gone)]
-    assert run["models"][1]["error"].startswith("not benchmarked: ")  # listed where every view lists models
-    assert run["endpoints"][1]["endpoint"] == gone and run["endpoints"][1]["error"]
+    run = read_run(out)
+    assert [(m.status, m.endpoint) for m in run.models] == [("ok", a.url), ("failed", gone)]
+    assert run.models[1].error.startswith("not benchmarked: ")  # listed where every view lists models
+    assert run.endpoints[1]["endpoint"] == gone and run.endpoints[1]["error"]
     assert f"  - {gone} (not benchmarked: " in (out / "report.md").read_text(encoding="utf-8")
 
 
@@ -144,9 +142,9 @@ def test_resume_runs_only_the_endpoint_that_did_not_finish(boxes, prompts, tmp_p
         assert done.returncode == 0, done.stderr
         assert len(b.records(MODEL)) == 3
     assert a.records(MODEL) == []  # A's model had finished: not run again
-    run = load_run(out)
-    assert [(m["endpoint"], m["status"]) for m in run["models"]] == [(a.url, "ok"), (late, "ok")]
-    assert len(run["requests"]) == 6
+    run = read_run(out)
+    assert [(m.endpoint, m.status) for m in run.models] == [(a.url, "ok"), (late, "ok")]
+    assert len(run.requests) == 6
 
 
 @pytest.mark.parametrize(("args", "said"), [
@@ -195,11 +193,11 @@ async def test_a_stop_during_a_later_endpoint_records_what_did_not_run(boxes, tm
             await task
     finally:
         first.close()
-    run = load_run(tmp_path / "run")
-    assert run["interrupted"]
-    assert [(m["endpoint"], m["model"], m["status"]) for m in run["models"]] == [
+    run = read_run(tmp_path / "run")
+    assert run.interrupted
+    assert [(m.endpoint, m.model, m.status) for m in run.models] == [
         (a.url, "slow-20", "ok"), (b.url, "slow-200", "stopped"), (never, "slow-20", "stopped")]
-    assert [e["endpoint"] for e in run["endpoints"]] == [a.url, b.url]
+    assert [e["endpoint"] for e in run.endpoints] == [a.url, b.url]
     assert opened[0]._client.is_closed  # the endpoint whose turn it was is let go
 
 
@@ -213,6 +211,6 @@ def test_the_environment_can_name_several_endpoints_for_bench_only(boxes, prompt
     done = run_cli("bench", "--models", MODEL, "--prompts", str(prompts), "--rounds", "1", "--max-tokens", "2",
                    "--warmup", "0", "--out", str(out), env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert endpoints_of(load_run(out)) == [a.url, b.url]
+    assert endpoints_of(read_run(out)) == [a.url, b.url]
     status = run_cli("status", env=env)
     assert status.returncode == 2 and "FOUNDRY_LOCAL_ENDPOINT" in status.stderr

@@ -15,7 +15,7 @@ from runfactory import sample_run
 from fl_tui.bench import environment
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.bench.environment import environment_note, gather
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
 from fl_tui.connection.base import BackendError
 from fl_tui.core.prompts import Prompt, PromptSet
 from fl_tui.demo.build import FAST
@@ -52,7 +52,7 @@ def test_a_real_run_json_records_the_environment(embedded, tmp_path):
     assert env["endpoint_kind"] == "embedded"
     assert env["endpoint_version"] == env["foundry_local_sdk"] == importlib.metadata.version("foundry-local-sdk")
     assert "onnxruntime_genai" in env  # null when not installed, never left out
-    assert load_run(out)["environment"] == env  # and it reads back
+    assert read_run(out).environment == env  # and it reads back
 
 
 def test_no_nvidia_smi_leaves_gpus_out(monkeypatch, tmp_path):
@@ -86,12 +86,11 @@ ENV = {"os": "Linux", "kernel": "6.8.0", "arch": "x86_64", "cpu_model": "AMD EPY
 
 def test_the_note_names_what_differs_and_says_nothing_when_the_same():
     other = {**ENV, "cpu_model": "Intel Xeon", "ram_gib": 31.3, "fl_tui": "0.2.0"}
-    assert environment_note({"environment": ENV}, {"environment": other}) == \
-        "environments differ: cpu_model, ram_gib, fl_tui"
-    assert environment_note({"environment": ENV}, {"environment": dict(ENV)}) is None
+    assert environment_note(ENV, other) == "environments differ: cpu_model, ram_gib, fl_tui"
+    assert environment_note(ENV, dict(ENV)) is None
     gpu = {**ENV, "gpus": [{"name": "NVIDIA T4", "memory": "15360 MiB"}]}
-    assert environment_note({"environment": ENV}, {"environment": gpu}) == "environments differ: gpus"
-    assert environment_note({}, {}) is None  # neither recorded one: nothing to compare
+    assert environment_note(ENV, gpu) == "environments differ: gpus"
+    assert environment_note(None, None) is None  # neither recorded one: nothing to compare
 
 
 def write(tmp_path, name, run):

@@ -3,6 +3,8 @@ turns every way a run can go wrong into one RunFailed."""
 
 import dataclasses
 import json
+import os
+import subprocess
 import sys
 import threading
 import typing
@@ -11,11 +13,13 @@ from enum import StrEnum
 from pathlib import Path
 
 import pytest
+from conftest import FL_TUI
 from hypothesis import given
 from hypothesis import strategies as st
+from test_engine_faults import server  # noqa: F401 - the loopback server fixture
 
 from fl_tui.bench.child import ChildRun
-from fl_tui.bench.events import EVENT_TYPES, RunFailed, RunFinished, RunStarted
+from fl_tui.bench.events import EVENT_TYPES, ModelFinished, RunFailed, RunFinished, RunStarted
 from fl_tui.bench.wire import WireWriter, decode, encode
 
 SCALARS = {
@@ -124,4 +128,23 @@ def test_a_run_whose_files_cannot_be_read_is_a_run_failed(tmp_path):
 def test_a_finished_run_arrives_with_its_run_loaded(tmp_path):
     (tmp_path / "run.json").write_text(json.dumps({"schema": "fl-tui/run/1", "run_id": "r1"}))
     seen = watch(f"import sys; sys.stdout.write({wire(STARTED, RunFinished(tmp_path, True))!r})")
-    assert seen[-1] == RunFinished(tmp_path, True) and seen[-1].run["run_id"] == "r1"
+    assert seen[-1] == RunFinished(tmp_path, True) and seen[-1].run.run_id == "r1"
+
+
+@pytest.mark.parametrize("stdout", ["pipe", "file"])
+def test_bench_events_end_cleanly_on_a_pipe_or_a_file_with_a_failed_model(server, tmp_path, stdout):  # noqa: F811
+    """`--events` on a pipe (the app's child) or redirected to a file, a model failing: every line an event, the
+    run finished, and the exit a failed model's 1, not an internal error (the pipe transport once closed stdout
+    under the command's last flush, and refused a regular file)."""
+    events_file = tmp_path / "events.jsonl"
+    with events_file.open("wb") as sink:
+        result = subprocess.run(
+            [*FL_TUI, "bench", "--endpoint", server.url, "--models", "sched-5000,fault-http500", "--rounds", "1",
+             "--warmup", "0", "--max-tokens", "4", "--out", str(tmp_path / "run"), "--events"],
+            stdout=subprocess.PIPE if stdout == "pipe" else sink, stderr=subprocess.PIPE, text=True, timeout=120,
+            env={**os.environ, "BENCH_PROMPT": "Say hello."})
+    assert result.returncode == 1 and "internal error" not in result.stderr, result.stderr
+    lines = result.stdout if stdout == "pipe" else events_file.read_text(encoding="ascii")
+    events = [decode(line) for line in lines.splitlines()]
+    assert isinstance(events[-1], RunFinished) and events[-1].run_dir == tmp_path / "run"
+    assert {str(e.result.status) for e in events if isinstance(e, ModelFinished)} == {"ok", "failed"}

@@ -15,7 +15,7 @@ from loopback_module import loopback
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.bench.report import write_reports
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.prompts import Prompt, PromptSet
 
@@ -123,8 +123,8 @@ def test_a_v1_run_still_reads_and_reports(tmp_path):
 
     run = {**sample_run(), "schema": "fl-tui/run/1"}
     (tmp_path / "run.json").write_text(json.dumps(run), encoding="utf-8")
-    read = load_run(tmp_path)
-    assert [m["model"] for m in read["models"]] == [m["model"] for m in run["models"]]
+    read = read_run(tmp_path)
+    assert [m.model for m in read.models] == [m["model"] for m in run["models"]]
     write_reports(tmp_path, read)
     assert "## Load levels and goodput" not in (tmp_path / "report.md").read_text(encoding="utf-8")
     result = run_cli("report", str(tmp_path))

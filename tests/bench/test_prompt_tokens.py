@@ -15,7 +15,7 @@ from fl_tui.bench import prefill
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.bench.events import RequestStarted
 from fl_tui.bench.report import render_csv, write_reports
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
 from fl_tui.connection.openai_compat import OpenAICompatBackend
 from fl_tui.core.prompts import Prompt, PromptSet
 
@@ -68,7 +68,7 @@ async def test_prompts_are_close_to_the_target_by_the_servers_count(server, tmp_
     for m in first["models"]:
         mine = [r["prompt_tokens"] for r in measured(first) if r["prompt_target"] == m["prompt_tokens"]]
         assert m["prompt_tokens_mean"] == pytest.approx(sum(mine) / len(mine)) and len(mine) == 4
-    assert load_run(tmp_path / "run0")["settings"]["prompt_tokens"] == [64, 512]
+    assert read_run(tmp_path / "run0").settings["prompt_tokens"] == [64, 512]
     assert {r["id"].rsplit("|", 1)[1] for r in measured(first)} == {"t64", "t512"}
     shown = {e.live.prompt for e in seen if isinstance(e, RequestStarted)}  # the live view: not the whole context
     assert shown == {f"[~{n}-token context] {p.prompt}" for n in (64, 512) for p in TWO.prompts}
@@ -130,8 +130,8 @@ def test_the_cli_sweeps_prompt_lengths(server, tmp_path):
                      "--rounds", "1", "--warmup", "0", "--max-tokens", "2", "--prompt-tokens", "32,256",
                      "--out", str(out))
     assert result.returncode == 0, result.stderr
-    run = load_run(out)
-    assert [m["prompt_tokens"] for m in run["models"]] == [32, 256]
+    run = read_run(out)
+    assert [m.prompt_tokens for m in run.models] == [32, 256]
     assert "## Prefill vs decode" in (out / "report.md").read_text(encoding="utf-8")
     assert "slow-20 @ 256 tok: " in result.stderr and " 256 prompt tokens, prefill " in result.stderr
 
@@ -162,8 +162,8 @@ def test_an_older_run_without_the_fields_still_reads_and_reports(tmp_path):
         r.pop("prefill_tps")
         r.pop("prompt_target")
     (tmp_path / "run.json").write_text(json.dumps(run), encoding="utf-8")
-    read = load_run(tmp_path)
-    assert "prompt_tokens" not in read["models"][0] and "prefill_tps" not in read["requests"][0]
+    read = read_run(tmp_path)
+    assert read.models[0].prompt_tokens is None and read.requests[0].prefill_tps is None
     assert {d.model for d in compare_runs(read, read, resamples=20)} == {"alpha-cpu", "beta-gpu"}
     write_reports(tmp_path, read)
     assert "## Prefill vs decode" not in (tmp_path / "report.md").read_text(encoding="utf-8")

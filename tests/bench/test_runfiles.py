@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from fl_tui.bench.records import RUN_SCHEMA, RequestResult
-from fl_tui.bench.runfiles import describe_runs, list_runs, load_run, read_requests_jsonl
+from fl_tui.bench.runfiles import describe_runs, list_runs, read_requests_jsonl, read_run
 from fl_tui.core.errors import FileProblem
 
 
@@ -23,16 +23,16 @@ def write_run(folder, **fields):
     return folder
 
 
-def test_load_run_from_the_folder_or_the_file(tmp_path):
+def test_read_run_from_the_folder_or_the_file(tmp_path):
     folder = write_run(tmp_path / "run-a", endpoint="http://x")
-    assert load_run(folder)["endpoint"] == "http://x"
-    assert load_run(folder / "run.json")["run_id"] == "run-a"
+    assert read_run(folder).endpoint == "http://x"
+    assert read_run(folder / "run.json").run_id == "run-a"
 
 
 def test_wrong_schema_names_the_file_and_the_schema_found(tmp_path):
     folder = write_run(tmp_path / "old", schema="fl-tui/run/0")
     with pytest.raises(FileProblem) as info:
-        load_run(folder)
+        read_run(folder)
     problem = info.value
     assert problem.path == str(folder / "run.json")
     assert '"fl-tui/run/0"' in problem.message and RUN_SCHEMA in problem.message
@@ -42,18 +42,18 @@ def test_wrong_schema_names_the_file_and_the_schema_found(tmp_path):
 def test_missing_schema_and_non_object(tmp_path):
     (tmp_path / "a.json").write_text('{"run_id": "x"}', encoding="utf-8")
     with pytest.raises(FileProblem, match="no schema"):
-        load_run(tmp_path / "a.json")
+        read_run(tmp_path / "a.json")
     (tmp_path / "b.json").write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(FileProblem, match="not an fl-tui run"):
-        load_run(tmp_path / "b.json")
+        read_run(tmp_path / "b.json")
 
 
 def test_missing_or_broken_run_file_is_a_file_problem(tmp_path):
     with pytest.raises(FileProblem, match="cannot read"):
-        load_run(tmp_path / "nothing-here")
+        read_run(tmp_path / "nothing-here")
     (tmp_path / "run.json").write_text('{"schema": ', encoding="utf-8")
     with pytest.raises(FileProblem, match="not valid JSON"):
-        load_run(tmp_path)
+        read_run(tmp_path)
 
 
 def test_requests_jsonl_reads_every_line(tmp_path):

@@ -1,4 +1,5 @@
-"""The house rules a test can walk: nothing outside the UI package imports Textual, and no import cycles.
+"""The house rules a test can walk: nothing outside the UI package imports Textual, no import cycles, and the UI
+moves blocking work off its loop one way only.
 
 Both read every module's source (imports inside functions included, since a lazy import is still a dependency),
 so a new module is covered without being listed here.
@@ -132,3 +133,33 @@ def test_only_the_ui_and_the_cli_import_the_ui_package():
 
     offenders = {name: sorted(i for i in imports_of(name) if is_ui(i)) for name in MODULES if not allowed(name)}
     assert {n: i for n, i in offenders.items() if i} == {}
+
+
+OTHER_OFF_LOOP_IDIOMS = {"to_thread", "run_in_executor"}
+
+
+def other_off_loop_idioms(source: str) -> list[str]:
+    """Each use of asyncio.to_thread or loop.run_in_executor in `source`, as `name:line`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in OTHER_OFF_LOOP_IDIOMS:
+            found.append(f"{node.attr}:{node.lineno}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "asyncio":
+            found += [f"{alias.name}:{node.lineno}" for alias in node.names if alias.name in OTHER_OFF_LOOP_IDIOMS]
+    return found
+
+
+def test_the_idiom_finder_finds_the_other_idioms():
+    assert other_off_loop_idioms("import asyncio\nasync def f():\n    await asyncio.to_thread(g)\n") == ["to_thread:3"]
+    assert other_off_loop_idioms("async def f(loop):\n    await loop.run_in_executor(None, g)\n") == [
+        "run_in_executor:2"]
+    assert other_off_loop_idioms("from asyncio import to_thread\n") == ["to_thread:1"]
+    assert other_off_loop_idioms("@work(thread=True)\ndef f(self):\n    self.post_message(Done())\n") == []
+
+
+def test_the_ui_moves_blocking_work_off_its_loop_one_way():
+    """A thread worker (`@work(thread=True)` or `run_worker(..., thread=True)`) that posts a typed message: one
+    idiom, so errors reach the app's one worker-error handler and every result arrives as a message."""
+    offenders = {name: found for name, path in MODULES.items()
+                 if is_ui(name) and (found := other_off_loop_idioms(path.read_text(encoding="utf-8")))}
+    assert offenders == {}

@@ -1,12 +1,15 @@
 """Chunks are stamped with the kernel's receive time, so a chunk that waited for a busy event loop is not late.
 
-A stamp taken when the loop got to the read (the path before connection.stamped) is never earlier than the moment
-the loop was free again; the kernel's receive stamp of bytes that arrived while the loop was blocked is.
+A stamp taken when the loop got to the read (a plain client's) is never earlier than the moment the loop was free
+again; the stamp of bytes read by the stream's own thread (connection.stamped), less their wait in the kernel, is.
+That thread's blocking reads still end when their caller is cancelled.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
+import threading
 import time
 from itertools import pairwise
 
@@ -57,3 +60,44 @@ async def test_a_plain_client_stamps_when_the_loop_reads(server):
     async with httpx.AsyncClient(timeout=None, trust_env=False) as client:
         events, resumed = await blocked_stream(client, server.url)
     assert events[-1].t_ns >= resumed
+
+
+async def test_events_reach_on_event_on_the_loop_in_order_before_stream_chat_returns(server):
+    seen: list[tuple[SSEEvent, bool]] = []
+
+    def on_event(ev: SSEEvent) -> None:
+        seen.append((ev, threading.current_thread() is threading.main_thread()))
+
+    async with stream_client() as client:
+        rec = await stream_chat(client, server.url + "/v1", chat_body("sched-2000", "x", max_tokens=500), timeout_s=60,
+                                on_event=on_event)
+    assert rec.status_code == 200 and rec.events[-1].data == b"[DONE]", rec
+    assert [ev for ev, _ in seen] == rec.events
+    assert all(on_loop for _, on_loop in seen)
+
+
+@pytest.mark.parametrize("keep_alive", [False, True])
+async def test_a_cancel_wakes_the_blocked_read_and_its_thread_ends(server, keep_alive):
+    """`fault-stall` goes silent after a few tokens until the client hangs up (or 30 s). With no timeout, only the
+    cancel can end the thread's blocked read before the server gives up: the server must see the hang-up first,
+    and the thread must have ended when the cancelled stream_chat returns. With keep-alive, a first request leaves
+    its connection to the stalled one, whose thread is another: the cancel still reaches the reused socket."""
+    server.clear()
+    arrived = asyncio.Event()
+    async with stream_client(keep_alive=keep_alive) as client:
+        if keep_alive:
+            first = await stream_chat(client, server.url + "/v1", chat_body("sched-2000", "x", max_tokens=3))
+            assert first.status_code == 200 and first.transport_error is None, first
+        task = asyncio.create_task(stream_chat(client, server.url + "/v1", chat_body("fault-stall", "x", max_tokens=8),
+                                               on_event=lambda ev: arrived.set()))
+        await arrived.wait()  # the thread has read the first bytes; the server stalls from its few tokens on
+        (reader,) = [t for t in threading.enumerate() if t.name == "fl-tui-stream"]
+        if keep_alive:  # the first request's connection serves this one: the pool holds one, not two
+            assert len(client.threaded._transport._pool.connections) == 1
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    reader.join(30)  # only a wait: the thread has handed over its end, what is left is returning
+    assert not reader.is_alive()
+    (record,) = server.records("fault-stall")
+    assert record["end_ns"] - record["received_ns"] < loopback.STALL_LIMIT_S * 1e9, record  # the hang-up ended it

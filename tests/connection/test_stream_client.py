@@ -1,5 +1,6 @@
-"""Which network backend the benchmark's client reads with: the kernel-stamped one only where it can work (Linux,
-plain http://), httpx's own everywhere else (Windows' proactor loop has no add_reader, its sockets no recvmsg)."""
+"""Which network backend the benchmark's client reads with: the kernel-stamped one, in a blocking thread per
+stream, only where it can work (Linux, plain http://); httpx's own on the event loop everywhere else (Windows has
+no SO_TIMESTAMPNS, its sockets no recvmsg)."""
 
 import httpx
 import pytest
@@ -8,7 +9,7 @@ from fl_tui.connection import chat
 from fl_tui.connection.stamped import StampedBackend
 
 
-def _backends(client: httpx.AsyncClient) -> dict[str, object]:
+def _backends(client: httpx.AsyncClient | httpx.Client) -> dict[str, object]:
     return {pattern.pattern: getattr(transport._pool, "_network_backend", None)
             for pattern, transport in client._mounts.items()}
 
@@ -17,6 +18,9 @@ def _backends(client: httpx.AsyncClient) -> dict[str, object]:
 async def test_only_linux_http_reads_with_kernel_stamps(linux, monkeypatch):
     monkeypatch.setattr(chat, "KERNEL_STAMPS", linux)
     async with chat.stream_client(4) as client:
-        backends = _backends(client)
-    assert isinstance(backends["http://"], StampedBackend) is linux
-    assert not isinstance(backends["https://"], StampedBackend)
+        on_loop = _backends(client)
+        threaded = client.threaded
+        in_thread = threaded._transport._pool._network_backend if threaded is not None else None
+    assert not any(isinstance(backend, StampedBackend) for backend in on_loop.values())
+    assert isinstance(in_thread, StampedBackend) is linux
+    assert threaded is None or threaded.is_closed  # closed with the client

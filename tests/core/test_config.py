@@ -154,3 +154,37 @@ def test_a_file_that_does_not_parse_is_never_written_over(tmp_path):
         save_settings({"theme": "fl-ansi"}, path)
     assert (err.value.line, err.value.col) == (2, 10)
     assert path.read_text() == broken and list(tmp_path.iterdir()) == [path]
+
+
+RAW_SETTINGS = [
+    {},
+    {"theme": "fl-ansi", "rounds": 5, "keys": {"models.load": "L"}, "catalog": "offline"},
+    {"endpoint": "http://127.0.0.1:5273", "model_cache_dir": "/tmp/models", "timeout_s": 30.0, "demo_models": False},
+    {"rounds": 1000, "warmup": 0, "max_tokens": 32768, "rater": "ann", "auto_advance": True, "catalog_url": "x"},
+    {"timeout_s": 30},  # what the schema alone decides from here on
+    {"rounds": 0},
+    {"rounds": True},
+    {"rounds": "3"},
+    {"timeout_s": float("inf")},
+    {"catalog": "sometimes"},
+    {"keys": {"a": 1}},
+    {"max_tokenz": 5},
+]
+
+
+@pytest.mark.parametrize("raw", RAW_SETTINGS, ids=[repr(r) for r in RAW_SETTINGS])
+def test_a_file_read_without_pydantic_reads_as_the_schema_reads_it(tmp_path, raw):
+    """A plainly valid file is read without pydantic (the app's first screen waits for it); the schema must agree
+    with every such reading, and decides (and words) everything else."""
+    import tomlkit
+
+    from fl_tui.core.config_schema import validate
+
+    path = tmp_path / "config.toml"
+    path.write_text(tomlkit.dumps(raw), encoding="utf-8")
+    settings, problem = load_settings(path, env={})
+    values, errors = validate(raw)
+    if values is not None:
+        assert problem is None and settings == Settings(**values)
+    else:
+        assert problem is not None and problem.message.endswith(errors[0]["msg"])

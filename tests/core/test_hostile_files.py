@@ -20,7 +20,7 @@ from runfactory import sample_run
 from fl_tui.bench.compare import compare_runs
 from fl_tui.bench.metrics import request_result
 from fl_tui.bench.report import render_csv, render_markdown
-from fl_tui.bench.runfiles import load_run
+from fl_tui.bench.runfiles import read_run
 from fl_tui.cli.annotate_cmd import render_jsonl
 from fl_tui.connection.chat import StreamRecord
 from fl_tui.connection.sse import SSEEvent
@@ -52,7 +52,7 @@ def test_run_json_loads_whole_or_is_a_file_problem(tmp_path, where, key, value, 
     target[key] = "@RAW@" if raw else value
     (tmp_path / "run.json").write_text(_dumps(run).replace('"@RAW@"', raw or ""), encoding="utf-8")
     try:
-        loaded = load_run(tmp_path)
+        loaded = read_run(tmp_path)
     except FileProblem as problem:
         assert problem.line is not None, problem  # a place an editor can jump to
         return

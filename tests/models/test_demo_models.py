@@ -4,11 +4,16 @@ one visibly better than the fast one on the shipped prompts."""
 import hashlib
 import json
 import re
+import sys
 import time
 
+import pytest
+
+from fl_tui.core.errors import UserError
 from fl_tui.core.resources import packaged_data
+from fl_tui.demo import install
 from fl_tui.demo.build import DEMO_MODELS, FAST, SLOW, build_demo_model, corpus_topics
-from fl_tui.demo.install import STAMP, ensure_demo_models
+from fl_tui.demo.install import PREBUILT, STAMP, build_prebuilt, ensure_demo_models
 
 
 def digest(folder):
@@ -55,6 +60,42 @@ def test_ensure_builds_once_and_rebuilds_a_stale_recipe(tmp_path):
     (folder / STAMP).write_text("old recipe")
     ensure_demo_models(tmp_path)
     assert (folder / STAMP).read_text() != "old recipe"
+
+
+def test_the_wheels_prebuilt_models_are_copied_not_built(tmp_path, monkeypatch):
+    """What setup.py puts into the wheel is what a first use installs, byte for byte, with no onnx or tokenizers
+    needed; a prebuilt folder of another recipe is not used."""
+    build_prebuilt(tmp_path / "data")
+    prebuilt = tmp_path / "data" / PREBUILT
+
+    def no_build(spec, folder):
+        raise AssertionError(f"{spec.name} built, not copied")
+
+    monkeypatch.setattr(install, "build_demo_model", no_build)
+    for name in install.BUILD_NEEDS:
+        monkeypatch.setitem(sys.modules, name, None)  # import and find_spec both fail, as without the extra
+    installed = ensure_demo_models(tmp_path / "user", prebuilt)
+    assert [(spec, folder) for spec, folder in installed] == [(s, tmp_path / "user" / s.name) for s in DEMO_MODELS]
+    for spec, folder in installed:
+        assert digest(folder) == digest(prebuilt / spec.name)
+        assert (folder / STAMP).read_text() == install.recipe_digest(spec)
+
+    (prebuilt / FAST.name / STAMP).write_text("old recipe")
+    (tmp_path / "user" / FAST.name / STAMP).write_text("old recipe")
+    with pytest.raises(UserError):  # the stale prebuilt copy is refused; building it needs the extra
+        ensure_demo_models(tmp_path / "user", prebuilt)
+
+
+def test_from_a_checkout_without_the_build_packages_one_line_names_the_extra(tmp_path, monkeypatch):
+    for name in install.BUILD_NEEDS:
+        monkeypatch.setitem(sys.modules, name, None)  # import and find_spec both fail, as without the extra
+    (tmp_path / "user").mkdir()
+    with pytest.raises(UserError) as raised:
+        ensure_demo_models(tmp_path / "user", tmp_path / "no-prebuilt-models")
+    message = str(raised.value)
+    assert "\n" not in message and "needs onnx and tokenizers" in message, message
+    assert "pip install -e '.[demo-build]'" in message
+    assert list((tmp_path / "user").iterdir()) == []  # no half-built folder left behind
 
 
 def test_demo_models_stream_in_process_through_the_sdk(embedded):

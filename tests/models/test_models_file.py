@@ -42,7 +42,7 @@ def test_extra_keys_are_kept_and_fields_default(tmp_path):
     models = load_models_file(write(tmp_path, '{"m": {"license": "MIT", "notes": {"x": 1}}, "n": {"size_mb": 0}}'))
     assert models["m"].capabilities == []
     assert models["m"].size_mb is None
-    assert models["m"].model_dump() == {"capabilities": [], "size_mb": None, "license": "MIT", "notes": {"x": 1}}
+    assert models["m"].fields() == {"capabilities": [], "size_mb": None, "license": "MIT", "notes": {"x": 1}}
     assert models["n"].size_mb == 0.0
 
 
@@ -106,3 +106,33 @@ def test_arbitrary_json_gives_models_or_a_file_problem(tmp_path, value):
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_give_models_or_a_file_problem(tmp_path, data):
     check(write(tmp_path, data))
+
+
+SPECS = [
+    {"m": {}},
+    {"m": {"capabilities": ["chat", "tools"], "size_mb": 3}},
+    {"m": {"size_mb": 2.5, "notes": "n", "license": None}, "n": {"capabilities": []}},
+    {"m": {"size_mb": None, "extra": {"deep": [1, 2]}}},
+    {"m": {"size_mb": True}},  # what the schema alone decides from here on
+    {"m": {"capabilities": "chat"}},
+    {"m": {"size_mb": -1}},
+    {"": {}},
+    {"m": []},
+    [],
+]
+
+
+@pytest.mark.parametrize("data", SPECS, ids=[json.dumps(d) for d in SPECS])
+def test_a_file_read_without_pydantic_reads_as_the_schema_reads_it(tmp_path, data):
+    """models.json is read without pydantic when it is plainly valid (the app's first screen waits for it); the
+    schema must agree with every such reading, and decides (and words) everything else."""
+    from fl_tui.models.specs_schema import validate
+
+    path = write(tmp_path, json.dumps(data))
+    text = path.read_text()
+    try:
+        expected = {name: ModelSpec(*fields) for name, fields in validate(path, text, data).items()}
+    except FileProblem as exc:
+        assert problem(path).message == exc.message
+    else:
+        assert load_models_file(path) == expected

@@ -19,7 +19,8 @@ import pytest
 from conftest import run_cli
 
 from fl_tui.core.resources import packaged_data
-from fl_tui.demo.smollm2.weights import LAYER_MATRICES, find_gguf
+from fl_tui.demo.smollm2.convert import find_gguf
+from fl_tui.demo.smollm2.weights import LAYER_MATRICES
 
 pytestmark = pytest.mark.smollm2
 

@@ -116,6 +116,24 @@ def test_page_is_fl_tui_and_loads_nothing_from_outside(web):
     assert "googleapis" not in http_get(server.base + "/static/css/xterm.css").text
 
 
+def test_a_size_sent_as_the_session_opens_is_drawn_at(web):
+    """A browser sends its terminal's size as soon as the socket opens, before the app's first frame, and the app
+    draws (a footer rebuilt for the new width once stopped the first frame for good)."""
+    server = web()
+
+    async def go():
+        client = aiohttp.ClientSession(trust_env=False)
+        ws = await client.ws_connect(server.ws() + "&width=80&height=24")
+        await ws.send_json(["resize", {"width": 120, "height": 40}])
+        return client, await read_until(ws, APP_MARK)
+
+    client, _seen = asyncio.run(go())
+    try:
+        assert server.stop(signal.SIGTERM) == 0
+    finally:
+        asyncio.run(client.close())
+
+
 def test_a_session_runs_an_app_against_the_endpoint_and_sigterm_ends_it(web, served):
     server = web()
 

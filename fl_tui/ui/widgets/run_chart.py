@@ -13,7 +13,8 @@ from textual.app import RenderResult
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
-from fl_tui.bench import chartdata
+from fl_tui.bench import chartaxis, chartdata
+from fl_tui.bench.runschema import RunJson
 from fl_tui.core.fit import cut
 from fl_tui.core.textsafe import plain
 
@@ -24,6 +25,8 @@ SWEEPS = {
     "ttft_vs_prompt": (chartdata.ttft_by_prompt_length, "prompt tokens", "TTFT p50 (ms)"),
 }
 FRAME_ROWS = 5  # rows of the widget that are not canvas: title, two axes, the x ticks, the x label
+HISTOGRAMS = ("ttft", "e2e")  # their y axis counts requests: whole-number ticks
+BINS = 20
 
 
 LABEL_MAX = 28  # columns of a legend entry
@@ -49,13 +52,14 @@ class RunChart(PlotextPlot):
     def __init__(self, kind: str = "ttft", **kwargs):
         super().__init__(**kwargs)
         self.kind = kind
-        self.run: dict | None = None
+        self.run: RunJson | None = None
+        self.ylim: tuple[float, float] | None = None  # the histograms' and the gap chart's, set by draw
         self.theme = "clear"  # plotext's theme that colours nothing: the widget's own colours show through
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.draw())
 
-    def show(self, run: dict | None, kind: str | None = None) -> None:
+    def show(self, run: RunJson | None, kind: str | None = None) -> None:
         self.run, self.kind = run, kind or self.kind
         self.draw()
 
@@ -68,20 +72,30 @@ class RunChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
+        self.ylim = None
         title = chartdata.TITLES[self.kind]
         plt.title(title)
         colours = self.series_colours()
         if self.run is not None:
-            if self.kind in ("ttft", "e2e"):
+            if self.kind in HISTOGRAMS:
                 series = chartdata.distribution(self.run, f"{self.kind}_ms").items()
+                peak = 0
                 for i, (model, values) in enumerate(series):
-                    if values:
-                        plt.hist(values, bins=20, label=_label(model), color=colours[i % len(colours)])
+                    if values:  # what plt.hist draws, with its tallest bar known for the y axis
+                        xs, counts = chartaxis.histogram(values, BINS)
+                        plt.bar(xs, counts, label=_label(model), color=colours[i % len(colours)], reset_ticks=False)
+                        peak = max(peak, *counts)
+                if peak:
+                    self.ylim = (0, peak)
                 plt.xlabel("ms")
             elif self.kind == "itl_position":
+                every_gap = []
                 for i, (model, (positions, gaps)) in enumerate(chartdata.gap_by_position(self.run).items()):
                     if positions:
                         plt.plot(positions, gaps, label=_label(model), color=colours[i % len(colours)])
+                        every_gap += gaps
+                if every_gap:
+                    self.ylim = chartaxis.data_limits(every_gap)
                 plt.xlabel("token position")
             elif self.kind in SWEEPS:
                 data, xlabel, ylabel = SWEEPS[self.kind]
@@ -102,7 +116,9 @@ class RunChart(PlotextPlot):
 
     def render(self) -> RenderResult:
         """The scatter's and the sweeps' limits depend on the height (the legend's rows stay clear of the data):
-        set at each size. A sweep keeps its x axis (the levels run)."""
+        set at each size. A sweep keeps its x axis (the levels run). The y ticks are chosen for the height too
+        (fl_tui/bench/chartaxis.py: round values, evenly spaced, none lost to a shared row)."""
+        ylim = self.ylim
         if self.run is not None and (self.kind == "ttft_vs_decode" or self.kind in SWEEPS):
             if self.kind == "ttft_vs_decode":
                 series = {name: [point] for name, point in chartdata.ttft_vs_decode(self.run).items()}
@@ -114,5 +130,8 @@ class RunChart(PlotextPlot):
                 (x0, x1), (y0, y1) = chartdata.legend_clear_limits(points, len(series), rows)
                 if self.kind == "ttft_vs_decode":
                     self.plt.xlim(x0, x1)
-                self.plt.ylim(y0, y1)
+                ylim = (y0, y1)
+        if ylim is not None:
+            self.plt.ylim(*ylim)
+            self.plt.yticks(*chartaxis.nice_ticks(*ylim, self.size.height - FRAME_ROWS, whole=self.kind in HISTOGRAMS))
         return super().render()

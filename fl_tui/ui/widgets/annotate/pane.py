@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on, work
@@ -27,7 +28,7 @@ from fl_tui.annotate.pairstats import results_text as pairwise_results_text
 from fl_tui.annotate.pairwise import PairView, PairwiseSession, pairwise_files
 from fl_tui.annotate.quality import results_text
 from fl_tui.annotate.session import NothingToScore, ScoringSession, newest_to_score
-from fl_tui.bench.runfiles import describe_runs, list_runs
+from fl_tui.bench.runfiles import RunListing, describe_runs, list_runs
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
@@ -69,6 +70,20 @@ class PairChanged(Message):
         self.view, self.problem, self.notice = view, problem, notice
 
 
+@dataclass
+class LatestFound(Message):
+    """Posted from a thread worker: the newest run with answers to score, or None when there is none."""
+
+    folder: Path | None
+
+
+@dataclass
+class RunsToAnnotate(Message):
+    """Posted from a thread worker: the runs to pick one from."""
+
+    runs: list[RunListing]
+
+
 RUBRIC_ONLY = {"score", "row", "move", "unscored", "note", "scale", "skip"}
 PAIRWISE_ONLY = {"verdict", "pair_move"}  # pair_move: the same keys as move, not shown in the footer
 
@@ -86,8 +101,9 @@ class AnnotatePane(Vertical, can_focus=True):
                 tooltip="Pairwise: skip this pair (marked skipped, left out of the results)"),
         Binding("up", "row(-1)", "Previous aspect", id="annotate.up", show=False),
         Binding("down", "row(1)", "Next aspect", id="annotate.down", show=False),
-        Binding("left,p", "move(-1)", "Prev", id="annotate.prev", tooltip="Previous answer"),
-        Binding("right,n", "move(1)", "Next", id="annotate.next", tooltip="Next answer"),
+        # one footer entry for both, as 1-5 is one for the scores: at 80 columns the tab's keys and Quit just fit
+        Binding("left,p", "move(-1)", "Answer", id="annotate.prev", key_display="←→", tooltip="Previous answer"),
+        Binding("right,n", "move(1)", "Next", id="annotate.next", show=False, tooltip="Next answer"),
         Binding("left,p", "pair_move(-1)", "Previous pair", id="annotate.pair_prev", show=False),
         Binding("right,n", "pair_move(1)", "Next pair", id="annotate.pair_next", show=False),
         Binding("u", "unscored", "Unscored", id="annotate.unscored", tooltip="Next unscored answer"),
@@ -214,16 +230,21 @@ class AnnotatePane(Vertical, can_focus=True):
 
     # -- opening a run ------------------------------------------------------------------------------------
 
-    @work(exclusive=True, group="annotate-open")
-    async def open_latest(self) -> None:
-        """Open the newest run that has answers to score; without one, say so in the panel."""
-        folder = await asyncio.to_thread(lambda: newest_to_score(list_runs(locations.runs_dir())))
-        if folder is None:
+    @work(thread=True, exclusive=True, group="annotate-list", exit_on_error=False)
+    def open_latest(self) -> None:
+        """Find the newest run that has answers to score, for `open_found` to open."""
+        self.post_message(LatestFound(newest_to_score(list_runs(locations.runs_dir()))))
+
+    @on(LatestFound)
+    def open_found(self, message: LatestFound) -> None:
+        """Without a run to score, the panel says so."""
+        if message.folder is None:
             self._empty = NO_RUN_TO_SCORE
             self.draw()
             return
-        await self.open_run(folder)
+        self.open_run(message.folder)
 
+    @work(exclusive=True, group="annotate-open")
     async def open_run(self, run_dir: Path) -> None:
         if not self.rater:
             name = await self.app.push_screen_wait(AskScreen("Your rater name (kept in the config)", "", "e.g. ann"))
@@ -233,12 +254,17 @@ class AnnotatePane(Vertical, can_focus=True):
             self.app.remember_rater(self.rater)
         await asyncio.wrap_future(self._executor.submit(self._open, run_dir, self.rater))
 
-    @work(exclusive=True, group="annotate-open")
-    async def action_open_run(self) -> None:
-        runs = await asyncio.to_thread(describe_runs, locations.runs_dir())
-        folder = await self.app.push_screen_wait(RunPickerScreen("Annotate which run?", runs))
+    @work(thread=True, exclusive=True, group="annotate-list", exit_on_error=False)
+    def action_open_run(self) -> None:
+        self.post_message(RunsToAnnotate(describe_runs(locations.runs_dir())))
+
+    @on(RunsToAnnotate)
+    def pick_run(self, message: RunsToAnnotate) -> None:
+        self.app.push_screen(RunPickerScreen("Annotate which run?", message.runs), self._picked)
+
+    def _picked(self, folder: Path | None) -> None:
         if folder is not None:
-            await self.open_run(folder)
+            self.open_run(folder)
 
     @on(ViewChanged)
     def handle_view(self, message: ViewChanged) -> None:

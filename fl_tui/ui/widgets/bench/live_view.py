@@ -19,6 +19,7 @@ from fl_tui.bench.live import LiveState, level_name
 from fl_tui.core.fit import CELL_PADDING, cut
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.widgets.bench.answer_log import AnswerLog
+from fl_tui.ui.widgets.kept_table import KeptTable
 
 # (label, width): the whole row fits 80 columns with the table's cell padding; the Model column takes what a
 # wider terminal has to spare (LiveView.fit_model_column)
@@ -82,7 +83,7 @@ class LiveView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="bench-progress")
-        table = DataTable(id="bench-rows", cursor_type="none")
+        table = KeptTable(id="bench-rows", cursor_type="none")
         for label, width in LIVE_COLUMNS:
             table.add_column(label, key=label, width=width)
         yield table

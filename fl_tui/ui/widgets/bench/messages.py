@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 import psutil
 from textual.message import Message
 
 from fl_tui.bench.child import ChildRun
+from fl_tui.bench.runfiles import RunListing
+from fl_tui.bench.runschema import RunJson
 from fl_tui.bench.setup_state import BenchSetup
 
 
@@ -28,7 +31,7 @@ class RunLaunched(Message):
 class RunEnded(Message):
     """The run finished (or was stopped) and its files are written."""
 
-    run: dict
+    run: RunJson
     folder: Path
 
 
@@ -42,7 +45,7 @@ class RunBroke(Message):
 
 @dataclass
 class RunOpened(Message):
-    run: dict
+    run: RunJson
     folder: Path
 
 
@@ -51,7 +54,7 @@ class QualityRead(Message):
     """The scores of `run` by model (None: nobody has scored it): people's, or a judge model's when no person
     scored it; `label` says whose ("scored by ann, bob", "judged by model:x")."""
 
-    run: dict
+    run: RunJson
     quality: dict | None
     label: str | None = None
 
@@ -61,6 +64,21 @@ class Exported(Message):
     names: list[str]
     folder: Path
     notes: list[str] = field(default_factory=list)  # what the report left out and why
+
+
+class Picking(StrEnum):
+    """What a list of runs is for: one to open (runs and fleet folders), or two to compare (runs only)."""
+
+    OPEN = "open"
+    COMPARE = "compare"
+
+
+@dataclass
+class RunsListed(Message):
+    """The runs on disk, listed on a thread worker, for the picker that `picking` asks for."""
+
+    picking: Picking
+    runs: list[RunListing]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, SelectionList
 
+from fl_tui.bench.runschema import RunJson
 from fl_tui.connection.base import Backend, Capability, ModelEntry
 from fl_tui.core import locations
 from fl_tui.core.config import Settings
@@ -128,8 +129,8 @@ class BenchPane(ExplainsRefusals, Vertical):
 
     # -- a finished run -----------------------------------------------------------------------------------
 
-    def show_run(self, run: dict, folder: Path | None = None) -> None:
-        self.summary.show(run, folder or locations.runs_dir() / run["run_id"])
+    def show_run(self, run: RunJson, folder: Path | None = None) -> None:
+        self.summary.show(run, folder or locations.runs_dir() / run.run_id)
         self.show_view("bench-summary")
         self.refresh_bindings()
 

@@ -1,23 +1,22 @@
-"""Open an earlier run (or a fleet's report), or compare two: the pickers are screens; reading run.json and the
-comparison (2,000 bootstrap resamples per figure) run in thread workers, so the tab keeps answering keys
-meanwhile."""
+"""Open an earlier run (or a fleet's report), or compare two: the pickers are screens; listing the runs, reading
+run.json and the comparison (2,000 bootstrap resamples per figure) run in thread workers that post what they found,
+so the tab keeps answering keys meanwhile."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual import on, work
 from textual.widget import Widget
 
-from fl_tui.bench.runfiles import RunListing, describe_runs, load_run
+from fl_tui.bench.runfiles import RunListing, describe_runs, read_run
 from fl_tui.core import locations
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.runs.compared import compare, comparison_text
 from fl_tui.runs.fleet import describe_fleets, is_fleet_folder, load_fleet
 from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
-from fl_tui.ui.widgets.bench.messages import BenchProblem, ComparisonReady, FleetOpened, RunOpened
+from fl_tui.ui.widgets.bench.messages import BenchProblem, ComparisonReady, FleetOpened, Picking, RunOpened, RunsListed
 
 
 def known_runs() -> list[RunListing]:
@@ -35,10 +34,24 @@ class RunPicker(Widget):
 
     DEFAULT_CSS = "RunPicker { display: none; }"
 
-    @work(exclusive=True, group="bench-open")
-    async def open_run(self) -> None:
-        runs = await asyncio.to_thread(openable)
-        folder = await self.app.push_screen_wait(RunPickerScreen("Open a run", runs))
+    def open_run(self) -> None:
+        self.list_runs(Picking.OPEN)
+
+    def compare(self) -> None:
+        self.list_runs(Picking.COMPARE)
+
+    @work(thread=True, exclusive=True, group="bench-list", exit_on_error=False)
+    def list_runs(self, picking: Picking) -> None:
+        self.post_message(RunsListed(picking, openable() if picking is Picking.OPEN else known_runs()))
+
+    @on(RunsListed)
+    def pick(self, message: RunsListed) -> None:
+        if message.picking is Picking.OPEN:
+            self.app.push_screen(RunPickerScreen("Open a run", message.runs), self._picked)
+        else:
+            self.pick_two(message.runs)
+
+    def _picked(self, folder: Path | None) -> None:
         if folder is not None:
             self.load(folder)
 
@@ -49,15 +62,14 @@ class RunPicker(Widget):
                 fleet = load_fleet([folder])
                 self.post_message(FleetOpened("\n".join([*fleet.notes, *fleet.warnings, fleet.markdown()])))
                 return
-            run = load_run(folder)
+            run = read_run(folder)
         except (FileProblem, UserError) as exc:
             self.post_message(BenchProblem("cannot open the run", str(exc)))
             return
         self.post_message(RunOpened(run, folder))
 
     @work(exclusive=True, group="bench-compare")
-    async def compare(self) -> None:
-        runs = await asyncio.to_thread(known_runs)
+    async def pick_two(self, runs: list[RunListing]) -> None:
         base = await self.app.push_screen_wait(RunPickerScreen("Compare: the base run", runs))
         if base is None:
             return

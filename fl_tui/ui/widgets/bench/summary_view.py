@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from fl_tui.bench import chartdata, summarytable
+from fl_tui.bench.runschema import RunJson
 from fl_tui.core.errors import FileProblem, UserError
 from fl_tui.core.fit import cut, fit_widths
 from fl_tui.core.textsafe import plain
@@ -56,7 +57,7 @@ def fitted_columns(width: int, header: list[str], rows: list[list[str]]) -> dict
 class SummaryView(Vertical):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.run: dict | None = None
+        self.run: RunJson | None = None
         self.folder: Path | None = None
         self.chart_kind = chartdata.CHARTS[0][0]
         self._header: list[str] = []
@@ -71,7 +72,7 @@ class SummaryView(Vertical):
         yield Static("", id="bench-highlights")
         yield RunChart(self.chart_kind, id="bench-chart")
 
-    def show(self, run: dict, folder: Path) -> None:
+    def show(self, run: RunJson, folder: Path) -> None:
         """Show `run` at once; its table follows when its annotation files are read."""
         self.run, self.folder = run, folder
         self.query_one("#bench-summary-table", DataTable).clear(columns=True)
@@ -84,16 +85,15 @@ class SummaryView(Vertical):
             self.chart_kind = swept[0]
         elif self.chart_kind not in kinds:
             self.chart_kind = kinds[0]
-        lines = [f"run {run['run_id']}" + ("  (stopped early)" if run.get("interrupted") else "")]
-        lines += [f"{plain(m['model'])}: {m['status']}: {plain(m.get('error') or '')}"
-                  for m in run.get("models") or [] if m.get("status") != "ok"]
+        lines = [f"run {run.run_id}" + ("  (stopped early)" if run.interrupted else "")]
+        lines += [f"{plain(m.model)}: {m.status}: {plain(m.error or '')}" for m in run.models if m.status != "ok"]
         lines += ["n: next chart · m: maximise · e: export · v: live view · b: set-up"]
         self.query_one("#bench-highlights", Static).update(Text("\n".join(lines)))
         self.query_one("#bench-chart", RunChart).show(run, self.chart_kind)
         self.read_quality(run, folder)
 
     @work(thread=True, exclusive=True, group="bench-quality", exit_on_error=False)
-    def read_quality(self, run: dict, folder: Path) -> None:
+    def read_quality(self, run: RunJson, folder: Path) -> None:
         self.post_message(QualityRead(run, *finished.quality_of(folder, run)))
 
     @on(QualityRead)
@@ -104,7 +104,7 @@ class SummaryView(Vertical):
         run = message.run
         self._quality_label = message.label
         self._header = summarytable.header(run, quality is not None)
-        self._rows = [summarytable.row(run, model, self._header, quality) for model in run.get("models") or []]
+        self._rows = [summarytable.row(run, model, self._header, quality) for model in run.models]
         self._fitted_at = None
         self.fit_table()
 
@@ -143,7 +143,7 @@ class SummaryView(Vertical):
     @on(DataTable.RowHighlighted, "#bench-summary-table")
     def show_detail(self, event: DataTable.RowHighlighted) -> None:
         """The focused row's mean ± std of each figure: more than the table's columns hold at 80 columns."""
-        models = (self.run or {}).get("models") or []
+        models = self.run.models if self.run is not None else []
         index = event.cursor_row
         if 0 <= index < len(models):
             line = summarytable.detail_line(models[index])

@@ -6,14 +6,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual import events
 from textual.message import Message
-from textual.widgets import DataTable
 
 from fl_tui.connection.base import ModelEntry
 from fl_tui.core.fit import cut
 from fl_tui.models import modelview
+from fl_tui.ui.widgets.kept_table import KeptTable
 
 
-class ModelsTable(DataTable):
+class ModelsTable(KeptTable):
     class Redrawn(Message):
         """Rows or columns changed: what is selected, and so which actions apply, may have too."""
 

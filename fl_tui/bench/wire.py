@@ -10,8 +10,8 @@ The codec is derived from the event types (fl_tui.bench.events), not written per
 new event or field needs no change here. Both ends are the same installed fl-tui, so class names are a stable
 enough tag. Bytes go as surrogate-escaped text under `ensure_ascii`, so a chunk's bytes come back exactly.
 
-The child writes through an asyncio pipe transport, which never blocks its loop (a slow reader only grows a
-buffer), or straight into a regular file; stamps are taken before anything is written.
+On POSIX the child writes through an asyncio pipe transport, which never blocks its loop (a slow reader only grows
+a buffer); into a regular file, and on Windows, it writes directly. Stamps are taken before anything is written.
 """
 
 from __future__ import annotations
@@ -137,12 +137,14 @@ class WireWriter:
     @classmethod
     async def open(cls, stream=None) -> WireWriter:
         """A writer on a copy of `stream`'s descriptor (default stdout): the transport closes what it is given,
-        and stdout must stay open for the command's last words. A pipe, socket or terminal gets the loop's write
-        transport (a slow reader never stalls the run); a regular file (`--events > events.jsonl`), which the loop
-        cannot watch and whose writes never wait on a reader, is written directly."""
+        and stdout must stay open for the command's last words. On POSIX a pipe, socket or terminal gets the loop's
+        write transport (a slow reader never stalls the run). A regular file (`--events > events.jsonl`), which the
+        loop cannot watch and whose writes never wait on a reader, is written directly; so is everything on
+        Windows, whose loop writes only to pipes opened for overlapped I/O, which an inherited stdout is not (there
+        the app's reader thread empties the pipe as it fills)."""
         target = os.fdopen(os.dup((stream or sys.stdout).fileno()), "wb", buffering=0)
         mode = os.fstat(target.fileno()).st_mode
-        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
+        if sys.platform == "win32" or not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)):
             return cls(_FileTransport(target))
         transport, _protocol = await asyncio.get_running_loop().connect_write_pipe(asyncio.Protocol, target)
         return cls(transport)

@@ -51,7 +51,7 @@ from fl_tui.bench.records import (
     RequestResult,
 )
 from fl_tui.bench.resume import LOAD_KEYS, Carried
-from fl_tui.bench.runschema import as_run
+from fl_tui.bench.runschema import RunJson, as_run
 from fl_tui.bench.runwriter import RunWriter
 from fl_tui.bench.sampler import MB, ResourceSampler
 from fl_tui.connection.base import Backend, BackendError, Capability, ModelEntry
@@ -142,6 +142,7 @@ class BenchEngine:
         self.requests: list[RequestResult] = []
         self.model_results: list[ModelResult] = []
         self.warnings: list[str] = []
+        self.finished: RunJson | None = None  # the run's typed record, once run() has written it
         self.started_at = carried.started_at if carried else _now()
         self._run_start_ns = time.perf_counter_ns()
         self.environment: dict | None = None  # gathered when the run starts (environment.gather)
@@ -189,7 +190,8 @@ class BenchEngine:
             self._writer.close()
             from fl_tui.bench.report import write_reports
 
-            record = as_run(run)  # what the reports and the UI read: the run.json just written, as read_run gives it
+            # what the reports, the UI and `fl-tui bench` read: the run.json just written, as read_run gives it
+            record = self.finished = as_run(run)
             write_reports(self.run_dir, record)
             self.observer(RunFinished(self.run_dir, interrupted, record))
         return run

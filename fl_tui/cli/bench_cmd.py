@@ -293,12 +293,12 @@ def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: Prom
         new = [f"memory and CPU of the server are not measured: {unmeasured}"] if unmeasured else []
         engine.warnings += list(dict.fromkeys([*(carried.warnings if carried else []), *new]))
         try:
-            result = asyncio.run(_run_engine(engine, args.events, received))
+            asyncio.run(_run_engine(engine, args.events, received))
         except (KeyboardInterrupt, Stopped):
             print(f"\ninterrupted: what finished is in {out}", file=sys.stderr)
             _print_statuses(as_run(engine.run_dict()).models)
             return 128 + (received[0] if received else signal.SIGINT)
-    record = as_run(result)
+    record = engine.finished
     if not args.events:
         _print_report(args.format, out, record)
     unreached = engine.failed_endpoints

@@ -37,8 +37,22 @@ def child_group_options() -> dict:
 
 def interrupt(proc: subprocess.Popen) -> None:
     """Ask a child started with `child_group_options` to stop and write what finished: SIGINT on POSIX (exactly
-    Ctrl-C), CTRL_BREAK_EVENT on Windows (`send_signal(SIGINT)` raises there)."""
-    proc.send_signal(CTRL_BREAK_EVENT if is_windows() else signal.SIGINT)
+    Ctrl-C), CTRL_BREAK_EVENT on Windows (`send_signal(SIGINT)` raises there). A Ctrl-Break travels through the
+    console, so where the app has none (a service, a CI runner) it cannot be sent and the child is terminated:
+    what it finished is already on disk, as it is after a crash."""
+    if not is_windows():
+        proc.send_signal(signal.SIGINT)
+    elif not console_break(proc.pid):
+        proc.terminate()
+
+
+def console_break(pid: int) -> bool:
+    """GenerateConsoleCtrlEvent, called directly: `os.kill(pid, CTRL_BREAK_EVENT)` answers its failure by
+    terminating the process and raising SystemError (seen with CPython 3.11)."""
+    import ctypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    return bool(kernel32.GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, pid))
 
 
 def replace(src: Path | str, dst: Path | str, sleep: Callable[[float], None] = time.sleep) -> None:

@@ -21,19 +21,35 @@ def windows(request, monkeypatch) -> bool:
 
 
 class FakeProc:
+    pid = 4242
+
     def __init__(self):
         self.sent: list[int] = []
+        self.terminated = False
 
     def send_signal(self, sig: int) -> None:
         self.sent.append(sig)
 
+    def terminate(self) -> None:
+        self.terminated = True
 
-def test_interrupt_is_ctrl_c_on_posix_and_ctrl_break_on_windows(windows):
+
+def test_interrupt_is_ctrl_c_on_posix_and_ctrl_break_on_windows(windows, monkeypatch):
+    breaks: list[int] = []
+    monkeypatch.setattr(platform, "console_break", lambda pid: breaks.append(pid) or True)
     proc = FakeProc()
     platform.interrupt(proc)
-    assert proc.sent == [platform.CTRL_BREAK_EVENT if windows else signal.SIGINT]
+    assert (breaks, proc.sent) == (([proc.pid], []) if windows else ([], [signal.SIGINT]))
     options = platform.child_group_options()
     assert options == ({"creationflags": platform.CREATE_NEW_PROCESS_GROUP} if windows else {})
+
+
+def test_without_a_console_to_send_ctrl_break_through_the_child_is_terminated(monkeypatch):
+    monkeypatch.setattr(platform, "is_windows", lambda: True)
+    monkeypatch.setattr(platform, "console_break", lambda pid: False)  # GenerateConsoleCtrlEvent failed
+    proc = FakeProc()
+    platform.interrupt(proc)
+    assert proc.terminated and proc.sent == []
 
 
 def test_stop_signals_are_only_those_the_platform_has():

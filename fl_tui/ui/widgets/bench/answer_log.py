@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Log
 
 from fl_tui.bench.events import LiveRequest
@@ -10,7 +12,19 @@ from fl_tui.bench.live import InFlight
 
 class AnswerLog(Log):
     """A Log does not wrap and a RichLog renders every write again, so this one wraps the new text itself and
-    appends it; the text is already plain (fl_tui.bench.live strips it)."""
+    appends it; the text is already plain (fl_tui.bench.live strips it).
+
+    Its box is sized by the screen's layout (`1fr`), never by its text, and its scrollbar is always there, so a
+    new line changes only what it scrolls over: the screen is not laid out again for it. A Log's default lays out
+    the whole screen on every line (about 40 ms at 120x40, several times a second while
+    an answer streams, and a key pressed meanwhile waits for it)."""
+
+    DEFAULT_CSS = "AnswerLog { overflow-y: scroll; overflow-x: hidden; }"
+
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        self.vertical_scrollbar.window_virtual_size = size.height
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

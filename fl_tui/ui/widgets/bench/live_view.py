@@ -153,7 +153,7 @@ class LiveView(Vertical):
                 live = flight.live
                 what = "warm-up" if live.warmup else f"round {live.round}"
                 prompt = f"{plain(live.model, keep_newlines=False)} · {live.prompt_id} · {what}: {plain(live.prompt)}"
-                self.query_one("#bench-prompt", Static).update(Text(prompt))
+                self.query_one("#bench-prompt", Static).update(Text(prompt), layout=False)  # fixed height
 
     def _draw_checks(self, state: LiveState) -> None:
         """A line per model whose answers are checked, hidden until the first is: ✓ / ✗ as each answer ends."""

@@ -1,0 +1,54 @@
+"""The live view's answer box follows a streamed answer without laying the screen out again for each line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Static
+from waiting import settled, until
+
+from fl_tui.ui.widgets.bench.answer_log import AnswerLog
+
+
+@dataclass
+class Flight:
+    """What AnswerLog.follow reads of a request in flight: which request, and its answer so far."""
+
+    live: object
+    text: str
+
+
+class LogApp(App):
+    CSS = "AnswerLog { height: 6; }"
+
+    def compose(self) -> ComposeResult:
+        yield Static("above")
+        yield AnswerLog(max_lines=200, auto_scroll=True)
+
+
+async def test_a_growing_answer_scrolls_to_its_end_without_a_layout_per_line(monkeypatch):
+    app = LogApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        log = app.query_one(AnswerLog)
+        await until(pilot, lambda: log.size.height == 6, "the answer box laid out")
+        await settled(pilot)
+        layouts: list[object] = []
+        real = Screen._refresh_layout
+
+        def counted(screen, *args, **kwargs):
+            layouts.append(screen)
+            return real(screen, *args, **kwargs)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        request, text = object(), ""
+        for n in range(30):  # thirty lines, each drawn before the next comes, as the live view's clock does
+            text += f"line {n}\n"
+            log.follow(Flight(request, text))
+            await pilot.pause()
+        await settled(pilot)
+        assert log.line_count == 30
+        assert log.max_scroll_y > 0 and log.scroll_y == log.max_scroll_y  # the newest line is in view
+        assert log.vertical_scrollbar.window_virtual_size == log.line_count  # the scrollbar's thumb is true
+        assert layouts == []

@@ -13,8 +13,8 @@ would, every time stamped with time.perf_counter() in this process:
 The subject is `python -m fl_tui` (the embedded runtime with the demo models, catalog offline); the floor is
 `benchmarks/minimal_app.py` (a header line, two tabs, a one-row table, a footer: the least Textual needs to draw
 that screen). Runs alternate floor, subject, floor, subject...; medians (min-max) are printed. Before the timed
-runs, one untimed run of each builds the demo models in a fresh temporary home (removed afterwards) and warms the
-disk cache.
+runs, one untimed run of each builds the demo models in a fresh temporary home (removed afterwards), warms the
+disk cache and writes Python's bytecode cache, as installing fl-tui does (see startup.isolated_env).
 
 Targets: models on screen <= 1.3x the floor's row; q -> terminal back <= 0.3 s.
 

@@ -91,7 +91,8 @@ def _hard_link_or_copy(source: Path | str, link: Path | str) -> None:
 def publish(
     cache: Path, folder: Path, model_id: str, alias: str, task: str = "chat-completion", metadata: dict | None = None
 ) -> Path:
-    """Link `folder`'s files into the cache and list the model in the fallback index. Idempotent.
+    """Link `folder`'s files into the cache and list the model in the fallback index. Idempotent: a model
+    published just so already (every start publishes every local model) is left as it is, nothing written.
 
     `metadata` holds extra catalog fields in the index's camelCase (displayName, publisher, license,
     fileSizeMb, ...); the device comes from the folder itself.
@@ -100,13 +101,6 @@ def publish(
     target = cache / f"{name}-{version}"
     if target.exists() and not (target / MARKER).exists():
         raise ValueError(f"{target} exists and was not published by fl-tui; refusing to replace it")
-    if target.exists():
-        shutil.rmtree(target)
-    target.mkdir(parents=True)
-    for item in Path(folder).iterdir():
-        _link(item.resolve(), target / item.name)
-    (target / "inference_model.json").write_text(json.dumps({"Name": model_id}), encoding="utf-8")
-    (target / MARKER).write_text(str(Path(folder).resolve()), encoding="utf-8")
     index = _read_index(cache)
     device, provider = folder_device(folder)
     entry = {
@@ -118,9 +112,38 @@ def publish(
         "task": task,
         "runtime": {"deviceType": device, "executionProvider": provider},
     }
+    if entry in index["models"] and _links_current(target, Path(folder).resolve()):
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for item in Path(folder).iterdir():
+        _link(item.resolve(), target / item.name)
+    (target / "inference_model.json").write_text(json.dumps({"Name": model_id}), encoding="utf-8")
+    (target / MARKER).write_text(str(Path(folder).resolve()), encoding="utf-8")
     index["models"] = [m for m in index["models"] if m.get("id") != model_id] + [entry]
     atomic_write_text(cache / INDEX, json.dumps(index, indent=1))
     return target
+
+
+def _links_current(target: Path, folder: Path) -> bool:
+    """`target` was published from `folder` and still holds a link to each of its items and nothing else: the
+    same names, each the same file (a link, or a hard link) or a copy of its size and time."""
+    try:
+        if (target / MARKER).read_text(encoding="utf-8") != str(folder):
+            return False
+        ours = {"inference_model.json", MARKER}
+        items = {item.name: item for item in folder.iterdir()}
+        if {p.name for p in target.iterdir()} - ours != set(items):
+            return False
+        for name, item in items.items():
+            there, here = (target / name).stat(), item.stat()
+            same = (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino)
+            if not same and (item.is_dir() or (there.st_size, there.st_mtime_ns) != (here.st_size, here.st_mtime_ns)):
+                return False
+    except (FileNotFoundError, NotADirectoryError):  # a link whose file is gone, a marker missing
+        return False
+    return True
 
 
 def unpublish(cache: Path, model_id: str) -> bool:

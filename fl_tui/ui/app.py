@@ -88,8 +88,31 @@ class FlTuiApp(App[int]):
         self._models: list[ModelEntry] | None = None  # the last listing, for a Benchmark pane mounted after it
         from fl_tui.ui.themes import load_themes
 
-        # read here, before the app runs (the first frame needs them), never as a file read on the UI loop
-        self._themes = load_themes()
+        # Read and chosen here, before the app runs: never a file read on the UI loop, and the stylesheet is
+        # parsed once, with the person's theme (`_use_theme`).
+        themes, problems = load_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        self.startup_problems += [str(p) for p in problems]
+        wanted = self.settings.theme if self.settings.theme in self.available_themes else DEFAULT_THEME
+        if wanted != self.settings.theme:
+            known = ", ".join(sorted(n for n in self.available_themes if n.startswith("fl-")))
+            self.startup_problems.append(f"theme {self.settings.theme!r} is not known; using {wanted} (fl-tui's "
+                                         f"own: {known}; Ctrl+T lists every one)")
+        if wanted in self.available_themes:
+            self._use_theme(wanted)
+
+    def _use_theme(self, name: str) -> None:
+        """The theme the app starts with, set without `App._watch_theme`: that one parses the whole stylesheet again
+        once the app runs (about 35 ms before the first frame), when its first parse reads this theme already.
+        The rest of what it does is done here (tests/app/test_app_start.py compares the two)."""
+        self.set_reactive(App.theme, name)
+        self.stylesheet.set_variables(self.get_css_variables())  # taken from the default theme in App.__init__
+        dark = self.current_theme.dark
+        self.set_class(True, f"-theme-{name}")
+        self.set_class(dark, "-dark-mode")
+        self.set_class(not dark, "-light-mode")
+        self._refresh_truecolor_filter(self.ansi_theme)
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="status-header")
@@ -112,17 +135,6 @@ class FlTuiApp(App[int]):
         # showed them. Tabs change with 1/2/3, [ and ], or the mouse.
         self.tabs.query_one(Tabs).can_focus = False
         self.models_pane.focus_main()
-        themes, problems = self._themes
-        for theme in themes:
-            self.register_theme(theme)
-        self.startup_problems += [str(p) for p in problems]
-        wanted = self.settings.theme if self.settings.theme in self.available_themes else DEFAULT_THEME
-        if wanted != self.settings.theme:
-            known = ", ".join(sorted(n for n in self.available_themes if n.startswith("fl-")))
-            self.startup_problems.append(f"theme {self.settings.theme!r} is not known; using {wanted} (fl-tui's "
-                                         f"own: {known}; Ctrl+T lists every one)")
-        if wanted in self.available_themes:
-            self.theme = wanted
         self._theme_ready = True
         if self.settings.keys:
             self.set_keymap(self.settings.keys)

@@ -8,10 +8,16 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from conftest import REPO
+from rich.color import Color as RichColor
+from rich.style import Style
 from test_app_models import make_app
-from waiting import mounted, until
+from textual.filter import ANSIToTruecolor
+from waiting import mounted, settled, until
 
+from fl_tui.connection.base import BackendError
+from fl_tui.core.settings import Settings
 from fl_tui.ui import app as app_module
 from fl_tui.ui.later_panes import PaneSlot
 
@@ -78,3 +84,37 @@ async def test_a_tab_chosen_before_its_pane_arrives_gets_it_with_the_focus(embed
         assert not app.query(PaneSlot)
         await until(pilot, lambda: pane.form.choices, "the models listed before the pane arrived, offered to it")
         assert pane.backend is embedded
+
+
+def no_backend():
+    raise BackendError("no backend in this test")
+
+
+async def started_with(theme: str | None, tmp_path, switch_to: str | None = None) -> tuple:
+    """What decides how the app looks, once its first screen has settled: its theme classes, the ANSI colour
+    filter, and the CSS a few widgets got; and how often the whole stylesheet was parsed again."""
+    app = app_module.FlTuiApp(no_backend, settings=Settings(theme=theme or "fl-dark"),
+                              settings_path=tmp_path / f"{theme}-{switch_to}.toml")
+    reparsed = []
+    real = app.stylesheet.reparse
+    app.stylesheet.reparse = lambda: reparsed.append(1) or real()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        if switch_to:
+            app.theme = switch_to
+            await settled(pilot)
+        red = [f.truecolor_style(Style(color="red"), RichColor.parse("black")) for f in app._filters
+               if isinstance(f, ANSIToTruecolor)]
+        looks = (sorted(c for c in app.classes if c.startswith("-")), red,
+                 [(w.styles.background, w.styles.color) for w in (app.screen, app.header, app.footer, app.tabs)])
+    return app.theme, looks, len(reparsed)
+
+
+@pytest.mark.parametrize("theme", ["fl-light", "fl-ansi"])
+async def test_the_theme_a_person_chose_is_there_from_the_first_parse_of_the_stylesheet(theme, tmp_path):
+    """The chosen theme is set before the app runs, so the stylesheet is parsed once; the app then looks exactly
+    as one that switched to the theme while running."""
+    name, looks, reparsed = await started_with(theme, tmp_path)
+    assert (name, reparsed) == (theme, 0)
+    switched_name, switched_looks, _ = await started_with("fl-dark", tmp_path, switch_to=theme)
+    assert switched_name == theme and looks == switched_looks

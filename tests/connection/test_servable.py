@@ -35,6 +35,39 @@ def test_publish_links_files_and_indexes_the_model(tmp_path, folder):
     assert servable.published_ids(cache) == {"mine:2"}
 
 
+def test_publishing_again_what_is_published_writes_nothing(tmp_path, folder):
+    """Every start publishes every local model: unchanged, neither the folder nor the index is written again."""
+    cache = tmp_path / "cache"
+    target = servable.publish(cache, folder, "mine:1", "mine", metadata={"displayName": "Mine"})
+    before = [(p.name, p.stat().st_ino, p.stat().st_mtime_ns) for p in (target, cache / servable.INDEX)]
+    servable.publish(cache, folder, "mine:1", "mine", metadata={"displayName": "Mine"})
+    assert [(p.name, p.stat().st_ino, p.stat().st_mtime_ns) for p in (target, cache / servable.INDEX)] == before
+
+
+@pytest.mark.parametrize("change", ["metadata", "file added", "file removed", "folder moved", "link broken"])
+def test_a_changed_model_is_published_again(tmp_path, folder, change):
+    cache = tmp_path / "cache"
+    servable.publish(cache, folder, "mine:1", "mine", metadata={"displayName": "Mine"})
+    metadata = {"displayName": "Mine"}
+    if change == "metadata":
+        metadata = {"displayName": "Renamed"}
+    elif change == "file added":
+        (folder / "tokenizer.json").write_text("{}")
+    elif change == "file removed":
+        (folder / "genai_config.json").unlink()
+    elif change == "folder moved":
+        folder = folder.rename(tmp_path / "moved")
+    else:
+        (cache / "mine-1" / "model.onnx").unlink()
+    target = servable.publish(cache, folder, "mine:1", "mine", metadata=metadata)
+    assert sorted(p.name for p in target.iterdir() if p.name not in ("inference_model.json", servable.MARKER)) == \
+        sorted(p.name for p in folder.iterdir())
+    assert all((target / p.name).read_bytes() == p.read_bytes() for p in folder.iterdir())
+    assert (target / servable.MARKER).read_text() == str(folder.resolve())
+    (entry,) = json.loads((cache / servable.INDEX).read_text())["models"]
+    assert entry["displayName"] == metadata["displayName"]
+
+
 def test_unpublish_removes_links_not_the_model(tmp_path, folder):
     cache = tmp_path / "cache"
     servable.publish(cache, folder, "mine:1", "mine")

@@ -271,7 +271,9 @@ def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: Prom
              named: list[str], out: Path, run_id: str, carried: Carried | None, held: list[EndpointLock]) -> int:
     received: list[int] = []
     more = _targets(args, named, specs, carried, held, settings.timeout_s)
-    with backend_for(args, deadline_s=settings.timeout_s) as (backend, _choice):
+    # fast_exit: every file of the run is written and closed before the backend is (finished or interrupted), and
+    # the runtime's own release writes nothing of ours; it would hold the shell for about two seconds more.
+    with backend_for(args, deadline_s=settings.timeout_s, fast_exit=True) as (backend, _choice):
         _lock(backend, held)
         models = _models(named, backend, specs, args.events)  # known first: only then is an old run replaced
         if args.reuse is Reuse.OVERWRITE:

@@ -27,8 +27,8 @@ def backend_for(args: argparse.Namespace, *, fast_exit: bool = False, deadline_s
                 **embedded_options):
     """Yields (backend, choice); closes the backend (and stops an embedded runtime) afterwards.
 
-    `fast_exit`: a one-shot command that leaves nothing to write once it is done (status, models list) lets the
-    process end without the runtime's native release (Backend.close_for_exit, about a second), where the entry
+    `fast_exit`: a command that has nothing left to write once it is done (status, models list, bench) lets the
+    process end without the runtime's native release (Backend.close_for_exit, one to two seconds), where the entry
     point allows it. `embedded_options` go to the embedded runtime: management commands pass web=False."""
     watch = getattr(args, "stopwatch", None)
     plan: ExitPlan = getattr(args, "exit_plan", None) or ExitPlan()

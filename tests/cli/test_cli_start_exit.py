@@ -1,14 +1,19 @@
 """The CLI's start and end: `--help` loads none of the commands' heavy dependencies, and the fast exit of
-`status` / `models list` (os._exit after the runtime's shutdown, fl_tui.cli.context) loses nothing."""
+`status`, `models list` and `bench` (os._exit, the runtime's release left to it: fl_tui.cli.context) loses
+nothing."""
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
 import pytest
 from conftest import FL_TUI, REPO, run_cli
+from waiting import stopped_midway
+
+LEFT_TO_EXIT = "the runtime's native release is left to the process's end (os._exit)"
 
 HEAVY = ("numpy", "httpx", "pydantic", "foundry_local_sdk", "textual")
 
@@ -57,3 +62,27 @@ def test_the_fast_exit_with_a_closed_pipe_ends_quietly():
     finally:
         os.close(write_fd)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.native  # the embedded runtime, in the benchmark's own process
+@pytest.mark.parametrize("stopped", [False, True], ids=["finished", "sigterm"])
+def test_a_bench_on_the_runtime_takes_the_fast_exit_with_every_file_written(tmp_path, stopped):
+    """Finished, or stopped by SIGTERM midway: the run's files are whole, and the runtime's release (two seconds
+    of it flushing telemetry) is left to the process's end."""
+    out = tmp_path / "run"
+    rounds = "400" if stopped else "1"
+    args = [*FL_TUI, "--debug", "bench", "--models", "fl-demo-fast", "--rounds", rounds, "--warmup", "0",
+            "--max-tokens", "8", "--out", str(out)]
+    if stopped:
+        code, _stdout, stderr = stopped_midway(args, out, lambda proc: proc.send_signal(signal.SIGTERM), cwd=REPO)
+        assert code == 128 + signal.SIGTERM and "interrupted" in stderr, stderr
+    else:
+        result = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=REPO)
+        code, stderr = result.returncode, result.stderr
+        assert code == 0, stderr
+    assert LEFT_TO_EXIT in stderr and "Traceback" not in stderr
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    lines = (out / "requests.jsonl").read_text(encoding="utf-8").splitlines()
+    assert run["interrupted"] is stopped and len(lines) >= (2 if stopped else 1)
+    assert [r["id"] for r in run["requests"]] == [json.loads(line)["id"] for line in lines]
+    assert (out / "report.md").is_file() and (out / "report.csv").is_file()

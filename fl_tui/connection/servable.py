@@ -3,7 +3,8 @@
 The SDK's built-in web service only sees the PUBLIC catalog, and LOCAL-catalog registrations are invisible to
 it. Undocumented but working on foundry-local-sdk 2.2: when the public catalog cannot be fetched, the runtime
 falls back to a cache file, so a model is servable when the cache holds `<cache>/<name>-<version>/` (the model
-files, here as links, plus `inference_model.json` = {"Name": "<name>:<version>"}) and an entry in
+files, here as links, plus `inference_model.json` = {"Name": "<name>:<version>"}, the folder's own one renamed
+where it has one) and an entry in
 `<cache>/foundry.modelinfo.json` (format version 1). The runtime reads that file once, on its first catalog
 access, so publish before starting it. This may change between SDK versions: it stays in this one module,
 and tests/connection/test_servable.py checks it against the real runtime.
@@ -24,6 +25,8 @@ from fl_tui.core.limits import SMALL_FILE_MAX
 INDEX = "foundry.modelinfo.json"
 INDEX_VERSION = 1
 MARKER = ".fl-tui-published"  # only folders carrying this are ours to replace or delete
+NAMED = "inference_model.json"  # the name the runtime serves the folder under
+OURS = (NAMED, MARKER)  # written into the published folder, never linked: a write through a link changes the model
 
 
 def _split(model_id: str) -> tuple[str, int]:
@@ -112,36 +115,51 @@ def publish(
         "task": task,
         "runtime": {"deviceType": device, "executionProvider": provider},
     }
-    if entry in index["models"] and _links_current(target, Path(folder).resolve()):
+    named = _named(Path(folder), model_id)
+    if entry in index["models"] and _links_current(target, Path(folder).resolve(), named):
         return target
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
     for item in Path(folder).iterdir():
-        _link(item.resolve(), target / item.name)
-    (target / "inference_model.json").write_text(json.dumps({"Name": model_id}), encoding="utf-8")
+        if item.name not in OURS:
+            _link(item.resolve(), target / item.name)
+    (target / NAMED).write_text(named, encoding="utf-8")
     (target / MARKER).write_text(str(Path(folder).resolve()), encoding="utf-8")
     index["models"] = [m for m in index["models"] if m.get("id") != model_id] + [entry]
     atomic_write_text(cache / INDEX, json.dumps(index, indent=1))
     return target
 
 
-def _links_current(target: Path, folder: Path) -> bool:
-    """`target` was published from `folder` and still holds a link to each of its items and nothing else: the
-    same names, each the same file (a link, or a hard link) or a copy of its size and time."""
+def _named(folder: Path, model_id: str) -> str:
+    """The published folder's inference_model.json: the model folder's own (a Foundry-format folder carries its
+    prompt template there) under the published name, or the name alone."""
+    own: object = {}
+    if (folder / NAMED).is_file():
+        try:
+            own = json.loads(read_input(folder / NAMED, SMALL_FILE_MAX))
+        except (FileProblem, ValueError, RecursionError):  # the folder's own file: unreadable is the same as none
+            own = {}
+    return json.dumps({**(own if isinstance(own, dict) else {}), "Name": model_id})
+
+
+def _links_current(target: Path, folder: Path, named: str) -> bool:
+    """`target` was published from `folder` just so: its own files as they would be written, and a link to each
+    of the folder's items, the same file (a symlink, or a hard link to the same inode), nothing else. A copy (a
+    Windows fallback to another volume) never counts as current: it is made again."""
     try:
-        if (target / MARKER).read_text(encoding="utf-8") != str(folder):
+        if (target / MARKER).read_text(encoding="utf-8") != str(folder) or (target / NAMED).is_symlink():
             return False
-        ours = {"inference_model.json", MARKER}
-        items = {item.name: item for item in folder.iterdir()}
-        if {p.name for p in target.iterdir()} - ours != set(items):
+        if (target / NAMED).read_text(encoding="utf-8") != named:
+            return False
+        items = {item.name: item for item in folder.iterdir() if item.name not in OURS}
+        if {p.name for p in target.iterdir() if p.name not in OURS} != set(items):
             return False
         for name, item in items.items():
             there, here = (target / name).stat(), item.stat()
-            same = (there.st_dev, there.st_ino) == (here.st_dev, here.st_ino)
-            if not same and (item.is_dir() or (there.st_size, there.st_mtime_ns) != (here.st_size, here.st_mtime_ns)):
+            if (there.st_dev, there.st_ino) != (here.st_dev, here.st_ino):
                 return False
-    except (FileNotFoundError, NotADirectoryError):  # a link whose file is gone, a marker missing
+    except (OSError, ValueError):  # a link whose file is gone, a marker missing or unreadable: publish again
         return False
     return True
 

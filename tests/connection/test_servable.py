@@ -2,6 +2,7 @@
 The real runtime serving published models is tested in test_serve.py and test_cli.py (register, next start)."""
 
 import json
+import os
 import sys
 
 import pytest
@@ -44,7 +45,8 @@ def test_publishing_again_what_is_published_writes_nothing(tmp_path, folder):
     assert [(p.name, p.stat().st_ino, p.stat().st_mtime_ns) for p in (target, cache / servable.INDEX)] == before
 
 
-@pytest.mark.parametrize("change", ["metadata", "file added", "file removed", "folder moved", "link broken"])
+@pytest.mark.parametrize("change", ["metadata", "file added", "file removed", "folder moved", "link removed",
+                                    "name file removed", "marker unreadable"])
 def test_a_changed_model_is_published_again(tmp_path, folder, change):
     cache = tmp_path / "cache"
     servable.publish(cache, folder, "mine:1", "mine", metadata={"displayName": "Mine"})
@@ -57,15 +59,35 @@ def test_a_changed_model_is_published_again(tmp_path, folder, change):
         (folder / "genai_config.json").unlink()
     elif change == "folder moved":
         folder = folder.rename(tmp_path / "moved")
-    else:
+    elif change == "link removed":
         (cache / "mine-1" / "model.onnx").unlink()
+    elif change == "name file removed":
+        (cache / "mine-1" / servable.NAMED).unlink()
+    else:
+        (cache / "mine-1" / servable.MARKER).write_bytes(b"\xff\xfe not text")
     target = servable.publish(cache, folder, "mine:1", "mine", metadata=metadata)
+    assert json.loads((target / servable.NAMED).read_text()) == {"Name": "mine:1"}
     assert sorted(p.name for p in target.iterdir() if p.name not in ("inference_model.json", servable.MARKER)) == \
         sorted(p.name for p in folder.iterdir())
     assert all((target / p.name).read_bytes() == p.read_bytes() for p in folder.iterdir())
     assert (target / servable.MARKER).read_text() == str(folder.resolve())
     (entry,) = json.loads((cache / servable.INDEX).read_text())["models"]
     assert entry["displayName"] == metadata["displayName"]
+
+
+def test_a_folder_with_its_own_name_file_keeps_it_and_its_prompt_template(tmp_path, folder):
+    """A Foundry-format folder carries inference_model.json (its prompt template): the published folder gets a
+    copy under the published name, and the model's own file is never written through a link."""
+    own = {"Name": "Their-Name", "PromptTemplate": {"prompt": "<|user|>{Content}<|end|>"}}
+    (folder / servable.NAMED).write_text(json.dumps(own))
+    cache = tmp_path / "cache"
+    target = servable.publish(cache, folder, "mine:1", "mine")
+    assert json.loads((folder / servable.NAMED).read_text()) == own
+    assert not (target / servable.NAMED).is_symlink()
+    assert json.loads((target / servable.NAMED).read_text()) == {**own, "Name": "mine:1"}
+    before = (target.stat().st_ino, (cache / servable.INDEX).stat().st_mtime_ns)
+    servable.publish(cache, folder, "mine:1", "mine")  # current: left as it is
+    assert (target.stat().st_ino, (cache / servable.INDEX).stat().st_mtime_ns) == before
 
 
 def test_unpublish_removes_links_not_the_model(tmp_path, folder):
@@ -116,6 +138,25 @@ def test_without_symlink_rights_windows_gets_hard_links_and_unpublish_keeps_the_
     assert (target / "extra" / "tokenizer.json").stat().st_ino == (folder / "extra" / "tokenizer.json").stat().st_ino
     assert servable.unpublish(tmp_path / "cache", "mine:1") is True
     assert (folder / "model.onnx").read_bytes() == b"x" * 10 and (folder / "extra" / "tokenizer.json").exists()
+
+
+def test_a_hard_link_to_a_replaced_file_is_published_again(tmp_path, folder, monkeypatch):
+    """Windows without symlink rights: the model's file replaced as an unzip or `cp -p` does it (another file of
+    the same size and time) leaves the hard link on the old bytes, so the next start publishes again."""
+    from fl_tui.core import platform
+
+    def refused(*_args, **_kwargs):
+        raise OSError(1314, "A required privilege is not held by the client")
+
+    monkeypatch.setattr(servable.os, "symlink", refused)
+    monkeypatch.setattr(platform, "is_windows", lambda: True)
+    target = servable.publish(tmp_path / "cache", folder, "mine:1", "mine")
+    stamp = (folder / "model.onnx").stat().st_mtime_ns
+    (folder / "model.onnx").unlink()
+    (folder / "model.onnx").write_bytes(b"y" * 10)
+    os.utime(folder / "model.onnx", ns=(stamp, stamp))
+    servable.publish(tmp_path / "cache", folder, "mine:1", "mine")
+    assert (target / "model.onnx").read_bytes() == b"y" * 10
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="on Windows a refused symlink is answered with a hard link")

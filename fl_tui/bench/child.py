@@ -2,7 +2,8 @@
 
 The app watches benchmarks this way so that no render or garbage collection in its process can delay a
 timestamp (see fl_tui.bench.wire). Stop is Ctrl-C for the child (SIGINT; CTRL_BREAK_EVENT to its own process
-group on Windows, see fl_tui.core.platform): it writes what finished.
+group on Windows, see fl_tui.core.platform): it writes what finished. A Windows app without a console cannot send
+that and terminates the child: its requests so far are in the run folder, and the run is reported as stopped so.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ class ChildRun:
         self.observer = observer
         self.ended = False  # the run ended: finished, or reported failed
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=5)
+        self.terminated = False  # stopped without a chance to write what finished (platform.interrupt)
         self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=env, **platform.child_group_options())
         self._reader = threading.Thread(target=self._read, name="bench-child-events", daemon=True)
@@ -89,7 +91,7 @@ class ChildRun:
 
     def stop(self) -> None:
         if self.running:
-            platform.interrupt(self.proc)
+            self.terminated = not platform.interrupt(self.proc)
 
     def wait(self, timeout: float | None = None) -> int:
         code = self.proc.wait(timeout)
@@ -107,7 +109,12 @@ class ChildRun:
                 self.stop()
         code = self.proc.wait()
         self._errors.join(5)
-        if not self.ended:
+        if self.ended:
+            return
+        if self.terminated:
+            self._fail("stopped: the benchmark process was terminated (no console to send it Ctrl-Break through); "
+                       "the requests it finished are in its run folder's requests.jsonl")
+        else:
             self._fail(f"the benchmark process exited with code {code}: {' '.join(self.stderr_tail) or 'no message'}")
 
     def _forward(self, event: Event) -> None:

@@ -35,15 +35,18 @@ def child_group_options() -> dict:
     return {"creationflags": CREATE_NEW_PROCESS_GROUP} if is_windows() else {}
 
 
-def interrupt(proc: subprocess.Popen) -> None:
+def interrupt(proc: subprocess.Popen) -> bool:
     """Ask a child started with `child_group_options` to stop and write what finished: SIGINT on POSIX (exactly
     Ctrl-C), CTRL_BREAK_EVENT on Windows (`send_signal(SIGINT)` raises there). A Ctrl-Break travels through the
     console, so where the app has none (a service, a CI runner) it cannot be sent and the child is terminated:
-    what it finished is already on disk, as it is after a crash."""
+    what it finished is already on disk, as it is after a crash. False when it was terminated."""
     if not is_windows():
         proc.send_signal(signal.SIGINT)
-    elif not console_break(proc.pid):
-        proc.terminate()
+        return True
+    if console_break(proc.pid):
+        return True
+    proc.terminate()
+    return False
 
 
 def console_break(pid: int) -> bool:
@@ -51,7 +54,7 @@ def console_break(pid: int) -> bool:
     terminating the process and raising SystemError (seen with CPython 3.11)."""
     import ctypes
 
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32 = ctypes.WinDLL("kernel32")
     return bool(kernel32.GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, pid))
 
 

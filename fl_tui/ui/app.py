@@ -81,7 +81,7 @@ class FlTuiApp(App[int]):
         self.backend: Backend | None = None
         self._polling = False
         self._poll_timer = None
-        self._theme_ready = False  # theme changes before start-up are Textual's defaults, not the person's choice
+        self._theme_ready = False  # until mounted, a theme is the start's (a fallback too), not a choice to save
         self.bench_pane: BenchPane | None = None  # mounted after the first screen: fl_tui/ui/later_panes.py
         self.annotate_pane: AnnotatePane | None = None
         self._panes_asked = False
@@ -109,9 +109,9 @@ class FlTuiApp(App[int]):
         self.set_reactive(App.theme, name)
         self.stylesheet.set_variables(self.get_css_variables())  # taken from the default theme in App.__init__
         dark = self.current_theme.dark
-        self.set_class(True, f"-theme-{name}")
-        self.set_class(dark, "-dark-mode")
-        self.set_class(not dark, "-light-mode")
+        self.set_class(True, f"-theme-{name}", update=False)  # no styles to update yet, as in App.__init__
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
         self._refresh_truecolor_filter(self.ansi_theme)
 
     def compose(self) -> ComposeResult:

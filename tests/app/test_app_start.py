@@ -103,7 +103,7 @@ async def started_with(theme: str | None, tmp_path, switch_to: str | None = None
         if switch_to:
             app.theme = switch_to
             await settled(pilot)
-        red = [f.truecolor_style(Style(color="red"), RichColor.parse("black")) for f in app._filters
+        red = [(f.enabled, f.truecolor_style(Style(color="red"), RichColor.parse("black"))) for f in app._filters
                if isinstance(f, ANSIToTruecolor)]
         looks = (sorted(c for c in app.classes if c.startswith("-")), red,
                  [(w.styles.background, w.styles.color) for w in (app.screen, app.header, app.footer, app.tabs)])

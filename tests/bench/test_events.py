@@ -17,6 +17,7 @@ from conftest import FL_TUI
 from hypothesis import given
 from hypothesis import strategies as st
 from test_engine_faults import server  # noqa: F401 - the loopback server fixture
+from waiting import until_sync
 
 from fl_tui.bench.child import ChildRun
 from fl_tui.bench.events import EVENT_TYPES, ModelFinished, RunFailed, RunFinished, RunStarted
@@ -117,6 +118,28 @@ def test_a_garbage_line_is_a_run_failed_and_stops_the_child():
     seen = watch(script, timeout=20)
     assert seen[0] == STARTED and len(seen) == 2
     assert isinstance(seen[1], RunFailed) and "garbage" in seen[1].message
+
+
+def test_a_child_that_had_to_be_terminated_is_reported_stopped(monkeypatch):
+    """A Windows app without a console cannot send Ctrl-Break: the child is terminated (platform.interrupt says
+    so), and the run is reported stopped with where its requests are, not as a crash with an exit code."""
+    from fl_tui.core import platform
+
+    def terminated(proc):
+        proc.terminate()
+        return False
+
+    monkeypatch.setattr(platform, "interrupt", terminated)
+    seen, ended = [], threading.Event()
+    script = f"import sys, time; sys.stdout.write({wire(STARTED)!r}); sys.stdout.flush(); time.sleep(60)"
+    child = ChildRun([sys.executable, "-c", script], lambda event: (seen.append(event), ended.set()))
+    until_sync(lambda: seen, "the run started")
+    ended.clear()
+    child.stop()
+    assert ended.wait(30), seen
+    child.wait(30)
+    assert isinstance(seen[-1], RunFailed) and seen[-1].message.startswith("stopped: the benchmark process was "
+                                                                             "terminated"), seen[-1]
 
 
 def test_a_run_whose_files_cannot_be_read_is_a_run_failed(tmp_path):

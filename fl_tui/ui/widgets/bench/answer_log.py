@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.cells import get_character_cell_size
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.widgets import Log
@@ -30,7 +31,7 @@ class AnswerLog(Log):
         super().__init__(**kwargs)
         self._request: LiveRequest | None = None
         self._length = 0  # characters of the answer already written
-        self._column = 0  # where the current line has reached
+        self._column = 0  # the cells the current line has reached
 
     def reset(self) -> None:
         self.clear()
@@ -43,20 +44,27 @@ class AnswerLog(Log):
             self._request, self._length, self._column = flight.live, 0, 0
             self.clear()
         if len(flight.text) > self._length:
-            width = max(20, self.scrollable_content_region.width - 14)  # a word of slack: wrap at a space
-            self.write(self._wrapped(flight.text[self._length:], width))
+            hard = max(20, self.scrollable_content_region.width)
+            self.write(self._wrapped(flight.text[self._length:], hard - 14, hard))  # a word of slack: at a space
             self._length = len(flight.text)
+            if self.virtual_size.height != self.line_count:  # Log.write sizes it before cutting to max_lines
+                self.virtual_size = Size(self.virtual_size.width, self.line_count)
         return new
 
-    def _wrapped(self, text: str, width: int) -> str:
-        """Break at the first space past `width`, continuing the line the last write left."""
+    def _wrapped(self, text: str, soft: int, hard: int) -> str:
+        """Break at the first space past `soft` cells, and anywhere at `hard` (a URL, a long word, text without
+        spaces), continuing the line the last write left: the box never scrolls sideways."""
         out = []
         for char in text:
             if char == "\n":
                 self._column = 0
-            elif char == " " and self._column >= width:
+            elif char == " " and self._column >= soft:
                 char, self._column = "\n", 0
             else:
-                self._column += 1
+                cells = get_character_cell_size(char)  # two for a CJK character
+                if self._column + cells > hard:
+                    out.append("\n")
+                    self._column = 0
+                self._column += cells
             out.append(char)
         return "".join(out)

@@ -313,7 +313,9 @@ def _print_report(fmt: Format, out: Path, run: RunJson) -> None:
     """The finished run's report on stdout: as text, report.md and the run folder after the progress; as json, csv
     or md, the report alone, for a program to read (the folder is said on stderr, with the progress)."""
     if fmt is Format.TEXT:
-        print(f"\n{(out / 'report.md').read_text(encoding='utf-8')}")
+        if sys.stdout.isatty():  # apart from the progress above it; piped, the report's first line comes first
+            print()
+        print((out / "report.md").read_text(encoding="utf-8"))
         print(f"run directory: {out}")
         return
     print(f"run directory: {out}", file=sys.stderr)

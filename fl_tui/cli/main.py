@@ -1,6 +1,7 @@
 """`fl-tui` command line: no command opens the app; the others run the same core headless.
 
-Exit codes: 0 ok, 1 a model failed or a regression, 2 bad input (an unknown model name included), 130 interrupted.
+Exit codes: 0 ok, 1 a model failed or a regression, 2 bad input (an unknown model name included), 130 interrupted
+(143 by SIGTERM, 129 by SIGHUP).
 Only the parser is imported up front (fl_tui.cli.parser): `--help` and `--version` never load the commands.
 """
 

@@ -83,7 +83,7 @@ def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) ->
     # Given before and after the command name they gather in two lists (argparse gives a command's parser a
     # namespace of its own, which would drop the first): gather_endpoints joins them
     parser.add_argument("--endpoint", action="append", dest="endpoint_after" if on_command else "endpoint",
-                        default=default(None),
+                        default=default(None), metavar="ENDPOINT",
                         help="a Foundry Local or OpenAI-compatible URL (default: auto, see docs/models.md); `bench` "
                              "takes several (repeated or comma-separated) and runs the matrix against each in turn")
     parser.add_argument("--config", default=default(None),
@@ -305,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="fl-tui",
         description="Run, measure and judge local language models on Microsoft Foundry Local.",
-        epilog="exit codes: 0 ok, 1 a model failed or a regression, 2 bad input or an unknown model, 130 interrupted",
+        epilog="exit codes: 0 ok, 1 a model failed or a regression, 2 bad input or an unknown model, 130 interrupted "
+               "(143 by SIGTERM, 129 by SIGHUP)",
     )
     parser.add_argument("--version", action="version", version=f"fl-tui {__version__}")
     _add_global_options(parser, on_command=False)

@@ -42,6 +42,7 @@ QUIT_WAIT_S = 30  # for a benchmark process to write what finished
 POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth
 DEFAULT_THEME = "fl-dark"
 WIDE_FOOTER = 100  # columns from which the footer also shows the palette's key
+ON_ANNOTATE = "{} tab (on Annotate, 1-5 score: [ and ] there)"  # the help's line for a tab's digit
 PANES_AFTER_S = 1.5  # the other tabs load by then even if the models are slow to come (a remote endpoint)
 
 
@@ -53,9 +54,12 @@ class FlTuiApp(App[int]):
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="app.help"),
         Binding("q", "quit_app", "Quit", id="app.quit"),
-        Binding("1", "show_tab('models')", "Models tab", id="app.tab_models", show=False),
-        Binding("2", "show_tab('benchmark')", "Benchmark tab", id="app.tab_benchmark", show=False),
-        Binding("3", "show_tab('annotate')", "Annotate tab", id="app.tab_annotate", show=False),
+        Binding("1", "show_tab('models')", "Models tab", id="app.tab_models", show=False,
+                tooltip=ON_ANNOTATE.format("Models")),
+        Binding("2", "show_tab('benchmark')", "Benchmark tab", id="app.tab_benchmark", show=False,
+                tooltip=ON_ANNOTATE.format("Benchmark")),
+        Binding("3", "show_tab('annotate')", "Annotate tab", id="app.tab_annotate", show=False,
+                tooltip=ON_ANNOTATE.format("Annotate")),
         Binding("left_square_bracket", "cycle_tab(-1)", "Previous tab", id="app.tab_prev", show=False),
         Binding("right_square_bracket", "cycle_tab(1)", "Next tab", id="app.tab_next", show=False),
         Binding("ctrl+t", "next_theme", "Next theme", id="app.next_theme", show=False),

@@ -83,3 +83,23 @@ async def test_an_answer_longer_than_the_box_keeps_its_newest_line_at_the_bottom
         assert log.line_count == 200 and log.virtual_size.height == 200
         assert log.scroll_y == log.max_scroll_y == 200 - log.scrollable_content_region.height
         assert log.lines[-1] == "last"
+
+
+async def test_an_answer_that_comes_before_the_box_is_laid_out_is_wrapped_to_its_width_once_it_is():
+    """A fast model's whole answer can arrive in the first draw, before the box has a width: it is written at the
+    next draw, wrapped to the box, not to a guess."""
+    app = LogApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        log = app.query_one(AnswerLog)
+        log.display = False
+        await settled(pilot)
+        flight = Flight(object(), "lorem ipsum dolor sit amet " * 20)
+        log.follow(flight)
+        assert log.line_count == 0
+        log.display = True
+        await until(pilot, lambda: log.scrollable_content_region.width > 0, "the answer box laid out")
+        log.follow(flight)
+        await settled(pilot)
+        width = log.scrollable_content_region.width
+        assert log.line_count > 2
+        assert all(width - 14 <= cell_len(line) <= width for line in log.lines[:-1]), list(log.lines)

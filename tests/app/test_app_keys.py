@@ -53,6 +53,7 @@ async def test_help_scrolls_at_once_and_lists_the_action_ids(embedded, tmp_path)
         await until(pilot, lambda: app.focused is scroller, "the help text focused", seen=lambda: app.focused)
         text = "\n".join(str(s.render()) for s in app.screen.query("Static"))
         assert "app.quit" in text and "models.download" in text and "bench.start" in text
+        assert "Models tab (on Annotate, 1-5 score: [ and ] there)" in text  # the digits score on that tab
         await until(pilot, lambda: scroller.max_scroll_y > 0, "help taller than the screen",
                     seen=lambda: scroller.max_scroll_y)
         await pilot.press("end")

@@ -31,6 +31,13 @@ def test_global_options_before_or_after_the_command(args):
     assert result.returncode == 2 and url in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("args", [("--help",), ("bench", "--help"), ("status", "--help")])
+def test_the_global_options_read_the_same_in_every_help(args):
+    """`--endpoint` is one option before or after the command: the help names its value the same way."""
+    shown = run_cli(*args).stdout
+    assert "--endpoint ENDPOINT" in shown and "ENDPOINT_AFTER" not in shown, shown
+
+
 def test_debug_after_the_command_shows_the_traceback():
     result = run_cli("status", "--debug", "--endpoint", f"http://127.0.0.1:{closed_port()}")
     assert result.returncode == 2 and "Traceback" in result.stderr

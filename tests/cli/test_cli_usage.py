@@ -73,7 +73,7 @@ def test_bench_format_prints_the_report_alone(server, tmp_path):  # noqa: F811
     assert as_md.returncode == 0, as_md.stderr
     assert as_md.stdout == as_piped((tmp_path / "md" / "report.md").read_text(encoding="utf-8") + "\n")
     as_text = bench(server.url, tmp_path / "text")  # as always: the report, then where the run is
-    assert as_text.stdout.startswith("\n# fl-tui benchmark run ")
+    assert as_text.stdout.startswith("# fl-tui benchmark run ")  # piped: no blank line before it (`| head -1`)
     assert as_text.stdout.endswith(f"run directory: {tmp_path / 'text'}\n")
 
 

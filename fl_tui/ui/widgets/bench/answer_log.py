@@ -43,17 +43,17 @@ class AnswerLog(Log):
         if new:
             self._request, self._length, self._column = flight.live, 0, 0
             self.clear()
-        if len(flight.text) > self._length:
-            hard = max(20, self.scrollable_content_region.width)
-            self.write(self._wrapped(flight.text[self._length:], hard - 14, hard))  # a word of slack: at a space
+        width = self.scrollable_content_region.width
+        if len(flight.text) > self._length and width > 0:  # not laid out yet: all of it at the next draw, to its width
+            self.write(self._wrapped(flight.text[self._length:], max(width // 2, width - 14), width))
             self._length = len(flight.text)
             if self.virtual_size.height != self.line_count:  # Log.write sizes it before cutting to max_lines
                 self.virtual_size = Size(self.virtual_size.width, self.line_count)
         return new
 
     def _wrapped(self, text: str, soft: int, hard: int) -> str:
-        """Break at the first space past `soft` cells, and anywhere at `hard` (a URL, a long word, text without
-        spaces), continuing the line the last write left: the box never scrolls sideways."""
+        """Break at the first space past `soft` cells (a word of slack), and anywhere at `hard` (a URL, a long
+        word, text without spaces), continuing the line the last write left: the box never scrolls sideways."""
         out = []
         for char in text:
             if char == "\n":

@@ -373,6 +373,7 @@ class FlTuiApp(App[int]):
             running.append("a benchmark is running: it will stop, keeping what finished")
         if running and not await self.push_screen_wait(ConfirmScreen("Quit while work is running?", running, "Quit")):
             return
+        await self._settings_saved()
         if pane.downloads is not None:
             for job in pane.downloads.jobs:
                 job.cancel.set()
@@ -384,6 +385,13 @@ class FlTuiApp(App[int]):
             self.exit(0)
         else:
             self.wait_for_benchmark(child)
+
+    async def _settings_saved(self) -> None:
+        """A setting changed just before `q` (Ctrl+T, then q at once) is on disk before the app goes: its save is a
+        thread worker, which the app's exit cancels if it has not started yet."""
+        saves = [w for w in self.workers if w.group == "settings" and not w.is_finished]
+        if saves:  # (an empty list would wait for every worker, this one too)
+            await self.workers.wait_for_complete(saves)
 
     @work(thread=True, exit_on_error=False, group="quit-wait")
     def wait_for_benchmark(self, child: ChildRun) -> None:

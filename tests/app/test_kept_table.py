@@ -4,8 +4,11 @@ picker (fl_tui/ui/widgets/pick_list.py) keeps its rendered options the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from textual.app import App, ComposeResult
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, SelectionList, TabbedContent, TabPane
 from waiting import settled, until
 
@@ -14,27 +17,37 @@ from fl_tui.ui.widgets.pick_list import PickList
 
 
 class TwoTabs(App):
-    def __init__(self, table_class: type[DataTable]):
+    """The widget `make` gives (id "table") focused in one tab, an input in the other."""
+
+    def __init__(self, make: Callable[[], Widget]):
         super().__init__()
-        self.table_class = table_class
+        self.make = make
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="rows"):
             with TabPane("Rows", id="rows"):
-                yield self.table_class(id="table", cursor_type="row", zebra_stripes=True)
+                yield self.make()
             with TabPane("Other", id="other"):
                 yield Input(id="field")
 
     def on_mount(self) -> None:
-        table = self.query_one("#table", DataTable)
-        table.add_columns("alias", "device", "size")
-        for i in range(5):
-            table.add_row(f"model-{i}", "cpu", f"{i + 1} MB")
-        table.focus()
+        self.query_one("#table").focus()
 
     def show(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         self.query_one("#table" if tab == "rows" else "#field").focus()
+
+
+def rows(table_class: type[DataTable]) -> Callable[[], DataTable]:
+    """A table of five models, as the Models tab shows them."""
+    def make() -> DataTable:
+        table = table_class(id="table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("alias", "device", "size")
+        for i in range(5):
+            table.add_row(f"model-{i}", "cpu", f"{i + 1} MB")
+        return table
+
+    return make
 
 
 def count_row_renders(monkeypatch, table: DataTable) -> list[int]:
@@ -67,7 +80,7 @@ async def switch_away_and_back(pilot, app: TwoTabs, table: DataTable) -> None:
 @pytest.mark.parametrize(("table_class", "kept"), [(KeptTable, True), (DataTable, False)])
 async def test_a_table_shown_again_is_drawn_from_its_caches(monkeypatch, table_class, kept):
     """The DataTable row is the control: the same round trip renders its rows again."""
-    app = TwoTabs(table_class)
+    app = TwoTabs(rows(table_class))
     async with app.run_test(size=(60, 12)) as pilot:
         table = app.query_one("#table", DataTable)
         await until(pilot, lambda: app.focused is table and table.is_on_screen, "the table shown and focused")
@@ -83,7 +96,7 @@ async def test_a_table_shown_again_is_drawn_from_its_caches(monkeypatch, table_c
 
 
 async def test_a_new_theme_redraws_the_kept_rows_in_its_colours(monkeypatch):
-    app = TwoTabs(KeptTable)
+    app = TwoTabs(rows(KeptTable))
     async with app.run_test(size=(60, 12)) as pilot:
         table = app.query_one("#table", KeptTable)
         await until(pilot, lambda: app.focused is table and table.is_on_screen, "the table shown and focused")
@@ -98,29 +111,11 @@ async def test_a_new_theme_redraws_the_kept_rows_in_its_colours(monkeypatch):
         assert light != dark  # same text, other styles
 
 
-class TwoTabsOfOptions(App):
-    def __init__(self, list_class: type[SelectionList]):
-        super().__init__()
-        self.list_class = list_class
-
-    def compose(self) -> ComposeResult:
-        with TabbedContent(initial="rows"):
-            with TabPane("Rows", id="rows"):
-                yield self.list_class(*((f"model-{i}", i) for i in range(5)), id="table")
-            with TabPane("Other", id="other"):
-                yield Input(id="field")
-
-    def on_mount(self) -> None:
-        self.query_one("#table").focus()
-
-    show = TwoTabs.show
-
-
 @pytest.mark.parametrize(("list_class", "kept"), [(PickList, True), (SelectionList, False)])
 async def test_a_model_picker_shown_again_keeps_its_rendered_options(list_class, kept):
     """The model picker (an OptionList) keys its rendered options by their style, so only the same-size Resize of a
     tab shown again would drop them; Textual's SelectionList is the control."""
-    app = TwoTabsOfOptions(list_class)
+    app = TwoTabs(lambda: list_class(*((f"model-{i}", i) for i in range(5)), id="table"))
     async with app.run_test(size=(60, 12)) as pilot:
         picker = app.query_one("#table", SelectionList)
         await until(pilot, lambda: app.focused is picker and picker.is_on_screen, "the picker shown and focused")

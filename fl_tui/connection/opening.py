@@ -1,5 +1,8 @@
-"""A backend opened on a thread started at once, so the embedded runtime starts while the UI is still importing
-and drawing its first screen; whoever needs the backend waits for `result()`."""
+"""A backend opened on a thread of its own; whoever needs the backend waits for `result()`.
+
+Started at once, the embedded runtime starts while the UI is still importing and drawing its first screen. When
+the app has a last model list to show (fl_tui.models.last_list), it starts the opening after its first frame
+instead (`start`): the two share two cores and one GIL, and the screen is then the thing to be quick."""
 
 from __future__ import annotations
 
@@ -11,10 +14,20 @@ from fl_tui.connection.base import Backend
 
 
 class Opening:
-    def __init__(self, open_it: Callable[[], Backend]):
+    def __init__(self, open_it: Callable[[], Backend], *, start: bool = True):
         self._future: Future[Backend] = Future()
         self._thread = threading.Thread(target=self._open, args=(open_it,), name="open-backend", daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+        self._started = False
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        """Begin opening, once (later calls do nothing)."""
+        with self._lock:
+            if not self._started:
+                self._started = True
+                self._thread.start()
 
     def _open(self, open_it: Callable[[], Backend]) -> None:
         try:
@@ -23,13 +36,20 @@ class Opening:
             self._future.set_exception(exc)
 
     def result(self) -> Backend:
+        self.start()
         return self._future.result()
 
     def close(self, *, for_exit: bool = False) -> bool:
-        """Wait for the opening to end (a quit in the first instant must not leave a runtime behind), then close.
+        """Wait for an opening under way to end (a quit in the first instant must not leave a runtime behind),
+        then close; one never started has nothing to close.
 
         `for_exit`: the process ends next with os._exit, so the runtime's native release may be left to it
         (Backend.close_for_exit); True when it was."""
+        with self._lock:
+            if not self._started:
+                self._started = True  # and never will: a late result() would open what nobody closes
+                self._future.set_exception(RuntimeError("closed before it was opened"))
+                return False
         self._thread.join()
         if self._future.exception() is not None:
             return False

@@ -10,8 +10,6 @@ import socket
 from dataclasses import dataclass
 
 from fl_tui.connection.base import Backend
-from fl_tui.connection.discover import discover
-from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.core import locations
 from fl_tui.core.config import Settings
 from fl_tui.core.defaults import DEFAULT_SERVICE
@@ -34,13 +32,27 @@ def listening(host: str, port: int, timeout_s: float = 0.3) -> bool:
 EMBEDDED = "embedded"
 
 
-def choose_endpoint(cli_endpoint: str | None, settings: Settings, env: dict[str, str] | None = None) -> Choice:
+def given_endpoint(cli_endpoint: str | None, settings: Settings,
+                   env: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(the endpoint a person named, where) from the first three places, or None: then one is looked for."""
     env = os.environ if env is None else env
     from_file = "FL_TUI_ENDPOINT" if env.get("FL_TUI_ENDPOINT") == settings.endpoint else "config file"
     for given, source in ((cli_endpoint, "--endpoint"), (env.get("FOUNDRY_LOCAL_ENDPOINT"), "FOUNDRY_LOCAL_ENDPOINT"),
                           (settings.endpoint, from_file)):
         if given:
-            return Choice(None if given.strip() == EMBEDDED else given, source)
+            return given, source
+    return None
+
+
+def choose_endpoint(cli_endpoint: str | None, settings: Settings, env: dict[str, str] | None = None) -> Choice:
+    named = given_endpoint(cli_endpoint, settings, env)
+    if named is not None:
+        given, source = named
+        return Choice(None if given.strip() == EMBEDDED else given, source)
+    # Imported here: looking is rarer than naming, and the app imports this module before its first frame.
+    from fl_tui.connection.discover import discover
+    from fl_tui.connection.foundry_cli import FoundryCli
+
     if listening(*DEFAULT_SERVICE):
         host, port = DEFAULT_SERVICE
         return Choice(f"http://{host}:{port}", "service on the default port")

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from textual import actions, events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
+from textual.theme import Theme
 from textual.widgets import TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -25,7 +27,14 @@ from fl_tui.core.errors import UserError
 from fl_tui.core.textsafe import plain
 from fl_tui.ui.commands import ActionsProvider
 from fl_tui.ui.later_panes import PanesImported, PaneSlot, import_panes
-from fl_tui.ui.messages import BackendFailed, BackendReady, BenchmarkEnded, SettingsNotSaved, StateUpdated
+from fl_tui.ui.messages import (
+    BackendFailed,
+    BackendReady,
+    BenchmarkEnded,
+    ListNotKept,
+    SettingsNotSaved,
+    StateUpdated,
+)
 from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.help import HelpScreen
 from fl_tui.ui.widgets.kept_footer import KeptFooter
@@ -35,6 +44,7 @@ from fl_tui.ui.widgets.status_header import StatusHeader
 if TYPE_CHECKING:
     from fl_tui.bench.child import ChildRun
     from fl_tui.connection.base import ModelEntry
+    from fl_tui.models.last_list import LastList, LastModels
     from fl_tui.ui.widgets.annotate.pane import AnnotatePane
     from fl_tui.ui.widgets.bench import BenchPane
 
@@ -74,9 +84,19 @@ class FlTuiApp(App[int]):
         specs: dict | None = None,
         startup_problems: list[str] | None = None,
         withheld: dict | None = None,
+        last_models: LastModels | None = None,
+        last_list: LastList | None = None,
+        after_first_frame: Callable[[], None] | None = None,
     ):
+        """`last_models` keeps every listing for the next start, which shows it (`last_list`) until the backend's
+        own comes: the backend is then asked for only after the first frame (fl_tui.connection.opening).
+        `after_first_frame` is called once that frame is out."""
         super().__init__()
+        self.after_first_frame = after_first_frame
         self.open_backend = open_backend
+        self.last_models = last_models
+        self.last_list = last_list
+        self._keep_failed = False
         self.settings = settings or Settings()
         self.settings_path = settings_path
         self.specs = specs or {}
@@ -105,6 +125,12 @@ class FlTuiApp(App[int]):
                                          f"own: {known}; Ctrl+T lists every one)")
         if wanted in self.available_themes:
             self._use_theme(wanted)
+
+    @property
+    def current_theme(self) -> Theme:
+        """Textual's copies the dict of every registered theme twice per call, and it is called for each line
+        drawn (App.ansi_theme): about a tenth of the first frame. A name not registered is left to it."""
+        return self._registered_themes.get(self.theme) or super().current_theme
 
     def _use_theme(self, name: str) -> None:
         """The theme the app starts with, set without `App._watch_theme`: that one parses the whole stylesheet again
@@ -145,8 +171,18 @@ class FlTuiApp(App[int]):
         for problem in self.startup_problems:
             self.notify(plain(problem), title="configuration", severity="warning", markup=False, timeout=10)
         self.header.show(None)
-        self.connect_backend()
+        if self.last_list is not None:
+            self.models_pane.show_last(self.last_list)
+        else:
+            self.connect_backend()
+        self.call_after_refresh(self._first_frame_out)
         self.set_timer(PANES_AFTER_S, self.load_panes)
+
+    def _first_frame_out(self) -> None:
+        if self.after_first_frame is not None:
+            self.after_first_frame()
+        if self.last_list is not None:
+            self.connect_backend()
 
     def on_resize(self, event: events.Resize) -> None:
         """Below 100 columns the footer keeps its width for the tab's keys and Help/Quit; the palette is on
@@ -184,6 +220,7 @@ class FlTuiApp(App[int]):
         if not self.is_running:
             return
         self.header.show(None, message.error)
+        self.models_pane.forget_last()
         self.notify(plain(message.error), title="cannot connect", severity="error", markup=False, timeout=15)
         self.load_panes()
 
@@ -205,6 +242,23 @@ class FlTuiApp(App[int]):
             self.post_message(StateUpdated(None, None, str(exc)))
             return
         self.post_message(StateUpdated(status, models))
+        if models is not None and self.last_models is not None:
+            self._keep_list(models)
+
+    def _keep_list(self, models: list[ModelEntry]) -> None:
+        """On the poll's thread. A list that cannot be written is said once: the next start then waits for the
+        backend's list, as the first one did."""
+        try:
+            self.last_models.keep(models)
+        except OSError as exc:
+            if not self._keep_failed:
+                self._keep_failed = True
+                self.post_message(ListNotKept(str(exc)))
+
+    @on(ListNotKept)
+    def tell_not_kept(self, message: ListNotKept) -> None:
+        self.notify(plain(f"the model list is not kept for the next start: {message.error}"), severity="warning",
+                    markup=False, timeout=10)
 
     @on(StateUpdated)
     def handle_state(self, message: StateUpdated) -> None:
@@ -212,7 +266,9 @@ class FlTuiApp(App[int]):
         if not self.is_running:
             return
         self.header.show(message.status, message.error)
-        if message.error is None:
+        if message.error is not None:
+            self.models_pane.forget_last()
+        else:
             self.models_pane.show_state(message.status, message.models)
             if message.models is not None:
                 self._models = message.models
@@ -239,13 +295,16 @@ class FlTuiApp(App[int]):
             return
         bench = message.bench(self.settings, self.specs, id="bench-pane")
         annotate = message.annotate(self.settings.rater, auto_advance=self.settings.auto_advance, id="annotate-pane")
-        for tab, slot, pane, name in (("benchmark", "#bench-slot", bench, "bench_pane"),
-                                      ("annotate", "#annotate-slot", annotate, "annotate_pane")):
-            await self.tabs.get_pane(tab).mount(pane, before=0)
-            setattr(self, name, pane)  # before the slot goes: help and the palette name one or the other
-            if self.tabs.active == tab:  # and the focus too: one the slot left behind could pull Models back
-                pane.focus_main()
-            await self.query_one(slot).remove()
+        try:
+            for tab, slot, pane, name in (("benchmark", "#bench-slot", bench, "bench_pane"),
+                                          ("annotate", "#annotate-slot", annotate, "annotate_pane")):
+                await self.tabs.get_pane(tab).mount(pane, before=0)
+                setattr(self, name, pane)  # before the slot goes: help and the palette name one or the other
+                if self.tabs.active == tab:  # and the focus too: one the slot left behind could pull Models back
+                    pane.focus_main()
+                await self.query_one(slot).remove()
+        except NoMatches:  # the app closed (a quit as the panes came): its tabs are gone, nothing to mount in
+            return
         if self.backend is not None:
             bench.attach(self.backend)
         if self._models is not None:

@@ -37,6 +37,13 @@ class SettingsNotSaved(Message):
 
 
 @dataclass
+class ListNotKept(Message):
+    """The model list could not be written for the next start (fl_tui.models.last_list)."""
+
+    error: str
+
+
+@dataclass
 class StateUpdated(Message):
     """A poll finished: the status, and the models when the Models tab asked for them (else None)."""
 

@@ -118,3 +118,31 @@ async def test_the_theme_a_person_chose_is_there_from_the_first_parse_of_the_sty
     assert (name, reparsed) == (theme, 0)
     switched_name, switched_looks, _ = await started_with("fl-dark", tmp_path, switch_to=theme)
     assert switched_name == theme and looks == switched_looks
+
+
+def test_collection_is_off_until_the_first_frame_and_on_after_with_start_up_frozen(tmp_path, monkeypatch):
+    """The start-up's garbage collections cost about 30 ms of the first frame (docs/figures.md): none run before
+    it; after it, collection is on again, with what start-up made kept out of it."""
+    import argparse
+    import gc
+
+    from fl_tui.cli.app_cmd import run_app
+    from fl_tui.cli.ending import ExitPlan
+
+    seen = []
+
+    def run(self):
+        seen.append(("before", gc.isenabled()))
+        self.after_first_frame()
+        seen.append(("after", gc.isenabled(), gc.get_freeze_count() > 0))
+        return 0
+
+    monkeypatch.setattr(app_module.FlTuiApp, "run", run)
+    monkeypatch.setenv("FL_TUI_HOME", str(tmp_path / "home"))
+    args = argparse.Namespace(config=None, endpoint="http://127.0.0.1:9", debug=False, exit_plan=ExitPlan())
+    try:
+        assert run_app(args) == 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+    assert seen == [("before", False), ("after", True, True)]

@@ -40,3 +40,23 @@ def test_a_failed_opening_raises_where_the_backend_is_wanted_and_closes_quietly(
     with pytest.raises(BackendError, match="nothing listening"):
         opening.result()
     opening.close()
+
+
+def test_an_opening_held_back_starts_at_the_first_wait_and_one_never_started_opens_nothing():
+    calls = []
+
+    def open_it():
+        calls.append(threading.current_thread().name)
+        return Closable()
+
+    held = Opening(open_it, start=False)
+    assert calls == []  # nothing opened until someone waits for it (the app, after its first frame)
+    backend = held.result()
+    assert calls == ["open-backend"] and isinstance(backend, Closable)
+    held.close()
+    assert backend.closed
+
+    never = Opening(open_it, start=False)
+    never.close()  # a quit before the first frame: nothing to wait for, nothing to close
+    never.start()
+    assert calls == ["open-backend"]  # and a late start after the close opens nothing either

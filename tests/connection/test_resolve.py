@@ -5,6 +5,7 @@ import socket
 import pytest
 
 from fl_tui.connection import resolve
+from fl_tui.connection.foundry_cli import FoundryCli
 from fl_tui.connection.resolve import choose_endpoint
 from fl_tui.core.config import Settings
 
@@ -13,7 +14,7 @@ from fl_tui.core.config import Settings
 def nothing_on_5273(monkeypatch):
     """Nothing on the default port, and no `foundry` CLI to ask, whatever this machine has."""
     monkeypatch.setattr(resolve, "DEFAULT_SERVICE", ("127.0.0.1", _closed_port()))
-    monkeypatch.setattr(resolve.FoundryCli, "find", classmethod(lambda cls, timeout=0: None))
+    monkeypatch.setattr(FoundryCli, "find", classmethod(lambda cls, timeout=0: None))
 
 
 def _closed_port() -> int:

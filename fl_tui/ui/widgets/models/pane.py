@@ -23,6 +23,7 @@ from fl_tui.connection.base import (
 from fl_tui.core.textsafe import plain
 from fl_tui.models import modelview
 from fl_tui.models.downloads import PENDING, DownloadQueue, DownloadState
+from fl_tui.models.last_list import LastList
 from fl_tui.ui.messages import OperationDone
 from fl_tui.ui.refusals import ExplainsRefusals
 from fl_tui.ui.screens.confirm import ConfirmScreen
@@ -62,6 +63,7 @@ class ModelsPane(ExplainsRefusals, Vertical):
         self.reverse = False
         self.query_text = ""
         self.refresh_asked = False  # `r` was pressed: the next model list says how many it found
+        self.showing_last = False  # the rows are the last list seen (show_last), not the backend's yet
 
     def compose(self) -> ComposeResult:
         yield CatalogBanner(id="models-banner")
@@ -81,9 +83,30 @@ class ModelsPane(ExplainsRefusals, Vertical):
         self.downloads = self.query_one(DownloadLines).queue = DownloadQueue(backend)
         self.refresh_bindings()
 
+    def show_last(self, last: LastList) -> None:
+        """The last list seen, until the backend's first: no action runs on it (there is no backend yet)."""
+        self.query_one(CatalogBanner).show_last(last.saved)
+        self.models = {m.id: m for m in last.models}
+        self.showing_last = True
+        table = self.query_one(ModelsTable)
+        if not table.size.width:  # shown at mount: the width the table will get, from the screen's and the CSS's
+            stacked = self.app.size.width < STACK_BELOW
+            self.set_class(stacked, "-stacked")
+            beside = None if stacked else self.query_one(ModelDetails).styles.width
+            table.expect_width(self.app.size.width - (beside.cells or 0 if beside is not None else 0))
+        self._redraw()
+
+    def forget_last(self) -> None:
+        """The backend failed before its first list: the last one, if shown, is not this backend's now."""
+        if self.showing_last:
+            self.show_state(None, [])
+
     def show_state(self, status: Status | None, models: list[ModelEntry] | None) -> None:
         self.status = status
-        self.query_one(CatalogBanner).show(status)
+        if models is not None:
+            self.showing_last = False
+        if not self.showing_last:  # a status without models (another tab is shown) leaves the last list's banner
+            self.query_one(CatalogBanner).show(status)
         if models is not None:
             self.models = {m.id: m for m in models}
             self._redraw()

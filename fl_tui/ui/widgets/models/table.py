@@ -22,6 +22,7 @@ class ModelsTable(KeptTable):
         self._rows: list[tuple[str, list[str]]] = []
         self._sort = ("alias", False)
         self._shown: tuple[list[modelview.Fitted], list[tuple[str, list[str]]]] | None = None
+        self._expected_width = 0  # before the first layout: the width the pane expects this table to get
 
     def show(self, models: dict[str, ModelEntry], specs: dict, *, sort_key: str, reverse: bool, query: str) -> None:
         """Redraw if the rows or the sort changed (Redrawn says when they did)."""
@@ -29,12 +30,17 @@ class ModelsTable(KeptTable):
         self._sort = (sort_key, reverse)
         self._draw()
 
+    def expect_width(self, width: int) -> None:
+        """Rows shown before the first layout are drawn for this width, so they are in the first frame: the first
+        Resize comes after it. A wrong guess costs what no guess does: that Resize draws them again."""
+        self._expected_width = width
+
     def on_resize(self, event: events.Resize) -> None:
         self._draw()
 
     def _draw(self) -> None:
         # The vertical scrollbar's room is always kept, so that a few more rows never change the columns.
-        width = self.size.width - self.styles.scrollbar_size_vertical
+        width = (self.size.width or self._expected_width) - self.styles.scrollbar_size_vertical
         if width <= 0:  # not laid out yet: the first resize draws
             return
         sort_key, reverse = self._sort

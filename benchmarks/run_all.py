@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("stream_accuracy.py", "startup.py", "app_start.py", "ui_live.py", "hostile_memory.py", "web_room.py")
+SCRIPTS = ("stream_accuracy.py", "startup.py", "app_start.py", "quit_running.py", "ui_live.py", "hostile_memory.py",
+           "web_room.py")
 
 
 def main() -> int:

@@ -13,6 +13,7 @@ import dataclasses
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,15 @@ from fl_tui.bench.wire import decode
 from fl_tui.core import platform
 from fl_tui.core.endpoint_lock import HELD_ENV, lock_key
 from fl_tui.core.errors import FileProblem
+
+QUIT_MARK_ENV = "FL_TUI_QUIT_MARK"
+
+
+def app_quitting() -> bool:
+    """In the child: the app that started it stopped it because it is quitting, and the runtime it benchmarks goes
+    with the app (ChildRun.stop), so unloading the model it loaded would only make the quit wait (~0.3 s)."""
+    mark = os.environ.get(QUIT_MARK_ENV)
+    return bool(mark) and Path(mark).exists()
 
 
 def bench_command(args: list[str]) -> list[str]:
@@ -78,8 +88,18 @@ class ChildRun:
         self.ended = False  # the run ended: finished, or reported failed
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=5)
         self.terminated = False  # stopped without a chance to write what finished (platform.interrupt)
-        self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=env, **platform.child_group_options())
+        self.stop_sent = False
+        # The mark `stop(leave_loaded=True)` makes: a file, there before the stop's signal, so the child cannot
+        # see the stop without it. Its folder is this run's own and goes when the process has ended.
+        self._mark_dir = Path(tempfile.mkdtemp(prefix="fl-tui-bench-"))
+        self._quit_mark = self._mark_dir / "app-quitting"
+        env = {**(os.environ if env is None else env), QUIT_MARK_ENV: str(self._quit_mark)}
+        try:
+            self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, env=env, **platform.child_group_options())
+        except OSError:
+            self._remove_mark()
+            raise
         self._reader = threading.Thread(target=self._read, name="bench-child-events", daemon=True)
         self._errors = threading.Thread(target=self._read_stderr, name="bench-child-stderr", daemon=True)
         self._reader.start()
@@ -89,9 +109,18 @@ class ChildRun:
     def running(self) -> bool:
         return self.proc.poll() is None
 
-    def stop(self) -> None:
-        if self.running:
+    def stop(self, *, leave_loaded: bool = False) -> None:
+        """`leave_loaded`: the app is quitting and the runtime at its endpoint is in its process, so the child
+        need not unload the model it loaded there (app_quitting); other endpoints' models are unloaded as ever."""
+        if self.running and not self.stop_sent:  # once: a second Ctrl-C could cut the writing of what finished
+            self.stop_sent = True
+            if leave_loaded:
+                self._quit_mark.touch()
             self.terminated = not platform.interrupt(self.proc)
+
+    def _remove_mark(self) -> None:
+        self._quit_mark.unlink(missing_ok=True)
+        self._mark_dir.rmdir()
 
     def wait(self, timeout: float | None = None) -> int:
         code = self.proc.wait(timeout)
@@ -108,6 +137,7 @@ class ChildRun:
                 self._fail(f"unreadable event from the benchmark process: {exc}: {raw[:120]!r}")
                 self.stop()
         code = self.proc.wait()
+        self._remove_mark()
         self._errors.join(5)
         if self.ended:
             return

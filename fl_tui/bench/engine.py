@@ -131,6 +131,9 @@ class BenchEngine:
         self.endpoint: str | None = backend.shown_endpoint if more else None  # set in records when several
         self.endpoint_records: list[dict] = []  # run.json `endpoints`, in a run against several
         self._turn = 0  # how many of `more` have had their turn begin
+        # Asked when a stop ends a model's turn at the first endpoint: True leaves the model it loaded loaded, as
+        # when the app that runs it quits and its in-process runtime goes too (fl_tui.bench.child.app_quitting).
+        self.leave_loaded: Callable[[], bool] = lambda: False
         self.prompt_set = prompt_set
         self.settings = settings
         self.carried = carried
@@ -337,7 +340,8 @@ class BenchEngine:
                     level_result.cpu_percent_mean = sampler.cpu_mean
                 if sampler.error is not None:  # the figures stop where sampling did
                     self.warnings.append(f"{name}: {sampler.error}")
-            if loaded_by_us and entry is not None and self.backend.supports(Capability.UNLOAD):
+            if loaded_by_us and entry is not None and self.backend.supports(Capability.UNLOAD) and not (
+                    stopped and self._turn == 0 and self.leave_loaded()):
                 await asyncio.shield(self._unload_when_idle(entry.id))
             for level_result, requests in levels:
                 self._finish_model(name, level_result, requests, stopped)

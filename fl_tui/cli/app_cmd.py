@@ -61,6 +61,8 @@ def run_app(args: argparse.Namespace) -> int:
         return app.run() or 0
     finally:
         gc.enable()  # when the app ended before its first frame
+        if app is not None:
+            app.finish_work()
         plan = args.exit_plan
         quick = plan.allowed and app is not None and app.left_nothing_running()
         plan.pending = opening.close(for_exit=quick) or plan.pending

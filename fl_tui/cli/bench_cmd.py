@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from fl_tui.bench import load
+from fl_tui.bench.child import app_quitting
 from fl_tui.bench.engine import BenchEngine, BenchSettings, Target, new_run_id
 from fl_tui.bench.events import Event
 from fl_tui.bench.prefill import parse_prompt_tokens
@@ -291,6 +292,7 @@ def _measure(args: argparse.Namespace, settings: BenchSettings, prompt_set: Prom
             backend, models, prompt_set, settings, out,
             specs=specs, observer=BenchProgress(), run_id=run_id, carried=carried, more=more,
         )
+        engine.leave_loaded = app_quitting
         unmeasured = _unmeasured_reason(backend)
         new = [f"memory and CPU of the server are not measured: {unmeasured}"] if unmeasured else []
         engine.warnings += list(dict.fromkeys([*(carried.warnings if carried else []), *new]))

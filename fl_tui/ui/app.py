@@ -30,7 +30,6 @@ from fl_tui.ui.later_panes import PanesImported, PaneSlot, import_panes
 from fl_tui.ui.messages import (
     BackendFailed,
     BackendReady,
-    BenchmarkEnded,
     ListNotKept,
     SettingsNotSaved,
     StateUpdated,
@@ -42,7 +41,6 @@ from fl_tui.ui.widgets.models.pane import ModelsPane
 from fl_tui.ui.widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
-    from fl_tui.bench.child import ChildRun
     from fl_tui.connection.base import ModelEntry
     from fl_tui.models.last_list import LastList, LastModels
     from fl_tui.ui.widgets.annotate.pane import AnnotatePane
@@ -436,14 +434,12 @@ class FlTuiApp(App[int]):
         if pane.downloads is not None:
             for job in pane.downloads.jobs:
                 job.cancel.set()
-        child = None
-        if bench is not None:
-            bench.action_stop()
-            child = bench.runner.child
-        if child is None:
-            self.exit(0)
-        else:
-            self.wait_for_benchmark(child)
+        self._stop_benchmark()
+        self.exit(0)  # a benchmark process still writing what finished is waited for after: finish_work
+
+    def _stop_benchmark(self) -> None:
+        if self.bench_pane is not None:
+            self.bench_pane.stop_for_quit(runtime_goes=self.backend is not None and self.backend.in_process)
 
     async def _settings_saved(self) -> None:
         """A setting changed just before `q` (Ctrl+T, then q at once) is on disk before the app goes: its save is a
@@ -452,16 +448,17 @@ class FlTuiApp(App[int]):
         if saves:  # (an empty list would wait for every worker, this one too)
             await self.workers.wait_for_complete(saves)
 
-    @work(thread=True, exit_on_error=False, group="quit-wait")
-    def wait_for_benchmark(self, child: ChildRun) -> None:
-        """The benchmark process writes what finished before the app goes."""
+    def finish_work(self) -> None:
+        """Once the app has ended (the terminal is back): a benchmark process, stopped by the quit or now, writes
+        what finished before the process and its runtime go; one stuck for QUIT_WAIT_S is killed (what it wrote
+        so far stays on disk). Its stop and the app's own teardown (~0.2 s) so run at the same time."""
+        child = self.bench_pane.runner.child if self.bench_pane is not None else None
+        if child is None or not child.running:
+            return
+        self._stop_benchmark()  # the app ended otherwise than by `q` (a signal); after `q`, nothing more
         try:
             child.wait(QUIT_WAIT_S)
-        except subprocess.TimeoutExpired:  # stuck: a quit must end; what it wrote so far stays on disk
+        except subprocess.TimeoutExpired:
             child.proc.kill()
-        self.post_message(BenchmarkEnded())
-
-    @on(BenchmarkEnded)
-    def quit_now(self, _message: BenchmarkEnded) -> None:
-        self.exit(0)
+            child.proc.wait()
 

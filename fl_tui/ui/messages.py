@@ -19,10 +19,6 @@ class BackendFailed(Message):
     error: str
 
 
-class BenchmarkEnded(Message):
-    """On the way out: the benchmark process has ended (or was killed, stuck), so the app can go."""
-
-
 @dataclass
 class OperationDone(Message):
     """A model operation (load, unload, remove, register) ran on a thread worker: `error` says why it failed."""

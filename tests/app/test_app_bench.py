@@ -1,5 +1,6 @@
 """The Benchmark tab by keys, against the real in-process runtime with the demo models."""
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -8,7 +9,7 @@ import pytest
 from runfactory import model_from, sample_run, stopped_run
 from test_app_snapshots import Pinned
 from textual.widgets import OptionList
-from waiting import ThreadLog, mounted, settled, until
+from waiting import ThreadLog, mounted, settled, unload_once_idle, until
 
 from fl_tui.bench import summarytable
 from fl_tui.bench.events import (
@@ -33,6 +34,7 @@ from fl_tui.demo.build import FAST, SLOW
 from fl_tui.models.specs import load_specs
 from fl_tui.runs import finished
 from fl_tui.ui.app import FlTuiApp
+from fl_tui.ui.screens.confirm import ConfirmScreen
 from fl_tui.ui.screens.runs import RunPickerScreen, TextScreen
 from fl_tui.ui.widgets.bench import run_picker
 
@@ -494,3 +496,26 @@ async def test_live_rows_name_the_variant_in_a_model_column_as_wide_as_the_termi
         await pilot.resize_terminal(120, 40)
         await until(pilot, lambda: model_cell() == variant, "the whole name at 120 columns", seen=model_cell)
         pane.runner.running = False
+
+
+async def test_quit_while_a_run_streams_stops_it_and_leaves_its_model_to_the_runtime_that_goes_too(embedded):
+    """The app's runtime is in its process (here, the test's): unloading the model the run loaded would only make
+    the quit wait; the benchmark process still writes what finished."""
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await set_up(pilot, ["fl-demo-slow"], rounds="6", max_tokens="16")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: pane.runner.state.progress()[0] >= 1, "a measured request done",
+                    seen=lambda: (pane.runner.state.progress(), pane.runner.state.failure))
+        child, folder = pane.runner.child, pane.runner.state.run_dir
+        await pilot.press("q")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the quit asked about")
+        await pilot.press("y")
+        await until(pilot, lambda: app.return_code == 0, "the app's exit", seen=lambda: app.return_code)
+    await asyncio.to_thread(app.finish_work)  # as `fl-tui` does once the terminal is back
+    assert child.proc.poll() is not None and child.stop_sent
+    assert embedded.in_process and [m.id for m in embedded.list_loaded()] == [SLOW.model_id]
+    run = json.loads((folder / "run.json").read_text())
+    assert run["interrupted"] is True and run["requests"]
+    await asyncio.to_thread(unload_once_idle, embedded, SLOW.model_id)
+

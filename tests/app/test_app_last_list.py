@@ -8,7 +8,7 @@ import time
 
 import pytest
 from test_app_models import said_by, table_ids
-from waiting import settled, until
+from waiting import mounted, settled, until
 
 from fl_tui.connection.base import BackendError, ModelEntry
 from fl_tui.core.config import Settings
@@ -29,6 +29,15 @@ def app_with_last(tmp_path, open_backend, models=(GONE,), **kwargs) -> tuple[FlT
     app = FlTuiApp(open_backend, settings=Settings(), settings_path=tmp_path / "config.toml", specs=load_specs(),
                    last_models=keeper, last_list=last, **kwargs)
     return app, keeper
+
+
+async def later_tabs_loaded(pilot) -> None:
+    """A failed opening loads the other tabs at once: a test ends after they have settled, not while they mount
+    and read the remembered set-up."""
+    pane = await mounted(pilot, "#bench-pane")
+    await mounted(pilot, "#annotate-pane")
+    await until(pilot, lambda: pane.form.sets, "the Benchmark form's prompt sets read")
+    await settled(pilot)
 
 
 def banner(app) -> str:
@@ -74,7 +83,7 @@ async def test_a_backend_that_fails_takes_the_last_list_away(tmp_path):
     app, _keeper = app_with_last(tmp_path, failing)
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: app.header.state == "unreachable", "the failure shown")
-        await settled(pilot)
+        await later_tabs_loaded(pilot)
         assert table_ids(app) == [] and banner(app) == ""
 
 
@@ -106,6 +115,7 @@ async def test_the_last_lists_rows_are_drawn_for_the_width_the_table_gets(tmp_pa
         finally:
             release.set()
         await until(pilot, lambda: app.header.state == "unreachable", "the opening's end")
+        await later_tabs_loaded(pilot)
 
 
 def test_the_banner_says_the_time_alone_today_and_the_date_before_and_fits_80_columns():

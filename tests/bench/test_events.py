@@ -171,3 +171,32 @@ def test_bench_events_end_cleanly_on_a_pipe_or_a_file_with_a_failed_model(server
     events = [decode(line) for line in lines.splitlines()]
     assert isinstance(events[-1], RunFinished) and events[-1].run_dir == tmp_path / "run"
     assert {str(e.result.status) for e in events if isinstance(e, ModelFinished)} == {"ok", "failed"}
+
+
+@pytest.mark.parametrize("leave_loaded", [True, False])
+def test_a_stop_for_the_apps_quit_is_marked_before_the_child_is_signalled(monkeypatch, leave_loaded):
+    """The child reads the mark when the stop reaches it (bench.child.app_quitting): it must be there first, only
+    for the app's quit, and gone with the process."""
+    from fl_tui.core import platform
+
+    marked_at_signal = []
+
+    def interrupt(proc):
+        marked_at_signal.append(Path(mark).exists())
+        proc.terminate()
+        return False
+
+    monkeypatch.setattr(platform, "interrupt", interrupt)
+    seen, ended = [], threading.Event()
+    script = (f"import os, sys, time; sys.stderr.write(os.environ['FL_TUI_QUIT_MARK'] + '\\n'); sys.stderr.flush();"
+              f"sys.stdout.write({wire(STARTED)!r}); sys.stdout.flush(); time.sleep(60)")
+    child = ChildRun([sys.executable, "-c", script], lambda event: (seen.append(event), ended.set()))
+    until_sync(lambda: seen and child.stderr_tail, "the run started, saying where its mark would be")
+    mark = child.stderr_tail[0]
+    assert not Path(mark).exists() and Path(mark).parent.is_dir()
+    ended.clear()
+    child.stop(leave_loaded=leave_loaded)
+    assert ended.wait(30), seen
+    child.wait(30)
+    assert marked_at_signal == [leave_loaded]
+    assert not Path(mark).parent.exists()  # the mark's folder goes with the process

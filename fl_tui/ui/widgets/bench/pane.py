@@ -112,6 +112,11 @@ class BenchPane(ExplainsRefusals, Vertical):
         if self.runner.stop():
             self.notify("stopping: requests in flight are dropped, finished ones are kept", timeout=4)
 
+    def stop_for_quit(self, *, runtime_goes: bool) -> None:
+        """The app is quitting; `runtime_goes`: its endpoint's runtime is in the app's process and ends with it,
+        so the benchmark process leaves the model it loaded there as it is."""
+        self.runner.stop(leave_loaded=runtime_goes)
+
     @on(RunLaunched)
     def handle_launched(self) -> None:
         self.show_view("bench-live")

@@ -99,11 +99,11 @@ class BenchRunner(Widget):
         if self.lock is not None:
             self.lock.release()
 
-    def stop(self) -> bool:
-        """SIGINT to the child; False when there is no run to stop."""
+    def stop(self, *, leave_loaded: bool = False) -> bool:
+        """SIGINT to the child (`leave_loaded`: see ChildRun.stop); False when there is no run to stop."""
         if self.child is None or not self.child.running:
             return False
-        self.child.stop()
+        self.child.stop(leave_loaded=leave_loaded)
         return True
 
     def tick(self) -> None:

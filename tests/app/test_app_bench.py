@@ -279,6 +279,7 @@ def replay_live(pane):
     state.observe(ModelFinished("beta", ModelResult("beta:1", "beta", "failed", error="unknown model 'beta'")))
     state.observe(ModelPhase("beta", Phase.FAILED, "unknown model 'beta'"))
     pane.runner.running = True
+    pane.refresh_bindings()  # as starting a run does: the footer's Stop on, Start off, whenever the screen settles
 
 
 async def test_a_new_run_clears_the_previous_runs_live_view_at_once(embedded):

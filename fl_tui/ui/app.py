@@ -51,6 +51,7 @@ POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth
 DEFAULT_THEME = "fl-dark"
 WIDE_FOOTER = 100  # columns from which the footer also shows the palette's key
 ON_ANNOTATE = "{} tab (on Annotate, 1-5 score: [ and ] there)"  # the help's line for a tab's digit
+HELP = "help"  # the installed help screen's name
 PANES_AFTER_S = 1.5  # the other tabs load by then even if the models are slow to come (a remote endpoint)
 
 
@@ -406,8 +407,12 @@ class FlTuiApp(App[int]):
         self.call_later(target.run_action, action)
 
     def action_help(self) -> None:
-        groups = {name: bindings for name, _target, bindings in self.action_groups()}
-        self.push_screen(HelpScreen(groups, self.keymap_for))
+        """One help screen, built at the first `?` and shown again after: its text (every tab's keys, which do not
+        change while the app runs, and how each figure is defined) is laid out once, not at every `?`."""
+        if not self.is_screen_installed(HELP):
+            groups = {name: bindings for name, _target, bindings in self.action_groups()}
+            self.install_screen(HelpScreen(groups, self.keymap_for), HELP)
+        self.push_screen(HELP)
 
     def left_nothing_running(self) -> bool:
         """Once the app has ended: no download thread and no benchmark process still at work, so nothing would be

@@ -58,6 +58,14 @@ async def test_help_scrolls_at_once_and_lists_the_action_ids(embedded, tmp_path)
                     seen=lambda: scroller.max_scroll_y)
         await pilot.press("end")
         await until(pilot, lambda: scroller.scroll_y > 0, "the help scrolled by a key", seen=lambda: scroller.scroll_y)
+        first = app.screen
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, HelpScreen), "the help closed", seen=lambda: app.screen)
+        await pilot.press("2", "question_mark")  # another tab: the same keys are listed, the same screen is shown
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help again", seen=lambda: app.screen)
+        assert app.screen is first  # laid out once, not at every `?`
+        await until(pilot, lambda: scroller.scroll_y == 0, "the help opened at its top", seen=lambda: scroller.scroll_y)
+        await until(pilot, lambda: app.focused is scroller, "the help text focused again", seen=lambda: app.focused)
 
 
 async def test_a_key_that_cannot_act_now_says_why(embedded, tmp_path, monkeypatch):

@@ -45,5 +45,9 @@ class HelpScreen(ModalScreen[None]):
                 metrics.append(f"{definition}\n")
             yield Static(metrics)
 
+    def on_screen_resume(self) -> None:
+        """Kept between opens (FlTuiApp.action_help): each opens at the top."""
+        self.query_one("#help", VerticalScroll).scroll_home(animate=False)
+
     def action_close(self) -> None:
         self.dismiss(None)

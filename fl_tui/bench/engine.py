@@ -94,6 +94,23 @@ class Target:
     models: tuple[str, ...] = ()  # the models known before connecting (--models), for the progress display
 
 
+def context_problem(context: int | None, answer_tokens: int, prompt_tokens: tuple[int, ...] = ()) -> str | None:
+    """Why no request of a run fits a model whose context is `context` tokens (None: not known, so the server
+    decides), or None. `answer_tokens`: the smallest answer budget of the run's prompts (a prompt's own
+    max_tokens, else the run's); `prompt_tokens`: the --prompt-tokens lengths. A prompt and its answer share the
+    context, and a prompt has at least one token (a --prompt-tokens length, at least that many), so when even the
+    shortest request overflows, the server would refuse them all: the model fails at once, in one line."""
+    if context is None:
+        return None
+    prompt = min(prompt_tokens, default=1)
+    if prompt + answer_tokens <= context:
+        return None
+    room = context - prompt
+    prompts = f" and prompts of {prompt:,} tokens" if prompt_tokens else " and a prompt"
+    fits = f"at most {room:,} answer tokens fit" if room > 0 else "no answer fits"
+    return f"max tokens {answer_tokens:,}{prompts} do not fit the model's context of {context:,} tokens: {fits}"
+
+
 def new_run_id() -> str:
     return datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
 
@@ -322,6 +339,12 @@ class BenchEngine:
             result.disk_mb = entry.disk_bytes / MB if entry.disk_bytes else None
             if self.backend.supports(Capability.CACHED) and not entry.cached:
                 raise BackendError(f"{entry.id} is not downloaded; download it first")
+            context = await asyncio.to_thread(self.backend.context_length, entry)
+            answer = min((p.max_tokens or self.settings.max_tokens for p in self.prompt_set.prompts),
+                         default=self.settings.max_tokens)
+            too_long = context_problem(context, answer, self.settings.prompt_tokens)
+            if too_long is not None:  # every request would be refused: none is sent, nothing is loaded
+                raise BackendError(too_long)
             pid = self.backend.host_pid()
             sampler = ResourceSampler(pid).start() if pid else None
             loaded_by_us = not entry.loaded  # one that was loaded before the run stays loaded after it

@@ -169,6 +169,11 @@ class Backend(ABC):
         self.require(Capability.REGISTER)
         raise NotImplementedError
 
+    def context_length(self, entry: ModelEntry) -> int | None:
+        """The model's context in tokens, which a request's prompt and answer share; None where the backend does
+        not say (a plain OpenAI-compatible server)."""
+        return None
+
     @property
     @abstractmethod
     def endpoint(self) -> str:

@@ -28,3 +28,16 @@ async def test_picked_and_not_picked_rows_read_differently_without_colour():
                     seen=lambda: lines(app))
         assert app.query_one(PickList).selected == ["fast", "slow"]
         assert len(lines(app)[1]) == len(lines(app)[0])  # the marks keep the row's width
+
+
+def test_the_model_picker_offers_an_alias_alone_when_it_runs_one_variant_and_each_variant_when_it_has_several():
+    from fl_tui.connection.base import ModelEntry
+    from fl_tui.ui.widgets.bench.setup_form import model_choices
+
+    models = [ModelEntry("fast-generic-cpu:1", "fast", cached=True),
+              ModelEntry("phi-generic-cpu:1", "phi", cached=True), ModelEntry("phi-generic-gpu:1", "phi", cached=True),
+              ModelEntry("mine:1", "mine", cached=True), ModelEntry("big-generic-cpu:1", "big")]
+    specs = {"fast": {}, "phi": {}, "big": {}}
+    assert model_choices(models, specs, usable_only=True) == [
+        "fast", "phi", "mine:1", "phi-generic-cpu:1", "phi-generic-gpu:1"]  # not downloaded: `big` is not offered
+    assert "big-generic-cpu:1" not in model_choices(models, specs, usable_only=False)  # its name stands for it

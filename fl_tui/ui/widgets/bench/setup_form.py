@@ -42,10 +42,13 @@ PLACEHOLDERS = {"seed": "none", "concurrency": "1, or 256 with a rate", "rate": 
 
 
 def model_choices(models: list[ModelEntry], specs: dict, usable_only: bool) -> list[str]:
-    """models.json's names that the backend knows, then every usable variant id; in a stable order."""
+    """models.json's names that the backend knows, then the usable variant ids those names leave a choice among
+    (an alias with a CPU and a GPU variant: each, to compare them; an alias with one: the name alone, which runs
+    it), and every other usable variant; in a stable order."""
     usable = [m for m in models if m.cached or m.loaded or not usable_only]
     names = [a for a in specs if any(a in (m.alias, m.id) for m in usable)]
-    return list(dict.fromkeys(names + sorted(m.id for m in usable)))
+    sole = {variants[0] for a in names if len(variants := [m.id for m in usable if a in (m.alias, m.id)]) == 1}
+    return list(dict.fromkeys(names + sorted(m.id for m in usable if m.id not in sole)))
 
 
 class SetupForm(Horizontal):

@@ -9,8 +9,10 @@ that and terminates the child: its requests so far are in the run folder, and th
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,7 @@ from fl_tui.core.endpoint_lock import HELD_ENV, lock_key
 from fl_tui.core.errors import FileProblem
 
 QUIT_MARK_ENV = "FL_TUI_QUIT_MARK"
+MARK_NAME = "app-quitting"
 
 
 def app_quitting() -> bool:
@@ -90,10 +93,15 @@ class ChildRun:
         self.terminated = False  # stopped without a chance to write what finished (platform.interrupt)
         self.stop_sent = False
         # The mark `stop(leave_loaded=True)` makes: a file, there before the stop's signal, so the child cannot
-        # see the stop without it. Its folder is this run's own and goes when the process has ended.
-        self._mark_dir = Path(tempfile.mkdtemp(prefix="fl-tui-bench-"))
-        self._quit_mark = self._mark_dir / "app-quitting"
-        env = {**(os.environ if env is None else env), QUIT_MARK_ENV: str(self._quit_mark)}
+        # see the stop without it. Its folder is this run's own and goes when the process has ended. Without a
+        # temporary folder there is no mark, and a quit waits for the unload, as it did before marks.
+        env = dict(os.environ if env is None else env)
+        try:
+            self._mark_dir: Path | None = Path(tempfile.mkdtemp(prefix="fl-tui-bench-"))
+        except OSError:
+            self._mark_dir = None
+        else:
+            env[QUIT_MARK_ENV] = str(self._mark_dir / MARK_NAME)
         try:
             self.proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, env=env, **platform.child_group_options())
@@ -112,18 +120,24 @@ class ChildRun:
     def stop(self, *, leave_loaded: bool = False) -> None:
         """`leave_loaded`: the app is quitting and the runtime at its endpoint is in its process, so the child
         need not unload the model it loaded there (app_quitting); other endpoints' models are unloaded as ever."""
-        if self.running and not self.stop_sent:  # once: a second Ctrl-C could cut the writing of what finished
+        if not self.running:
+            return
+        if leave_loaded and self._mark_dir is not None:  # also after a stop sent before: read at the unload
+            # No mark (the folder taken by a temp reaper): the child unloads first, and the quit waits (~0.3 s).
+            with contextlib.suppress(OSError):
+                (self._mark_dir / MARK_NAME).touch()
+        if not self.stop_sent:  # once: a second Ctrl-C could cut short the writing of what finished
             self.stop_sent = True
-            if leave_loaded:
-                self._quit_mark.touch()
             self.terminated = not platform.interrupt(self.proc)
 
     def _remove_mark(self) -> None:
-        self._quit_mark.unlink(missing_ok=True)
-        self._mark_dir.rmdir()
+        """Called once the process has ended, by its reader and by `wait` (whichever comes first; both may)."""
+        if self._mark_dir is not None:
+            shutil.rmtree(self._mark_dir, ignore_errors=True)  # ours alone; a temp reaper may have taken it
 
     def wait(self, timeout: float | None = None) -> int:
         code = self.proc.wait(timeout)
+        self._remove_mark()  # here too: the process may end (os._exit) before the reader gets to it
         self._reader.join(timeout)
         return code
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 
 def _collect_again() -> None:
-    """After the first frame: what start-up made is kept out of every later collection (gc.freeze), so a
-    full collection while a benchmark streams walks only what came after."""
+    """After the first frame: what start-up made is kept out of the collections that follow (gc.freeze), until
+    the end of a benchmark run gives everything frozen back to the collector (fl_tui/ui/widgets/bench/runner.py)."""
     gc.freeze()
     gc.enable()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from fl_tui.connection.model_folder import folder_context
 from fl_tui.connection.process import Listener
 from fl_tui.core.redact import redact_url
 
@@ -170,9 +171,11 @@ class Backend(ABC):
         raise NotImplementedError
 
     def context_length(self, entry: ModelEntry) -> int | None:
-        """The model's context in tokens, which a request's prompt and answer share; None where the backend does
-        not say (a plain OpenAI-compatible server)."""
-        return None
+        """The model's context in tokens, which a request's prompt and answer share: what its folder's
+        genai_config.json says, where the backend knows the folder on this machine (the embedded runtime, a
+        service on loopback, as `fl-tui bench` from the app reaches the app's runtime); else None, and the server
+        decides."""
+        return folder_context(Path(entry.path)) if entry.path else None
 
     @property
     @abstractmethod

@@ -41,7 +41,7 @@ from fl_tui.connection.base import (
 )
 from fl_tui.connection.catalog_probe import DEFAULT_CATALOG_URL, catalog_reachable
 from fl_tui.connection.disk import dir_bytes
-from fl_tui.connection.model_folder import folder_context, folder_problem
+from fl_tui.connection.model_folder import folder_problem
 from fl_tui.connection.process import Listener
 
 CATALOG_WAIT_S = 0.25  # how long a listing waits for an online catalog fetch before showing what it has
@@ -320,14 +320,10 @@ class EmbeddedBackend(Backend):
             return entry, self._objects[entry.id]
 
     def context_length(self, entry: ModelEntry) -> int | None:
-        """The catalog's figure; for a folder the runtime registered without one (the demo models, a person's
-        own), what its genai_config.json says, which is what the runtime enforces."""
+        """What the model's folder says (what ONNX Runtime GenAI enforces), else the catalog's figure."""
         with self._lock:
             obj = self._objects.get(entry.id)
-        known = obj.info.context_length if obj is not None else None
-        if known:
-            return known
-        return folder_context(Path(entry.path)) if entry.path else None
+        return super().context_length(entry) or (obj.info.context_length if obj is not None else None) or None
 
     def _call(self, what: str, fn, *args, **kwargs):
         try:

@@ -21,12 +21,19 @@ def folder_problem(folder: Path) -> str | None:
 
 
 def folder_context(folder: Path) -> int | None:
-    """The context length, in tokens, that a model folder's genai_config.json gives (`model.context_length`), or
-    None when it cannot say: no such file, not JSON, too large, or no positive integer there."""
+    """The tokens a request may hold, prompt and answer, by a model folder's genai_config.json: the smaller of
+    `model.context_length` and `search.max_length` (ONNX Runtime GenAI enforces both), or None when it cannot
+    say: no such file, not JSON, too large, or no positive integer there."""
     try:
         _text, data = read_json(folder / MARKER, SMALL_FILE_MAX)
     except (FileProblem, OSError):
         return None
-    model = data.get("model") if isinstance(data, dict) else None
-    value = model.get("context_length") if isinstance(model, dict) else None
+    if not isinstance(data, dict):
+        return None
+    limits = [_positive(data.get("model"), "context_length"), _positive(data.get("search"), "max_length")]
+    return min((n for n in limits if n is not None), default=None)
+
+
+def _positive(section: object, key: str) -> int | None:
+    value = section.get(key) if isinstance(section, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None

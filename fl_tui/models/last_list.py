@@ -71,7 +71,7 @@ class LastModels:
         if not self.path.exists():
             return None, None
         try:
-            _text, data = read_json(self.path, SMALL_FILE_MAX)
+            _text, data = read_json(self.path, SMALL_FILE_MAX, lone_surrogates=True)
             last = self._read(data)
         except FileProblem as exc:
             return None, f"the last model list was not shown: {' '.join(str(exc).split())}"
@@ -118,5 +118,6 @@ class LastModels:
         if rows == self._kept:
             return
         data = {"schema": SCHEMA, "endpoint": self.key, "saved": round(time.time(), 3), "models": rows}
-        atomic_write_text(self.path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+        # ASCII: a name from a server may hold a lone surrogate, which UTF-8 cannot; escaped, it reads back.
+        atomic_write_text(self.path, json.dumps(data, indent=1) + "\n")
         self._kept = rows

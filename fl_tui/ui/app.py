@@ -8,6 +8,7 @@ pile up and an offline catalog never freezes a key press.
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from fl_tui.ui.widgets.bench import BenchPane
 
 QUIT_WAIT_S = 30  # for a benchmark process to write what finished
+QUIT_SAY_S = 1.0  # after this, the shell is told what the quit waits for
 POLL_S = 1.0  # no faster: over SSH every redraw costs bandwidth
 DEFAULT_THEME = "fl-dark"
 WIDE_FOOTER = 100  # columns from which the footer also shows the palette's key
@@ -412,7 +414,8 @@ class FlTuiApp(App[int]):
         if not self.is_screen_installed(HELP):
             groups = {name: bindings for name, _target, bindings in self.action_groups()}
             self.install_screen(HelpScreen(groups, self.keymap_for), HELP)
-        self.push_screen(HELP)
+        if self.get_screen(HELP) not in self.screen_stack:  # the palette's "Help" over the help: it is there
+            self.push_screen(HELP)
 
     def left_nothing_running(self) -> bool:
         """Once the app has ended: no download thread and no benchmark process still at work, so nothing would be
@@ -458,12 +461,17 @@ class FlTuiApp(App[int]):
         what finished before the process and its runtime go; one stuck for QUIT_WAIT_S is killed (what it wrote
         so far stays on disk). Its stop and the app's own teardown (~0.2 s) so run at the same time."""
         child = self.bench_pane.runner.child if self.bench_pane is not None else None
-        if child is None or not child.running:
+        if child is None:
             return
         self._stop_benchmark()  # the app ended otherwise than by `q` (a signal); after `q`, nothing more
         try:
-            child.wait(QUIT_WAIT_S)
+            try:
+                child.wait(QUIT_SAY_S)
+            except subprocess.TimeoutExpired:
+                print(f"fl-tui: waiting for the benchmark process to write what finished (at most {QUIT_WAIT_S} s)",
+                      file=sys.stderr, flush=True)
+                child.wait(QUIT_WAIT_S)
         except subprocess.TimeoutExpired:
             child.proc.kill()
-            child.proc.wait()
+            child.wait(QUIT_WAIT_S)
 

@@ -25,7 +25,7 @@ from fl_tui.bench.events import (
 from fl_tui.bench.records import ModelResult, RequestResult
 from fl_tui.bench.report import TABLE_COLUMNS, table_row
 from fl_tui.bench.runschema import as_run
-from fl_tui.bench.setup_state import setup_file
+from fl_tui.bench.setup_state import BenchSetup, save_setup, setup_file
 from fl_tui.connection.sse import SSEEvent
 from fl_tui.core import locations
 from fl_tui.core.config import Settings
@@ -227,6 +227,19 @@ async def test_the_last_set_up_is_remembered_across_restarts(embedded):
         slo = form.query_one("#bench-slo")  # longer than its field at 100 columns: shown from its start
         assert slo.value == "ttft_ms=5000,tpot_ms=5000,e2e_ms=60000" and slo.cursor_position == 0
         assert slo.scroll_x == 0
+
+
+async def test_a_variant_remembered_by_its_id_stays_picked_when_its_alias_alone_is_offered(embedded):
+    save_setup(BenchSetup((SLOW.model_id,), "quick", {"rounds": "2"}))
+    app = make_app(embedded)
+    async with app.run_test(size=SIZE) as pilot:
+        pane = await on_the_benchmark_tab(pilot)
+        box = pane.form.query_one("#bench-models")
+        await until(pilot, lambda: pane.form.choices and pane.query_one("#bench-rounds").value == "2",
+                    "the remembered set-up restored", seen=lambda: pane.query_one("#bench-rounds").value)
+        await settled(pilot)
+        assert SLOW.model_id not in pane.form.choices  # one variant: its alias stands for it
+        assert list(box.selected) == [SLOW.alias]  # not the default picks: what the person ran last
 
 
 async def test_a_corrupt_remembered_set_up_is_reported_in_one_line_and_ignored(embedded):

@@ -66,6 +66,9 @@ async def test_help_scrolls_at_once_and_lists_the_action_ids(embedded, tmp_path)
         assert app.screen is first  # laid out once, not at every `?`
         await until(pilot, lambda: scroller.scroll_y == 0, "the help opened at its top", seen=lambda: scroller.scroll_y)
         await until(pilot, lambda: app.focused is scroller, "the help text focused again", seen=lambda: app.focused)
+        app.action_help()  # as the palette's "Help" would, over the help: not a second copy on the stack
+        await pilot.pause()
+        assert [type(s) for s in app.screen_stack].count(HelpScreen) == 1
 
 
 async def test_a_key_that_cannot_act_now_says_why(embedded, tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ from fl_tui.demo.build import FAST, SLOW
 from fl_tui.models.last_list import LastModels
 from fl_tui.models.specs import load_specs
 from fl_tui.ui.app import FlTuiApp
+from fl_tui.ui.widgets.models.pane import WAITING_FOR_LIST
 from fl_tui.ui.widgets.models.table import ModelsTable
 
 GONE = ModelEntry("gone-since-generic-cpu:1", "gone-since", device="CPU", cached=True)
@@ -64,7 +65,7 @@ async def test_the_last_list_is_shown_until_the_backends_own_replaces_it_and_is_
             assert "last seen" in banner(app) and "connecting" in banner(app)
             await pilot.press("l")
             await until(pilot, lambda: said, "a key's answer")
-            assert said == ["not connected to Foundry Local yet"]  # no action runs on the last list
+            assert said == [WAITING_FOR_LIST]  # no action runs on the last list
         finally:
             release.set()
         await until(pilot, lambda: FAST.model_id in table_ids(app), "the backend's own list",
@@ -126,3 +127,36 @@ def test_the_banner_says_the_time_alone_today_and_the_date_before_and_fits_80_co
     earlier = last_seen_message(time.mktime((2026, 11, 30, 9, 5, 0, 0, 0, -1)), now)
     assert "last seen 09:05," in today and "last seen 2026-11-30 09:05," in earlier
     assert len(earlier) <= 78  # the banner's width at 80 columns
+
+
+async def test_no_key_acts_on_the_last_list_once_the_backend_is_up_until_its_own_list_is_here(embedded, tmp_path):
+    """On another tab the polls ask for no list: the backend is up, the last list still shown, and still refused."""
+    release = threading.Event()
+
+    def held_open():
+        release.wait(60)
+        return embedded
+
+    app, _keeper = app_with_last(tmp_path, held_open)
+    async with app.run_test(size=(120, 30)) as pilot:
+        try:
+            await pilot.press("3")
+            await until(pilot, lambda: app.tabs.active == "annotate", "the Annotate tab")
+        finally:
+            release.set()
+        await until(pilot, lambda: app.header.state != "connecting", "the backend's first status")
+        pane = app.models_pane
+        assert pane.backend is not None and pane.showing_last and table_ids(app) == [GONE.id]
+        assert pane.why_not("load", ()) == WAITING_FOR_LIST and pane.why_not("remove", ()) == WAITING_FOR_LIST
+        assert pane.why_not("sort", ()) is None  # sorting the rows shown acts on no model
+        await pilot.press("left_square_bracket", "left_square_bracket")  # on Annotate, digits are scores
+        await until(pilot, lambda: FAST.model_id in table_ids(app), "the backend's own list on the Models tab",
+                    seen=lambda: (table_ids(app), pane.showing_last, app.tabs.active, app._polling))
+        assert not pane.showing_last and pane.why_not("load", ()) is None
+
+
+def test_a_name_a_server_sent_with_a_lone_surrogate_is_kept_and_read_back(tmp_path):
+    odd = ModelEntry("odd\ud800:1", "odd\ud800")
+    keeper = LastModels("k", tmp_path / "last-models.json")
+    keeper.keep([odd])
+    assert LastModels("k", keeper.path).load()[0].models == [odd]

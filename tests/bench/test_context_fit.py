@@ -32,6 +32,9 @@ def test_what_does_not_fit_the_context_is_said_with_what_would(answer, lengths, 
 def test_a_model_folder_says_its_context_and_a_bad_one_says_nothing(tmp_path):
     (tmp_path / "genai_config.json").write_text(json.dumps({"model": {"context_length": 2048}}), "utf-8")
     assert folder_context(tmp_path) == 2048
+    (tmp_path / "genai_config.json").write_text(json.dumps({"model": {"context_length": 2048},
+                                                            "search": {"max_length": 512}}), "utf-8")
+    assert folder_context(tmp_path) == 512  # ONNX Runtime GenAI enforces the smaller
     for bad in ('{"model": {"context_length": true}}', '{"model": {"context_length": -1}}', '{"model": 3}', "[",
                 '{"model": {"context_length": "2048"}}'):
         (tmp_path / "genai_config.json").write_text(bad, "utf-8")
@@ -59,3 +62,14 @@ def test_a_prompts_own_smaller_answer_budget_is_what_must_fit(embedded, tmp_path
                          tmp_path / "run")
     asyncio.run(engine.run())
     assert [m.status for m in engine.model_results] == ["ok"]
+
+
+def test_a_service_on_this_machine_gives_the_context_from_the_models_folder(served):
+    """As `fl-tui bench` from the app sees the app's runtime: over HTTP, its cache folder on this machine."""
+    from fl_tui.connection.probe import connect
+
+    backend = connect(served.url)
+    try:
+        assert backend.context_length(backend.resolve(FAST.alias)) == CONTEXT
+    finally:
+        backend.close()

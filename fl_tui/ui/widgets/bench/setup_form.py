@@ -56,6 +56,7 @@ class SetupForm(Horizontal):
         super().__init__(**kwargs)
         self.settings, self.specs = settings, specs
         self.choices: list[str] = []  # the models offered, in the list's order
+        self.as_offered: dict[str, str] = {}  # a variant id not offered -> the alias offered for it alone
         self.remembered: tuple[str, ...] | None = None  # the last run's models, picked once they are offered
         self.sets: dict[str, Path] = {}  # the prompt sets by name, read off the UI loop (read_remembered)
 
@@ -150,16 +151,19 @@ class SetupForm(Horizontal):
         if choices == self.choices:
             return
         box = self.query_one("#bench-models", SelectionList)
+        # A variant picked by its id and now offered by its alias alone (model_choices) stays picked, as the alias.
+        self.as_offered = as_offered = {m.id: m.alias for m in models if m.alias in choices and m.id not in choices}
         if self.choices:
-            picked = set(box.selected)
+            picked = {as_offered.get(c, c) for c in box.selected}
         else:
-            remembered = {c for c in choices if c in (self.remembered or ())}
+            remembered = {as_offered.get(c, c) for c in (self.remembered or ())} & set(choices)
             picked = remembered or {c for c in choices if c in self.specs}
         box.clear_options()
         box.add_options([(plain(c, keep_newlines=False), c, c in picked) for c in choices])
         self.choices = choices
 
     def _pick(self, models: set[str]) -> None:
+        models = {self.as_offered.get(m, m) for m in models}
         box = self.query_one("#bench-models", SelectionList)
         if not models & set(self.choices):
             return  # none of them is offered now: keep the default picks

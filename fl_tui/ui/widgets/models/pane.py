@@ -34,6 +34,8 @@ from fl_tui.ui.widgets.models.download_lines import DownloadLines
 from fl_tui.ui.widgets.models.filter_box import ModelsFilter
 from fl_tui.ui.widgets.models.table import ModelsTable
 
+WAITING_FOR_LIST = "the list shown is the last one seen: keys act once the backend's own is here"
+LIST_ONLY = frozenset({"filter", "sort", "reverse", "refresh"})  # what acts on the rows shown, not on models
 STACK_BELOW = 100  # narrower than this, the details pane goes under the table, which keeps the whole width
 
 
@@ -158,6 +160,8 @@ class ModelsPane(ExplainsRefusals, Vertical):
         )
 
     def why_not(self, action: str, parameters: tuple[object, ...]) -> str | None:
+        if self.showing_last and action not in LIST_ONLY:  # its rows are not the backend's yet
+            return WAITING_FOR_LIST
         return modelview.refusal(action, self.situation())
 
     # -- actions ----------------------------------------------------------------------------------------

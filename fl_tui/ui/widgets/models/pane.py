@@ -86,7 +86,7 @@ class ModelsPane(ExplainsRefusals, Vertical):
         self.refresh_bindings()
 
     def show_last(self, last: LastList) -> None:
-        """The last list seen, until the backend's first: no action runs on it (there is no backend yet)."""
+        """The last list seen, until the backend's first: no action runs on it (why_not), the backend up or not."""
         self.query_one(CatalogBanner).show_last(last.saved)
         self.models = {m.id: m for m in last.models}
         self.showing_last = True

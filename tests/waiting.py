@@ -40,23 +40,6 @@ def until_sync(condition: Callable[[], object], what: str, *, seen: Callable[[],
         time.sleep(POLL_S)
 
 
-def unload_once_idle(backend, model_id: str) -> None:
-    """Unload `model_id` as the runtime's end would: after a stopped run, the abandoned request holds the model for a
-    moment ("1 session(s) still using it")."""
-    from fl_tui.connection.base import BackendError
-
-    def unloaded() -> bool:
-        try:
-            backend.unload(model_id)
-        except BackendError as exc:
-            if "still using it" not in str(exc):
-                raise
-            return False
-        return True
-
-    until_sync(unloaded, f"{model_id} unloaded once the runtime let it go")
-
-
 class ThreadLog:
     """Records, for each call of the functions it wraps, whether it ran on the UI loop's (main) thread: a blocking
     call there would hold every key press while it runs. Checks which thread, not how long, so any machine agrees."""

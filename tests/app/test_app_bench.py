@@ -9,7 +9,7 @@ import pytest
 from runfactory import model_from, sample_run, stopped_run
 from test_app_snapshots import Pinned
 from textual.widgets import OptionList
-from waiting import ThreadLog, mounted, settled, unload_once_idle, until
+from waiting import ThreadLog, mounted, settled, unload_when_idle, until
 
 from fl_tui.bench import summarytable
 from fl_tui.bench.events import (
@@ -70,6 +70,16 @@ async def set_up(pilot, models: list[str], rounds: str = "1", max_tokens: str = 
         box.value = ""
         box.focus()
         await pilot.press(*value)
+    return pane
+
+
+async def slow_run_streaming(pilot, measured: int):
+    """A run of the slow demo model (6 rounds x 2 prompts, 16 tokens) started by Ctrl+R, once `measured` of its
+    measured requests are done."""
+    pane = await set_up(pilot, ["fl-demo-slow"], rounds="6", max_tokens="16")
+    await pilot.press("ctrl+r")
+    await until(pilot, lambda: pane.runner.state.progress()[0] >= measured, f"{measured} measured request(s) done",
+                seen=lambda: (pane.runner.state.progress(), pane.runner.state.failure))
     return pane
 
 
@@ -142,10 +152,7 @@ async def test_a_failing_model_shows_failed_while_the_others_finish(embedded):
 async def test_stop_keeps_the_partial_results_and_unloads(embedded):
     app = make_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await set_up(pilot, ["fl-demo-slow"], rounds="6", max_tokens="16")
-        await pilot.press("ctrl+r")
-        await until(pilot, lambda: pane.runner.state.progress()[0] >= 3, "three measured requests done",
-                    seen=lambda: (pane.runner.state.progress(), pane.runner.state.failure))
+        pane = await slow_run_streaming(pilot, measured=3)
         pane.query_one("#bench-rows").focus()
         await pilot.press("ctrl+x")
         shown = await summary_of(pilot, pane)
@@ -517,10 +524,7 @@ async def test_quit_while_a_run_streams_stops_it_and_leaves_its_model_to_the_run
     the quit wait; the benchmark process still writes what finished."""
     app = make_app(embedded)
     async with app.run_test(size=SIZE) as pilot:
-        pane = await set_up(pilot, ["fl-demo-slow"], rounds="6", max_tokens="16")
-        await pilot.press("ctrl+r")
-        await until(pilot, lambda: pane.runner.state.progress()[0] >= 1, "a measured request done",
-                    seen=lambda: (pane.runner.state.progress(), pane.runner.state.failure))
+        pane = await slow_run_streaming(pilot, measured=1)
         child, folder = pane.runner.child, pane.runner.state.run_dir
         await pilot.press("q")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the quit asked about")
@@ -531,5 +535,5 @@ async def test_quit_while_a_run_streams_stops_it_and_leaves_its_model_to_the_run
     assert embedded.in_process and [m.id for m in embedded.list_loaded()] == [SLOW.model_id]
     run = json.loads((folder / "run.json").read_text())
     assert run["interrupted"] is True and run["requests"]
-    await asyncio.to_thread(unload_once_idle, embedded, SLOW.model_id)
+    await asyncio.to_thread(unload_when_idle, embedded, SLOW.model_id)
 

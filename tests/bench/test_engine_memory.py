@@ -3,7 +3,7 @@
 import asyncio
 
 import pytest
-from waiting import unload_once_idle
+from waiting import unload_when_idle
 
 from fl_tui.bench.engine import BenchEngine, BenchSettings
 from fl_tui.core.prompts import Prompt, PromptSet
@@ -47,4 +47,4 @@ async def test_a_stopped_run_unloads_what_it_loaded_unless_the_app_quits_with_it
     loaded = [m.id for m in await asyncio.to_thread(embedded.list_loaded)]
     assert loaded == ([SLOW.model_id] if leave_loaded else [])
     if leave_loaded:  # as the runtime's end would: once the abandoned request lets go of it
-        await asyncio.to_thread(unload_once_idle, embedded, SLOW.model_id)
+        await asyncio.to_thread(unload_when_idle, embedded, SLOW.model_id)
